@@ -1,0 +1,109 @@
+################################################################################
+# Source table and environment
+################################################################################
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+data "aws_dynamodb_table" "source" {
+  name = var.source_table_name
+
+  lifecycle {
+    postcondition {
+      condition     = self.stream_enabled == true && self.stream_arn != null && self.stream_arn != ""
+      error_message = "Table ${var.source_table_name} has no DynamoDB stream. The module buffers changes from the stream: enable it with stream_enabled = true and stream_view_type = \"NEW_AND_OLD_IMAGES\" (or \"NEW_IMAGE\") on the table."
+    }
+    postcondition {
+      condition     = contains(["NEW_IMAGE", "NEW_AND_OLD_IMAGES"], coalesce(self.stream_view_type, "NONE"))
+      error_message = "Table ${var.source_table_name} has stream view type ${coalesce(self.stream_view_type, "NONE")}, which carries no new item images, so changes cannot be replayed. Set stream_view_type = \"NEW_AND_OLD_IMAGES\" (or \"NEW_IMAGE\"); changing it replaces the stream."
+    }
+  }
+}
+
+################################################################################
+# Names shared by every part
+################################################################################
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.region
+
+  source_table_arn = data.aws_dynamodb_table.source.arn
+  source_stream    = data.aws_dynamodb_table.source.stream_arn
+
+  # Short, AWS-name-safe prefix: Lambda, IAM and EventBridge names allow neither '.' nor 64+ characters.
+  sanitized_table = replace(var.source_table_name, ".", "-")
+  default_prefix = (
+    local.sanitized_table == var.source_table_name && length(var.source_table_name) <= 24
+    ? "pitr-${var.source_table_name}"
+    : "pitr-${substr(local.sanitized_table, 0, 17)}-${substr(sha1(var.source_table_name), 0, 6)}"
+  )
+  name_prefix = coalesce(var.name_prefix, local.default_prefix)
+
+  ssm_prefix                  = coalesce(var.ssm_prefix, "dynamodb-pitr/${var.source_table_name}")
+  manifest_parameter_name     = "/${local.ssm_prefix}/manifest"
+  restore_record_parameter    = "/${local.ssm_prefix}/restore"
+  target_table_name_pattern   = coalesce(var.target_table_name_pattern, "${var.source_table_name}-restored-*")
+  target_table_name_regex     = "^${replace(replace(local.target_table_name_pattern, ".", "\\."), "*", ".*")}$"
+  pattern_matches_source      = can(regex(local.target_table_name_regex, var.source_table_name))
+  target_table_arn_pattern    = "arn:${local.partition}:dynamodb:${local.region}:${local.account_id}:table/${local.target_table_name_pattern}"
+  source_pitr_enabled         = try(data.aws_dynamodb_table.source.point_in_time_recovery[0].enabled, false)
+  restore_record_parameter_id = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${local.restore_record_parameter}"
+
+  tags = merge(var.tags, {
+    "dynamodb-pitr-restore:source-table" = var.source_table_name
+  })
+}
+
+# The pattern is checked against the source name here rather than in variable validation:
+# cross-variable validation needs Terraform 1.9 and the module supports 1.7.
+resource "terraform_data" "target_pattern_guard" {
+  input = local.target_table_name_pattern
+
+  lifecycle {
+    precondition {
+      condition     = !local.pattern_matches_source
+      error_message = "target_table_name_pattern \"${local.target_table_name_pattern}\" matches the source table ${var.source_table_name} itself: the module would replay into, and copy settings onto, the live table. Use a pattern that only restored tables match, such as \"${var.source_table_name}-restored-*\"."
+    }
+  }
+}
+
+check "source_point_in_time_recovery" {
+  assert {
+    condition     = local.source_pitr_enabled
+    error_message = "Point-in-time recovery is off on ${var.source_table_name}: there is nothing to restore from until it is on (point_in_time_recovery { enabled = true } on the table). The module deploys anyway, so the buffer is ready when it is."
+  }
+}
+
+################################################################################
+# Manifest: how pitrctl and the workflow find every part of this deployment
+################################################################################
+
+locals {
+  manifest = {
+    version                   = 1
+    source_table_name         = var.source_table_name
+    source_table_arn          = local.source_table_arn
+    source_stream_arn         = local.source_stream
+    target_table_name_pattern = local.target_table_name_pattern
+    replay_from               = var.replay_from
+    name_prefix               = local.name_prefix
+    restore_record_parameter  = local.restore_record_parameter
+    region                    = local.region
+    account_id                = local.account_id
+  }
+}
+
+resource "aws_ssm_parameter" "manifest" {
+  #checkov:skip=CKV2_AWS_34:The manifest holds only resource names and ARNs, no secrets; operators and pitrctl read it without a KMS grant.
+  name        = local.manifest_parameter_name
+  description = "dynamodb-pitr-restore manifest for ${var.source_table_name}: names and ARNs of the deployment (read by pitrctl and the restore workflow)."
+  type        = "String"
+  tier        = "Standard"
+  value       = jsonencode(local.manifest)
+  tags        = local.tags
+
+  depends_on = [terraform_data.target_pattern_guard]
+}

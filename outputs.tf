@@ -1,0 +1,29 @@
+output "source_table_arn" {
+  description = "ARN of the protected source table."
+  value       = local.source_table_arn
+}
+
+output "source_stream_arn" {
+  description = "ARN of the source table's stream that the module reads."
+  value       = local.source_stream
+}
+
+output "name_prefix" {
+  description = "Prefix of every resource name the module creates."
+  value       = local.name_prefix
+}
+
+output "target_table_name_pattern" {
+  description = "Glob a restored table's name must match for the module to act on it."
+  value       = local.target_table_name_pattern
+}
+
+output "manifest_parameter_name" {
+  description = "SSM parameter holding the deployment manifest (JSON); pitrctl finds the deployment through it."
+  value       = aws_ssm_parameter.manifest.name
+}
+
+output "restore_record_parameter_name" {
+  description = "SSM parameter the restore workflow writes while a restore is in flight (absent when idle)."
+  value       = local.restore_record_parameter
+}

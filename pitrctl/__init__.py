@@ -1,0 +1,1 @@
+"""pitrctl: the operator's command line for terraform-aws-dynamodb-pitr-restore."""

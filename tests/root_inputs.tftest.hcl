@@ -1,0 +1,220 @@
+# Root module input contract: the source table preconditions, the target pattern guard, naming.
+# The AWS provider is mocked; the source table is described with override_data.
+
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_region" {
+    defaults = { region = "eu-west-1", name = "eu-west-1" }
+  }
+}
+mock_provider "archive" {}
+
+variables {
+  source_table_name = "orders"
+}
+
+override_data {
+  target = data.aws_dynamodb_table.source
+  values = {
+    arn                    = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders"
+    stream_enabled         = true
+    stream_arn             = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000"
+    stream_view_type       = "NEW_AND_OLD_IMAGES"
+    point_in_time_recovery = [{ enabled = true, recovery_period_in_days = 35 }]
+  }
+}
+
+run "good_table_passes" {
+  command = plan
+
+  assert {
+    condition     = local.target_table_name_pattern == "orders-restored-*"
+    error_message = "default target pattern should be <source>-restored-*"
+  }
+  assert {
+    condition     = local.name_prefix == "pitr-orders"
+    error_message = "short table names give a readable prefix"
+  }
+  assert {
+    condition     = aws_ssm_parameter.manifest.name == "/dynamodb-pitr/orders/manifest"
+    error_message = "manifest parameter path"
+  }
+  assert {
+    condition     = jsondecode(aws_ssm_parameter.manifest.value).restore_record_parameter == "/dynamodb-pitr/orders/restore"
+    error_message = "manifest names the restore record"
+  }
+  assert {
+    condition     = jsondecode(aws_ssm_parameter.manifest.value).replay_from == "restore_point"
+    error_message = "replay_from default"
+  }
+}
+
+run "new_image_stream_passes" {
+  command = plan
+
+  override_data {
+    target = data.aws_dynamodb_table.source
+    values = {
+      arn                    = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders"
+      stream_enabled         = true
+      stream_arn             = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000"
+      stream_view_type       = "NEW_IMAGE"
+      point_in_time_recovery = [{ enabled = true, recovery_period_in_days = 35 }]
+    }
+  }
+}
+
+run "no_stream_fails" {
+  command = plan
+
+  override_data {
+    target = data.aws_dynamodb_table.source
+    values = {
+      arn                    = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders"
+      stream_enabled         = false
+      stream_arn             = ""
+      stream_view_type       = ""
+      point_in_time_recovery = [{ enabled = true, recovery_period_in_days = 35 }]
+    }
+  }
+
+  expect_failures = [data.aws_dynamodb_table.source]
+}
+
+run "keys_only_stream_fails" {
+  command = plan
+
+  override_data {
+    target = data.aws_dynamodb_table.source
+    values = {
+      arn                    = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders"
+      stream_enabled         = true
+      stream_arn             = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000"
+      stream_view_type       = "KEYS_ONLY"
+      point_in_time_recovery = [{ enabled = true, recovery_period_in_days = 35 }]
+    }
+  }
+
+  expect_failures = [data.aws_dynamodb_table.source]
+}
+
+run "old_image_stream_fails" {
+  command = plan
+
+  override_data {
+    target = data.aws_dynamodb_table.source
+    values = {
+      arn                    = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders"
+      stream_enabled         = true
+      stream_arn             = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000"
+      stream_view_type       = "OLD_IMAGE"
+      point_in_time_recovery = [{ enabled = true, recovery_period_in_days = 35 }]
+    }
+  }
+
+  expect_failures = [data.aws_dynamodb_table.source]
+}
+
+run "pitr_off_warns" {
+  command = plan
+
+  override_data {
+    target = data.aws_dynamodb_table.source
+    values = {
+      arn                    = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders"
+      stream_enabled         = true
+      stream_arn             = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000"
+      stream_view_type       = "NEW_AND_OLD_IMAGES"
+      point_in_time_recovery = [{ enabled = false, recovery_period_in_days = 0 }]
+    }
+  }
+
+  # A failed check block is a warning, not an error; expect_failures proves it fired.
+  expect_failures = [check.source_point_in_time_recovery]
+}
+
+run "pattern_matching_source_fails" {
+  command = plan
+
+  variables {
+    target_table_name_pattern = "orders*"
+  }
+
+  expect_failures = [terraform_data.target_pattern_guard]
+}
+
+run "pattern_with_dot_is_literal" {
+  command = plan
+
+  variables {
+    source_table_name         = "app.orders"
+    target_table_name_pattern = "app.orders-r*"
+  }
+
+  assert {
+    condition     = local.target_table_name_regex == "^app\\.orders-r.*$"
+    error_message = "'.' must be escaped in the derived regex"
+  }
+  assert {
+    condition     = local.name_prefix == "pitr-app-orders-${substr(sha1("app.orders"), 0, 6)}"
+    error_message = "names with '.' get a sanitized, hashed prefix"
+  }
+}
+
+run "wildcard_only_pattern_rejected" {
+  command = plan
+
+  variables {
+    target_table_name_pattern = "**"
+  }
+
+  expect_failures = [var.target_table_name_pattern]
+}
+
+run "bad_table_name_rejected" {
+  command = plan
+
+  variables {
+    source_table_name = "orders/with/slash"
+  }
+
+  expect_failures = [var.source_table_name]
+}
+
+run "bad_replay_from_rejected" {
+  command = plan
+
+  variables {
+    replay_from = "yesterday"
+  }
+
+  expect_failures = [var.replay_from]
+}
+
+run "aws_tag_rejected" {
+  command = plan
+
+  variables {
+    tags = { "aws:owner" = "x" }
+  }
+
+  expect_failures = [var.tags]
+}
+
+run "long_table_name_gets_short_prefix" {
+  command = plan
+
+  variables {
+    source_table_name = "a-very-long-table-name-for-the-orders-service-in-production"
+  }
+
+  assert {
+    condition     = length(local.name_prefix) <= 32
+    error_message = "derived prefix must fit the 32-character budget"
+  }
+}

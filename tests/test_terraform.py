@@ -1,0 +1,83 @@
+"""Terraform checks: fmt, init + validate per directory, and `terraform test` where tests exist.
+
+Every directory is a parametrized case, so a broken example or module is named in the report.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import REPO, require_terraform
+
+pytestmark = pytest.mark.terraform
+
+
+def _config_dirs() -> list[Path]:
+    dirs = [REPO]
+    for parent in ("modules", "examples"):
+        base = REPO / parent
+        if base.is_dir():
+            dirs += sorted(p for p in base.iterdir() if p.is_dir() and any(p.glob("*.tf")))
+    return dirs
+
+
+def _test_dirs() -> list[Path]:
+    return [d for d in _config_dirs() if any((d / "tests").glob("*.tftest.hcl"))]
+
+
+def _id(path: Path) -> str:
+    return str(path.relative_to(REPO)) if path != REPO else "root"
+
+
+def _run(tf: str, args: list[str], cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, TF_IN_AUTOMATION="1", CHECKPOINT_DISABLE="1", NO_COLOR="1")
+    return subprocess.run(
+        [tf, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+_init_lock = threading.Lock()
+_initialised: set[Path] = set()
+
+
+def _init(tf: str, cwd: Path) -> None:
+    with _init_lock:
+        if cwd in _initialised:
+            return
+        result = _run(tf, ["init", "-backend=false", "-input=false", "-no-color"], cwd)
+        assert result.returncode == 0, f"terraform init failed in {_id(cwd)}:\n{result.stdout}{result.stderr}"
+        _initialised.add(cwd)
+
+
+def test_fmt() -> None:
+    tf = require_terraform()
+    result = _run(tf, ["fmt", "-check", "-recursive", "-diff", "-no-color"], REPO)
+    assert result.returncode == 0, (
+        f"terraform fmt would change files (run `make fmt`):\n{result.stdout}{result.stderr}"
+    )
+
+
+@pytest.mark.parametrize("config_dir", _config_dirs(), ids=_id)
+def test_validate(config_dir: Path) -> None:
+    tf = require_terraform()
+    _init(tf, config_dir)
+    result = _run(tf, ["validate", "-no-color"], config_dir)
+    assert result.returncode == 0, (
+        f"terraform validate failed in {_id(config_dir)}:\n{result.stdout}{result.stderr}"
+    )
+
+
+@pytest.mark.parametrize("config_dir", _test_dirs(), ids=_id)
+def test_terraform_test(config_dir: Path) -> None:
+    tf = require_terraform()
+    _init(tf, config_dir)
+    result = _run(tf, ["test", "-no-color"], config_dir, timeout=1200)
+    assert result.returncode == 0, (
+        f"terraform test failed in {_id(config_dir)}:\n{result.stdout}{result.stderr}"
+    )
+    # A directory whose runs were all filtered out or skipped would "pass" having checked nothing.
+    assert " 0 passed" not in result.stdout, result.stdout

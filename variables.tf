@@ -1,0 +1,89 @@
+################################################################################
+# Source table
+################################################################################
+
+variable "source_table_name" {
+  description = "Name of the live DynamoDB table this module protects. It must have a stream with new images (NEW_IMAGE or NEW_AND_OLD_IMAGES) and should have point-in-time recovery on."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_.-]{3,255}$", var.source_table_name))
+    error_message = "source_table_name must be a DynamoDB table name: 3 to 255 characters from a-z, A-Z, 0-9, '_', '-' and '.'."
+  }
+}
+
+################################################################################
+# Restore behaviour
+################################################################################
+
+variable "target_table_name_pattern" {
+  description = "Glob ('*' is the only wildcard) that a restored table's name must match for the module to act on it: replay into it and copy settings to it. Also scopes the IAM write permissions. null means \"<source_table_name>-restored-*\". It must never match the source table itself."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.target_table_name_pattern == null || can(regex("^[a-zA-Z0-9_.*-]{1,255}$", var.target_table_name_pattern))
+    error_message = "target_table_name_pattern may contain only DynamoDB table name characters (a-z, A-Z, 0-9, '_', '-', '.') and the wildcard '*', at most 255 characters."
+  }
+
+  validation {
+    condition     = var.target_table_name_pattern == null || length(replace(coalesce(var.target_table_name_pattern, "x"), "*", "")) >= 3
+    error_message = "target_table_name_pattern must hold at least 3 literal characters: a pattern that is only wildcards would let the module write to any table."
+  }
+}
+
+variable "replay_from" {
+  description = "Where replay starts. \"restore_point\" (clone/migrate): every change since the restore point is replayed, so the restored table becomes a live replica. \"restore_request\" (recover from an incident): only changes made after the restore was requested are replayed, so the incident's writes stay discarded."
+  type        = string
+  default     = "restore_point"
+  nullable    = false
+
+  validation {
+    condition     = contains(["restore_point", "restore_request"], var.replay_from)
+    error_message = "replay_from must be \"restore_point\" or \"restore_request\"."
+  }
+}
+
+################################################################################
+# Naming and tagging
+################################################################################
+
+variable "name_prefix" {
+  description = "Prefix for the names of every resource this module creates (functions, queues, roles, workflow, alarms). null derives \"pitr-<source table>\", shortened with a hash when the table name is long or has characters some AWS names reject. Must be unique per source table."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.name_prefix == null || can(regex("^[a-zA-Z][a-zA-Z0-9_-]{0,31}$", var.name_prefix))
+    error_message = "name_prefix must start with a letter, hold only a-z, A-Z, 0-9, '_' and '-', and be at most 32 characters (the longest suffix the module adds must still fit AWS's 64-character names)."
+  }
+}
+
+variable "ssm_prefix" {
+  description = "SSM parameter path (without leading or trailing '/') under which the module keeps the manifest (\"/<ssm_prefix>/manifest\") and the workflow keeps the restore record (\"/<ssm_prefix>/restore\"). null means \"dynamodb-pitr/<source_table_name>\"."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.ssm_prefix == null || can(regex("^[a-zA-Z0-9_.-]+(/[a-zA-Z0-9_.-]+)*$", var.ssm_prefix))
+    error_message = "ssm_prefix must be a '/'-separated path of a-z, A-Z, 0-9, '_', '.', '-' segments, without leading or trailing '/'."
+  }
+
+  validation {
+    condition     = var.ssm_prefix == null || !can(regex("^(?i)(aws|ssm)", coalesce(var.ssm_prefix, "x")))
+    error_message = "ssm_prefix must not start with \"aws\" or \"ssm\": SSM reserves those prefixes."
+  }
+}
+
+variable "tags" {
+  description = "Tags added to every taggable resource the module creates. Keys starting with \"aws:\" are reserved by AWS."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for k in keys(var.tags) : !startswith(lower(k), "aws:")])
+    error_message = "tags must not use keys starting with \"aws:\": AWS reserves that prefix."
+  }
+}
