@@ -78,11 +78,94 @@ check "source_point_in_time_recovery" {
 }
 
 ################################################################################
-# Manifest: how pitrctl and the workflow find every part of this deployment
+# Parts: change capture and replay, settings copy, restore workflow
 ################################################################################
 
 locals {
-  manifest = {
+  # Inputs every part takes alike.
+  common = {
+    name_prefix               = local.name_prefix
+    source_table_name         = var.source_table_name
+    source_table_arn          = local.source_table_arn
+    source_stream_arn         = local.source_stream
+    target_table_name_pattern = local.target_table_name_pattern
+    kms_key_arn               = var.kms_key_arn
+    log_retention_days        = var.lambda_log_retention_days
+    vpc_config                = var.lambda_vpc_config
+    tags                      = local.tags
+  }
+}
+
+module "cdc_buffer" {
+  source = "./modules/cdc_buffer"
+
+  name_prefix               = local.common.name_prefix
+  source_table_name         = local.common.source_table_name
+  source_table_arn          = local.common.source_table_arn
+  source_stream_arn         = local.common.source_stream_arn
+  target_table_name_pattern = local.common.target_table_name_pattern
+  kms_key_arn               = local.common.kms_key_arn
+  log_retention_days        = local.common.log_retention_days
+  vpc_config                = local.common.vpc_config
+  tags                      = local.common.tags
+
+  restore_record_parameter = local.restore_record_parameter
+  alarm_topic_arn          = module.restore_watcher.topic_arn
+}
+
+module "settings_sync" {
+  source = "./modules/settings_sync"
+
+  name_prefix               = local.common.name_prefix
+  source_table_name         = local.common.source_table_name
+  source_table_arn          = local.common.source_table_arn
+  source_stream_arn         = local.common.source_stream_arn
+  target_table_name_pattern = local.common.target_table_name_pattern
+  kms_key_arn               = local.common.kms_key_arn
+  log_retention_days        = local.common.log_retention_days
+  vpc_config                = local.common.vpc_config
+  tags                      = local.common.tags
+}
+
+module "restore_watcher" {
+  source = "./modules/restore_watcher"
+
+  name_prefix               = local.common.name_prefix
+  source_table_name         = local.common.source_table_name
+  source_table_arn          = local.common.source_table_arn
+  source_stream_arn         = local.common.source_stream_arn
+  target_table_name_pattern = local.common.target_table_name_pattern
+  kms_key_arn               = local.common.kms_key_arn
+  log_retention_days        = local.common.log_retention_days
+  vpc_config                = local.common.vpc_config
+  tags                      = local.common.tags
+
+  restore_record_parameter   = local.restore_record_parameter
+  manifest_parameter         = local.manifest_parameter_name
+  replay_from                = var.replay_from
+  buffer_queue_url           = module.cdc_buffer.buffer_queue_url
+  buffer_queue_arn           = module.cdc_buffer.buffer_queue_arn
+  replay_mapping_uuid        = module.cdc_buffer.replay_mapping_uuid
+  stream_mapping_uuid        = module.cdc_buffer.stream_mapping_uuid
+  settings_sync_function_arn = module.settings_sync.function_arn
+}
+
+################################################################################
+# Manifest: how pitrctl and the workflow find every part of this deployment
+################################################################################
+
+# No depends_on from the parts to the pattern guard: depends_on on a module defers every data source
+# inside it to apply time. The guard's precondition fails the plan as a whole anyway.
+locals {
+  # Each part contributes its own names and ARNs; the root adds what they share.
+  manifest = merge(
+    local.manifest_base,
+    { cdc_buffer = module.cdc_buffer.manifest },
+    { settings_sync = module.settings_sync.manifest },
+    { restore_watcher = module.restore_watcher.manifest },
+  )
+
+  manifest_base = {
     version                   = 1
     source_table_name         = var.source_table_name
     source_table_arn          = local.source_table_arn

@@ -87,3 +87,44 @@ variable "tags" {
     error_message = "tags must not use keys starting with \"aws:\": AWS reserves that prefix."
   }
 }
+
+################################################################################
+# Shared settings of every part
+################################################################################
+
+variable "kms_key_arn" {
+  description = "Customer managed KMS key ARN used for everything the module encrypts (queues, spill bucket, logs, topic, Lambda environment). null uses AWS managed or owned keys, except for the notification topic, which gets a module-created key because CloudWatch alarms cannot publish to a topic encrypted with the AWS managed aws/sns key."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>); aliases are not accepted because key policies and grants need the key itself."
+  }
+}
+
+variable "lambda_log_retention_days" {
+  description = "Retention in days of the Lambda functions' log groups."
+  type        = number
+  default     = 30
+  nullable    = false
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.lambda_log_retention_days)
+    error_message = "lambda_log_retention_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)."
+  }
+}
+
+variable "lambda_vpc_config" {
+  description = "Place every Lambda function in a VPC. The subnets need a route to the AWS APIs the functions call (DynamoDB, DynamoDB Streams, SQS, S3, SSM, Lambda, CloudWatch, Application Auto Scaling, Step Functions): a NAT gateway or VPC endpoints. null keeps the functions outside any VPC."
+  type = object({
+    subnet_ids         = list(string)
+    security_group_ids = list(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.lambda_vpc_config == null || (length(try(var.lambda_vpc_config.subnet_ids, [])) > 0 && length(try(var.lambda_vpc_config.security_group_ids, [])) > 0)
+    error_message = "lambda_vpc_config needs at least one subnet and one security group."
+  }
+}

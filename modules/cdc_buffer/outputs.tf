@@ -1,0 +1,24 @@
+output "buffer_queue_url" {
+  description = "URL of the FIFO buffer queue."
+  value       = ""
+}
+
+output "buffer_queue_arn" {
+  description = "ARN of the FIFO buffer queue."
+  value       = ""
+}
+
+output "stream_mapping_uuid" {
+  description = "UUID of the stream event source mapping feeding the subscriber."
+  value       = ""
+}
+
+output "replay_mapping_uuid" {
+  description = "UUID of the SQS event source mapping feeding the replay writer (created disabled)."
+  value       = ""
+}
+
+output "manifest" {
+  description = "This module's entries of the deployment manifest."
+  value       = {}
+}

@@ -1,0 +1,143 @@
+################################################################################
+# Package: the whole pitr package in one archive per function
+################################################################################
+
+locals {
+  source_dir = "${path.module}/../../lambda_src"
+}
+
+data "archive_file" "package" {
+  type             = "zip"
+  source_dir       = local.source_dir
+  output_path      = "${path.root}/.build/${var.function_name}.zip"
+  output_file_mode = "0644"
+  excludes         = ["**/__pycache__/**", "**/*.pyc", "**/tests/**"]
+}
+
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+
+locals {
+  log_group_name = "/aws/lambda/${var.function_name}"
+  log_group_arn  = "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:log-group:${local.log_group_name}"
+
+  base_statements = concat(
+    [
+      {
+        Sid      = "WriteOwnLogs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = ["${local.log_group_arn}:*"]
+      },
+      {
+        # X-Ray's write APIs take no resource: "*" is the only value they accept.
+        Sid      = "WriteTraces"
+        Effect   = "Allow"
+        Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+        Resource = ["*"]
+      },
+    ],
+    var.vpc_config == null ? [] : [
+      {
+        # ENI management for VPC placement: these EC2 actions do not support resource-level scoping.
+        Sid      = "ManageVpcNetworkInterfaces"
+        Effect   = "Allow"
+        Action   = ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]
+        Resource = ["*"]
+      },
+    ],
+  )
+
+  policy = {
+    Version   = "2012-10-17"
+    Statement = concat(local.base_statements, var.policy_statements)
+  }
+}
+
+################################################################################
+# Role
+################################################################################
+
+resource "aws_iam_role" "this" {
+  name        = var.function_name
+  description = "Execution role of ${var.function_name} (dynamodb-pitr-restore)."
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "lambda.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+      Condition = { StringEquals = { "aws:SourceAccount" = data.aws_caller_identity.current.account_id } }
+    }]
+  })
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "this" {
+  name   = "permissions"
+  role   = aws_iam_role.this.id
+  policy = jsonencode(local.policy)
+}
+
+################################################################################
+# Logs
+################################################################################
+
+resource "aws_cloudwatch_log_group" "this" {
+  #checkov:skip=CKV_AWS_158:Encrypted with the customer managed key when kms_key_arn is set; otherwise CloudWatch Logs' own encryption at rest.
+  #checkov:skip=CKV_AWS_338:Retention is the user's choice (log_retention_days, default 30 days); a year is not required for operational logs.
+  name              = local.log_group_name
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+################################################################################
+# Function
+################################################################################
+
+resource "aws_lambda_function" "this" {
+  #checkov:skip=CKV_AWS_116:Invoked synchronously by event source mappings and Step Functions, which own retries and failure destinations; an async DLQ would never receive anything.
+  #checkov:skip=CKV_AWS_117:VPC placement is optional (vpc_config); the functions call only AWS APIs.
+  #checkov:skip=CKV_AWS_272:Code signing needs a signing profile the user owns; the package is built from this repository by archive_file.
+  #checkov:skip=CKV_AWS_115:Reserved concurrency is configurable (reserved_concurrent_executions); the replay writer is bounded by its mapping's maximum concurrency instead.
+  #checkov:skip=CKV_AWS_173:Environment variables hold only names and ARNs; they are encrypted with kms_key_arn when set, and with the AWS managed key otherwise.
+  function_name                  = var.function_name
+  description                    = var.description
+  role                           = aws_iam_role.this.arn
+  handler                        = var.handler
+  runtime                        = "python3.13"
+  architectures                  = ["arm64"]
+  memory_size                    = var.memory_size
+  timeout                        = var.timeout
+  reserved_concurrent_executions = var.reserved_concurrent_executions
+  filename                       = data.archive_file.package.output_path
+  source_code_hash               = data.archive_file.package.output_base64sha256
+  kms_key_arn                    = var.kms_key_arn
+
+  environment {
+    variables = merge(var.environment, { LOG_LEVEL = "INFO" })
+  }
+
+  logging_config {
+    log_format = "Text" # the functions write JSON lines themselves (pitr.logs)
+    log_group  = aws_cloudwatch_log_group.this.name
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  dynamic "vpc_config" {
+    for_each = var.vpc_config == null ? [] : [var.vpc_config]
+    content {
+      subnet_ids         = vpc_config.value.subnet_ids
+      security_group_ids = vpc_config.value.security_group_ids
+    }
+  }
+
+  tags = var.tags
+
+  depends_on = [aws_iam_role_policy.this]
+}

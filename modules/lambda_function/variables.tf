@@ -1,0 +1,108 @@
+################################################################################
+# Function
+################################################################################
+
+variable "function_name" {
+  description = "Name of the Lambda function (also names its role, log group and archive)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_-]{1,64}$", var.function_name))
+    error_message = "function_name must be 1 to 64 characters from a-z, A-Z, 0-9, '_' and '-'."
+  }
+}
+
+variable "description" {
+  description = "Description of the function."
+  type        = string
+  default     = ""
+}
+
+variable "handler" {
+  description = "Handler in the pitr package, \"pitr.<module>.handler\"."
+  type        = string
+
+  validation {
+    condition     = can(regex("^pitr(\\.[a-z_][a-z0-9_]*)+\\.handler$", var.handler))
+    error_message = "handler must be \"pitr.<module>.handler\"."
+  }
+}
+
+variable "memory_size" {
+  description = "Memory in MB."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = var.memory_size >= 128 && var.memory_size <= 10240
+    error_message = "memory_size must be between 128 and 10240 MB."
+  }
+}
+
+variable "timeout" {
+  description = "Timeout in seconds."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.timeout >= 1 && var.timeout <= 900
+    error_message = "timeout must be between 1 and 900 seconds."
+  }
+}
+
+variable "reserved_concurrent_executions" {
+  description = "Reserved concurrency; -1 for none."
+  type        = number
+  default     = -1
+}
+
+variable "environment" {
+  description = "Environment variables (names and ARNs only: never secrets)."
+  type        = map(string)
+  default     = {}
+}
+
+################################################################################
+# Permissions
+################################################################################
+
+variable "policy_statements" {
+  description = "IAM policy statements (objects as in a policy document) the function needs beyond writing its own logs and traces."
+  type        = any
+}
+
+################################################################################
+# Shared settings
+################################################################################
+
+variable "log_retention_days" {
+  description = "Retention of the function's log group in days."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "Customer managed KMS key for the log group and environment variables; null uses AWS owned keys."
+  type        = string
+  default     = null
+}
+
+variable "vpc_config" {
+  description = "Place the function in a VPC (subnets need a route to the AWS APIs it calls: NAT or VPC endpoints); null keeps it outside."
+  type = object({
+    subnet_ids         = list(string)
+    security_group_ids = list(string)
+  })
+  default = null
+}
+
+variable "tags" {
+  description = "Tags for the function, role and log group."
+  type        = map(string)
+  default     = {}
+}
