@@ -15,7 +15,7 @@ data "aws_dynamodb_table" "source" {
       error_message = "Table ${var.source_table_name} has no DynamoDB stream. The module buffers changes from the stream: enable it with stream_enabled = true and stream_view_type = \"NEW_AND_OLD_IMAGES\" (or \"NEW_IMAGE\") on the table."
     }
     postcondition {
-      condition     = contains(["NEW_IMAGE", "NEW_AND_OLD_IMAGES"], coalesce(self.stream_view_type, "NONE"))
+      condition     = self.stream_enabled != true || contains(["NEW_IMAGE", "NEW_AND_OLD_IMAGES"], coalesce(self.stream_view_type, "NONE"))
       error_message = "Table ${var.source_table_name} has stream view type ${coalesce(self.stream_view_type, "NONE")}, which carries no new item images, so changes cannot be replayed. Set stream_view_type = \"NEW_AND_OLD_IMAGES\" (or \"NEW_IMAGE\"); changing it replaces the stream."
     }
   }

@@ -81,3 +81,20 @@ def test_terraform_test(config_dir: Path) -> None:
     )
     # A directory whose runs were all filtered out or skipped would "pass" having checked nothing.
     assert " 0 passed" not in result.stdout, result.stdout
+
+
+def test_bad_table_messages_reach_the_operator() -> None:
+    """Each deliberately bad run fails, and with the message that says what to do."""
+    tf = require_terraform()
+    _init(tf, REPO)
+    result = _run(tf, ["test", "-no-color", "-test-directory=tests/terraform/messages"], REPO)
+    output = " ".join((result.stdout + result.stderr).split())  # undo Terraform's line wrapping
+    assert result.returncode != 0, output
+    for expected in (
+        "Table orders has no DynamoDB stream",
+        "stream view type KEYS_ONLY, which carries no new item images",
+        'target_table_name_pattern "ord*" matches the source table orders itself',
+        "Point-in-time recovery is off on orders",
+    ):
+        assert expected in output, f"missing message {expected!r} in:\n{output}"
+    assert "0 passed, 3 failed" in output, output
