@@ -100,7 +100,13 @@ def _advanced_selectors_record_writes(selectors: list[dict[str, Any]]) -> bool:
 
 
 def trail_records_write_management_events(event_selectors: dict[str, Any]) -> bool:
-    """True when a trail's ``GetEventSelectors`` answer records write management events."""
+    """True when a trail's ``GetEventSelectors`` answer records write management events.
+
+    A trail without custom selectors (``HasCustomEventSelectors`` false in its description) logs
+    every management event, which is AWS's default.
+    """
+    if event_selectors.get("HasCustomEventSelectors") is False:
+        return True
     advanced = event_selectors.get("AdvancedEventSelectors")
     if advanced:
         return _advanced_selectors_record_writes(advanced)

@@ -1,0 +1,183 @@
+"""pitrctl commands against moto: happy paths and the errors an operator meets."""
+
+from __future__ import annotations
+
+import json
+from argparse import Namespace
+from typing import Any
+
+import boto3
+import pytest
+
+from pitr.restore_record import RestoreRecord
+from pitrctl import commands
+from pitrctl.cli import main
+from pitrctl.errors import PitrctlError
+from pitrctl.ui import Ui
+
+REGION = "eu-west-1"
+
+
+def _aws(service: str) -> Any:
+    return boto3.client(service, region_name=REGION)
+
+
+@pytest.fixture
+def deployed(aws: None) -> dict[str, str]:
+    """A source table with PITR, a trail, a buffer, a state machine and the manifest."""
+    ddb = _aws("dynamodb")
+    ddb.create_table(
+        TableName="orders",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    ddb.update_continuous_backups(
+        TableName="orders", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
+    s3 = _aws("s3")
+    s3.create_bucket(Bucket="trail-bucket", CreateBucketConfiguration={"LocationConstraint": REGION})
+    trail = _aws("cloudtrail")
+    trail.create_trail(Name="main", S3BucketName="trail-bucket", IsMultiRegionTrail=True)
+    # AWS answers GetEventSelectors for a new trail with its default selector (all management
+    # events); moto answers with none, so set AWS's default explicitly.
+    trail.put_event_selectors(
+        TrailName="main", EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}]
+    )
+    trail.start_logging(Name="main")
+    queue = _aws("sqs").create_queue(
+        QueueName="pitr-orders-buffer.fifo",
+        Attributes={"FifoQueue": "true", "MessageRetentionPeriod": "14400"},
+    )["QueueUrl"]
+    iam = _aws("iam")
+    role = iam.create_role(RoleName="sfn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    definition = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
+    machine = _aws("stepfunctions").create_state_machine(
+        name="pitr-orders-restore", definition=json.dumps(definition), roleArn=role
+    )["stateMachineArn"]
+    manifest = {
+        "source_table_name": "orders",
+        "target_table_name_pattern": "orders-restored-*",
+        "replay_from": "restore_point",
+        "restore_record_parameter": "/dynamodb-pitr/orders/restore",
+        "region": REGION,
+        "cdc_buffer": {"buffer_queue_url": queue, "buffer_standby_retention_seconds": 14400},
+        "restore_watcher": {"state_machine_arn": machine},
+    }
+    _aws("ssm").put_parameter(
+        Name="/dynamodb-pitr/orders/manifest", Value=json.dumps(manifest), Type="String"
+    )
+    return {"queue": queue, "machine": machine}
+
+
+def _restore_args(**overrides: Any) -> Namespace:
+    values = {
+        "table": "orders",
+        "ssm_prefix": None,
+        "to": None,
+        "latest": True,
+        "target": "orders-restored-1",
+        "replay_from": None,
+        "billing_mode": None,
+        "kms_key": None,
+        "yes": True,
+        "follow": False,
+        "interval": 0.0,
+    }
+    values.update(overrides)
+    return Namespace(**values)
+
+
+def test_restore_raises_retention_restores_and_starts_the_workflow(deployed: dict[str, str]) -> None:
+    result = commands.restore(_restore_args(), _aws, Ui(json_mode=True))
+    assert result["target_table"] == "orders-restored-1"
+    assert all(check["ok"] for check in result["checks"])
+    retention = _aws("sqs").get_queue_attributes(
+        QueueUrl=deployed["queue"], AttributeNames=["MessageRetentionPeriod"]
+    )["Attributes"]["MessageRetentionPeriod"]
+    assert retention == str(14 * 24 * 3600)
+    assert _aws("dynamodb").describe_table(TableName="orders-restored-1")["Table"]["TableName"]
+    executions = _aws("stepfunctions").list_executions(stateMachineArn=deployed["machine"])["executions"]
+    assert [e["name"] for e in executions] == ["pitrctl-orders-restored-1"]
+    started = _aws("stepfunctions").describe_execution(executionArn=executions[0]["executionArn"])
+    assert json.loads(started["input"])["target_table"] == "orders-restored-1"
+
+
+def test_restore_refuses_target_outside_pattern_and_changes_nothing(deployed: dict[str, str]) -> None:
+    with pytest.raises(PitrctlError, match="does not match") as info:
+        commands.restore(_restore_args(target="orders-copy"), _aws, Ui(json_mode=True))
+    assert info.value.hint
+    retention = _aws("sqs").get_queue_attributes(
+        QueueUrl=deployed["queue"], AttributeNames=["MessageRetentionPeriod"]
+    )["Attributes"]["MessageRetentionPeriod"]
+    assert retention == "14400"
+    assert _aws("stepfunctions").list_executions(stateMachineArn=deployed["machine"])["executions"] == []
+
+
+def test_restore_without_trail_is_refused(deployed: dict[str, str]) -> None:
+    _aws("cloudtrail").stop_logging(Name="main")
+    with pytest.raises(PitrctlError, match="CloudTrail"):
+        commands.restore(_restore_args(), _aws, Ui(json_mode=True))
+
+
+def test_restore_needs_confirmation_without_terminal(deployed: dict[str, str]) -> None:
+    with pytest.raises(PitrctlError, match="confirmation"):
+        commands.restore(_restore_args(yes=False), _aws, Ui(json_mode=True))
+
+
+def test_restore_refused_while_another_is_in_flight(deployed: dict[str, str]) -> None:
+    record = RestoreRecord(
+        restore_id="r", target_table="orders-restored-0", status="replaying", replay_from="restore_point"
+    )
+    _aws("ssm").put_parameter(Name="/dynamodb-pitr/orders/restore", Value=record.to_json(), Type="String")
+    with pytest.raises(PitrctlError, match="already in flight"):
+        commands.restore(_restore_args(), _aws, Ui(json_mode=True))
+
+
+def test_status_idle_and_active(deployed: dict[str, str]) -> None:
+    args = Namespace(table="orders", ssm_prefix=None, follow=False, interval=0.0)
+    assert commands.status(args, _aws, Ui(json_mode=True))["active"] is False
+    record = RestoreRecord(
+        restore_id="r",
+        target_table="orders-restored-9",
+        status="restoring",
+        replay_from="restore_point",
+        task_token="secret",
+    )
+    _aws("ssm").put_parameter(Name="/dynamodb-pitr/orders/restore", Value=record.to_json(), Type="String")
+    result = commands.status(args, _aws, Ui(json_mode=True))
+    assert result["active"] is True
+    assert result["target_status"] == "NOT_FOUND"
+    assert "task_token" not in result["restore"]
+
+
+def test_cutover_only_when_caught_up(deployed: dict[str, str]) -> None:
+    record = RestoreRecord(
+        restore_id="r",
+        target_table="orders-restored-9",
+        status="replaying",
+        replay_from="restore_point",
+        task_token="t",
+    )
+    _aws("ssm").put_parameter(Name="/dynamodb-pitr/orders/restore", Value=record.to_json(), Type="String")
+    with pytest.raises(PitrctlError, match="not waiting for cutover"):
+        commands.cutover(Namespace(table="orders", ssm_prefix=None, interval=0.0), _aws, Ui(json_mode=True))
+
+
+def test_abort_with_nothing_in_flight(deployed: dict[str, str]) -> None:
+    with pytest.raises(PitrctlError, match="no restore"):
+        commands.abort(Namespace(table="orders", ssm_prefix=None, interval=0.0), _aws, Ui(json_mode=True))
+
+
+def test_import_block_names_the_table() -> None:
+    assert commands.import_block("orders-restored-1") == (
+        'import {\n  to = aws_dynamodb_table.orders_restored_1\n  id = "orders-restored-1"\n}\n'
+    )
+
+
+def test_cli_prints_error_not_traceback(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["status", "--table", "nope", "--json", "--region", REGION])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert json.loads(out)["error"].startswith("no deployment of the module protects 'nope'")
