@@ -41,6 +41,9 @@ rehearse: $(VENV)/.stamp
 bench: $(VENV)/.stamp
 	$(VENV)/bin/python -m tests.bench $(ARGS)
 
+docs: $(VENV)/.stamp
+	$(VENV)/bin/python -m tools.readme_reference
+
 fmt: $(VENV)/.stamp
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .

@@ -1,0 +1,119 @@
+"""Generate the README's inputs and outputs tables from variables.tf and outputs.tf.
+
+``make docs`` rewrites the blocks between the markers; ``tests/test_docs.py`` fails when the README
+is out of date. python-hcl2 parses the files, so the tables say exactly what Terraform reads.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import hcl2
+
+REPO = Path(__file__).resolve().parent.parent
+README = REPO / "README.md"
+MARKERS = {
+    "inputs": ("<!-- BEGIN_INPUTS (make docs) -->", "<!-- END_INPUTS -->"),
+    "outputs": ("<!-- BEGIN_OUTPUTS (make docs) -->", "<!-- END_OUTPUTS -->"),
+}
+
+
+def _unquote(value: Any) -> Any:
+    """python-hcl2 keeps string literals quoted and expressions wrapped in ``${...}``."""
+    if isinstance(value, str):
+        if len(value) >= 2 and value.startswith('"') and value.endswith('"'):
+            return json.loads(value)
+        if value.startswith("${") and value.endswith("}"):
+            return value[2:-1]
+    return value
+
+
+def _blocks(path: Path, kind: str) -> list[tuple[str, dict[str, Any]]]:
+    with path.open() as handle:
+        parsed = hcl2.load(handle)
+    blocks = []
+    for block in parsed.get(kind, []):
+        for name, body in block.items():
+            blocks.append((_unquote(name), body))
+    return blocks
+
+
+def _cell(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _code(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, str) else value
+    return f"`{_cell(text)}`"
+
+
+def _default(body: dict[str, Any]) -> str:
+    if "default" not in body:
+        return "n/a"
+    value = body["default"]
+    if value is None:
+        return "`null`"
+    unquoted = _unquote(value)
+    if isinstance(value, str) and value.startswith('"'):
+        return _code(json.dumps(unquoted))
+    return _code(_python_to_hcl(unquoted))
+
+
+def _python_to_hcl(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        value = {k: v for k, v in value.items() if k != "__is_block__"}
+        return (
+            "{" + ", ".join(f"{_unquote(k)} = {_python_to_hcl(_unquote(v))}" for k, v in value.items()) + "}"
+        )
+    if isinstance(value, list):
+        return "[" + ", ".join(_python_to_hcl(_unquote(v)) for v in value) + "]"
+    if isinstance(value, str):
+        return value if re.fullmatch(r"[a-z_.()]+", value) else json.dumps(value)
+    return str(value)
+
+
+def inputs_table(module_dir: Path = REPO) -> str:
+    rows = ["| Name | Description | Type | Default | Required |", "|---|---|---|---|:---:|"]
+    for name, body in _blocks(module_dir / "variables.tf", "variable"):
+        rows.append(
+            f"| `{name}` | {_cell(_unquote(body.get('description', '')))} | {_code(_unquote(body.get('type', 'any')))} "
+            f"| {_default(body)} | {'yes' if 'default' not in body else 'no'} |"
+        )
+    return "\n".join(rows)
+
+
+def outputs_table(module_dir: Path = REPO) -> str:
+    rows = ["| Name | Description |", "|---|---|"]
+    for name, body in _blocks(module_dir / "outputs.tf", "output"):
+        rows.append(f"| `{name}` | {_cell(_unquote(body.get('description', '')))} |")
+    return "\n".join(rows)
+
+
+def render(readme: str) -> str:
+    """``readme`` with both generated blocks replaced by fresh ones."""
+    for kind, table in (("inputs", inputs_table()), ("outputs", outputs_table())):
+        begin, end = MARKERS[kind]
+        pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.DOTALL)
+        if not pattern.search(readme):
+            raise SystemExit(f"README.md lacks the markers {begin} ... {end}")
+        readme = pattern.sub(lambda _m, b=begin, e=end, t=table: f"{b}\n{t}\n{e}", readme)
+    return readme
+
+
+def main() -> int:
+    current = README.read_text()
+    fresh = render(current)
+    if "--check" in sys.argv:
+        return 0 if fresh == current else 1
+    README.write_text(fresh)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
