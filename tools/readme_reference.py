@@ -81,10 +81,10 @@ def _python_to_hcl(value: Any) -> str:
 def inputs_table(module_dir: Path = REPO) -> str:
     rows = ["| Name | Description | Type | Default | Required |", "|---|---|---|---|:---:|"]
     for name, body in _blocks(module_dir / "variables.tf", "variable"):
-        rows.append(
-            f"| `{name}` | {_cell(_unquote(body.get('description', '')))} | {_code(_unquote(body.get('type', 'any')))} "
-            f"| {_default(body)} | {'yes' if 'default' not in body else 'no'} |"
-        )
+        description = _cell(_unquote(body.get("description", "")))
+        type_ = _code(_unquote(body.get("type", "any")))
+        required = "yes" if "default" not in body else "no"
+        rows.append(f"| `{name}` | {description} | {type_} | {_default(body)} | {required} |")
     return "\n".join(rows)
 
 
