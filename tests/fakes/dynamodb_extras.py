@@ -334,18 +334,26 @@ def paginate(
     """Make ``client.<op>`` hand out ``key`` in pages of ``page_size`` with a token, as AWS does.
 
     moto returns every alarm from ``describe_alarms`` whatever ``MaxRecords`` says; this slices the
-    full answer so callers that stop after the first page are caught.
+    full answer so callers that stop after the first page are caught. The first page's call takes
+    a snapshot that later pages read from (moto serializes the whole list on every call).
     """
     original = getattr(client, op)
+    snapshots: dict[str, list[Any]] = {}
 
     def call(**kwargs: Any) -> Any:
-        start = int(kwargs.pop(token_in, None) or 0)
-        response = dict(original(**kwargs))
-        items = response.get(key, [])
+        token = kwargs.pop(token_in, None)
+        if token:
+            snapshot, start_text = token.rsplit(":", 1)
+            items, start = snapshots[snapshot], int(start_text)
+            response: dict[str, Any] = {}
+        else:
+            response = dict(original(**kwargs))
+            snapshot, start = str(len(snapshots)), 0
+            items = snapshots[snapshot] = response.get(key, [])
         response[key] = items[start : start + page_size]
         response.pop(token_out, None)
         if start + page_size < len(items):
-            response[token_out] = str(start + page_size)
+            response[token_out] = f"{snapshot}:{start + page_size}"
         return response
 
     setattr(client, op, call)
