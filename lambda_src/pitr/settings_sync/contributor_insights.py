@@ -1,4 +1,8 @@
-"""Contributor Insights on the table and on each GSI, with the source's mode."""
+"""Contributor Insights on the table and on each GSI, with the source's mode.
+
+The source is read with one DescribeContributorInsights per table and index rather than
+ListContributorInsights, which IAM cannot scope to a table.
+"""
 
 from __future__ import annotations
 
@@ -18,25 +22,22 @@ def _item(index: str | None) -> str:
     return f"index/{index}" if index else "table"
 
 
-def _describe(ctx: SyncContext, index: str | None) -> dict[str, Any]:
+def _describe(ctx: SyncContext, table: str, index: str | None) -> dict[str, Any]:
     ddb = ctx.client("dynamodb")
     return ctx.call(
         ddb.describe_contributor_insights,
-        TableName=ctx.target_table,
+        TableName=table,
         **({"IndexName": index} if index else {}),
     )
 
 
 def sync(ctx: SyncContext) -> Iterator[Result]:
     ddb = ctx.client("dynamodb")
-    enabled = [
-        s
-        for s in ctx.pages(
-            ddb.list_contributor_insights, "ContributorInsightsSummaries", TableName=ctx.source_table
-        )
-        if s.get("TableName", ctx.source_table) == ctx.source_table
-        and s.get("ContributorInsightsStatus") in _ON
-    ]
+    enabled = []
+    for index in [None, *ctx.gsi_names(ctx.source())]:
+        described = _describe(ctx, ctx.source_table, index)
+        if described.get("ContributorInsightsStatus") in _ON:
+            enabled.append(described)
     if not enabled:
         yield Result(NAME, "table", SKIPPED, "contributor insights is off on the source")
         return
@@ -48,7 +49,7 @@ def sync(ctx: SyncContext) -> Iterator[Result]:
             yield Result(NAME, item, SKIPPED, "the index is not on the target (left out of the restore)")
             continue
         mode = summary.get("ContributorInsightsMode")
-        current = _describe(ctx, index)
+        current = _describe(ctx, ctx.target_table, index)
         if current.get("ContributorInsightsStatus") in _ON and current.get("ContributorInsightsMode") == mode:
             yield Result(NAME, item, UNCHANGED)
             continue
