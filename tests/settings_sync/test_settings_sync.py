@@ -198,3 +198,68 @@ def test_every_result_reaches_the_logs(world: World, logged: list[dict[str, Any]
     assert {r["setting"] for r in results} == set(NAMES)
     done = [r for r in logged if r["message"] == "settings_sync done"]
     assert done and done[0]["counts"] == summary["counts"]
+
+
+def test_simulator_answer_is_used_when_available(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    def simulate(**kwargs: Any) -> Any:
+        denied = "search-role" in kwargs["PolicySourceArn"]
+        return {
+            "EvaluationResults": [
+                {"EvalActionName": a, "EvalDecision": "implicitDeny" if denied else "allowed"}
+                for a in kwargs["ActionNames"]
+            ]
+        }
+
+    monkeypatch.setattr(c("iam"), "simulate_principal_policy", simulate)
+    summary = handler(world.event("restore"))
+    assert len(summary["action_required"]) == 1
+    assert "search-role" in summary["action_required"][0]["action"]
+
+
+def test_changed_trigger_and_precision_are_updated_at_the_next_cutover(world: World) -> None:
+    handler(world.event("restore"))
+    handler(world.event("cutover"))
+    lam, ddb = c("lambda"), c("dynamodb")
+    audit = next(
+        m
+        for m in all_pages(
+            lam.list_event_source_mappings,
+            "EventSourceMappings",
+            "Marker",
+            "NextMarker",
+            EventSourceArn=world.source_stream,
+        )
+        if m["FunctionArn"].endswith(":audit")
+    )
+    lam.update_event_source_mapping(UUID=audit["UUID"], BatchSize=7, Enabled=False)
+    ddb.describe_kinesis_streaming_destination(TableName=SOURCE)  # settle ACTIVE
+    ddb.update_kinesis_streaming_destination(
+        TableName=SOURCE,
+        StreamArn=world.kinesis_active,
+        UpdateKinesisStreamingConfiguration={"ApproximateCreationDateTimePrecision": "MILLISECOND"},
+    )
+    ddb.describe_kinesis_streaming_destination(TableName=TARGET)  # the target's settles ACTIVE too
+    assert differences(CUTOVER_SETTINGS)  # the source changed since
+
+    again = handler(world.event("cutover"))
+    assert outcomes(again, "triggers") == {"applied": 1, "unchanged": 1}
+    assert outcomes(again, "kinesis") == {"applied": 1, "skipped": 1}
+    assert differences(NAMES) == {}
+
+
+def test_indexes_left_out_of_the_restore_are_skipped(aws: None, env: None) -> None:
+    from settings_world import KEYS, build
+
+    world = build()
+    ddb = c("dynamodb")
+    ddb.delete_table(TableName=TARGET)
+    keys = {
+        **KEYS,
+        "GlobalSecondaryIndexes": [g for g in KEYS["GlobalSecondaryIndexes"] if g["IndexName"] != "gsi1"],
+        "AttributeDefinitions": [a for a in KEYS["AttributeDefinitions"] if a["AttributeName"] != "g1"],
+    }
+    ddb.create_table(TableName=TARGET, **keys)
+    summary = handler(world.event("restore"))
+    assert summary["failures"] == [], summary["failures"]
+    assert outcomes(summary, "autoscaling") == {"applied": 4, "skipped": 2}
+    assert outcomes(summary, "contributor_insights") == {"applied": 1, "skipped": 1}

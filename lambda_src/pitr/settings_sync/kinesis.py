@@ -15,7 +15,7 @@ from .report import APPLIED, DEFERRED, SKIPPED, UNCHANGED, Result, attempt
 NAME = "kinesis"
 PHASE = "cutover"
 
-_ON = ("ACTIVE", "ENABLING")
+_ON = ("ACTIVE", "ENABLING", "UPDATING")
 
 
 def _destinations(ctx: SyncContext, table: str) -> list[dict[str, Any]]:
