@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from settings_world import PATTERN, SOURCE, World, build
+
+from settings_sync.settings_world import PATTERN, SOURCE, World, build
 
 
 @pytest.fixture

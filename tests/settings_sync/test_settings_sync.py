@@ -7,10 +7,19 @@ import json
 from typing import Any
 
 import pytest
-from settings_world import NEIGHBOUR, SOURCE, TARGET, World, all_pages, c, differences, settings_of
 
 from pitr.patterns import PatternError
 from pitr.settings_sync import NAMES, InputError, handler, runner
+from settings_sync.settings_world import (
+    NEIGHBOUR,
+    SOURCE,
+    TARGET,
+    World,
+    all_pages,
+    c,
+    differences,
+    settings_of,
+)
 
 RESTORE_SETTINGS = [m.NAME for m in runner.SETTINGS if m.PHASE == "restore"]
 CUTOVER_SETTINGS = [m.NAME for m in runner.SETTINGS if m.PHASE == "cutover"]
@@ -248,7 +257,7 @@ def test_changed_trigger_and_precision_are_updated_at_the_next_cutover(world: Wo
 
 
 def test_indexes_left_out_of_the_restore_are_skipped(aws: None, env: None) -> None:
-    from settings_world import KEYS, build
+    from settings_sync.settings_world import KEYS, build
 
     world = build()
     ddb = c("dynamodb")
