@@ -127,7 +127,7 @@ locals {
       # of this account and region. Target-tracking policies also need these for their own alarms.
       Sid      = "CopyAlarms"
       Effect   = "Allow"
-      Action   = ["cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms"]
+      Action   = ["cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:ListTagsForResource", "cloudwatch:TagResource"]
       Resource = ["arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:*"]
     },
     {

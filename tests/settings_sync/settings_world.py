@@ -126,6 +126,7 @@ def _alarm(name: str, table: str, **extra: Any) -> None:
         "TreatMissingData": "notBreaching",
         "AlarmActions": [f"arn:aws:sns:{REGION}:{ACCOUNT}:ops"],
         "AlarmDescription": f"throttles on {table}",
+        "Tags": [{"Key": "team", "Value": "orders"}],
     }
     args.update(extra)
     c("cloudwatch").put_metric_alarm(**args)
@@ -464,7 +465,8 @@ def _alarms(table: str) -> dict[str, Any]:
         name = alarm["AlarmName"]
         if alarm_setting.watches_table(alarm, table) and not name.startswith("TargetTracking-"):
             key = name.replace(f" ({table})", "").replace(table, "<table>")
-            alarms[key] = alarm_setting.put_arguments(alarm)
+            tags = cw.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])["Tags"]
+            alarms[key] = {**alarm_setting.put_arguments(alarm), "Tags": tags}
     return _placeholders(alarms, table)
 
 

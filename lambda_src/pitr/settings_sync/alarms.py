@@ -4,6 +4,8 @@ Every metric alarm of the account is listed once (paginated): that finds the sou
 tells which target alarms already exist, without one describe call per alarm. Auto scaling's own
 ``TargetTracking-*`` alarms are left alone: the autoscaling setting makes the target's.
 
+Alarm tags are copied when an alarm is created (PutMetricAlarm ignores tags on updates).
+
 Time: PutMetricAlarm is throttled per account (a few calls per second by default), so hundreds of
 alarms take minutes; the loop checks the deadline before each alarm and a rerun continues where
 the last stopped (alarms already copied come back ``unchanged``).
@@ -139,5 +141,16 @@ def _copy(ctx: SyncContext, alarm: dict[str, Any], name: str, existing: dict[str
                 "rename or delete it and run again",
                 detail=detail,
             )
-    ctx.call(ctx.client("cloudwatch").put_metric_alarm, AlarmName=name, **wanted)
+    cw = ctx.client("cloudwatch")
+    if existing is None:
+        # Tags only count when PutMetricAlarm creates the alarm, so they are read (one call) just
+        # for alarms being created; an existing copy keeps the tags it has.
+        tags = [
+            t
+            for t in ctx.call(cw.list_tags_for_resource, ResourceARN=alarm["AlarmArn"]).get("Tags", [])
+            if not t["Key"].startswith("aws:")
+        ]
+        if tags:
+            wanted = {**wanted, "Tags": tags}
+    ctx.call(cw.put_metric_alarm, AlarmName=name, **wanted)
     return Result(NAME, name, APPLIED, detail=detail)
