@@ -126,7 +126,7 @@ def _alarm(name: str, table: str, **extra: Any) -> None:
         "TreatMissingData": "notBreaching",
         "AlarmActions": [f"arn:aws:sns:{REGION}:{ACCOUNT}:ops"],
         "AlarmDescription": f"throttles on {table}",
-        "Tags": [{"Key": "team", "Value": "orders"}],
+        "Tags": [{"Key": "team", "Value": "payments"}],
     }
     args.update(extra)
     c("cloudwatch").put_metric_alarm(**args)
