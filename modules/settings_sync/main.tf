@@ -125,6 +125,7 @@ locals {
     {
       # Alarm names of the copies derive from the source's alarms, unknown at plan time: every alarm
       # of this account and region. Target-tracking policies also need these for their own alarms.
+      # DescribeAlarms needs "*" only to see composite alarms; the function lists metric alarms.
       Sid      = "CopyAlarms"
       Effect   = "Allow"
       Action   = ["cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:ListTagsForResource", "cloudwatch:TagResource"]
