@@ -20,20 +20,20 @@ from . import (
     contributor_insights,
     deletion_protection,
     kinesis,
-    pitr,
     resource_policy,
     streams,
     tags,
     triggers,
     ttl,
 )
+from . import pitr as point_in_time_recovery  # the name pitr is the package's own
 from .context import OutOfTimeError, SyncContext
 from .report import FAILED, SKIPPED, Result, describe_error, summarize
 
 SETTINGS: tuple[ModuleType, ...] = (
     streams,
     ttl,
-    pitr,
+    point_in_time_recovery,
     deletion_protection,
     tags,
     autoscaling,
