@@ -22,7 +22,7 @@ from settings_sync.settings_world import (
 )
 
 RESTORE_SETTINGS = [m.NAME for m in runner.SETTINGS if m.PHASE == "restore"]
-CUTOVER_SETTINGS = [m.NAME for m in runner.SETTINGS if m.PHASE == "cutover"]
+CUTOVER_SETTINGS = [m.NAME for m in runner.selected("cutover")]
 
 
 def outcomes(summary: dict[str, Any], setting: str) -> dict[str, int]:
@@ -272,3 +272,27 @@ def test_indexes_left_out_of_the_restore_are_skipped(aws: None, env: None) -> No
     assert summary["failures"] == [], summary["failures"]
     assert outcomes(summary, "autoscaling") == {"applied": 4, "skipped": 2}
     assert outcomes(summary, "contributor_insights") == {"applied": 1, "skipped": 1}
+
+
+def test_a_policy_with_deny_waits_for_cutover(world: World) -> None:
+    ddb = c("dynamodb")
+    arn = ddb.describe_table(TableName=SOURCE)["Table"]["TableArn"]
+    policy = json.loads(ddb.get_resource_policy(ResourceArn=arn)["Policy"])
+    policy["Statement"].append(
+        {
+            "Sid": "OnlyTheAppWrites",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "dynamodb:PutItem",
+            "Resource": arn,
+            "Condition": {"StringNotEquals": {"aws:PrincipalArn": "arn:aws:iam::123456789012:role/app"}},
+        }
+    )
+    ddb.put_resource_policy(ResourceArn=arn, Policy=json.dumps(policy))
+
+    restored = handler(world.event("restore"))
+    assert outcomes(restored, "resource_policy") == {"deferred": 1, "applied": 1}  # table held, stream copied
+    assert "resource_policy" in differences(NAMES)
+    cut = handler(world.event("cutover"))
+    assert outcomes(cut, "resource_policy") == {"applied": 1, "unchanged": 1}
+    assert differences(NAMES) == {}

@@ -3,6 +3,11 @@
 ARNs are rewritten by walking the parsed policy, so only whole ARNs of the source table (and its
 ``/index/...`` and ``/stream/...`` sub-resources) change: ``table/orders`` never rewrites
 ``table/orders-archive``. The source's current stream ARN becomes the target's current stream ARN.
+
+A policy with ``Deny`` statements waits for cut-over: phase ``restore`` runs while buffered changes
+are being replayed into the target, and a Deny meant for the application (say, "only the app role
+may write") would refuse the replay writer. Allow-only policies cannot take access away, so they
+are applied at once.
 """
 
 from __future__ import annotations
@@ -14,10 +19,11 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from .context import SyncContext, error_code
-from .report import APPLIED, FAILED, SKIPPED, UNCHANGED, Result, attempt
+from .report import APPLIED, DEFERRED, FAILED, SKIPPED, UNCHANGED, Result, attempt
 
 NAME = "resource_policy"
 PHASE = "restore"
+ALSO_AT_CUTOVER = True
 
 
 def rewrite_arns(
@@ -37,6 +43,12 @@ def rewrite_arns(
         if document == source_arn or document.startswith(source_arn + "/"):
             return target_arn + document[len(source_arn) :]
     return document
+
+
+def has_deny(policy: dict[str, Any]) -> bool:
+    statements = policy.get("Statement", [])
+    statements = [statements] if isinstance(statements, dict) else statements
+    return any(s.get("Effect") == "Deny" for s in statements)
 
 
 def _get(ctx: SyncContext, arn: str) -> tuple[dict[str, Any] | None, str | None]:
@@ -67,6 +79,14 @@ def _copy(ctx: SyncContext, item: str, source: str, target: str | None) -> Resul
     current, revision = _get(ctx, target)
     if current == wanted:
         return Result(NAME, item, UNCHANGED)
+    if ctx.phase == "restore" and has_deny(wanted):
+        return Result(
+            NAME,
+            item,
+            DEFERRED,
+            "the policy has Deny statements that could refuse the replay of buffered changes: "
+            "applied at cut-over, after replay stops",
+        )
     ctx.check_time()
     ctx.call(
         ctx.client("dynamodb").put_resource_policy,

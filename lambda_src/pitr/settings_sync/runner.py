@@ -47,8 +47,13 @@ NAMES: tuple[str, ...] = tuple(m.NAME for m in SETTINGS)
 PHASES = ("restore", "cutover")
 
 
+def _at_cutover(module: ModuleType) -> bool:
+    # ALSO_AT_CUTOVER: a restore-phase setting that may hold part of its work for cut-over.
+    return module.PHASE == "cutover" or getattr(module, "ALSO_AT_CUTOVER", False)
+
+
 def _results(ctx: SyncContext, module: ModuleType) -> Iterator[Result]:
-    if ctx.phase == module.PHASE:
+    if ctx.phase == module.PHASE or (ctx.phase == "cutover" and _at_cutover(module)):
         yield from module.sync(ctx)
     else:  # restore phase, cut-over setting: report what cut-over will do
         yield from module.preview(ctx)
@@ -60,7 +65,7 @@ def selected(phase: str) -> tuple[ModuleType, ...]:
     Cut-over happens while the application's writes are paused, so it does only what must wait for
     it; re-running phase ``restore`` at any time picks up settings changed on the source since.
     """
-    return SETTINGS if phase == "restore" else tuple(m for m in SETTINGS if m.PHASE == "cutover")
+    return SETTINGS if phase == "restore" else tuple(m for m in SETTINGS if _at_cutover(m))
 
 
 def run(ctx: SyncContext, switches: dict[str, bool]) -> tuple[list[Result], bool]:
