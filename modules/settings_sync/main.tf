@@ -128,7 +128,7 @@ locals {
       # DescribeAlarms needs "*" only to see composite alarms; the function lists metric alarms.
       Sid      = "CopyAlarms"
       Effect   = "Allow"
-      Action   = ["cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:ListTagsForResource", "cloudwatch:TagResource"]
+      Action   = ["cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:ListTagsForResource", "cloudwatch:TagResource", "cloudwatch:EnableAlarmActions"]
       Resource = ["arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:*"]
     },
     {

@@ -74,6 +74,22 @@ def test_500_alarms_copied_with_a_small_output(tables: None, logged: list[dict[s
     )
     # Against moto this takes about a second; recorded so a slowdown shows in the test output.
     print(f"500 alarms copied in {elapsed:.2f} s, summary {size} bytes")
+    assert not any(a["ActionsEnabled"] for a in copies)  # silent until cut-over
+
+    cw = c("cloudwatch")
+    batches: list[list[str]] = []
+    real_enable = cw.enable_alarm_actions
+
+    def enable(**kwargs: Any) -> Any:
+        batches.append(kwargs["AlarmNames"])
+        return real_enable(**kwargs)
+
+    cw.enable_alarm_actions = enable
+    cut = handler({**_event(settings=ONLY_ALARMS), "phase": "cutover"})
+    assert cut["settings"]["alarms"] == {"applied": 500}
+    assert [len(b) for b in batches] == [100] * 5  # batched: the write pause stays short
+    copies = [a for a in all_pages(cw.describe_alarms, "MetricAlarms") if TARGET in a["AlarmName"]]
+    assert all(a["ActionsEnabled"] for a in copies)
 
 
 def test_500_failing_alarms_still_give_a_small_output(tables: None, monkeypatch: pytest.MonkeyPatch) -> None:

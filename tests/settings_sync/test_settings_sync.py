@@ -39,7 +39,10 @@ def test_full_copy_restore_then_cutover(world: World) -> None:
     restored = handler(world.event("restore"))
     assert restored["failures"] == [], restored
     assert restored["complete"] is True
-    assert differences(RESTORE_SETTINGS) == {}
+    assert differences([n for n in RESTORE_SETTINGS if n != "alarms"]) == {}
+    # Alarm copies are complete but silent until cut-over (replay must not page anyone).
+    source_alarms, copies = settings_of(SOURCE)["alarms"], settings_of(TARGET)["alarms"]
+    assert {k: {**v, "ActionsEnabled": True} for k, v in copies.items()} == source_alarms
     # Side effects wait for cut-over: nothing on the target's stream, no Kinesis destination yet.
     assert outcomes(restored, "triggers") == {"deferred": 2}
     assert outcomes(restored, "kinesis") == {"deferred": 1, "skipped": 1}
@@ -59,6 +62,7 @@ def test_full_copy_restore_then_cutover(world: World) -> None:
     cut = handler(world.event("cutover"))
     assert cut["failures"] == [], cut
     assert set(cut["settings"]) == set(CUTOVER_SETTINGS)
+    assert outcomes(cut, "alarms") == {"applied": 4}
     assert differences(NAMES) == {}
 
     mappings = all_pages(

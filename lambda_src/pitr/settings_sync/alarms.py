@@ -6,6 +6,12 @@ tells which target alarms already exist, without one describe call per alarm. Au
 
 Alarm tags are copied when an alarm is created (PutMetricAlarm ignores tags on updates).
 
+Actions wait for cut-over: until then the target is a replica being caught up, and its throttling
+or latency during replay must not page anyone. Phase ``restore`` creates copies with actions off
+(an existing copy keeps whatever it has, so a later ``restore`` run never silences a live table);
+phase ``cutover`` switches them on with EnableAlarmActions, 100 alarms per call, because a
+PutMetricAlarm per alarm would stretch the write pause.
+
 Time: PutMetricAlarm is throttled per account (a few calls per second by default), so hundreds of
 alarms take minutes; the loop checks the deadline before each alarm and a rerun continues where
 the last stopped (alarms already copied come back ``unchanged``).
@@ -17,11 +23,13 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any
 
-from .context import SyncContext
-from .report import APPLIED, FAILED, SKIPPED, UNCHANGED, Result, attempt
+from .context import OutOfTimeError, SyncContext
+from .report import APPLIED, FAILED, SKIPPED, UNCHANGED, Result, describe_error
 
 NAME = "alarms"
 PHASE = "restore"
+ALSO_AT_CUTOVER = True
+ENABLE_BATCH = 100  # EnableAlarmActions takes at most 100 names
 NAMESPACE = "AWS/DynamoDB"
 AUTO_SCALING_PREFIX = "TargetTracking-"
 MAX_NAME = 255
@@ -120,18 +128,58 @@ def sync(ctx: SyncContext) -> Iterator[Result]:
     if not sources:
         yield Result(NAME, "alarms", SKIPPED, "no alarms watch the source table's metrics")
         return
+    to_enable: list[str] = []
     for alarm in sorted(sources, key=lambda a: a["AlarmName"]):
         ctx.check_time()
         name = target_name(alarm["AlarmName"], ctx.source_table, ctx.target_table)
-        yield attempt(NAME, name, lambda alarm=alarm, name=name: _copy(ctx, alarm, name, by_name.get(name)))
+        existing = by_name.get(name)
+        try:
+            result = _copy(ctx, alarm, name, existing)
+        except OutOfTimeError:
+            raise
+        except Exception as exc:  # one alarm failing never stops the others
+            result = Result(NAME, name, FAILED, describe_error(exc))
+        if result is None:
+            to_enable.append(name)
+        else:
+            yield result
+    yield from _enable_actions(ctx, to_enable)
 
 
-def _copy(ctx: SyncContext, alarm: dict[str, Any], name: str, existing: dict[str, Any] | None) -> Result:
+def _enable_actions(ctx: SyncContext, names: list[str]) -> Iterator[Result]:
+    cw = ctx.client("cloudwatch")
+    for start in range(0, len(names), ENABLE_BATCH):
+        batch = names[start : start + ENABLE_BATCH]
+        ctx.check_time()
+        try:
+            ctx.call(cw.enable_alarm_actions, AlarmNames=batch)
+        except Exception as exc:
+            yield from (Result(NAME, n, FAILED, describe_error(exc)) for n in batch)
+            continue
+        yield from (Result(NAME, n, APPLIED, "actions enabled at cut-over") for n in batch)
+
+
+def _wanted(ctx: SyncContext, alarm: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
     wanted = put_arguments(alarm, ctx.source_table, ctx.target_table)
+    if ctx.phase == "restore" and wanted.get("ActionsEnabled", True):
+        # New copies start silent; an existing copy keeps its state (see the module docstring).
+        wanted["ActionsEnabled"] = bool(existing is not None and existing.get("ActionsEnabled"))
+    return wanted
+
+
+def _copy(
+    ctx: SyncContext, alarm: dict[str, Any], name: str, existing: dict[str, Any] | None
+) -> Result | None:
+    """The copy's result, or None when it only needs its actions enabled (batched by the caller)."""
+    wanted = _wanted(ctx, alarm, existing)
     detail = {"source_alarm": alarm["AlarmName"]}
+    held = "" if wanted.get("ActionsEnabled", True) else "actions held until cut-over"
     if existing is not None:
-        if put_arguments(existing) == wanted:
-            return Result(NAME, name, UNCHANGED, detail=detail)
+        current = put_arguments(existing)
+        if current == wanted:
+            return Result(NAME, name, UNCHANGED, held, detail=detail)
+        if {**current, "ActionsEnabled": True} == wanted:
+            return None
         if not watches_table(existing, ctx.target_table):
             return Result(
                 NAME,
@@ -153,4 +201,4 @@ def _copy(ctx: SyncContext, alarm: dict[str, Any], name: str, existing: dict[str
         if tags:
             wanted = {**wanted, "Tags": tags}
     ctx.call(cw.put_metric_alarm, AlarmName=name, **wanted)
-    return Result(NAME, name, APPLIED, detail=detail)
+    return Result(NAME, name, APPLIED, held, detail=detail)
