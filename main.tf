@@ -125,6 +125,10 @@ module "settings_sync" {
   log_retention_days        = local.common.log_retention_days
   vpc_config                = local.common.vpc_config
   tags                      = local.common.tags
+
+  settings    = var.settings
+  memory_size = var.settings_sync_memory_size
+  timeout     = var.settings_sync_timeout
 }
 
 module "restore_watcher" {

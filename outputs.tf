@@ -27,3 +27,13 @@ output "restore_record_parameter_name" {
   description = "SSM parameter the restore workflow writes while a restore is in flight (absent when idle)."
   value       = local.restore_record_parameter
 }
+
+output "settings_sync_function_name" {
+  description = "Name of the settings_sync function (copies the settings a restore drops)."
+  value       = module.settings_sync.function_name
+}
+
+output "settings_sync_function_arn" {
+  description = "ARN of the settings_sync function."
+  value       = module.settings_sync.function_arn
+}

@@ -128,3 +128,70 @@ variable "lambda_vpc_config" {
     error_message = "lambda_vpc_config needs at least one subnet and one security group."
   }
 }
+
+################################################################################
+# settings_sync: the settings copied to a restored table
+################################################################################
+
+variable "settings" {
+  description = <<-EOT
+    Which settings of the source table are copied to a restored table (a restore keeps keys,
+    indexes, capacity and encryption, and drops these). All on by default; a restore can override
+    them per call. Phase "restore" copies all but the side effects; phase "cutover" creates the
+    triggers and Kinesis destinations.
+      streams              - the stream, with the source's view type
+      triggers             - Lambda event source mappings on the source's stream (except this module's
+                             own subscriber), created on the target's stream at LATEST at cut-over
+      ttl                  - time to live, same attribute
+      pitr                 - point-in-time recovery, same recovery period
+      autoscaling          - Application Auto Scaling targets and target-tracking policies of the table
+                             and every GSI
+      kinesis              - active Kinesis Data Streams destinations with their timestamp precision, at
+                             cut-over
+      tags                 - the table's tags, except AWS's own "aws:" tags
+      deletion_protection  - deletion protection
+      contributor_insights - CloudWatch Contributor Insights of the table and of each GSI
+      resource_policy      - the table's and the stream's resource policies, ARNs rewritten to the target
+      alarms               - CloudWatch alarms on the table's and its indexes' metrics (not auto
+                             scaling's own TargetTracking-* alarms), re-pointed at the target
+  EOT
+  type = object({
+    streams              = optional(bool, true)
+    triggers             = optional(bool, true)
+    ttl                  = optional(bool, true)
+    pitr                 = optional(bool, true)
+    autoscaling          = optional(bool, true)
+    kinesis              = optional(bool, true)
+    tags                 = optional(bool, true)
+    deletion_protection  = optional(bool, true)
+    contributor_insights = optional(bool, true)
+    resource_policy      = optional(bool, true)
+    alarms               = optional(bool, true)
+  })
+  default  = {}
+  nullable = false
+}
+
+variable "settings_sync_memory_size" {
+  description = "Memory of the settings_sync function in MB."
+  type        = number
+  default     = 256
+  nullable    = false
+
+  validation {
+    condition     = var.settings_sync_memory_size >= 128 && var.settings_sync_memory_size <= 10240
+    error_message = "settings_sync_memory_size must be between 128 and 10240 MB."
+  }
+}
+
+variable "settings_sync_timeout" {
+  description = "Timeout of the settings_sync function in seconds. A run that reaches it (hundreds of alarms: CloudWatch throttles PutMetricAlarm) reports complete = false; running the same phase again finishes it."
+  type        = number
+  default     = 900
+  nullable    = false
+
+  validation {
+    condition     = var.settings_sync_timeout >= 60 && var.settings_sync_timeout <= 900
+    error_message = "settings_sync_timeout must be between 60 and 900 seconds."
+  }
+}

@@ -1,1 +1,205 @@
-# Stub: issue 4 fills this module (the settings_sync function and its role).
+################################################################################
+# Names and ARNs
+################################################################################
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.region
+
+  function_name = "${var.name_prefix}-settings-sync"
+  # Built from known parts so the manifest is known at plan time (the function's own ARN attribute
+  # is not until apply).
+  function_arn = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.function_name}"
+
+  # Every sub-resource of a table: its indexes and its streams.
+  source_table_arns = [var.source_table_arn, "${var.source_table_arn}/index/*", "${var.source_table_arn}/stream/*"]
+  target_table_arn  = "arn:${local.partition}:dynamodb:${local.region}:${local.account_id}:table/${var.target_table_name_pattern}"
+  target_table_arns = [local.target_table_arn, "${local.target_table_arn}/index/*", "${local.target_table_arn}/stream/*"]
+
+  # Reads made on both tables (the target's current settings are compared before any change).
+  table_read_actions = [
+    "dynamodb:DescribeTable",
+    "dynamodb:DescribeTimeToLive",
+    "dynamodb:DescribeContinuousBackups",
+    "dynamodb:ListTagsOfResource",
+    "dynamodb:DescribeKinesisStreamingDestination",
+    "dynamodb:DescribeContributorInsights",
+    "dynamodb:GetResourcePolicy",
+  ]
+
+  # Writes made on the target only.
+  table_write_actions = [
+    "dynamodb:UpdateTable",
+    "dynamodb:UpdateTimeToLive",
+    "dynamodb:UpdateContinuousBackups",
+    "dynamodb:TagResource",
+    "dynamodb:UpdateContributorInsights",
+    "dynamodb:PutResourcePolicy",
+    "dynamodb:EnableKinesisStreamingDestination",
+    "dynamodb:UpdateKinesisStreamingDestination",
+  ]
+
+  # Denied on the source whatever else grants them: a mistaken target can never be the live table.
+  source_denied_actions = concat(local.table_write_actions, [
+    "dynamodb:DeleteTable",
+    "dynamodb:UntagResource",
+    "dynamodb:DeleteResourcePolicy",
+    "dynamodb:DisableKinesisStreamingDestination",
+    "dynamodb:RestoreTableToPointInTime",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+  ])
+
+  settings = {
+    streams              = var.settings.streams
+    triggers             = var.settings.triggers
+    ttl                  = var.settings.ttl
+    pitr                 = var.settings.pitr
+    autoscaling          = var.settings.autoscaling
+    kinesis              = var.settings.kinesis
+    tags                 = var.settings.tags
+    deletion_protection  = var.settings.deletion_protection
+    contributor_insights = var.settings.contributor_insights
+    resource_policy      = var.settings.resource_policy
+    alarms               = var.settings.alarms
+  }
+
+  environment = {
+    SOURCE_TABLE_NAME         = var.source_table_name
+    TARGET_TABLE_NAME_PATTERN = var.target_table_name_pattern
+    # The deployment's default switches; each call's input may override them.
+    SETTINGS_SWITCHES = jsonencode(local.settings)
+  }
+
+  policy_statements = [
+    {
+      Sid      = "ReadSourceTable"
+      Effect   = "Allow"
+      Action   = local.table_read_actions
+      Resource = local.source_table_arns
+    },
+    {
+      Sid      = "ReadAndWriteTargetTables"
+      Effect   = "Allow"
+      Action   = concat(local.table_read_actions, local.table_write_actions)
+      Resource = local.target_table_arns
+    },
+    {
+      Sid      = "DenyWritesOnSourceTable"
+      Effect   = "Deny"
+      Action   = local.source_denied_actions
+      Resource = local.source_table_arns
+    },
+    {
+      # Application Auto Scaling has no resource-level permissions for these actions and no
+      # condition key naming the scaled resource, so "*" is the only value they accept. The code
+      # only ever registers targets and policies for table/<target> resource ids.
+      Sid    = "CopyAutoScaling"
+      Effect = "Allow"
+      Action = [
+        "application-autoscaling:DescribeScalableTargets",
+        "application-autoscaling:DescribeScalingPolicies",
+        "application-autoscaling:RegisterScalableTarget",
+        "application-autoscaling:PutScalingPolicy",
+      ]
+      Resource = ["*"]
+    },
+    {
+      # Registering a DynamoDB scalable target without RoleARN uses this service-linked role; the
+      # first registration in an account creates it. Nothing else may be created.
+      Sid      = "CreateAutoScalingServiceLinkedRole"
+      Effect   = "Allow"
+      Action   = ["iam:CreateServiceLinkedRole"]
+      Resource = ["arn:${local.partition}:iam::${local.account_id}:role/aws-service-role/dynamodb.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_DynamoDBTable"]
+      Condition = {
+        StringEquals = { "iam:AWSServiceName" = "dynamodb.application-autoscaling.amazonaws.com" }
+      }
+    },
+    {
+      # Alarm names of the copies derive from the source's alarms, unknown at plan time: every alarm
+      # of this account and region. Target-tracking policies also need these for their own alarms.
+      # DescribeAlarms needs "*" only to see composite alarms; the function lists metric alarms.
+      Sid      = "CopyAlarms"
+      Effect   = "Allow"
+      Action   = ["cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:ListTagsForResource", "cloudwatch:TagResource", "cloudwatch:EnableAlarmActions"]
+      Resource = ["arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:*"]
+    },
+    {
+      # ListEventSourceMappings and CreateEventSourceMapping take no resource ("*" is required).
+      Sid      = "ListAndCreateTriggers"
+      Effect   = "Allow"
+      Action   = ["lambda:ListEventSourceMappings", "lambda:CreateEventSourceMapping"]
+      Resource = ["*"]
+    },
+    {
+      Sid      = "UpdateTriggers"
+      Effect   = "Allow"
+      Action   = ["lambda:UpdateEventSourceMapping"]
+      Resource = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:event-source-mapping:*"]
+    },
+    {
+      # The triggers' functions are whatever the source's mappings name: any function of the account.
+      Sid      = "ReadTriggerFunctions"
+      Effect   = "Allow"
+      Action   = ["lambda:GetFunctionConfiguration"]
+      Resource = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:*"]
+    },
+    {
+      # Checks whether each trigger's own role can read the target's stream (read-only).
+      Sid      = "CheckTriggerRoles"
+      Effect   = "Allow"
+      Action   = ["iam:SimulatePrincipalPolicy", "iam:ListRolePolicies", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies"]
+      Resource = ["arn:${local.partition}:iam::${local.account_id}:role/*"]
+    },
+    {
+      # Attached policies may be AWS managed (account "aws") or the account's own.
+      Sid      = "ReadTriggerRolePolicies"
+      Effect   = "Allow"
+      Action   = ["iam:GetPolicy", "iam:GetPolicyVersion"]
+      Resource = ["arn:${local.partition}:iam::aws:policy/*", "arn:${local.partition}:iam::${local.account_id}:policy/*"]
+    },
+    {
+      # What DynamoDB requires of the caller to describe and enable a Kinesis destination.
+      Sid      = "UseKinesisDestinations"
+      Effect   = "Allow"
+      Action   = ["kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:PutRecords"]
+      Resource = ["arn:${local.partition}:kinesis:${local.region}:${local.account_id}:stream/*"]
+    },
+    {
+      # kinesis:ListStreams (required by EnableKinesisStreamingDestination) takes no resource.
+      Sid      = "ListKinesisStreams"
+      Effect   = "Allow"
+      Action   = ["kinesis:ListStreams"]
+      Resource = ["*"]
+    },
+  ]
+}
+
+################################################################################
+# Function
+################################################################################
+
+module "function" {
+  source = "../lambda_function"
+
+  function_name = local.function_name
+  description   = "Copies the settings a point-in-time restore drops from ${var.source_table_name} to a restored table (dynamodb-pitr-restore)."
+  handler       = "pitr.settings_sync.handler"
+  memory_size   = var.memory_size
+  timeout       = var.timeout
+
+  environment = local.environment
+
+  policy_statements  = local.policy_statements
+  log_retention_days = var.log_retention_days
+  kms_key_arn        = var.kms_key_arn
+  vpc_config         = var.vpc_config
+  tags               = var.tags
+}

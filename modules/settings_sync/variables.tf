@@ -53,3 +53,50 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+################################################################################
+# settings_sync
+################################################################################
+
+variable "settings" {
+  description = "Which settings the function copies from the source to a restored table (all on by default). Each call may override them with its input's \"settings\" map."
+  type = object({
+    streams              = optional(bool, true)
+    triggers             = optional(bool, true)
+    ttl                  = optional(bool, true)
+    pitr                 = optional(bool, true)
+    autoscaling          = optional(bool, true)
+    kinesis              = optional(bool, true)
+    tags                 = optional(bool, true)
+    deletion_protection  = optional(bool, true)
+    contributor_insights = optional(bool, true)
+    resource_policy      = optional(bool, true)
+    alarms               = optional(bool, true)
+  })
+  default  = {}
+  nullable = false
+}
+
+variable "memory_size" {
+  description = "Memory of the settings_sync function in MB."
+  type        = number
+  default     = 256
+  nullable    = false
+
+  validation {
+    condition     = var.memory_size >= 128 && var.memory_size <= 10240
+    error_message = "memory_size must be between 128 and 10240 MB."
+  }
+}
+
+variable "timeout" {
+  description = "Timeout of the settings_sync function in seconds. Copying hundreds of alarms is bound by CloudWatch's PutMetricAlarm rate; a run that reaches the limit reports complete = false and the same phase can be run again."
+  type        = number
+  default     = 900
+  nullable    = false
+
+  validation {
+    condition     = var.timeout >= 60 && var.timeout <= 900
+    error_message = "timeout must be between 60 and 900 seconds."
+  }
+}

@@ -1,0 +1,124 @@
+"""settings_sync: copies the settings a point-in-time restore drops from the source to the target.
+
+Handler ``pitr.settings_sync.handler``. Input (DESIGN 3.9)::
+
+    {"source_table": "orders", "target_table": "orders-restored-1", "phase": "restore" | "cutover",
+     "settings": {"alarms": false, ...}, "exclude_mapping_uuids": ["..."]}
+
+Environment: ``SOURCE_TABLE_NAME``, ``TARGET_TABLE_NAME_PATTERN`` and ``SETTINGS_SWITCHES`` (a JSON
+object of the deployment's default switches; the input's ``settings`` override them per call).
+The output is a small summary (counts, failures, actions for the operator); every item's result is
+logged. The handler raises only on bad input, before any change.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from pitr.patterns import check_target
+
+from .context import SyncContext, error_code
+from .runner import NAMES, PHASES, sync
+
+# Left for logging the summary and returning it after the deadline the settings run against.
+TIME_MARGIN_SECONDS = 15.0
+
+
+class InputError(ValueError):
+    """The event or the function's configuration cannot be used; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class Request:
+    source_table: str
+    target_table: str
+    phase: str
+    switches: dict[str, bool]
+    exclude_mapping_uuids: frozenset[str]
+
+
+def _switches(value: Any, where: str) -> dict[str, bool]:
+    if not isinstance(value, Mapping):
+        raise InputError(f"{where} must be an object of setting name to true/false")
+    unknown = sorted(set(value) - set(NAMES))
+    if unknown:
+        raise InputError(f"{where} names unknown settings {unknown}; known: {', '.join(NAMES)}")
+    wrong = sorted(k for k, v in value.items() if not isinstance(v, bool))
+    if wrong:
+        raise InputError(f"{where}: {', '.join(wrong)} must be true or false")
+    return dict(value)
+
+
+def parse(event: Any, env: Mapping[str, str]) -> Request:
+    """Validate the event against the function's configuration; raise InputError saying what to fix."""
+    source = env.get("SOURCE_TABLE_NAME", "")
+    pattern = env.get("TARGET_TABLE_NAME_PATTERN", "")
+    if not source or not pattern:
+        raise InputError(
+            "SOURCE_TABLE_NAME and TARGET_TABLE_NAME_PATTERN must be set (deploy with modules/settings_sync)"
+        )
+    try:
+        defaults = _switches(json.loads(env.get("SETTINGS_SWITCHES", "{}")), "SETTINGS_SWITCHES")
+    except json.JSONDecodeError as exc:
+        raise InputError(f"SETTINGS_SWITCHES is not JSON: {exc}") from exc
+    if not isinstance(event, Mapping):
+        raise InputError(
+            "the input must be an object {source_table, target_table, phase, settings, exclude_mapping_uuids}"
+        )
+    unknown = sorted(
+        set(event) - {"source_table", "target_table", "phase", "settings", "exclude_mapping_uuids"}
+    )
+    if unknown:
+        raise InputError(f"unknown input fields {unknown}")
+    given_source = event.get("source_table", source)
+    if given_source != source:
+        raise InputError(f"this function copies settings of {source!r}, not {given_source!r}")
+    target = event.get("target_table")
+    if not isinstance(target, str) or not target:
+        raise InputError("target_table (the restored table's name) is required")
+    check_target(source, target, pattern)
+    phase = event.get("phase")
+    if phase not in PHASES:
+        raise InputError(f"phase must be one of {', '.join(PHASES)}, not {phase!r}")
+    overrides = _switches(event.get("settings") or {}, "settings")
+    switches = {**dict.fromkeys(NAMES, True), **defaults, **overrides}
+    exclude = event.get("exclude_mapping_uuids") or []
+    if not isinstance(exclude, list) or not all(isinstance(u, str) for u in exclude):
+        raise InputError("exclude_mapping_uuids must be a list of mapping UUIDs (strings)")
+    return Request(source, target, phase, switches, frozenset(exclude))
+
+
+def _deadline(context: Any) -> float:
+    remaining = context.get_remaining_time_in_millis() / 1000.0 if context is not None else 900.0
+    return time.monotonic() + max(1.0, remaining - TIME_MARGIN_SECONDS)
+
+
+def handler(event: Any, context: Any = None) -> dict[str, Any]:
+    request = parse(event, os.environ)
+    ctx = SyncContext(
+        source_table=request.source_table,
+        target_table=request.target_table,
+        phase=request.phase,
+        exclude_mapping_uuids=request.exclude_mapping_uuids,
+        deadline=_deadline(context),
+    )
+    return run_checked(ctx, request.switches)
+
+
+def run_checked(ctx: SyncContext, switches: dict[str, bool]) -> dict[str, Any]:
+    """Both tables must exist before anything is copied; a missing one is bad input."""
+    for table in (ctx.source_table, ctx.target_table):
+        try:
+            ctx.describe(table, refresh=True)
+        except ClientError as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                raise InputError(f"table {table!r} does not exist") from exc
+            raise
+    return sync(ctx, switches)

@@ -1,0 +1,159 @@
+# settings_sync module: IAM scoping (reads on the source, writes only on the target pattern, explicit
+# deny on the source, "*" only where an API requires it), the service-linked role condition, and the
+# switches reaching the function's environment and the manifest.
+
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_region" {
+    defaults = { region = "eu-west-1", name = "eu-west-1" }
+  }
+}
+mock_provider "archive" {}
+
+variables {
+  name_prefix               = "pitr-orders"
+  source_table_name         = "orders"
+  source_table_arn          = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders"
+  source_stream_arn         = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000"
+  target_table_name_pattern = "orders-restored-*"
+}
+
+run "iam_is_scoped" {
+  command = apply
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(output.policy).Statement : alltrue([
+        for r in s.Resource : startswith(r, "arn:aws:dynamodb:eu-west-1:123456789012:table/orders-restored-*")
+      ]) if s.Sid == "ReadAndWriteTargetTables"
+    ])
+    error_message = "table writes must be limited to table/<target pattern> (and its indexes and streams)"
+  }
+  assert {
+    condition = length([
+      for s in jsondecode(output.policy).Statement : s
+      if s.Effect == "Allow" && contains(flatten([s.Action]), "dynamodb:UpdateTable") && anytrue([for r in s.Resource : strcontains(r, "table/orders") && !strcontains(r, "table/orders-restored-*")])
+    ]) == 0
+    error_message = "no Allow statement may grant UpdateTable on the source table"
+  }
+  assert {
+    condition = alltrue([
+      for s in jsondecode(output.policy).Statement : contains(
+        ["WriteTraces", "CopyAutoScaling", "ListAndCreateTriggers", "ListKinesisStreams"], s.Sid
+      ) if contains(s.Resource, "*")
+    ])
+    error_message = "\"*\" resources only for APIs that accept nothing else (each has a comment in main.tf)"
+  }
+  assert {
+    condition = alltrue([
+      for s in jsondecode(output.policy).Statement : alltrue([
+        for r in s.Resource : contains([
+          "arn:aws:dynamodb:eu-west-1:123456789012:table/orders",
+          "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/index/*",
+          "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/*",
+        ], r)
+      ]) && !contains(s.Action, "dynamodb:UpdateTable") if s.Sid == "ReadSourceTable"
+    ])
+    error_message = "the source table is only read"
+  }
+}
+
+run "source_writes_are_denied" {
+  command = apply
+
+  assert {
+    condition = length([
+      for s in jsondecode(output.policy).Statement : s
+      if s.Effect == "Deny"
+      && contains(s.Resource, "arn:aws:dynamodb:eu-west-1:123456789012:table/orders")
+      && contains(s.Resource, "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/index/*")
+      && contains(s.Resource, "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/*")
+      && length(setsubtract(local.table_write_actions, s.Action)) == 0
+      && contains(s.Action, "dynamodb:DeleteTable")
+    ]) == 1
+    error_message = "an explicit Deny must cover every write the function makes, on the source table, its indexes and streams"
+  }
+}
+
+run "service_linked_role_only_for_auto_scaling" {
+  command = apply
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(output.policy).Statement :
+      s.Condition.StringEquals["iam:AWSServiceName"] == "dynamodb.application-autoscaling.amazonaws.com"
+      && length(s.Resource) == 1
+      && endswith(s.Resource[0], "role/aws-service-role/dynamodb.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_DynamoDBTable")
+      if contains(flatten([s.Action]), "iam:CreateServiceLinkedRole")
+    ])
+    error_message = "iam:CreateServiceLinkedRole only for DynamoDB auto scaling's role, with the service name condition"
+  }
+  assert {
+    condition = length([
+      for s in jsondecode(output.policy).Statement : s if contains(flatten([s.Action]), "iam:PassRole")
+    ]) == 0
+    error_message = "no iam:PassRole: scalable targets use the service-linked role and mappings the function's own role"
+  }
+}
+
+run "switches_default_on" {
+  command = apply
+
+  assert {
+    condition     = length(jsondecode(local.environment.SETTINGS_SWITCHES)) == 11 && alltrue(values(jsondecode(local.environment.SETTINGS_SWITCHES)))
+    error_message = "every one of the 11 switches is on by default"
+  }
+  assert {
+    condition     = output.manifest.settings == jsondecode(local.environment.SETTINGS_SWITCHES)
+    error_message = "the manifest shows the switches the function runs with"
+  }
+  assert {
+    condition     = local.environment.SOURCE_TABLE_NAME == "orders" && local.environment.TARGET_TABLE_NAME_PATTERN == "orders-restored-*"
+    error_message = "the function knows its source and the target pattern"
+  }
+  assert {
+    condition     = output.function_name == "pitr-orders-settings-sync" && output.manifest.function_arn == "arn:aws:lambda:eu-west-1:123456789012:function:pitr-orders-settings-sync"
+    error_message = "function name and ARN in the outputs and the manifest"
+  }
+}
+
+run "switches_reach_environment_and_manifest" {
+  command = apply
+
+  variables {
+    settings = { alarms = false, kinesis = false }
+  }
+
+  assert {
+    condition     = jsondecode(local.environment.SETTINGS_SWITCHES).alarms == false && jsondecode(local.environment.SETTINGS_SWITCHES).kinesis == false
+    error_message = "switched-off settings reach the function's environment"
+  }
+  assert {
+    condition     = jsondecode(local.environment.SETTINGS_SWITCHES).ttl == true && output.manifest.settings.alarms == false
+    error_message = "the others stay on, and the manifest agrees"
+  }
+}
+
+run "manifest_known_at_plan" {
+  command = plan
+
+  assert {
+    condition     = output.manifest.function_name == "pitr-orders-settings-sync" && output.manifest.settings.ttl
+    error_message = "the manifest must be known at plan time (the root's SSM parameter and its tests read it)"
+  }
+}
+
+run "timeout_is_validated" {
+  command = plan
+
+  variables {
+    timeout = 901
+  }
+
+  expect_failures = [var.timeout]
+}
