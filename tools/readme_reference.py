@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,9 @@ MARKERS = {
 def _unquote(value: Any) -> Any:
     """python-hcl2 keeps string literals quoted and expressions wrapped in ``${...}``."""
     if isinstance(value, str):
+        heredoc = re.fullmatch(r'"<<-?(\w+)\n(.*)\n\s*\1"', value, re.DOTALL)
+        if heredoc:
+            return textwrap.dedent(heredoc.group(2))
         if len(value) >= 2 and value.startswith('"') and value.endswith('"'):
             return json.loads(value)
         if value.startswith("${") and value.endswith("}"):
