@@ -234,7 +234,10 @@ def park(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, An
     )
     reminder = event.get("reminder") or {}
     extra: dict[str, Any] = dict(event.get("details") or {})
-    if reminder.get("Error") == "States.HeartbeatTimeout":
+    # No TimeoutSeconds on the parked task, so a timeout is the heartbeat: the reminder. AWS names it
+    # States.HeartbeatTimeout (States.Timeout matches it too); "Reminder" comes from the StillWaiting
+    # state (an answer without a known action, or moto, which passes heartbeat timeouts on as output).
+    if reminder.get("Error") in ("States.HeartbeatTimeout", "States.Timeout", "Reminder"):
         extra["reminder"] = True
     elif reminder.get("Error"):
         extra["note"] = reminder.get("Cause") or reminder.get("Error")

@@ -114,12 +114,24 @@ class World:
             RoleName="fn", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
         )["Role"]["Arn"]
         arns = {}
-        for name in ("pitr-orders-restore-waiter", "pitr-orders-restore-steps", "pitr-orders-settings-sync", "pitr-orders-replay-writer"):
+        for name in (
+            "pitr-orders-restore-waiter",
+            "pitr-orders-restore-steps",
+            "pitr-orders-settings-sync",
+            "pitr-orders-replay-writer",
+        ):
             arns[name] = self.lam.create_function(
-                FunctionName=name, Runtime="python3.13", Role=role, Handler="handler.handler", Code={"ZipFile": _zip()}
+                FunctionName=name,
+                Runtime="python3.13",
+                Role=role,
+                Handler="handler.handler",
+                Code={"ZipFile": _zip()},
             )["FunctionArn"]
         self.replay_uuid = self.lam.create_event_source_mapping(
-            EventSourceArn=self.queue_arn, FunctionName="pitr-orders-replay-writer", BatchSize=10, Enabled=False
+            EventSourceArn=self.queue_arn,
+            FunctionName="pitr-orders-replay-writer",
+            BatchSize=10,
+            Enabled=False,
         )["UUID"]
 
         self.cfg = WatcherConfig(
@@ -246,7 +258,9 @@ class World:
 
     # ---- restores -------------------------------------------------------------------------------
 
-    def simulate_restore(self, target: str, takes_seconds: float | None, restore_point: float | None = None) -> None:
+    def simulate_restore(
+        self, target: str, takes_seconds: float | None, restore_point: float | None = None
+    ) -> None:
         """A restore of the source into ``target`` holding the source as of now (the restore point)."""
         point = self.fake.clock() if restore_point is None else restore_point
         items = self.ddb.scan(TableName=SOURCE)["Items"]
@@ -311,7 +325,9 @@ class World:
 
     def finished(self, arn: str, timeout: float = 60.0) -> dict[str, Any]:
         return self.wait_for(
-            lambda: (d := self.execution(arn))["status"] != "RUNNING" and d, f"execution {arn} to finish", timeout
+            lambda: (d := self.execution(arn))["status"] != "RUNNING" and d,
+            f"execution {arn} to finish",
+            timeout,
         )
 
     def history(self, arn: str) -> list[dict[str, Any]]:
@@ -344,7 +360,9 @@ class World:
     def notifications(self) -> list[dict[str, Any]]:
         """Every EventBridge event the workflow put so far (captured through an SQS target)."""
         while True:
-            msgs = self.sqs.receive_message(QueueUrl=self.events_queue, MaxNumberOfMessages=10).get("Messages", [])
+            msgs = self.sqs.receive_message(QueueUrl=self.events_queue, MaxNumberOfMessages=10).get(
+                "Messages", []
+            )
             if not msgs:
                 break
             for m in msgs:
@@ -357,7 +375,9 @@ class World:
 
     def sns_messages(self) -> list[dict[str, Any]]:
         while True:
-            msgs = self.sqs.receive_message(QueueUrl=self.sns_queue, MaxNumberOfMessages=10).get("Messages", [])
+            msgs = self.sqs.receive_message(QueueUrl=self.sns_queue, MaxNumberOfMessages=10).get(
+                "Messages", []
+            )
             if not msgs:
                 break
             for m in msgs:
@@ -366,16 +386,24 @@ class World:
         return self.captured_sns
 
     def retention(self) -> int:
-        attrs = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["MessageRetentionPeriod"])
+        attrs = self.sqs.get_queue_attributes(
+            QueueUrl=self.queue_url, AttributeNames=["MessageRetentionPeriod"]
+        )
         return int(attrs["Attributes"]["MessageRetentionPeriod"])
 
     def items(self, table: str) -> dict[str, dict[str, Any]]:
         return {i["pk"]["S"]: i for i in self.ddb.scan(TableName=table)["Items"]}
 
     def answer(self, action: str) -> None:
-        """The operator's answer (what pitrctl cutover/abort sends), with the token from the record."""
+        """The operator's answer (what pitrctl cutover/abort sends), with the token from the record.
+
+        Sent once the task is parked (its last history event is TaskSubmitted), as an operator does
+        after the notification: moto drops a token that arrives before it registers the callback.
+        """
         record = self.record()
         assert record is not None and record.task_token, "no task token in the restore record"
+        arn = record.execution_arn
+        self.wait_for(lambda: self.history(arn)[-1]["type"] == "TaskSubmitted", "the task to be parked")
         self.sfn.send_task_success(taskToken=record.task_token, output=json.dumps({"action": action}))
 
 

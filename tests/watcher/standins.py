@@ -29,7 +29,9 @@ from pitr.watcher import METRIC_DIMENSION, METRIC_NAMESPACE, REPLAY_LAG_METRIC
 class SubscriberStandin:
     """STAND-IN for cdc_subscriber: writes to the source table and queues the change in the buffer."""
 
-    def __init__(self, dynamodb: Any, sqs: Any, source_table: str, queue_url: str, clock: Callable[[], float]):
+    def __init__(
+        self, dynamodb: Any, sqs: Any, source_table: str, queue_url: str, clock: Callable[[], float]
+    ):
         self.dynamodb, self.sqs = dynamodb, sqs
         self.source_table, self.queue_url, self.clock = source_table, queue_url, clock
 
@@ -93,7 +95,9 @@ def replay_standin(
     return {"batchItemFailures": []}
 
 
-def drain_buffer(sqs: Any, queue_url: str, handler: Callable[[dict[str, Any]], Any], max_batches: int = 100) -> int:
+def drain_buffer(
+    sqs: Any, queue_url: str, handler: Callable[[dict[str, Any]], Any], max_batches: int = 100
+) -> int:
     """STAND-IN for Lambda's SQS poller: batches of up to 10 in FIFO order, deleted after success."""
     applied = 0
     for _ in range(max_batches):

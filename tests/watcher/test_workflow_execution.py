@@ -83,3 +83,172 @@ def test_happy_path_through_cutover(world_factory) -> None:
     assert cut["restore_point"] == record.restore_point and cut["replay_start"] == record.replay_start
     assert cut["settings"]["cutover"]["counts"]["applied"] == 2
     assert len(world.sns_messages()) == 4
+
+
+def _parked(world: World, status: str = "caught_up") -> None:
+    world.wait_for(
+        lambda: (r := world.record()) and r.status == status and r.task_token, f"parked in {status}"
+    )
+
+
+def _assert_idle(world: World) -> None:
+    """Nothing half-enabled: replay off, standby retention, record released."""
+    assert not world.replay_enabled(), "replay mapping left enabled"
+    assert world.retention() == STANDBY_RETENTION, "buffer retention left raised"
+    assert world.record() is None, "restore record left claimed"
+
+
+def test_abort_while_mirroring_releases_everything(world_factory) -> None:
+    world: World = world_factory()
+    world.settings.failures = [{"setting": "ttl", "reason": "AccessDenied: dynamodb:UpdateTimeToLive"}]
+    world.simulate_restore(TARGET, takes_seconds=120)
+    arn = world.start(TARGET, "restore-abort", by_arn=True)
+    _parked(world)
+    world.wait_for(lambda: "Restore Caught Up" in world.detail_types(), "the caught-up notification")
+    caught_up = world.notifications()[-1]
+    assert caught_up["detail-type"] == "Restore Caught Up"
+    assert caught_up["detail"]["counts"]["failed"] == 1, "settings failures are reported, not fatal"
+    assert caught_up["detail"]["failures"][0]["setting"] == "ttl"
+    world.answer("abort")
+    done = world.finished(arn)
+    assert done["status"] == "SUCCEEDED"
+    assert json.loads(done["output"])["outcome"] == "aborted"
+    assert [c["phase"] for c in world.settings.calls] == ["restore"], "abort runs no cut-over settings"
+    _assert_idle(world)
+    assert world.detail_types()[-1] == "Restore Aborted"
+
+
+def test_reminds_the_operator_until_answered(world_factory) -> None:
+    # On AWS a heartbeat timeout goes through the Catch (States.HeartbeatTimeout); moto passes it on
+    # as the task's output instead, which the StillWaiting state turns into the same reminder.
+    world: World = world_factory(reminder_seconds=1)
+    world.simulate_restore(TARGET, takes_seconds=60)
+    arn = world.start(TARGET, "restore-remind")
+    _parked(world)
+    world.wait_for(lambda: world.detail_types().count("Restore Caught Up") >= 2, "a reminder", timeout=20)
+    reminder = [e for e in world.notifications() if e["detail-type"] == "Restore Caught Up"][1]
+    assert reminder["detail"]["reminder"] is True
+    assert world.execution(arn)["status"] == "RUNNING", "a reminder never cuts over by itself"
+    _parked(world)
+    world.answer("abort")
+    assert world.finished(arn)["status"] == "SUCCEEDED"
+    _assert_idle(world)
+
+
+def test_duplicate_start_for_the_same_target_ends_quietly(world_factory) -> None:
+    world: World = world_factory()
+    world.simulate_restore(TARGET, takes_seconds=60)
+    first = world.start(TARGET, "restore-first")
+    _parked(world)
+    before = world.detail_types()
+    duplicate = world.start(TARGET, "restore-duplicate")
+    done = world.finished(duplicate)
+    assert done["status"] == "SUCCEEDED"
+    assert world.detail_types() == before, "a duplicate start notifies nothing"
+    record = world.record()
+    assert record is not None and record.execution_arn == first and record.status == "caught_up"
+    assert world.replay_enabled() and world.retention() == 1_209_600, "the first restore is untouched"
+    world.answer("abort")
+    assert world.finished(first)["status"] == "SUCCEEDED"
+    _assert_idle(world)
+
+
+def test_concurrent_restore_of_another_target_is_refused_and_notified(world_factory) -> None:
+    world: World = world_factory()
+    world.simulate_restore(TARGET, takes_seconds=60)
+    first = world.start(TARGET, "restore-first")
+    _parked(world)
+    other = "orders-restored-other"
+    world.simulate_restore(other, takes_seconds=60)
+    second = world.start(other, "restore-second")
+    done = world.finished(second)
+    assert done["status"] == "FAILED" and done.get("error") == "RestoreRefused"
+    refused = world.notifications()[-1]
+    assert refused["detail-type"] == "Restore Refused"
+    assert refused["detail"]["target_table"] == other and TARGET in refused["detail"]["reason"]
+    record = world.record()
+    assert record is not None and record.execution_arn == first, "the restore in flight keeps its claim"
+    assert world.replay_enabled() and world.retention() == 1_209_600
+    world.answer("abort")
+    assert world.finished(first)["status"] == "SUCCEEDED"
+    _assert_idle(world)
+
+
+def test_target_outside_the_pattern_is_left_alone(world_factory) -> None:
+    world: World = world_factory()
+    world.simulate_restore("orders-copy", takes_seconds=60)
+    arn = world.start("orders-copy", "restore-outside")
+    done = world.finished(arn)
+    assert done["status"] == "SUCCEEDED"
+    assert world.detail_types() == ["Restore Refused"]
+    assert "does not match" in world.notifications()[0]["detail"]["reason"]
+    _assert_idle(world)
+    assert world.settings.calls == []
+
+
+def test_restore_that_never_becomes_active_fails_with_the_reason(world_factory) -> None:
+    world: World = world_factory(max_restore_wait_seconds=3600)
+    world.simulate_restore(TARGET, takes_seconds=None)
+    arn = world.start(TARGET, "restore-stuck")
+    done = world.finished(arn)
+    assert done["status"] == "FAILED" and done.get("error") == "RestoreFailed"
+    failed = world.notifications()[-1]
+    assert failed["detail-type"] == "Restore Failed"
+    assert "RestoreDeadlinePassedError" in failed["detail"]["reason"]
+    assert "still CREATING" in failed["detail"]["reason"]
+    _assert_idle(world)
+    # Waiting happened inside the waiter: a few invocations for an hour, each returning before its budget.
+    waits = [
+        e for e in world.history(arn) if e.get("stateEnteredEventDetails", {}).get("name") == "WaitActive"
+    ]
+    assert 4 <= len(waits) <= 6
+    assert max(world.fake.sleeps) <= world.cfg.active_poll_cap_seconds
+
+
+def test_missing_target_fails_with_the_reason(world_factory) -> None:
+    world: World = world_factory()
+    arn = world.start(TARGET, "restore-missing")
+    done = world.finished(arn)
+    assert done["status"] == "FAILED"
+    assert "does not exist" in world.notifications()[-1]["detail"]["reason"]
+    _assert_idle(world)
+
+
+def test_coverage_gap_is_reported_before_replay_and_the_operator_decides(world_factory) -> None:
+    world: World = world_factory()
+    # Restore point 6 hours back, buffer standby retention 4 hours: the oldest changes may be gone.
+    world.simulate_restore(TARGET, takes_seconds=60, restore_point=world.fake.clock() - 6 * 3600)
+    arn = world.start(TARGET, "restore-gap")
+    _parked(world, status="restoring")
+    assert not world.replay_enabled(), "no replay before the operator decides"
+    gap = world.notifications()[-1]
+    assert gap["detail-type"] == "Coverage Gap"
+    assert gap["detail"]["gap_from"] == gap["detail"]["replay_start"]
+    # covered_since = retention raised + 15 min - 4 h standby retention: 2 h 15 min of possible loss.
+    assert gap["detail"]["gap_seconds"] == pytest.approx(6 * 3600 - (4 * 3600 - 900), abs=5)
+    world.answer("continue")
+    _parked(world)
+    assert world.replay_enabled()
+    world.answer("abort")
+    assert world.finished(arn)["status"] == "SUCCEEDED"
+    _assert_idle(world)
+    assert world.detail_types()[:4] == [
+        "Restore Started",
+        "Coverage Gap",
+        "Restore Table Active",
+        "Restore Caught Up",
+    ]
+
+
+def test_settings_failure_fails_the_restore_and_leaves_nothing_enabled(world_factory) -> None:
+    world: World = world_factory()
+    world.settings.raise_error = "settings_sync crashed: KeyError 'TableDescription'"
+    world.simulate_restore(TARGET, takes_seconds=60)
+    arn = world.start(TARGET, "restore-settings")
+    done = world.finished(arn)
+    assert done["status"] == "FAILED"
+    failed = world.notifications()[-1]
+    assert failed["detail-type"] == "Restore Failed"
+    assert "settings_sync crashed" in failed["detail"]["reason"]
+    assert world.detail_types() == ["Restore Started", "Restore Table Active", "Restore Failed"]
+    _assert_idle(world)
