@@ -27,3 +27,13 @@ output "restore_record_parameter_name" {
   description = "SSM parameter the restore workflow writes while a restore is in flight (absent when idle)."
   value       = local.restore_record_parameter
 }
+
+output "notification_topic_arn" {
+  description = "SNS topic receiving restore notifications and alarms."
+  value       = module.restore_watcher.topic_arn
+}
+
+output "state_machine_arn" {
+  description = "ARN of the restore workflow (Step Functions); pitrctl starts and answers it."
+  value       = module.restore_watcher.state_machine_arn
+}
