@@ -26,6 +26,7 @@ TEMPLATE_KEYS = (
 )
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_SUBSTITUTION = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")  # "$${" is templatefile's escape
 _UNSUPPORTED = re.compile(r"%\{|\$\{(?![A-Za-z_][A-Za-z0-9_]*\})")
 
 
@@ -48,11 +49,13 @@ def render_text(template: str, values: dict[str, Any]) -> str:
     """Substitute every ``${name}``; refuse missing or unused names and anything but ``${name}``."""
     if _UNSUPPORTED.search(template.replace("$${", "")):
         raise TemplateError("the template may hold only ${name} substitutions (no directives or expressions)")
-    names = set(_PLACEHOLDER.findall(template))
+    names = set(_PLACEHOLDER.findall(template.replace("$${", "")))
     missing, unused = names - set(values), set(values) - names
     if missing or unused:
         raise TemplateError(f"template values: missing {sorted(missing)}, unused {sorted(unused)}")
-    return _PLACEHOLDER.sub(lambda m: _as_terraform_string(values[m.group(1)]), template)
+    return _SUBSTITUTION.sub(
+        lambda m: "${" if m.group(1) is None else _as_terraform_string(values[m.group(1)]), template
+    )
 
 
 def render(values: dict[str, Any], template_path: Path = TEMPLATE) -> str:

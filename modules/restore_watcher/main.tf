@@ -15,6 +15,11 @@ locals {
   # Built from its name so the rule's role and the alarms need not wait for the state machine.
   state_machine_arn = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.state_machine_name}"
   rule_name         = "${var.name_prefix}-restore-requested"
+  # Names and ARNs known at plan time, so the manifest (an SSM parameter) is known at plan too.
+  waiter_function_name = "${var.name_prefix}-restore-waiter"
+  steps_function_name  = "${var.name_prefix}-restore-steps"
+  function_arn_prefix  = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function"
+  created_topic_name   = "${var.name_prefix}-notifications"
 
   target_table_arn   = "arn:${local.partition}:dynamodb:${local.region}:${local.account_id}:table/${var.target_table_name_pattern}"
   replay_mapping_arn = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:event-source-mapping:${var.replay_mapping_uuid}"
@@ -31,9 +36,11 @@ locals {
 ################################################################################
 
 locals {
-  create_topic  = var.notification_topic_arn == null
-  create_key    = local.create_topic && var.kms_key_arn == null
-  topic_arn     = local.create_topic ? aws_sns_topic.notifications[0].arn : var.notification_topic_arn
+  create_topic = var.notification_topic_arn == null
+  create_key   = local.create_topic && var.kms_key_arn == null
+  topic_arn    = local.create_topic ? "arn:${local.partition}:sns:${local.region}:${local.account_id}:${local.created_topic_name}" : var.notification_topic_arn
+  # The same ARN through the resource, for what must be created after the topic.
+  topic_arn_ref = local.create_topic ? aws_sns_topic.notifications[0].arn : var.notification_topic_arn
   topic_key_arn = local.create_key ? aws_kms_key.notifications[0].arn : (local.create_topic ? var.kms_key_arn : var.notification_topic_kms_key_arn)
 
   # CloudWatch alarms cannot publish to a topic encrypted with the AWS managed aws/sns key: the key
@@ -110,7 +117,7 @@ resource "aws_kms_alias" "notifications" {
 resource "aws_sns_topic" "notifications" {
   count = local.create_topic ? 1 : 0
 
-  name              = "${var.name_prefix}-notifications"
+  name              = local.created_topic_name
   display_name      = "DynamoDB PITR restore: ${substr(var.source_table_name, 0, 60)}"
   kms_master_key_id = coalesce(var.kms_key_arn, try(aws_kms_key.notifications[0].arn, null))
   tags              = var.tags
@@ -126,7 +133,7 @@ resource "aws_sns_topic_policy" "notifications" {
 resource "aws_sns_topic_subscription" "email" {
   for_each = toset(var.notification_emails)
 
-  topic_arn = local.topic_arn
+  topic_arn = local.topic_arn_ref
   protocol  = "email"
   endpoint  = each.value
 }
@@ -220,7 +227,7 @@ locals {
 module "waiter" {
   source = "../lambda_function"
 
-  function_name = "${var.name_prefix}-restore-waiter"
+  function_name = local.waiter_function_name
   description   = "Waits for a restore of ${var.source_table_name} inside one invocation (dynamodb-pitr-restore)."
   handler       = "pitr.restore_waiter.handler"
   # Each invocation returns before INVOCATION_BUDGET_SECONDS; the timeout leaves a minute of margin.
@@ -242,7 +249,7 @@ module "waiter" {
 module "steps" {
   source = "../lambda_function"
 
-  function_name = "${var.name_prefix}-restore-steps"
+  function_name = local.steps_function_name
   description   = "Claims, switches replay and retention, notifies and releases restores of ${var.source_table_name} (dynamodb-pitr-restore)."
   handler       = "pitr.restore_workflow.handler"
   timeout       = 300
@@ -453,7 +460,7 @@ resource "aws_cloudwatch_metric_alarm" "executions" {
   threshold           = 1
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "notBreaching"
-  alarm_actions       = [local.topic_arn]
-  ok_actions          = [local.topic_arn]
+  alarm_actions       = [local.topic_arn_ref]
+  ok_actions          = [local.topic_arn_ref]
   tags                = var.tags
 }

@@ -16,14 +16,15 @@ output "event_pattern" {
 output "manifest" {
   description = "This module's entries of the deployment manifest."
   value = {
-    state_machine_arn        = aws_sfn_state_machine.this.arn
-    state_machine_name       = aws_sfn_state_machine.this.name
-    waiter_function_name     = module.waiter.function_name
-    waiter_function_arn      = module.waiter.function_arn
-    steps_function_name      = module.steps.function_name
-    steps_function_arn       = module.steps.function_arn
+    # Built from names (known at plan), not read from the resources, so the manifest is known at plan.
+    state_machine_arn        = local.state_machine_arn
+    state_machine_name       = local.state_machine_name
+    waiter_function_name     = local.waiter_function_name
+    waiter_function_arn      = "${local.function_arn_prefix}:${local.waiter_function_name}"
+    steps_function_name      = local.steps_function_name
+    steps_function_arn       = "${local.function_arn_prefix}:${local.steps_function_name}"
     topic_arn                = local.topic_arn
-    rule_name                = aws_cloudwatch_event_rule.restore_requested.name
+    rule_name                = local.rule_name
     coverage_parameter       = var.coverage_parameter
     restore_record_parameter = var.restore_record_parameter
     settings = {

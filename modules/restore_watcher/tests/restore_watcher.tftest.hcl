@@ -185,6 +185,10 @@ run "default_notifications_create_an_encrypted_topic_alarms_can_use" {
     error_message = "the manifest names the topic"
   }
   assert {
+    condition     = output.manifest.state_machine_arn == aws_sfn_state_machine.this.arn && output.manifest.steps_function_name == module.steps.function_name
+    error_message = "the manifest's ARNs, built from names at plan time, are the resources' ARNs"
+  }
+  assert {
     condition     = [for s in jsondecode(module.steps.policy).Statement : s.Resource if s.Sid == "EncryptNotifications"][0] == [aws_kms_key.notifications[0].arn]
     error_message = "the steps function may use the topic's key"
   }
