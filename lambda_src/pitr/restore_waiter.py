@@ -64,8 +64,13 @@ class Poll:
 
 
 def active_schedule(cfg: WatcherConfig) -> Backoff:
-    """Polls for ACTIVE: 1 s, 2 s, 4 s ... never more than the cap minus the margin apart."""
-    return Backoff(base=1.0, cap=max(1.0, cfg.active_poll_cap_seconds - ACTIVE_POLL_MARGIN_SECONDS))
+    """Polls for ACTIVE: 1 s, 2 s, 4 s ... never more than the cap minus the margin apart.
+
+    The 1 s floor keeps an unlucky run of tiny jitter from hammering DescribeTable.
+    """
+    return Backoff(
+        base=1.0, cap=max(1.0, cfg.active_poll_cap_seconds - ACTIVE_POLL_MARGIN_SECONDS), floor=1.0
+    )
 
 
 def caught_up_schedule(cfg: WatcherConfig) -> Backoff:
