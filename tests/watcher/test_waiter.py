@@ -31,7 +31,7 @@ class Clock:
 
 
 class _Exceptions:
-    class ResourceNotFoundException(Exception):
+    class ResourceNotFoundException(Exception):  # noqa: N818 (boto3's names)
         pass
 
 
@@ -44,7 +44,7 @@ class FakeDynamoDB:
         self.clock, self.active_at, self.exists = clock, active_at, exists
         self.polls: list[tuple[float, str]] = []
 
-    def describe_table(self, TableName: str) -> dict[str, Any]:
+    def describe_table(self, TableName: str) -> dict[str, Any]:  # noqa: N803 (boto3's names)
         if not self.exists:
             raise _Exceptions.ResourceNotFoundException(TableName)
         status = "ACTIVE" if self.active_at is not None and self.clock.now >= self.active_at else "CREATING"
@@ -172,7 +172,7 @@ class FakeSqs:
         # counts: (from time, backlog) steps
         self.clock, self.counts = clock, counts
 
-    def get_queue_attributes(self, QueueUrl: str, AttributeNames: list[str]) -> dict[str, Any]:
+    def get_queue_attributes(self, QueueUrl: str, AttributeNames: list[str]) -> dict[str, Any]:  # noqa: N803 (boto3's names)
         backlog = [n for t, n in self.counts if t <= self.clock.now][-1]
         return {
             "Attributes": {
@@ -228,7 +228,7 @@ def test_restore_point_comes_from_the_restore_summary() -> None:
     clock = Clock()
 
     class Ddb(FakeDynamoDB):
-        def describe_table(self, TableName: str) -> dict[str, Any]:
+        def describe_table(self, TableName: str) -> dict[str, Any]:  # noqa: N803 (boto3's names)
             return {
                 "Table": {
                     "TableStatus": "ACTIVE",
@@ -248,10 +248,10 @@ def test_restore_point_comes_from_the_restore_summary() -> None:
 
     class Ssm:
         class exceptions:  # noqa: N801
-            class ParameterNotFound(Exception):
+            class ParameterNotFound(Exception):  # noqa: N818 (boto3's names)
                 pass
 
-        def get_parameter(self, Name: str) -> dict[str, Any]:
+        def get_parameter(self, Name: str) -> dict[str, Any]:  # noqa: N803 (boto3's names)
             return {"Parameter": {"Value": '{"replay_ended_at": "2030-03-17T11:00:00Z"}'}}
 
     clients.override("dynamodb", Ddb(clock, None))

@@ -7,6 +7,7 @@ simulated and why.
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -252,3 +253,50 @@ def test_settings_failure_fails_the_restore_and_leaves_nothing_enabled(world_fac
     assert "settings_sync crashed" in failed["detail"]["reason"]
     assert world.detail_types() == ["Restore Started", "Restore Table Active", "Restore Failed"]
     _assert_idle(world)
+
+
+def _entries(history: list[dict], state: str) -> list[int]:
+    return [
+        i for i, e in enumerate(history) if e.get("stateEnteredEventDetails", {}).get("name") == state
+    ]
+
+
+def test_history_budget_of_a_week_long_restore_and_a_week_of_mirroring(world_factory) -> None:
+    """Counts the events of one waiting iteration and one reminder in moto and scales them up.
+
+    Step Functions Standard caps an execution's history at 25,000 events; the module promises a
+    7-day restore plus 7 days of mirroring stays under 20,000 (DESIGN 3.8).
+    """
+    world: World = world_factory(reminder_seconds=1)
+    world.simulate_restore(TARGET, takes_seconds=3 * 3600)  # several waiter invocations
+    arn = world.start(TARGET, "restore-budget")
+    _parked(world)
+    world.wait_for(lambda: world.detail_types().count("Restore Caught Up") >= 3, "two reminders", timeout=20)
+    _parked(world)
+    world.answer("abort")
+    assert world.finished(arn)["status"] == "SUCCEEDED"
+    history = world.history(arn)
+
+    waits = _entries(history, "WaitActive")
+    assert len(waits) >= 5, "the restore took several waiter invocations"
+    per_iteration = {b - a for a, b in zip(waits[1:], waits[2:], strict=False)}
+    assert len(per_iteration) == 1, f"every iteration costs the same number of events: {per_iteration}"
+    per_iteration_events = per_iteration.pop()
+    parks = _entries(history, "AwaitCutover")
+    per_reminder_events = max(b - a for a, b in zip(parks, parks[1:], strict=False))
+
+    cfg = world.cfg
+    shortest_invocation = cfg.invocation_budget_seconds - cfg.active_poll_cap_seconds
+    week = 7 * 86400
+    restore_iterations = math.ceil(week / shortest_invocation)
+    # Mirroring at its worst: replay never settles (waiting for caught up the whole week, the same
+    # loop shape), plus a reminder every cutover_reminder_hours (24 h) on top.
+    mirroring_iterations = math.ceil(week / shortest_invocation)
+    reminders = math.ceil(week / (24 * 3600))
+    total = (
+        len(history)  # this whole execution, loops included: generous for the fixed part
+        + (restore_iterations + mirroring_iterations) * per_iteration_events
+        + reminders * per_reminder_events
+    )
+    assert per_iteration_events <= 8
+    assert total < 20_000, f"{total} events for a 7-day restore and 7 days of mirroring"
