@@ -256,9 +256,7 @@ def test_settings_failure_fails_the_restore_and_leaves_nothing_enabled(world_fac
 
 
 def _entries(history: list[dict], state: str) -> list[int]:
-    return [
-        i for i, e in enumerate(history) if e.get("stateEnteredEventDetails", {}).get("name") == state
-    ]
+    return [i for i, e in enumerate(history) if e.get("stateEnteredEventDetails", {}).get("name") == state]
 
 
 def test_history_budget_of_a_week_long_restore_and_a_week_of_mirroring(world_factory) -> None:
