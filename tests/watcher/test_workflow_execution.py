@@ -6,6 +6,7 @@ simulated and why.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 
@@ -277,11 +278,11 @@ def test_history_budget_of_a_week_long_restore_and_a_week_of_mirroring(world_fac
 
     waits = _entries(history, "WaitActive")
     assert len(waits) >= 5, "the restore took several waiter invocations"
-    per_iteration = {b - a for a, b in zip(waits[1:], waits[2:], strict=False)}
+    per_iteration = {b - a for a, b in itertools.pairwise(waits[1:])}
     assert len(per_iteration) == 1, f"every iteration costs the same number of events: {per_iteration}"
     per_iteration_events = per_iteration.pop()
     parks = _entries(history, "AwaitCutover")
-    per_reminder_events = max(b - a for a, b in zip(parks, parks[1:], strict=False))
+    per_reminder_events = max(b - a for a, b in itertools.pairwise(parks))
 
     cfg = world.cfg
     shortest_invocation = cfg.invocation_budget_seconds - cfg.active_poll_cap_seconds
