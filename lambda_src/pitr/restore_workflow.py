@@ -45,6 +45,10 @@ class BadStartEventError(StepError):
     """The execution input names no target table."""
 
 
+class ClaimRaceError(StepError):
+    """The record was created and deleted by others while claiming, twice."""
+
+
 class ReleaseIncompleteError(StepError):
     """Some release steps failed; the workflow retries release."""
 
@@ -162,27 +166,32 @@ def claim(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, A
         execution_arn=execution_arn,
         updated_at=format_time(now),
     )
-    try:
-        _save(ssm, cfg, record, overwrite=False)
-    except ssm.exceptions.ParameterAlreadyExists:
-        holder = load(ssm, cfg.restore_record_parameter)
-        if holder is not None and holder.execution_arn == execution_arn:
-            pass  # our own claim, retried by the workflow after a lost response
-        elif holder is not None and holder.target_table == target:
+    # Two attempts: the holder may release between our failed create and our read.
+    for _ in range(2):
+        try:
+            _save(ssm, cfg, record, overwrite=False)
+            break
+        except ssm.exceptions.ParameterAlreadyExists:
+            holder = load(ssm, cfg.restore_record_parameter)
+        if holder is None:
+            continue
+        if holder.execution_arn == execution_arn:
+            break  # our own claim, retried by the workflow after a lost response
+        if holder.target_table == target:
             logs.info("duplicate start ignored", target_table=target, holder=holder.execution_arn)
             return {**out, "outcome": "duplicate", "holder": holder.execution_arn}
-        else:
-            reason = (
-                f"a restore into {holder.target_table if holder else '?'} is in flight "
-                f"({holder.execution_arn if holder else 'record unreadable'}); one restore per source "
-                "table at a time: finish it with `pitrctl cutover` or `pitrctl abort`, then restore again"
-            )
-            _notify(
-                cfg,
-                notify.REFUSED,
-                _detail(cfg, None, target_table=target, restore_id=restore_id, reason=reason),
-            )
-            return {**out, "outcome": "refused", "reason": reason}
+        reason = (
+            f"a restore into {holder.target_table} is in flight ({holder.execution_arn}); one restore per "
+            "source table at a time: finish it with `pitrctl cutover` or `pitrctl abort`, then restore again"
+        )
+        detail = _detail(cfg, None, target_table=target, restore_id=restore_id, reason=reason)
+        _notify(cfg, notify.REFUSED, detail)
+        return {**out, "outcome": "refused", "reason": reason}
+    else:
+        raise ClaimRaceError(
+            f"restore record {cfg.restore_record_parameter} appeared and vanished twice while claiming: "
+            "another restore is starting or ending; check `pitrctl status`, then start again"
+        )
     deadline = now + timedelta(seconds=cfg.max_restore_wait_seconds)
     return {**out, "outcome": "claimed", "claimed_at": format_time(now), "deadline": format_time(deadline)}
 

@@ -36,7 +36,7 @@ def test_happy_path_through_cutover(world_factory) -> None:
     world.schedule_writes(1800 + 120, 20, [("e", "1"), ("c", "2"), ("d", None)])
 
     arn = world.start(TARGET, "restore-1")
-    world.wait_for(lambda: (r := world.record()) and r.status == "caught_up" and r.task_token, "caught up")
+    _parked(world)
     record = world.record()
     assert record.target_table == TARGET
     assert record.restore_point is not None and record.replay_start == record.restore_point
@@ -88,8 +88,12 @@ def test_happy_path_through_cutover(world_factory) -> None:
 
 
 def _parked(world: World, status: str = "caught_up") -> None:
+    """Wait until the workflow waits for the operator: token in the record, notification sent."""
+    record = world.wait_for(
+        lambda: (r := world.record()) and r.status == status and r.task_token and r, f"parked in {status}"
+    )
     world.wait_for(
-        lambda: (r := world.record()) and r.status == status and r.task_token, f"parked in {status}"
+        lambda: world.history(record.execution_arn)[-1]["type"] == "TaskSubmitted", "the park step"
     )
 
 
