@@ -86,6 +86,7 @@ class World:
         self.sns = boto3.client("sns", region_name=REGION)
         self.restores: dict[str, dict[str, Any]] = {}
         self.scheduled: list[tuple[float, str, str | None]] = []
+        self.late: list[tuple[float, dict[str, Any]]] = []
         self.settings = SettingsSyncStandin()
         self._patch_describe(monkeypatch)
 
@@ -249,12 +250,20 @@ class World:
         self.scheduled = [w for w in self.scheduled if w[0] > now]
         for _, key, value in due:
             self.subscriber.write(key, value)
+        late = [c for c in self.late if c[0] <= now]
+        self.late = [c for c in self.late if c[0] > now]
+        for _, change in late:
+            self.subscriber.buffer(change)
         if self.replay_enabled():
             drain_buffer(self.sqs, self.queue_url, self._replay)
 
     def schedule_writes(self, start_in: float, every: float, writes: list[tuple[str, str | None]]) -> None:
         base = self.fake.clock() + start_in
         self.scheduled += [(base + i * every, k, v) for i, (k, v) in enumerate(writes)]
+
+    def write_delivered_late(self, key: str, value: str | None, delay: float) -> None:
+        """A source write whose stream record reaches the buffer ``delay`` seconds later."""
+        self.late.append((self.fake.clock() + delay, self.subscriber.write_source_only(key, value)))
 
     # ---- restores -------------------------------------------------------------------------------
 

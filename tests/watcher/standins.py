@@ -37,12 +37,19 @@ class SubscriberStandin:
 
     def write(self, key: str, value: str | None) -> None:
         """Put (value) or delete (None) item ``key`` on the source and buffer the change."""
+        self.buffer(self.write_source_only(key, value))
+
+    def write_source_only(self, key: str, value: str | None) -> dict[str, Any]:
+        """The write on the source; returns the change for ``buffer`` (stream delivery can lag)."""
         item = {"pk": {"S": key}, "v": {"S": value}} if value is not None else None
         if item is None:
             self.dynamodb.delete_item(TableName=self.source_table, Key={"pk": {"S": key}})
         else:
             self.dynamodb.put_item(TableName=self.source_table, Item=item)
-        body = {"key": {"pk": {"S": key}}, "item": item, "ts": self.clock()}
+        return {"key": {"pk": {"S": key}}, "item": item, "ts": self.clock()}
+
+    def buffer(self, body: dict[str, Any]) -> None:
+        key = body["key"]["pk"]["S"]
         self.sqs.send_message(
             QueueUrl=self.queue_url,
             MessageBody=json.dumps(body),

@@ -55,6 +55,9 @@ def test_happy_path_through_cutover(world_factory) -> None:
     # More live writes, then the operator pauses writes and cuts over.
     world.schedule_writes(5, 5, [("f", "1"), ("e", "2")])
     world.fake.advance(30)
+    # The last write before the pause is still on its way through the stream when the operator
+    # cuts over: the drain's quiet period must wait for it.
+    world.write_delivered_late("g", "1", delay=20)
     world.answer("cutover")
     done = world.finished(arn)
     assert done["status"] == "SUCCEEDED", world.history_names()
@@ -65,7 +68,7 @@ def test_happy_path_through_cutover(world_factory) -> None:
     assert [c["phase"] for c in world.settings.calls] == ["restore", "cutover"]
 
     assert world.items(TARGET) == world.items(SOURCE), "the restored table equals the source at cut-over"
-    assert set(world.items(SOURCE)) == {"a", "c", "e", "f"}
+    assert set(world.items(SOURCE)) == {"a", "c", "e", "f", "g"}
     assert not world.replay_enabled(), "replay disabled after cut-over"
     assert world.retention() == STANDBY_RETENTION, "retention back to the standby value"
     assert world.record() is None, "restore record released"
@@ -303,3 +306,25 @@ def test_history_budget_of_a_week_long_restore_and_a_week_of_mirroring(world_fac
     )
     assert per_iteration_events <= 8
     assert total < 20_000, f"{total} events for a 7-day restore and 7 days of mirroring"
+
+
+def test_recover_replays_only_changes_after_the_restore_request(world_factory) -> None:
+    world: World = world_factory(replay_from="restore_request")
+    world.subscriber.write("a", "good")
+    world.simulate_restore(TARGET, takes_seconds=900)  # restore point: before the incident
+    world.fake.advance(300)
+    world.subscriber.write("a", "incident")  # the incident's write, between restore point and request
+    world.fake.advance(300)
+    requested_at = world.cloudtrail_event(TARGET)["detail"]["eventTime"]
+    arn = world.start(TARGET, "restore-recover")  # requested now
+    world.schedule_writes(60, 10, [("b", "after-request")])
+    _parked(world)
+    record = world.record()
+    assert record.replay_from == "restore_request"
+    assert record.replay_start == requested_at
+    assert record.replay_start > record.restore_point
+    world.answer("cutover")
+    assert world.finished(arn)["status"] == "SUCCEEDED"
+    target = world.items(TARGET)
+    assert target["a"]["v"]["S"] == "good", "the incident's write stays discarded"
+    assert target["b"]["v"]["S"] == "after-request", "writes made during the restore are kept"
