@@ -12,6 +12,8 @@ import math
 
 import pytest
 
+from pitr.restore_record import parse_time
+
 from .harness import COVERAGE, SOURCE, STANDBY_RETENTION, World
 
 pytestmark = pytest.mark.slow
@@ -47,10 +49,17 @@ def test_happy_path_through_cutover(world_factory) -> None:
     assert world.settings.calls[0]["exclude_mapping_uuids"] == ["stream-mapping-uuid"]
     assert world.settings.calls[0]["target_table"] == TARGET
 
-    # Replay was enabled within the cap of the table becoming ACTIVE: the first poll at or after
-    # ACTIVE happened at most cap - margin after it (the fake clock only moves in waiter sleeps).
+    # Replay was enabled within the cap of the table becoming ACTIVE (the fake clock moves only in
+    # the waiter's sleeps; the 5 s margin pays for the real steps in between).
     active_at = world.restores[TARGET]["active_at"]
     assert active_at - restore_point == 1800
+    exited = next(
+        e for e in world.history(arn) if e.get("stateExitedEventDetails", {}).get("name") == "EnableReplay"
+    )
+    enabled_at = parse_time(
+        json.loads(exited["stateExitedEventDetails"]["output"])["replay"]["value"]["enabled_at"]
+    )
+    assert 0 <= enabled_at.timestamp() - active_at <= world.cfg.active_poll_cap_seconds - 5
 
     # More live writes, then the operator pauses writes and cuts over.
     world.schedule_writes(5, 5, [("f", "1"), ("e", "2")])
