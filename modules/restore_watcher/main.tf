@@ -288,7 +288,7 @@ locals {
 
   workflow_policy = {
     Version = "2012-10-17"
-    Statement = [
+    Statement = concat([
       {
         Sid      = "InvokeWorkflowFunctions"
         Effect   = "Allow"
@@ -309,7 +309,16 @@ locals {
         Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"]
         Resource = ["*"]
       },
-    ]
+      ], var.kms_key_arn == null ? [] : [
+      {
+        # The state machine's data is encrypted with the customer managed key (encryption_configuration).
+        Sid       = "UseWorkflowKey"
+        Effect    = "Allow"
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource  = [var.kms_key_arn]
+        Condition = { StringEquals = { "kms:EncryptionContext:aws:states:stateMachineArn" = local.state_machine_arn } }
+      },
+    ])
   }
 }
 

@@ -215,6 +215,27 @@ run "bring_your_own_topic" {
   }
 }
 
+run "customer_managed_key_encrypts_the_topic_and_the_workflow" {
+  command = plan
+
+  variables {
+    kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/99999999-8888-7777-6666-555555555555"
+  }
+
+  assert {
+    condition     = length(aws_kms_key.notifications) == 0 && aws_sns_topic.notifications[0].kms_master_key_id == var.kms_key_arn
+    error_message = "the user's key encrypts the topic; no extra key"
+  }
+  assert {
+    condition     = aws_sfn_state_machine.this.encryption_configuration[0].kms_key_id == var.kms_key_arn
+    error_message = "the workflow's data is encrypted with the user's key"
+  }
+  assert {
+    condition     = [for s in jsondecode(aws_iam_role_policy.workflow.policy).Statement : s.Resource if s.Sid == "UseWorkflowKey"][0] == [var.kms_key_arn]
+    error_message = "the workflow role may use the key"
+  }
+}
+
 run "poll_cap_below_ten_seconds_is_refused" {
   command = plan
 
