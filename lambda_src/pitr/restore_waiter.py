@@ -107,7 +107,9 @@ def poll_until(
             if on_deadline is None:
                 return {"done": True, "deadline_passed": True, "attempt": attempt, **result.info}
             raise on_deadline(result)
-        delay = schedule.delay(attempt, rt.rand)
+        # Never longer than half the budget, so every invocation sleeps at least once and time moves
+        # on even when a poll interval is configured longer than the budget.
+        delay = min(schedule.delay(attempt, rt.rand), budget_seconds / 2)
         if deadline is not None:
             delay = min(delay, max(0.0, deadline - now))  # poll once more exactly at the deadline
         if now + delay - started > budget_seconds:
