@@ -152,6 +152,19 @@ module "restore_watcher" {
   replay_mapping_uuid        = module.cdc_buffer.replay_mapping_uuid
   stream_mapping_uuid        = module.cdc_buffer.stream_mapping_uuid
   settings_sync_function_arn = module.settings_sync.function_arn
+  settings                   = var.settings
+
+  buffer_standby_retention_seconds = module.cdc_buffer.buffer_standby_retention_seconds
+  coverage_parameter               = "/${local.ssm_prefix}/coverage"
+  max_restore_wait_hours           = var.max_restore_wait_hours
+  active_poll_cap_seconds          = var.active_poll_cap_seconds
+  caught_up_lag_seconds            = var.caught_up_lag_seconds
+  cutover_reminder_hours           = var.cutover_reminder_hours
+  drain_quiet_seconds              = var.drain_quiet_seconds
+  workflow_log_level               = var.workflow_log_level
+  notification_topic_arn           = var.notification_topic_arn
+  notification_topic_kms_key_arn   = var.notification_topic_kms_key_arn
+  notification_emails              = var.notification_emails
 }
 
 ################################################################################

@@ -37,3 +37,13 @@ output "settings_sync_function_arn" {
   description = "ARN of the settings_sync function."
   value       = module.settings_sync.function_arn
 }
+
+output "notification_topic_arn" {
+  description = "SNS topic receiving restore notifications and alarms."
+  value       = module.restore_watcher.topic_arn
+}
+
+output "state_machine_arn" {
+  description = "ARN of the restore workflow (Step Functions); pitrctl starts and answers it."
+  value       = module.restore_watcher.state_machine_arn
+}

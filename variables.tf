@@ -195,3 +195,113 @@ variable "settings_sync_timeout" {
     error_message = "settings_sync_timeout must be between 60 and 900 seconds."
   }
 }
+
+################################################################################
+# restore_watcher: the restore workflow and its notifications
+################################################################################
+
+variable "max_restore_wait_hours" {
+  description = "How long the restore workflow waits for the restored table to become ACTIVE (and then for replay to catch up) before reporting the restore as failed. Default 7 days."
+  type        = number
+  default     = 168
+  nullable    = false
+
+  validation {
+    condition     = var.max_restore_wait_hours >= 1 && var.max_restore_wait_hours <= 720
+    error_message = "max_restore_wait_hours must be between 1 and 720 (30 days)."
+  }
+}
+
+variable "active_poll_cap_seconds" {
+  description = "Longest delay between the restored table becoming ACTIVE and replay being enabled."
+  type        = number
+  default     = 30
+  nullable    = false
+
+  validation {
+    condition     = var.active_poll_cap_seconds >= 10 && var.active_poll_cap_seconds <= 300
+    error_message = "active_poll_cap_seconds must be between 10 and 300."
+  }
+}
+
+variable "caught_up_lag_seconds" {
+  description = "Replay counts as caught up (and the operator is told cut-over can start) when its lag stays under this many seconds."
+  type        = number
+  default     = 30
+  nullable    = false
+
+  validation {
+    condition     = var.caught_up_lag_seconds >= 1 && var.caught_up_lag_seconds <= 3600
+    error_message = "caught_up_lag_seconds must be between 1 and 3600."
+  }
+}
+
+variable "cutover_reminder_hours" {
+  description = "While the restored table mirrors the source, remind the operator to cut over (or abort) this often. The workflow never cuts over by itself."
+  type        = number
+  default     = 24
+  nullable    = false
+
+  validation {
+    condition     = var.cutover_reminder_hours >= 1 && var.cutover_reminder_hours <= 168 && floor(var.cutover_reminder_hours) == var.cutover_reminder_hours
+    error_message = "cutover_reminder_hours must be a whole number of hours between 1 and 168."
+  }
+}
+
+variable "drain_quiet_seconds" {
+  description = "At cut-over, after writes are paused, the buffer must stay empty this long before replay is disabled (covers stream delivery)."
+  type        = number
+  default     = 60
+  nullable    = false
+
+  validation {
+    condition     = var.drain_quiet_seconds >= 10 && var.drain_quiet_seconds <= 600
+    error_message = "drain_quiet_seconds must be between 10 and 600."
+  }
+}
+
+variable "workflow_log_level" {
+  description = "Log level of the restore workflow: ALL, ERROR, FATAL or OFF (execution data is never logged)."
+  type        = string
+  default     = "ERROR"
+  nullable    = false
+
+  validation {
+    condition     = contains(["ALL", "ERROR", "FATAL", "OFF"], var.workflow_log_level)
+    error_message = "workflow_log_level must be ALL, ERROR, FATAL or OFF."
+  }
+}
+
+variable "notification_topic_arn" {
+  description = "Existing SNS topic for notifications and alarms. null creates one, encrypted with kms_key_arn or with a module-created customer managed key that CloudWatch alarms can use."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.notification_topic_arn == null || can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", var.notification_topic_arn))
+    error_message = "notification_topic_arn must be an SNS topic ARN (standard topic)."
+  }
+}
+
+variable "notification_topic_kms_key_arn" {
+  description = "The customer managed KMS key encrypting notification_topic_arn, if any: the workflow gets permission to use it."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.notification_topic_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.notification_topic_kms_key_arn))
+    error_message = "notification_topic_kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "notification_emails" {
+  description = "Email addresses subscribed to the notification topic (each must confirm the subscription)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for e in var.notification_emails : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", e))])
+    error_message = "notification_emails must hold email addresses."
+  }
+}

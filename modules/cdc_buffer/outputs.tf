@@ -22,3 +22,9 @@ output "manifest" {
   description = "This module's entries of the deployment manifest."
   value       = {}
 }
+
+# Temporary (restore_watcher branch): the data path's branch adds the real output.
+output "buffer_standby_retention_seconds" {
+  description = "Retention of the buffer queue in standby (seconds)."
+  value       = 14400
+}

@@ -1,1 +1,476 @@
-# Stub: issue 5 fills this module (EventBridge rule, workflow, waiter, notifications).
+################################################################################
+# Environment and names
+################################################################################
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.region
+
+  state_machine_name = "${var.name_prefix}-restore"
+  # Built from its name so the rule's role and the alarms need not wait for the state machine.
+  state_machine_arn = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.state_machine_name}"
+  rule_name         = "${var.name_prefix}-restore-requested"
+  # Names and ARNs known at plan time, so the manifest (an SSM parameter) is known at plan too.
+  waiter_function_name = "${var.name_prefix}-restore-waiter"
+  steps_function_name  = "${var.name_prefix}-restore-steps"
+  function_arn_prefix  = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function"
+  created_topic_name   = "${var.name_prefix}-notifications"
+
+  target_table_arn   = "arn:${local.partition}:dynamodb:${local.region}:${local.account_id}:table/${var.target_table_name_pattern}"
+  replay_mapping_arn = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:event-source-mapping:${var.replay_mapping_uuid}"
+  default_bus_arn    = "arn:${local.partition}:events:${local.region}:${local.account_id}:event-bus/default"
+  parameter_arn      = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter"
+  record_arn         = "${local.parameter_arn}${var.restore_record_parameter}"
+  coverage_arn       = "${local.parameter_arn}${var.coverage_parameter}"
+
+  max_restore_wait_seconds = var.max_restore_wait_hours * 3600
+}
+
+################################################################################
+# Notifications: SNS topic (created unless one is given) and its KMS key
+################################################################################
+
+locals {
+  create_topic = var.notification_topic_arn == null
+  create_key   = local.create_topic && var.kms_key_arn == null
+  topic_arn    = local.create_topic ? "arn:${local.partition}:sns:${local.region}:${local.account_id}:${local.created_topic_name}" : var.notification_topic_arn
+  # The same ARN through the resource, for what must be created after the topic.
+  topic_arn_ref = local.create_topic ? aws_sns_topic.notifications[0].arn : var.notification_topic_arn
+  topic_key_arn = local.create_key ? aws_kms_key.notifications[0].arn : (local.create_topic ? var.kms_key_arn : var.notification_topic_kms_key_arn)
+
+  # CloudWatch alarms cannot publish to a topic encrypted with the AWS managed aws/sns key: the key
+  # policy must let the alarm service (and EventBridge / Step Functions, for users who route
+  # notifications through them) use the key, limited to this account.
+  key_policy = {
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "AccountAdministersTheKey"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
+        Action    = "kms:*"
+        Resource  = "*" # in a key policy, "*" is the key itself
+      },
+      {
+        Sid       = "ServicesPublishToTheTopic"
+        Effect    = "Allow"
+        Principal = { Service = ["cloudwatch.amazonaws.com", "events.amazonaws.com", "states.amazonaws.com"] }
+        Action    = ["kms:GenerateDataKey*", "kms:Decrypt"]
+        Resource  = "*"
+        Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
+      },
+    ]
+  }
+
+  topic_policy = {
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "AccountManagesAndPublishes"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
+        Action    = ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:ListSubscriptionsByTopic"]
+        Resource  = local.topic_arn
+      },
+      {
+        Sid       = "CloudWatchAlarmsPublish"
+        Effect    = "Allow"
+        Principal = { Service = "cloudwatch.amazonaws.com" }
+        Action    = "sns:Publish"
+        Resource  = local.topic_arn
+        Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
+      },
+      {
+        Sid       = "DenyInsecureTransport"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "sns:*"
+        Resource  = local.topic_arn
+        Condition = { Bool = { "aws:SecureTransport" = "false" } }
+      },
+    ]
+  }
+}
+
+resource "aws_kms_key" "notifications" {
+  count = local.create_key ? 1 : 0
+
+  description             = "dynamodb-pitr-restore notifications of ${var.source_table_name} (SNS topic; usable by CloudWatch alarms)."
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+  policy                  = jsonencode(local.key_policy)
+  tags                    = var.tags
+}
+
+resource "aws_kms_alias" "notifications" {
+  count = local.create_key ? 1 : 0
+
+  name          = "alias/${var.name_prefix}-notifications"
+  target_key_id = aws_kms_key.notifications[0].key_id
+}
+
+resource "aws_sns_topic" "notifications" {
+  count = local.create_topic ? 1 : 0
+
+  name              = local.created_topic_name
+  display_name      = "DynamoDB PITR restore: ${substr(var.source_table_name, 0, 60)}"
+  kms_master_key_id = coalesce(var.kms_key_arn, try(aws_kms_key.notifications[0].arn, null))
+  tags              = var.tags
+}
+
+resource "aws_sns_topic_policy" "notifications" {
+  count = local.create_topic ? 1 : 0
+
+  arn    = aws_sns_topic.notifications[0].arn
+  policy = jsonencode(local.topic_policy)
+}
+
+resource "aws_sns_topic_subscription" "email" {
+  for_each = toset(var.notification_emails)
+
+  topic_arn = local.topic_arn_ref
+  protocol  = "email"
+  endpoint  = each.value
+}
+
+################################################################################
+# Functions: the waiter (reads, waits) and the steps (claims, switches, notifies)
+################################################################################
+
+locals {
+  common_environment = {
+    SOURCE_TABLE_NAME                = var.source_table_name
+    REPLAY_FROM                      = var.replay_from
+    BUFFER_QUEUE_URL                 = var.buffer_queue_url
+    BUFFER_STANDBY_RETENTION_SECONDS = tostring(var.buffer_standby_retention_seconds)
+    COVERAGE_PARAMETER               = var.coverage_parameter
+    MAX_RESTORE_WAIT_SECONDS         = tostring(local.max_restore_wait_seconds)
+  }
+
+  waiter_statements = [
+    {
+      Sid      = "DescribeRestoredTables"
+      Effect   = "Allow"
+      Action   = ["dynamodb:DescribeTable"]
+      Resource = [local.target_table_arn]
+    },
+    {
+      Sid      = "ReadBufferCounts"
+      Effect   = "Allow"
+      Action   = ["sqs:GetQueueAttributes"]
+      Resource = [var.buffer_queue_arn]
+    },
+    {
+      Sid      = "ReadCoverage"
+      Effect   = "Allow"
+      Action   = ["ssm:GetParameter"]
+      Resource = [local.coverage_arn]
+    },
+    {
+      # GetMetricData supports no resource-level permissions: "*" is the only value it accepts.
+      Sid      = "ReadReplayLag"
+      Effect   = "Allow"
+      Action   = ["cloudwatch:GetMetricData"]
+      Resource = ["*"]
+    },
+  ]
+
+  steps_statements = concat(
+    [
+      {
+        Sid      = "KeepRestoreRecordAndCoverage"
+        Effect   = "Allow"
+        Action   = ["ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"]
+        Resource = [local.record_arn, local.coverage_arn]
+      },
+      {
+        Sid      = "SetBufferRetention"
+        Effect   = "Allow"
+        Action   = ["sqs:SetQueueAttributes"]
+        Resource = [var.buffer_queue_arn]
+      },
+      {
+        Sid      = "SwitchReplay"
+        Effect   = "Allow"
+        Action   = ["lambda:UpdateEventSourceMapping", "lambda:GetEventSourceMapping"]
+        Resource = [local.replay_mapping_arn]
+      },
+      {
+        Sid      = "Notify"
+        Effect   = "Allow"
+        Action   = ["sns:Publish"]
+        Resource = [local.topic_arn]
+      },
+      {
+        Sid      = "PutNotificationEvents"
+        Effect   = "Allow"
+        Action   = ["events:PutEvents"]
+        Resource = [local.default_bus_arn]
+      },
+    ],
+    local.topic_key_arn == null ? [] : [
+      {
+        Sid      = "EncryptNotifications"
+        Effect   = "Allow"
+        Action   = ["kms:GenerateDataKey", "kms:Decrypt"]
+        Resource = [local.topic_key_arn]
+      },
+    ],
+  )
+}
+
+module "waiter" {
+  source = "../lambda_function"
+
+  function_name = local.waiter_function_name
+  description   = "Waits for a restore of ${var.source_table_name} inside one invocation (dynamodb-pitr-restore)."
+  handler       = "pitr.restore_waiter.handler"
+  # Each invocation returns before INVOCATION_BUDGET_SECONDS; the timeout leaves a minute of margin.
+  timeout     = 900
+  memory_size = 256
+  environment = merge(local.common_environment, {
+    ACTIVE_POLL_CAP_SECONDS   = tostring(var.active_poll_cap_seconds)
+    CAUGHT_UP_LAG_SECONDS     = tostring(var.caught_up_lag_seconds)
+    DRAIN_QUIET_SECONDS       = tostring(var.drain_quiet_seconds)
+    INVOCATION_BUDGET_SECONDS = "840"
+  })
+  policy_statements  = local.waiter_statements
+  log_retention_days = var.log_retention_days
+  kms_key_arn        = var.kms_key_arn
+  vpc_config         = var.vpc_config
+  tags               = var.tags
+}
+
+module "steps" {
+  source = "../lambda_function"
+
+  function_name = local.steps_function_name
+  description   = "Claims, switches replay and retention, notifies and releases restores of ${var.source_table_name} (dynamodb-pitr-restore)."
+  handler       = "pitr.restore_workflow.handler"
+  timeout       = 300
+  memory_size   = 256
+  environment = merge(local.common_environment, {
+    TARGET_TABLE_NAME_PATTERN = var.target_table_name_pattern
+    RESTORE_RECORD_PARAMETER  = var.restore_record_parameter
+    REPLAY_MAPPING_UUID       = var.replay_mapping_uuid
+    TOPIC_ARN                 = local.topic_arn
+  })
+  policy_statements  = local.steps_statements
+  log_retention_days = var.log_retention_days
+  kms_key_arn        = var.kms_key_arn
+  vpc_config         = var.vpc_config
+  tags               = var.tags
+}
+
+################################################################################
+# Workflow (Step Functions, Standard, JSONPath)
+################################################################################
+
+locals {
+  # The only map the template is rendered with; pitrctl/workflow.py builds the same (TEMPLATE_KEYS).
+  workflow_values = {
+    cutover_reminder_seconds   = var.cutover_reminder_hours * 3600
+    settings_json              = jsonencode(var.settings)
+    settings_sync_function_arn = var.settings_sync_function_arn
+    source_table_name          = var.source_table_name
+    steps_function_arn         = module.steps.function_arn
+    stream_mapping_uuid        = var.stream_mapping_uuid
+    waiter_function_arn        = module.waiter.function_arn
+  }
+  workflow_definition = templatefile("${path.module}/workflow.asl.json.tftpl", local.workflow_values)
+
+  invoked_functions = [module.waiter.function_arn, module.steps.function_arn, var.settings_sync_function_arn]
+
+  workflow_policy = {
+    Version = "2012-10-17"
+    Statement = concat([
+      {
+        Sid      = "InvokeWorkflowFunctions"
+        Effect   = "Allow"
+        Action   = ["lambda:InvokeFunction"]
+        Resource = concat(local.invoked_functions, [for arn in local.invoked_functions : "${arn}:*"])
+      },
+      {
+        # CloudWatch Logs delivery for Step Functions: these actions support no resource-level permissions.
+        Sid      = "DeliverWorkflowLogs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups"]
+        Resource = ["*"]
+      },
+      {
+        # X-Ray's write and sampling APIs take no resource: "*" is the only value they accept.
+        Sid      = "WriteTraces"
+        Effect   = "Allow"
+        Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"]
+        Resource = ["*"]
+      },
+      ], var.kms_key_arn == null ? [] : [
+      {
+        # The state machine's data is encrypted with the customer managed key (encryption_configuration).
+        Sid       = "UseWorkflowKey"
+        Effect    = "Allow"
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource  = [var.kms_key_arn]
+        Condition = { StringEquals = { "kms:EncryptionContext:aws:states:stateMachineArn" = local.state_machine_arn } }
+      },
+    ])
+  }
+}
+
+resource "aws_cloudwatch_log_group" "workflow" {
+  #checkov:skip=CKV_AWS_158:Encrypted with the customer managed key when kms_key_arn is set; otherwise CloudWatch Logs' own encryption at rest. Execution data (task tokens) is never logged.
+  #checkov:skip=CKV_AWS_338:Retention is the user's choice (log_retention_days, default 30 days); a year is not required for operational logs.
+  name              = "/aws/vendedlogs/states/${local.state_machine_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_iam_role" "workflow" {
+  name        = "${var.name_prefix}-restore-workflow"
+  description = "Role of the ${local.state_machine_name} state machine (dynamodb-pitr-restore)."
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "states.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+      Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
+    }]
+  })
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "workflow" {
+  name   = "permissions"
+  role   = aws_iam_role.workflow.id
+  policy = jsonencode(local.workflow_policy)
+}
+
+resource "aws_sfn_state_machine" "this" {
+  #checkov:skip=CKV_AWS_285:Execution data stays out of the logs on purpose: it holds the operator's task token (anyone reading it could cut over or abort) and table names; the execution history in Step Functions keeps it for 90 days.
+  name       = local.state_machine_name
+  role_arn   = aws_iam_role.workflow.arn
+  type       = "STANDARD"
+  definition = local.workflow_definition
+
+  logging_configuration {
+    log_destination        = "${aws_cloudwatch_log_group.workflow.arn}:*"
+    include_execution_data = false
+    level                  = var.workflow_log_level
+  }
+
+  tracing_configuration {
+    enabled = true
+  }
+
+  dynamic "encryption_configuration" {
+    for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
+    content {
+      type                              = "CUSTOMER_MANAGED_KMS_KEY"
+      kms_key_id                        = encryption_configuration.value
+      kms_data_key_reuse_period_seconds = 300
+    }
+  }
+
+  tags = var.tags
+
+  depends_on = [aws_iam_role_policy.workflow]
+}
+
+################################################################################
+# Trigger: the CloudTrail record of a successful restore of this table
+################################################################################
+
+locals {
+  event_pattern_values = {
+    account_id        = local.account_id
+    region            = local.region
+    source_table_name = var.source_table_name
+    source_table_arn  = var.source_table_arn
+  }
+  event_pattern = jsonencode(jsondecode(templatefile("${path.module}/event_pattern.json.tftpl", local.event_pattern_values)))
+}
+
+resource "aws_cloudwatch_event_rule" "restore_requested" {
+  name          = local.rule_name
+  description   = "Successful RestoreTableToPointInTime calls whose source is ${var.source_table_name} (dynamodb-pitr-restore)."
+  event_pattern = local.event_pattern
+  tags          = var.tags
+}
+
+resource "aws_iam_role" "rule" {
+  name        = "${var.name_prefix}-restore-trigger"
+  description = "Lets the ${local.rule_name} rule start the restore workflow (dynamodb-pitr-restore)."
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "events.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+      Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
+    }]
+  })
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "rule" {
+  name = "start-restore-workflow"
+  role = aws_iam_role.rule.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid      = "StartRestoreWorkflow"
+      Effect   = "Allow"
+      Action   = ["states:StartExecution"]
+      Resource = [aws_sfn_state_machine.this.arn]
+    }]
+  })
+}
+
+resource "aws_cloudwatch_event_target" "workflow" {
+  rule     = aws_cloudwatch_event_rule.restore_requested.name
+  arn      = aws_sfn_state_machine.this.arn
+  role_arn = aws_iam_role.rule.arn
+
+  retry_policy {
+    maximum_event_age_in_seconds = 86400
+    maximum_retry_attempts       = 185
+  }
+}
+
+################################################################################
+# Alarms: a workflow that failed, timed out or was stopped needs a human
+################################################################################
+
+locals {
+  execution_alarms = {
+    failed    = { metric = "ExecutionsFailed", what = "failed (the Restore Failed notification says why)" }
+    timed_out = { metric = "ExecutionsTimedOut", what = "timed out" }
+    aborted   = { metric = "ExecutionsAborted", what = "was stopped by hand: replay and retention may be left as they were; run `pitrctl abort`" }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "executions" {
+  for_each = local.execution_alarms
+
+  alarm_name          = "${var.name_prefix}-restore-${replace(each.key, "_", "-")}"
+  alarm_description   = "A restore workflow execution of ${var.source_table_name} ${each.value.what}."
+  namespace           = "AWS/States"
+  metric_name         = each.value.metric
+  dimensions          = { StateMachineArn = aws_sfn_state_machine.this.arn }
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [local.topic_arn_ref]
+  ok_actions          = [local.topic_arn_ref]
+  tags                = var.tags
+}

@@ -1,9 +1,41 @@
 output "topic_arn" {
   description = "ARN of the SNS topic for notifications and alarms."
-  value       = null
+  value       = local.topic_arn
+}
+
+output "state_machine_arn" {
+  description = "ARN of the restore workflow (Step Functions state machine)."
+  value       = aws_sfn_state_machine.this.arn
+}
+
+output "event_pattern" {
+  description = "The EventBridge pattern that starts the workflow (JSON)."
+  value       = local.event_pattern
 }
 
 output "manifest" {
   description = "This module's entries of the deployment manifest."
-  value       = {}
+  value = {
+    # Built from names (known at plan), not read from the resources, so the manifest is known at plan.
+    state_machine_arn        = local.state_machine_arn
+    state_machine_name       = local.state_machine_name
+    waiter_function_name     = local.waiter_function_name
+    waiter_function_arn      = "${local.function_arn_prefix}:${local.waiter_function_name}"
+    steps_function_name      = local.steps_function_name
+    steps_function_arn       = "${local.function_arn_prefix}:${local.steps_function_name}"
+    topic_arn                = local.topic_arn
+    rule_name                = local.rule_name
+    coverage_parameter       = var.coverage_parameter
+    restore_record_parameter = var.restore_record_parameter
+    settings = {
+      max_restore_wait_seconds         = local.max_restore_wait_seconds
+      active_poll_cap_seconds          = var.active_poll_cap_seconds
+      caught_up_lag_seconds            = var.caught_up_lag_seconds
+      cutover_reminder_hours           = var.cutover_reminder_hours
+      drain_quiet_seconds              = var.drain_quiet_seconds
+      buffer_standby_retention_seconds = var.buffer_standby_retention_seconds
+      buffer_restore_retention_seconds = 1209600
+      settings                         = var.settings
+    }
+  }
 }

@@ -93,3 +93,138 @@ variable "settings_sync_function_arn" {
   description = "ARN of the settings_sync function."
   type        = string
 }
+
+################################################################################
+# Parts this module drives
+################################################################################
+
+variable "buffer_standby_retention_seconds" {
+  description = "Retention of the buffer queue in standby (seconds); the workflow sets it back at release."
+  type        = number
+
+  validation {
+    condition     = var.buffer_standby_retention_seconds >= 60 && var.buffer_standby_retention_seconds <= 1209600
+    error_message = "buffer_standby_retention_seconds must be between 60 and 1209600 (SQS limits)."
+  }
+}
+
+variable "coverage_parameter" {
+  description = "Name of the SSM parameter where the workflow keeps what bounds the next restore's coverage (the end of the last replay; the data path may add the last coverage break). Workflow-managed, absent until the first replay ends."
+  type        = string
+}
+
+variable "settings" {
+  description = "Switches passed to settings_sync (setting name => copy it). Empty means settings_sync's own defaults."
+  type        = map(bool)
+  default     = {}
+  nullable    = false
+}
+
+################################################################################
+# Workflow behaviour
+################################################################################
+
+variable "max_restore_wait_hours" {
+  description = "How long the workflow waits for the restored table to become ACTIVE (and, after that, for replay to catch up) before it reports the restore as failed."
+  type        = number
+  default     = 168
+  nullable    = false
+
+  validation {
+    condition     = var.max_restore_wait_hours >= 1 && var.max_restore_wait_hours <= 720
+    error_message = "max_restore_wait_hours must be between 1 and 720 (30 days): the workflow history must stay far below Step Functions' 25,000-event limit."
+  }
+}
+
+variable "active_poll_cap_seconds" {
+  description = "Longest delay between the restored table becoming ACTIVE and replay being enabled: the waiter polls at most this many seconds minus 5 apart (5 s covers the workflow's own steps)."
+  type        = number
+  default     = 30
+  nullable    = false
+
+  validation {
+    condition     = var.active_poll_cap_seconds >= 10 && var.active_poll_cap_seconds <= 300
+    error_message = "active_poll_cap_seconds must be between 10 and 300."
+  }
+}
+
+variable "caught_up_lag_seconds" {
+  description = "Replay counts as caught up when its lag stayed under this many seconds for two minutes."
+  type        = number
+  default     = 30
+  nullable    = false
+
+  validation {
+    condition     = var.caught_up_lag_seconds >= 1 && var.caught_up_lag_seconds <= 3600
+    error_message = "caught_up_lag_seconds must be between 1 and 3600."
+  }
+}
+
+variable "cutover_reminder_hours" {
+  description = "While caught up (or waiting for a decision on a coverage gap), remind the operator this often."
+  type        = number
+  default     = 24
+  nullable    = false
+
+  validation {
+    condition     = var.cutover_reminder_hours >= 1 && var.cutover_reminder_hours <= 168 && floor(var.cutover_reminder_hours) == var.cutover_reminder_hours
+    error_message = "cutover_reminder_hours must be a whole number of hours between 1 and 168."
+  }
+}
+
+variable "drain_quiet_seconds" {
+  description = "At cut-over the buffer must stay empty this long (after writes paused) before replay is disabled: covers stream delivery to the subscriber."
+  type        = number
+  default     = 60
+  nullable    = false
+
+  validation {
+    condition     = var.drain_quiet_seconds >= 10 && var.drain_quiet_seconds <= 600
+    error_message = "drain_quiet_seconds must be between 10 and 600."
+  }
+}
+
+variable "workflow_log_level" {
+  description = "Step Functions log level: ALL, ERROR, FATAL or OFF. Execution data is never logged (it holds the task token)."
+  type        = string
+  default     = "ERROR"
+  nullable    = false
+
+  validation {
+    condition     = contains(["ALL", "ERROR", "FATAL", "OFF"], var.workflow_log_level)
+    error_message = "workflow_log_level must be ALL, ERROR, FATAL or OFF."
+  }
+}
+
+################################################################################
+# Notifications
+################################################################################
+
+variable "notification_topic_arn" {
+  description = "Existing SNS topic for notifications and alarms; null creates one (encrypted with kms_key_arn, or with a module-created key CloudWatch alarms can use). A topic you bring must let CloudWatch alarms publish and, if encrypted, its key must let this module's step function role use it (notification_topic_kms_key_arn)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.notification_topic_arn == null || can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", var.notification_topic_arn))
+    error_message = "notification_topic_arn must be an SNS topic ARN (standard topic)."
+  }
+}
+
+variable "notification_topic_kms_key_arn" {
+  description = "KMS key of the topic given in notification_topic_arn, when it is encrypted with a customer managed key: the workflow's step function gets kms:GenerateDataKey and kms:Decrypt on it."
+  type        = string
+  default     = null
+}
+
+variable "notification_emails" {
+  description = "Email addresses subscribed to the notification topic (each must confirm the subscription)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for e in var.notification_emails : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", e))])
+    error_message = "notification_emails must hold email addresses."
+  }
+}

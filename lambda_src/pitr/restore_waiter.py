@@ -1,0 +1,353 @@
+"""The restore workflow's waiter: waits inside one invocation so the workflow history stays short.
+
+One function, one ``action`` per call (DESIGN 3.8):
+- ``wait_active``: poll the restored table until ACTIVE, at most ``active_poll_cap_seconds`` minus a
+  margin between polls, so replay is enabled within the cap of the table becoming ACTIVE;
+- ``plan_replay``: restore point (from ``RestoreSummary``), replay start and coverage (DESIGN 3.3);
+- ``wait_caught_up``: until the replay writer's lag stays under ``caught_up_lag_seconds``;
+- ``wait_drained``: until the buffer has stayed empty for ``drain_quiet_seconds`` after the operator
+  paused writes.
+A waiting action returns ``done: false`` before the invocation budget (~14 minutes) runs out; the
+workflow calls it again, and ``attempt`` carries the backoff schedule over.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pitr import clients, coverage, logs
+from pitr.backoff import Backoff
+from pitr.restore_record import format_time, parse_time
+from pitr.watcher import (
+    METRIC_DIMENSION,
+    METRIC_NAMESPACE,
+    REPLAY_LAG_METRIC,
+    Runtime,
+    WatcherConfig,
+)
+
+# Time allowed between the last "not ACTIVE" poll's sleep ending and replay being enabled: the
+# DescribeTable call, the function returning, one Choice, plan_replay and enable_replay.
+ACTIVE_POLL_MARGIN_SECONDS = 5
+# GetMetricData window for "caught up": the lag must have stayed under the threshold this long.
+CAUGHT_UP_WINDOW_SECONDS = 120
+
+
+class WaiterError(Exception):
+    """Base of the errors the workflow reports as a failed restore (the name is the error type)."""
+
+
+class TargetTableMissingError(WaiterError):
+    pass
+
+
+class TargetTableUnusableError(WaiterError):
+    pass
+
+
+class RestoreDeadlinePassedError(WaiterError):
+    pass
+
+
+class NotARestoreOfSourceError(WaiterError):
+    pass
+
+
+@dataclass(frozen=True)
+class Poll:
+    done: bool
+    info: dict[str, Any]
+
+
+def active_schedule(cfg: WatcherConfig) -> Backoff:
+    """Polls for ACTIVE: 1 s, 2 s, 4 s ... never more than the cap minus the margin apart.
+
+    The 1 s floor keeps an unlucky run of tiny jitter from hammering DescribeTable.
+    """
+    return Backoff(
+        base=1.0, cap=max(1.0, cfg.active_poll_cap_seconds - ACTIVE_POLL_MARGIN_SECONDS), floor=1.0
+    )
+
+
+def caught_up_schedule(cfg: WatcherConfig) -> Backoff:
+    return Backoff(base=5.0, cap=60.0, floor=1.0)
+
+
+def drain_schedule(cfg: WatcherConfig) -> Backoff:
+    # Cut-over is a write pause: poll often, but the quiet period decides, not the poll count.
+    return Backoff(base=1.0, cap=min(10.0, max(1.0, cfg.drain_quiet_seconds / 3)), floor=1.0)
+
+
+def poll_until(
+    check: Callable[[], Poll],
+    schedule: Backoff,
+    rt: Runtime,
+    *,
+    budget_seconds: float,
+    attempt: int = 0,
+    deadline: float | None = None,
+    on_deadline: Callable[[Poll], Exception] | None = None,
+) -> dict[str, Any]:
+    """Call ``check`` until done, the deadline, or the budget; never sleeps past the budget.
+
+    Returns right after a poll (never after a sleep), so the gap between the last poll of one
+    invocation and the first of the next is only the workflow's own turnaround.
+    """
+    started = rt.clock()
+    while True:
+        result = check()
+        now = rt.clock()
+        if result.done:
+            return {"done": True, "attempt": 0, **result.info}
+        if deadline is not None and now >= deadline:
+            if on_deadline is None:
+                return {"done": True, "deadline_passed": True, "attempt": attempt, **result.info}
+            raise on_deadline(result)
+        # Never longer than half the budget, so every invocation sleeps at least once and time moves
+        # on even when a poll interval is configured longer than the budget.
+        delay = min(schedule.delay(attempt, rt.rand), budget_seconds / 2)
+        if deadline is not None:
+            delay = min(delay, max(0.0, deadline - now))  # poll once more exactly at the deadline
+        if now + delay - started > budget_seconds:
+            return {"done": False, "attempt": attempt, **result.info}
+        attempt += 1
+        rt.sleep(delay)
+
+
+################################################################################
+# Reads
+################################################################################
+
+
+def describe_target(dynamodb: Any, target_table: str) -> dict[str, Any]:
+    try:
+        return dynamodb.describe_table(TableName=target_table)["Table"]
+    except dynamodb.exceptions.ResourceNotFoundException as exc:
+        raise TargetTableMissingError(
+            f"restored table {target_table} does not exist (deleted, or the restore failed): restore again"
+        ) from exc
+
+
+def buffer_backlog(sqs: Any, queue_url: str) -> dict[str, int]:
+    attrs = sqs.get_queue_attributes(
+        QueueUrl=queue_url,
+        AttributeNames=[
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+        ],
+    )["Attributes"]
+    visible = int(attrs.get("ApproximateNumberOfMessages", 0))
+    in_flight = int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0))
+    delayed = int(attrs.get("ApproximateNumberOfMessagesDelayed", 0))
+    return {"backlog": visible + in_flight + delayed, "visible": visible, "in_flight": in_flight}
+
+
+def replay_lag(cloudwatch: Any, source_table: str, now: datetime, window_seconds: int) -> float | None:
+    """Largest ReplayLagSeconds the replay writer reported in the window; None without data.
+
+    The writer emits the metric in EMF (one Maximum per invocation); CloudWatch turns the log lines
+    into the metric, which GetMetricData reads here.
+    """
+    response = cloudwatch.get_metric_data(
+        MetricDataQueries=[
+            {
+                "Id": "lag",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": METRIC_NAMESPACE,
+                        "MetricName": REPLAY_LAG_METRIC,
+                        "Dimensions": [{"Name": METRIC_DIMENSION, "Value": source_table}],
+                    },
+                    "Period": 60,
+                    "Stat": "Maximum",
+                },
+                "ReturnData": True,
+            }
+        ],
+        StartTime=now - timedelta(seconds=window_seconds),
+        EndTime=now + timedelta(seconds=60),
+    )
+    values = [v for r in response.get("MetricDataResults", []) for v in r.get("Values", [])]
+    return max(values) if values else None
+
+
+def caught_up(lag: float | None, backlog: int, threshold: float) -> bool:
+    """Caught up: the lag stayed under the threshold, or no replay happened and nothing is queued."""
+    if lag is None:
+        return backlog == 0
+    return lag < threshold
+
+
+def read_coverage_parameter(ssm: Any, name: str) -> dict[str, Any]:
+    """``{replay_ended_at, coverage_break_at}`` kept across restores; {} when absent."""
+    if not name:
+        return {}
+    try:
+        value = ssm.get_parameter(Name=name)["Parameter"]["Value"]
+    except ssm.exceptions.ParameterNotFound:
+        return {}
+    data = json.loads(value)
+    return data if isinstance(data, dict) else {}
+
+
+################################################################################
+# Actions
+################################################################################
+
+
+def wait_active(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+    target = event["target_table"]
+    deadline = parse_time(event["deadline"]).timestamp()
+    dynamodb = clients.client("dynamodb")
+
+    def check() -> Poll:
+        status = describe_target(dynamodb, target).get("TableStatus", "UNKNOWN")
+        if status in ("DELETING", "ARCHIVING", "ARCHIVED", "INACCESSIBLE_ENCRYPTION_CREDENTIALS"):
+            raise TargetTableUnusableError(f"restored table {target} is {status}: it cannot become ACTIVE")
+        return Poll(status == "ACTIVE", {"table_status": status})
+
+    def passed(last: Poll) -> Exception:
+        return RestoreDeadlinePassedError(
+            f"restored table {target} is still {last.info.get('table_status')} at the deadline "
+            f"{format_time(deadline)} (max_restore_wait): check the restore in the DynamoDB console"
+        )
+
+    result = poll_until(
+        check,
+        active_schedule(cfg),
+        rt,
+        budget_seconds=cfg.invocation_budget_seconds,
+        attempt=int(event.get("attempt", 0)),
+        deadline=deadline,
+        on_deadline=passed,
+    )
+    if result["done"]:
+        result["active_at"] = format_time(rt.now())
+    return result
+
+
+def plan_replay(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+    target = event["target_table"]
+    table = describe_target(clients.client("dynamodb"), target)
+    summary = table.get("RestoreSummary") or {}
+    if "RestoreDateTime" not in summary:
+        raise NotARestoreOfSourceError(f"table {target} has no RestoreSummary: it is not a restored table")
+    source_arn = summary.get("SourceTableArn")
+    if source_arn and not source_arn.endswith(f":table/{cfg.source_table_name}"):
+        raise NotARestoreOfSourceError(
+            f"table {target} was restored from {source_arn}, not {cfg.source_table_name}"
+        )
+    created = get_buffer_created(clients.client("sqs"), cfg.buffer_queue_url)
+    kept = read_coverage_parameter(clients.client("ssm"), cfg.coverage_parameter)
+    requested = event.get("requested_at")
+    result = coverage.check(
+        replay_from=event.get("replay_from", cfg.replay_from),
+        restore_point=parse_time(summary["RestoreDateTime"]),
+        requested_at=parse_time(requested) if requested else None,
+        buffer_created=created,
+        retention_raised_at=parse_time(event["retention_raised_at"]),
+        standby_retention_seconds=cfg.buffer_standby_retention_seconds,
+        previous_replay_end=parse_time(kept["replay_ended_at"]) if kept.get("replay_ended_at") else None,
+        last_coverage_break=parse_time(kept["coverage_break_at"]) if kept.get("coverage_break_at") else None,
+    )
+    return {"restore_point": format_time(parse_time(summary["RestoreDateTime"])), **result.as_dict()}
+
+
+def get_buffer_created(sqs: Any, queue_url: str) -> datetime:
+    attrs = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["CreatedTimestamp"])["Attributes"]
+    return parse_time(float(attrs["CreatedTimestamp"]))
+
+
+def wait_caught_up(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+    cloudwatch, sqs = clients.client("cloudwatch"), clients.client("sqs")
+    window = max(CAUGHT_UP_WINDOW_SECONDS, 2 * cfg.caught_up_lag_seconds)
+
+    def check() -> Poll:
+        lag = replay_lag(cloudwatch, cfg.source_table_name, rt.now(), window)
+        backlog = buffer_backlog(sqs, cfg.buffer_queue_url)
+        info = {"lag_seconds": lag, **backlog}
+        return Poll(caught_up(lag, backlog["backlog"], cfg.caught_up_lag_seconds), info)
+
+    def passed(last: Poll) -> Exception:
+        return RestoreDeadlinePassedError(
+            f"replay did not catch up within max_restore_wait (lag {last.info.get('lag_seconds')} s, "
+            f"{last.info.get('backlog')} changes queued): check the replay writer's errors and alarms"
+        )
+
+    return poll_until(
+        check,
+        caught_up_schedule(cfg),
+        rt,
+        budget_seconds=cfg.invocation_budget_seconds,
+        attempt=int(event.get("attempt", 0)),
+        deadline=parse_time(event["deadline"]).timestamp(),
+        on_deadline=passed,
+    )
+
+
+def wait_drained(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+    """Drained: the buffer has read empty for ``drain_quiet_seconds`` on end after the cut-over request.
+
+    SQS counts are approximate and the subscriber may still hold stream records, so one empty read
+    proves nothing; the quiet period covers stream delivery. Not drained by the timeout (writes not
+    paused?) returns ``drained: false`` and the workflow goes back to mirroring.
+    """
+    sqs = clients.client("sqs")
+    since = parse_time(event["since"]).timestamp()
+    state: dict[str, Any] = {"empty_since": event.get("empty_since")}
+
+    def check() -> Poll:
+        backlog = buffer_backlog(sqs, cfg.buffer_queue_url)
+        now = rt.clock()
+        if backlog["backlog"] > 0:
+            state["empty_since"] = None
+        elif state["empty_since"] is None:
+            state["empty_since"] = format_time(now)
+        quiet_from = parse_time(state["empty_since"]).timestamp() if state["empty_since"] else None
+        drained = quiet_from is not None and now - max(quiet_from, since) >= cfg.drain_quiet_seconds
+        return Poll(drained, {"drained": drained, "empty_since": state["empty_since"], **backlog})
+
+    result = poll_until(
+        check,
+        drain_schedule(cfg),
+        rt,
+        budget_seconds=cfg.invocation_budget_seconds,
+        attempt=int(event.get("attempt", 0)),
+        deadline=since + cfg.drain_timeout_seconds,
+    )
+    if result.pop("deadline_passed", False):
+        result["drained"] = False
+        result["reason"] = (
+            f"the buffer still held {result.get('backlog')} changes {cfg.drain_timeout_seconds} s after "
+            "the cut-over request: pause writes to the source table, then run `pitrctl cutover` again"
+        )
+    return result
+
+
+ACTIONS: dict[str, Callable[[dict[str, Any], WatcherConfig, Runtime], dict[str, Any]]] = {
+    "wait_active": wait_active,
+    "plan_replay": plan_replay,
+    "wait_caught_up": wait_caught_up,
+    "wait_drained": wait_drained,
+}
+
+
+def handle(
+    event: dict[str, Any], cfg: WatcherConfig | None = None, rt: Runtime | None = None
+) -> dict[str, Any]:
+    action = event.get("action")
+    if action not in ACTIONS:
+        raise ValueError(f"unknown waiter action {action!r}; expected one of {sorted(ACTIONS)}")
+    cfg = cfg or WatcherConfig.from_env()
+    result = ACTIONS[action](event, cfg, rt or Runtime())
+    logs.info("waiter", action=action, source_table=cfg.source_table_name, **result)
+    return result
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return handle(event)

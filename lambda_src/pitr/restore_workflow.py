@@ -1,0 +1,413 @@
+"""The restore workflow's steps that change things: claim, switch replay and retention, notify, release.
+
+One function, one ``action`` per call; the Step Functions definition
+(``modules/restore_watcher/workflow.asl.json.tftpl``) says when. Every step is idempotent so the
+workflow can retry it, and every step that changes the restore record first checks the record
+still belongs to this execution.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from pitr import clients, coverage, logs, notify
+from pitr.backoff import Backoff
+from pitr.patterns import PatternError, check_target
+from pitr.restore_record import (
+    CAUGHT_UP,
+    CLAIMED,
+    CUTTING_OVER,
+    REPLAYING,
+    RESTORING,
+    STATUSES,
+    RestoreRecord,
+    format_time,
+    load,
+    parse_time,
+)
+from pitr.watcher import Runtime, WatcherConfig
+
+OUTCOMES = {"cut_over": notify.CUT_OVER, "aborted": notify.ABORTED, "failed": notify.FAILED}
+
+
+class StepError(Exception):
+    """Base of the step errors the workflow reports (the class name is the Step Functions error)."""
+
+
+class RecordLostError(StepError):
+    """The restore record is gone or belongs to another execution."""
+
+
+class BadStartEventError(StepError):
+    """The execution input names no target table."""
+
+
+class ClaimRaceError(StepError):
+    """The record was created and deleted by others while claiming, twice."""
+
+
+class ReleaseIncompleteError(StepError):
+    """Some release steps failed; the workflow retries release."""
+
+
+class ReplayNotDisabledError(StepError):
+    """The replay mapping did not reach Disabled in time."""
+
+
+################################################################################
+# Restore record
+################################################################################
+
+
+def _save(ssm: Any, cfg: WatcherConfig, record: RestoreRecord, overwrite: bool = True) -> None:
+    ssm.put_parameter(
+        Name=cfg.restore_record_parameter,
+        Value=record.to_json(),
+        Type="String",
+        Overwrite=overwrite,
+        Description=f"dynamodb-pitr-restore: restore of {cfg.source_table_name} in flight",
+    )
+
+
+def _own_record(ssm: Any, cfg: WatcherConfig, execution_arn: str) -> RestoreRecord:
+    record = load(ssm, cfg.restore_record_parameter)
+    if record is None or record.execution_arn != execution_arn:
+        holder = "absent" if record is None else f"held by {record.execution_arn}"
+        raise RecordLostError(
+            f"restore record {cfg.restore_record_parameter} is {holder}, not this execution's: "
+            "another actor released or replaced it; this execution stops without touching replay"
+        )
+    return record
+
+
+def _update(ssm: Any, cfg: WatcherConfig, rt: Runtime, execution_arn: str, **changes: Any) -> RestoreRecord:
+    record = _own_record(ssm, cfg, execution_arn)
+    fields = {**json.loads(record.to_json()), **changes, "updated_at": format_time(rt.now())}
+    updated = RestoreRecord(**{k: v for k, v in fields.items() if v is not None})
+    _save(ssm, cfg, updated)
+    return updated
+
+
+def _detail(cfg: WatcherConfig, record: RestoreRecord | None, **extra: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {"source_table": cfg.source_table_name}
+    if record is not None:
+        base.update(
+            target_table=record.target_table,
+            restore_id=record.restore_id,
+            restore_point=record.restore_point,
+            replay_start=record.replay_start,
+            replay_from=record.replay_from,
+            status=record.status,
+        )
+    base.update({k: v for k, v in extra.items() if v is not None})
+    return base
+
+
+def _notify(cfg: WatcherConfig, detail_type: str, detail: dict[str, Any]) -> None:
+    notify.publish(
+        detail_type,
+        notify.build_detail(detail_type, **detail),
+        topic_arn=cfg.topic_arn or None,
+        sns=clients.client("sns"),
+        events=clients.client("events"),
+    )
+
+
+################################################################################
+# Actions
+################################################################################
+
+
+def parse_start(event: dict[str, Any]) -> tuple[str, str | None]:
+    """Target table and request time from a CloudTrail event (EventBridge) or a pitrctl start."""
+    detail = event.get("detail") or {}
+    params = detail.get("requestParameters") or {}
+    target = event.get("target_table") or params.get("targetTableName")
+    requested = event.get("requested_at") or detail.get("eventTime") or event.get("time")
+    if not target:
+        raise BadStartEventError(
+            "the execution input names no target table: expected a CloudTrail RestoreTableToPointInTime "
+            "event (detail.requestParameters.targetTableName) or {target_table, requested_at}"
+        )
+    return str(target), (format_time(parse_time(requested)) if requested else None)
+
+
+def claim(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+    """Create-if-absent claim of the restore record (DESIGN 3.7)."""
+    start = event.get("start") or {}
+    target, requested_at = parse_start(start)
+    execution_arn, restore_id = event["execution_arn"], event["restore_id"]
+    now = rt.now()
+    out: dict[str, Any] = {
+        "target_table": target,
+        "restore_id": restore_id,
+        "requested_at": requested_at or format_time(now),
+        "replay_from": cfg.replay_from,
+    }
+    try:
+        check_target(cfg.source_table_name, target, cfg.target_table_name_pattern)
+    except PatternError as exc:
+        _notify(
+            cfg,
+            notify.REFUSED,
+            _detail(cfg, None, target_table=target, restore_id=restore_id, reason=str(exc)),
+        )
+        return {**out, "outcome": "outside", "reason": str(exc)}
+
+    ssm = clients.client("ssm")
+    record = RestoreRecord(
+        restore_id=restore_id,
+        target_table=target,
+        status=CLAIMED,
+        replay_from=cfg.replay_from,
+        execution_arn=execution_arn,
+        updated_at=format_time(now),
+    )
+    # Two attempts: the holder may release between our failed create and our read.
+    for _ in range(2):
+        try:
+            _save(ssm, cfg, record, overwrite=False)
+            break
+        except ssm.exceptions.ParameterAlreadyExists:
+            holder = load(ssm, cfg.restore_record_parameter)
+        if holder is None:
+            continue
+        if holder.execution_arn == execution_arn:
+            break  # our own claim, retried by the workflow after a lost response
+        if holder.target_table == target:
+            logs.info("duplicate start ignored", target_table=target, holder=holder.execution_arn)
+            return {**out, "outcome": "duplicate", "holder": holder.execution_arn}
+        reason = (
+            f"a restore into {holder.target_table} is in flight ({holder.execution_arn}); one restore per "
+            "source table at a time: finish it with `pitrctl cutover` or `pitrctl abort`, then restore again"
+        )
+        detail = _detail(cfg, None, target_table=target, restore_id=restore_id, reason=reason)
+        _notify(cfg, notify.REFUSED, detail)
+        return {**out, "outcome": "refused", "reason": reason}
+    else:
+        raise ClaimRaceError(
+            f"restore record {cfg.restore_record_parameter} appeared and vanished twice while claiming: "
+            "another restore is starting or ending; check `pitrctl status`, then start again"
+        )
+    deadline = now + timedelta(seconds=cfg.max_restore_wait_seconds)
+    return {**out, "outcome": "claimed", "claimed_at": format_time(now), "deadline": format_time(deadline)}
+
+
+def start(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+    """Raise the buffer's retention to 14 days, mark the record restoring, notify."""
+    clients.client("sqs").set_queue_attributes(
+        QueueUrl=cfg.buffer_queue_url,
+        Attributes={"MessageRetentionPeriod": str(coverage.RESTORE_RETENTION_SECONDS)},
+    )
+    raised_at = format_time(rt.now())
+    record = _update(clients.client("ssm"), cfg, rt, event["execution_arn"], status=RESTORING)
+    _notify(cfg, notify.STARTED, _detail(cfg, record, requested_at=event.get("requested_at")))
+    return {"retention_raised_at": raised_at}
+
+
+def _set_replay(cfg: WatcherConfig, enabled: bool) -> None:
+    clients.client("lambda").update_event_source_mapping(UUID=cfg.replay_mapping_uuid, Enabled=enabled)
+
+
+def enable_replay(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+    """Write the replay window to the record, then enable the replay mapping (data before settings)."""
+    plan = event["plan"]
+    record = _update(
+        clients.client("ssm"),
+        cfg,
+        rt,
+        event["execution_arn"],
+        status=REPLAYING,
+        restore_point=plan["restore_point"],
+        replay_start=plan["replay_start"],
+        covered_since=plan["covered_since"],
+        task_token=None,
+    )
+    _set_replay(cfg, True)
+    enabled_at = rt.now()
+    _notify(cfg, notify.TABLE_ACTIVE, _detail(cfg, record, covered_since=plan["covered_since"]))
+    deadline = enabled_at + timedelta(seconds=cfg.max_restore_wait_seconds)
+    return {"enabled_at": format_time(enabled_at), "caught_up_deadline": format_time(deadline)}
+
+
+def park(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+    """Keep the task token in the record and tell the operator what to decide (waitForTaskToken)."""
+    status = event["status"]
+    if status not in STATUSES:
+        raise ValueError(f"park status {status!r} is not a record status")
+    record = _update(
+        clients.client("ssm"), cfg, rt, event["execution_arn"], status=status, task_token=event["task_token"]
+    )
+    reminder = event.get("reminder") or {}
+    extra: dict[str, Any] = dict(event.get("details") or {})
+    # No TimeoutSeconds on the parked task, so a timeout is the heartbeat: the reminder. AWS names it
+    # States.HeartbeatTimeout (States.Timeout matches it too); "Reminder" comes from the StillWaiting
+    # state (an answer without a known action, or moto, which passes heartbeat timeouts on as output).
+    if reminder.get("Error") in ("States.HeartbeatTimeout", "States.Timeout", "Reminder"):
+        extra["reminder"] = True
+    elif reminder.get("Error"):
+        extra["note"] = reminder.get("Cause") or reminder.get("Error")
+    _notify(cfg, event["notify"], _detail(cfg, record, **extra))
+    return {"parked": True}
+
+
+def set_status(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+    record = _update(
+        clients.client("ssm"), cfg, rt, event["execution_arn"], status=event["status"], task_token=None
+    )
+    return {"status": record.status, "at": record.updated_at}
+
+
+def _disable_and_confirm(cfg: WatcherConfig, rt: Runtime, timeout_seconds: float = 120.0) -> None:
+    """Disable the replay mapping and wait until Lambda reports it Disabled (no batch in flight)."""
+    lam = clients.client("lambda")
+    _set_replay(cfg, False)
+    schedule = Backoff(base=0.5, cap=5.0, floor=0.5)
+    started = rt.clock()
+    for attempt in range(1000):
+        state = lam.get_event_source_mapping(UUID=cfg.replay_mapping_uuid).get("State")
+        if state == "Disabled":
+            return
+        if rt.clock() - started > timeout_seconds:
+            break
+        rt.sleep(schedule.delay(attempt, rt.rand))
+    raise ReplayNotDisabledError(
+        f"replay mapping {cfg.replay_mapping_uuid} is not Disabled after {timeout_seconds} s"
+    )
+
+
+def disable_replay(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+    _own_record(clients.client("ssm"), cfg, event["execution_arn"])
+    _disable_and_confirm(cfg, rt)
+    return {"disabled_at": format_time(rt.now())}
+
+
+def release(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+    """End of every restore: replay off, standby retention, record deleted, outcome notified.
+
+    Touches replay and retention only when the record is this execution's or absent (then nothing
+    is in flight and idle is the right state); another execution's restore is left alone. Every
+    step is attempted even when an earlier one fails, so a partial failure leaves as little
+    enabled as possible; the failures are raised together so the workflow retries.
+    """
+    outcome = event["outcome"]
+    if outcome not in OUTCOMES:
+        raise ValueError(f"release outcome {outcome!r} is not one of {sorted(OUTCOMES)}")
+    ssm = clients.client("ssm")
+    record = load(ssm, cfg.restore_record_parameter)
+    ours = record is None or record.execution_arn == event["execution_arn"]
+    errors: list[str] = []
+
+    def attempt(name: str, step: Callable[[], None]) -> None:
+        try:
+            step()
+        except Exception as exc:  # every release step runs; failures are raised together below
+            errors.append(f"{name}: {type(exc).__name__}: {exc}")
+
+    if ours:
+        attempt("disable replay", lambda: _disable_and_confirm(cfg, rt))
+        attempt(
+            "lower retention",
+            lambda: clients.client("sqs").set_queue_attributes(
+                QueueUrl=cfg.buffer_queue_url,
+                Attributes={"MessageRetentionPeriod": str(cfg.buffer_standby_retention_seconds)},
+            ),
+        )
+        if (
+            record is not None
+            and record.status in (REPLAYING, CAUGHT_UP, CUTTING_OVER)
+            and cfg.coverage_parameter
+        ):
+            attempt("remember replay end", lambda: _remember_replay_end(ssm, cfg, rt))
+        if record is not None:
+            attempt("release record", lambda: ssm.delete_parameter(Name=cfg.restore_record_parameter))
+
+    error = event.get("error") or {}
+    reason = event.get("reason") or _reason(error)
+    summary = {
+        "outcome": outcome,
+        "switch_now": outcome == "cut_over" and not errors,
+        "source_table": cfg.source_table_name,
+        "target_table": record.target_table if record else event.get("target_table"),
+        "settings": event.get("settings"),
+        "released": ours and not errors,
+    }
+    detail = _detail(
+        cfg, record, reason=reason, settings=event.get("settings"), target_table=summary["target_table"]
+    )
+    if not ours:
+        detail["note"] = (
+            f"the restore record belongs to {record.execution_arn if record else '?'}; left untouched"
+        )
+    if errors:
+        detail["release_errors"] = errors
+    attempt("notify", lambda: _notify(cfg, OUTCOMES[outcome], detail))
+    if errors:
+        raise ReleaseIncompleteError("; ".join(errors))
+    return {
+        **summary,
+        "restore_point": detail.get("restore_point"),
+        "replay_start": detail.get("replay_start"),
+    }
+
+
+def _reason(error: dict[str, Any]) -> str | None:
+    if not error:
+        return None
+    cause = error.get("Cause")
+    try:
+        parsed = json.loads(cause) if isinstance(cause, str) else None
+    except json.JSONDecodeError:
+        parsed = None
+    if isinstance(parsed, dict) and parsed.get("errorMessage"):
+        return f"{parsed.get('errorType', error.get('Error'))}: {parsed['errorMessage']}"
+    return f"{error.get('Error')}: {cause}" if cause else str(error.get("Error"))
+
+
+def _remember_replay_end(ssm: Any, cfg: WatcherConfig, rt: Runtime) -> None:
+    """Coverage of the next restore starts no earlier than this replay's end (it consumed the buffer)."""
+    try:
+        kept = json.loads(ssm.get_parameter(Name=cfg.coverage_parameter)["Parameter"]["Value"])
+    except ssm.exceptions.ParameterNotFound:
+        kept = {}
+    kept["replay_ended_at"] = format_time(rt.now())
+    ssm.put_parameter(
+        Name=cfg.coverage_parameter, Value=json.dumps(kept, sort_keys=True), Type="String", Overwrite=True
+    )
+
+
+def notify_only(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+    record = load(clients.client("ssm"), cfg.restore_record_parameter)
+    _notify(cfg, event["notify"], _detail(cfg, record, **(event.get("details") or {})))
+    return {"notified": event["notify"]}
+
+
+ACTIONS: dict[str, Callable[[dict[str, Any], WatcherConfig, Runtime], dict[str, Any]]] = {
+    "claim": claim,
+    "start": start,
+    "enable_replay": enable_replay,
+    "park": park,
+    "set_status": set_status,
+    "disable_replay": disable_replay,
+    "release": release,
+    "notify": notify_only,
+}
+
+
+def handle(
+    event: dict[str, Any], cfg: WatcherConfig | None = None, rt: Runtime | None = None
+) -> dict[str, Any]:
+    action = event.get("action")
+    if action not in ACTIONS:
+        raise ValueError(f"unknown workflow step {action!r}; expected one of {sorted(ACTIONS)}")
+    cfg = cfg or WatcherConfig.from_env()
+    result = ACTIONS[action](event, cfg, rt or Runtime())
+    logs.info("workflow step", action=action, source_table=cfg.source_table_name, result=result)
+    return result
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return handle(event)

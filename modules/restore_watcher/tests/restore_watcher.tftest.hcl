@@ -1,0 +1,247 @@
+# restore_watcher: the rule's pattern, IAM scoping, notification wiring and the workflow settings.
+
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_region" {
+    defaults = { region = "eu-west-1", name = "eu-west-1" }
+  }
+  mock_resource "aws_sfn_state_machine" {
+    defaults = { arn = "arn:aws:states:eu-west-1:123456789012:stateMachine:pitr-orders-restore" }
+  }
+  mock_resource "aws_kms_key" {
+    defaults = { arn = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555" }
+  }
+  mock_resource "aws_sns_topic" {
+    defaults = { arn = "arn:aws:sns:eu-west-1:123456789012:pitr-orders-notifications" }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/vendedlogs/states/pitr-orders-restore" }
+  }
+  mock_resource "aws_lambda_function" {
+    defaults = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:mocked" }
+  }
+}
+mock_provider "archive" {}
+
+variables {
+  name_prefix                      = "pitr-orders"
+  source_table_name                = "orders"
+  source_table_arn                 = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders"
+  source_stream_arn                = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000"
+  target_table_name_pattern        = "orders-restored-*"
+  restore_record_parameter         = "/dynamodb-pitr/orders/restore"
+  manifest_parameter               = "/dynamodb-pitr/orders/manifest"
+  coverage_parameter               = "/dynamodb-pitr/orders/coverage"
+  replay_from                      = "restore_point"
+  buffer_queue_url                 = "https://sqs.eu-west-1.amazonaws.com/123456789012/pitr-orders-buffer.fifo"
+  buffer_queue_arn                 = "arn:aws:sqs:eu-west-1:123456789012:pitr-orders-buffer.fifo"
+  replay_mapping_uuid              = "aaaaaaaa-0000-4000-8000-000000000001"
+  stream_mapping_uuid              = "bbbbbbbb-0000-4000-8000-000000000002"
+  settings_sync_function_arn       = "arn:aws:lambda:eu-west-1:123456789012:function:pitr-orders-settings-sync"
+  buffer_standby_retention_seconds = 14400
+}
+
+run "rule_matches_successful_restores_of_this_table_only" {
+  command = plan
+
+  assert {
+    condition     = jsondecode(aws_cloudwatch_event_rule.restore_requested.event_pattern)["detail-type"] == ["AWS API Call via CloudTrail"]
+    error_message = "the rule listens to CloudTrail API calls"
+  }
+  assert {
+    condition     = jsondecode(aws_cloudwatch_event_rule.restore_requested.event_pattern).source == ["aws.dynamodb"]
+    error_message = "source aws.dynamodb"
+  }
+  assert {
+    condition     = jsondecode(aws_cloudwatch_event_rule.restore_requested.event_pattern).detail.eventName == ["RestoreTableToPointInTime"]
+    error_message = "only RestoreTableToPointInTime"
+  }
+  assert {
+    condition     = jsondecode(aws_cloudwatch_event_rule.restore_requested.event_pattern).detail.errorCode == [{ exists = false }]
+    error_message = "only successful calls (no errorCode)"
+  }
+  assert {
+    condition = jsondecode(aws_cloudwatch_event_rule.restore_requested.event_pattern).detail["$or"] == [
+      { requestParameters = { sourceTableName = ["orders", "arn:aws:dynamodb:eu-west-1:123456789012:table/orders"] } },
+      { requestParameters = { sourceTableArn = ["arn:aws:dynamodb:eu-west-1:123456789012:table/orders"] } },
+    ]
+    error_message = "the source table by exact name or exact ARN"
+  }
+  assert {
+    condition     = jsondecode(aws_cloudwatch_event_rule.restore_requested.event_pattern).account == ["123456789012"] && jsondecode(aws_cloudwatch_event_rule.restore_requested.event_pattern).region == ["eu-west-1"]
+    error_message = "same account and region only (events forwarded from elsewhere do not match)"
+  }
+  assert {
+    condition     = output.event_pattern == aws_cloudwatch_event_rule.restore_requested.event_pattern
+    error_message = "the output is the pattern the rule uses (the Python tests evaluate the same template)"
+  }
+}
+
+run "workflow_settings_and_iam_scoping" {
+  command = apply
+
+  assert {
+    condition     = aws_cloudwatch_event_target.workflow.arn == aws_sfn_state_machine.this.arn && aws_cloudwatch_event_target.workflow.role_arn == aws_iam_role.rule.arn
+    error_message = "the rule targets the workflow through its own role"
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role_policy.rule.policy).Statement == [{ Sid = "StartRestoreWorkflow", Effect = "Allow", Action = ["states:StartExecution"], Resource = [aws_sfn_state_machine.this.arn] }]
+    error_message = "the rule's role may only start this workflow"
+  }
+  assert {
+    condition     = aws_sfn_state_machine.this.type == "STANDARD"
+    error_message = "Standard workflow (long restores, callback tasks)"
+  }
+  assert {
+    condition     = aws_sfn_state_machine.this.tracing_configuration[0].enabled && aws_sfn_state_machine.this.logging_configuration[0].include_execution_data == false && aws_sfn_state_machine.this.logging_configuration[0].level == "ERROR"
+    error_message = "tracing on, logging on without execution data (task tokens)"
+  }
+  assert {
+    condition     = jsondecode(aws_sfn_state_machine.this.definition).StartAt == "Init" && jsondecode(aws_sfn_state_machine.this.definition).States.AwaitCutover.HeartbeatSeconds == 86400
+    error_message = "the definition is the rendered template, with the reminder every 24 h"
+  }
+  assert {
+    condition     = aws_sfn_state_machine.this.definition == templatefile("./workflow.asl.json.tftpl", local.workflow_values)
+    error_message = "rendered with templatefile and local.workflow_values"
+  }
+  assert {
+    condition     = jsonencode(sort(keys(local.workflow_values))) == jsonencode(["cutover_reminder_seconds", "settings_json", "settings_sync_function_arn", "source_table_name", "steps_function_arn", "stream_mapping_uuid", "waiter_function_arn"])
+    error_message = "the template map must equal pitrctl.workflow.TEMPLATE_KEYS"
+  }
+  assert {
+    condition = toset(jsondecode(aws_iam_role_policy.workflow.policy).Statement[0].Action) == toset(["lambda:InvokeFunction"]) && toset(jsondecode(aws_iam_role_policy.workflow.policy).Statement[0].Resource) == toset([
+      module.waiter.function_arn, module.steps.function_arn, var.settings_sync_function_arn,
+      "${module.waiter.function_arn}:*", "${module.steps.function_arn}:*", "${var.settings_sync_function_arn}:*",
+    ])
+    error_message = "the workflow invokes exactly its three functions"
+  }
+  assert {
+    condition = [for s in jsondecode(module.steps.policy).Statement : s.Resource if s.Sid == "KeepRestoreRecordAndCoverage"][0] == [
+      "arn:aws:ssm:eu-west-1:123456789012:parameter/dynamodb-pitr/orders/restore",
+      "arn:aws:ssm:eu-west-1:123456789012:parameter/dynamodb-pitr/orders/coverage",
+    ]
+    error_message = "the steps function writes only the restore record and the coverage parameter"
+  }
+  assert {
+    condition     = [for s in jsondecode(module.steps.policy).Statement : s.Resource if s.Sid == "SwitchReplay"][0] == ["arn:aws:lambda:eu-west-1:123456789012:event-source-mapping:aaaaaaaa-0000-4000-8000-000000000001"]
+    error_message = "the steps function switches only the replay mapping"
+  }
+  assert {
+    condition     = [for s in jsondecode(module.steps.policy).Statement : s.Resource if s.Sid == "SetBufferRetention"][0] == [var.buffer_queue_arn]
+    error_message = "retention changes only on the buffer"
+  }
+  assert {
+    condition     = [for s in jsondecode(module.waiter.policy).Statement : s.Resource if s.Sid == "DescribeRestoredTables"][0] == ["arn:aws:dynamodb:eu-west-1:123456789012:table/orders-restored-*"]
+    error_message = "the waiter describes only tables matching the target pattern"
+  }
+  assert {
+    condition     = length([for s in concat(jsondecode(module.waiter.policy).Statement, jsondecode(module.steps.policy).Statement) : s if contains(s.Resource, "*") && !contains(["ReadReplayLag", "WriteTraces"], s.Sid)]) == 0
+    error_message = "no wildcard resource beyond the APIs that require it"
+  }
+  assert {
+    condition     = length([for s in jsondecode(module.steps.policy).Statement : s if anytrue([for a in s.Action : startswith(a, "dynamodb:")])]) == 0
+    error_message = "the steps function never touches tables"
+  }
+}
+
+run "default_notifications_create_an_encrypted_topic_alarms_can_use" {
+  command = apply
+
+  variables {
+    notification_emails = ["oncall@example.com"]
+  }
+
+  assert {
+    condition     = length(aws_kms_key.notifications) == 1 && aws_sns_topic.notifications[0].kms_master_key_id == aws_kms_key.notifications[0].arn
+    error_message = "a customer managed key is created for the topic when none is given"
+  }
+  assert {
+    condition     = contains([for s in jsondecode(aws_kms_key.notifications[0].policy).Statement : s.Sid], "ServicesPublishToTheTopic") && contains(flatten([for s in jsondecode(aws_kms_key.notifications[0].policy).Statement : try(s.Principal.Service, [])]), "cloudwatch.amazonaws.com")
+    error_message = "the key lets CloudWatch alarms publish"
+  }
+  assert {
+    condition     = [for s in jsondecode(aws_sns_topic_policy.notifications[0].policy).Statement : s.Condition if s.Sid == "DenyInsecureTransport"][0] == { Bool = { "aws:SecureTransport" = "false" } }
+    error_message = "the topic denies non-TLS access"
+  }
+  assert {
+    condition     = alltrue([for a in aws_cloudwatch_metric_alarm.executions : a.alarm_actions == toset([aws_sns_topic.notifications[0].arn]) && a.dimensions.StateMachineArn == aws_sfn_state_machine.this.arn])
+    error_message = "failed-execution alarms publish to the topic"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.executions["failed"].metric_name == "ExecutionsFailed"
+    error_message = "an alarm on failed executions"
+  }
+  assert {
+    condition     = aws_sns_topic_subscription.email["oncall@example.com"].protocol == "email" && aws_sns_topic_subscription.email["oncall@example.com"].topic_arn == aws_sns_topic.notifications[0].arn
+    error_message = "email subscriptions on the topic"
+  }
+  assert {
+    condition     = module.steps.function_name == "pitr-orders-restore-steps" && output.manifest.topic_arn == aws_sns_topic.notifications[0].arn
+    error_message = "the manifest names the topic"
+  }
+  assert {
+    condition     = output.manifest.state_machine_arn == aws_sfn_state_machine.this.arn && output.manifest.steps_function_name == module.steps.function_name
+    error_message = "the manifest's ARNs, built from names at plan time, are the resources' ARNs"
+  }
+  assert {
+    condition     = [for s in jsondecode(module.steps.policy).Statement : s.Resource if s.Sid == "EncryptNotifications"][0] == [aws_kms_key.notifications[0].arn]
+    error_message = "the steps function may use the topic's key"
+  }
+}
+
+run "bring_your_own_topic" {
+  command = apply
+
+  variables {
+    notification_topic_arn = "arn:aws:sns:eu-west-1:123456789012:ops-alerts"
+  }
+
+  assert {
+    condition     = length(aws_sns_topic.notifications) == 0 && length(aws_kms_key.notifications) == 0
+    error_message = "no topic or key is created when one is given"
+  }
+  assert {
+    condition     = output.topic_arn == "arn:aws:sns:eu-west-1:123456789012:ops-alerts" && aws_cloudwatch_metric_alarm.executions["failed"].alarm_actions == toset(["arn:aws:sns:eu-west-1:123456789012:ops-alerts"])
+    error_message = "alarms and notifications go to the given topic"
+  }
+  assert {
+    condition     = [for s in jsondecode(module.steps.policy).Statement : s.Resource if s.Sid == "Notify"][0] == ["arn:aws:sns:eu-west-1:123456789012:ops-alerts"]
+    error_message = "the steps function publishes to the given topic only"
+  }
+}
+
+run "customer_managed_key_encrypts_the_topic_and_the_workflow" {
+  command = plan
+
+  variables {
+    kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/99999999-8888-7777-6666-555555555555"
+  }
+
+  assert {
+    condition     = length(aws_kms_key.notifications) == 0 && aws_sns_topic.notifications[0].kms_master_key_id == var.kms_key_arn
+    error_message = "the user's key encrypts the topic; no extra key"
+  }
+  assert {
+    condition     = aws_sfn_state_machine.this.encryption_configuration[0].kms_key_id == var.kms_key_arn
+    error_message = "the workflow's data is encrypted with the user's key"
+  }
+  assert {
+    condition     = [for s in jsondecode(aws_iam_role_policy.workflow.policy).Statement : s.Resource if s.Sid == "UseWorkflowKey"][0] == [var.kms_key_arn]
+    error_message = "the workflow role may use the key"
+  }
+}
+
+run "poll_cap_below_ten_seconds_is_refused" {
+  command = plan
+
+  variables {
+    active_poll_cap_seconds = 5
+  }
+
+  expect_failures = [var.active_poll_cap_seconds]
+}

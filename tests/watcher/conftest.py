@@ -1,0 +1,3 @@
+from .harness import world_factory
+
+__all__ = ["world_factory"]

@@ -1,0 +1,172 @@
+"""restore_workflow steps against moto: the claim's races, release under faults, notifications."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from pitr import clients, notify, restore_workflow
+from pitr.restore_record import CAUGHT_UP, RestoreRecord
+
+from .harness import RECORD, STANDBY_RETENTION, World
+
+TARGET = "orders-restored-1"
+
+
+def _claim(world: World, execution: str, target: str = TARGET) -> dict[str, Any]:
+    return restore_workflow.handle(
+        {
+            "action": "claim",
+            "start": {"target_table": target, "requested_at": "2030-03-17T12:00:00Z"},
+            "execution_arn": f"arn:aws:states:eu-west-1:123456789012:execution:m:{execution}",
+            "restore_id": execution,
+        },
+        world.cfg,
+        world.rt,
+    )
+
+
+def test_repeated_starts_for_one_target_have_one_winner(world_factory) -> None:
+    # The create-if-absent write is SSM's (PutParameter, Overwrite=false): atomic on AWS. Sequential
+    # starts are enough to check what the steps do with each outcome.
+    world: World = world_factory()
+    results = [_claim(world, f"e{i}") for i in range(6)]
+    assert [r["outcome"] for r in results] == ["claimed"] + ["duplicate"] * 5
+    assert world.record().restore_id == "e0"
+    assert world.detail_types() == [], "duplicates notify nothing"
+
+
+def test_a_retried_claim_of_the_same_execution_is_still_claimed(world_factory) -> None:
+    world: World = world_factory()
+    assert _claim(world, "e1")["outcome"] == "claimed"
+    assert _claim(world, "e1")["outcome"] == "claimed", "a lost response retried by the workflow"
+    assert _claim(world, "e2")["outcome"] == "duplicate"
+    refused = _claim(world, "e3", target="orders-restored-2")
+    assert refused["outcome"] == "refused" and "orders-restored-1" in refused["reason"]
+
+
+def test_claim_refuses_the_source_and_names_outside_the_pattern(world_factory) -> None:
+    world: World = world_factory()
+    for target in ("orders", "orders-copy", "Orders-restored-1"):
+        assert _claim(world, "e1", target=target)["outcome"] == "outside"
+    assert world.record() is None
+    assert world.detail_types() == ["Restore Refused"] * 3
+
+
+class _FailingSqs:
+    """Fault injection: SetQueueAttributes fails ``failures`` times, everything else passes through."""
+
+    def __init__(self, real: Any, failures: int) -> None:
+        self.real, self.failures = real, failures
+
+    def set_queue_attributes(self, **kw: Any) -> Any:
+        if self.failures > 0:
+            self.failures -= 1
+            raise RuntimeError("SQS throttled (injected)")
+        return self.real.set_queue_attributes(**kw)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+def _in_flight(world: World, execution: str) -> str:
+    arn = f"arn:aws:states:eu-west-1:123456789012:execution:m:{execution}"
+    _claim(world, execution)
+    restore_workflow.handle({"action": "start", "execution_arn": arn}, world.cfg, world.rt)
+    restore_workflow.handle(
+        {
+            "action": "enable_replay",
+            "execution_arn": arn,
+            "plan": {
+                "restore_point": "2030-03-17T12:00:00Z",
+                "replay_start": "2030-03-17T12:00:00Z",
+                "covered_since": "2030-03-17T09:00:00Z",
+            },
+        },
+        world.cfg,
+        world.rt,
+    )
+    return arn
+
+
+def test_release_does_every_step_despite_a_failure_and_completes_on_retry(world_factory) -> None:
+    world: World = world_factory()
+    arn = _in_flight(world, "e1")
+    assert world.replay_enabled() and world.retention() == 1_209_600
+    clients.override("sqs", _FailingSqs(world.sqs, failures=1))
+    with pytest.raises(restore_workflow.ReleaseIncompleteError, match="lower retention"):
+        restore_workflow.handle(
+            {"action": "release", "outcome": "failed", "execution_arn": arn}, world.cfg, world.rt
+        )
+    assert not world.replay_enabled(), "replay is off even though lowering retention failed"
+    assert world.record() is None
+    # The workflow retries release: the record is gone (nothing else in flight), so it finishes the job.
+    out = restore_workflow.handle(
+        {"action": "release", "outcome": "failed", "execution_arn": arn}, world.cfg, world.rt
+    )
+    assert out["released"] is True
+    assert world.retention() == STANDBY_RETENTION
+
+
+def test_release_leaves_another_executions_restore_alone(world_factory) -> None:
+    world: World = world_factory()
+    _in_flight(world, "e1")
+    out = restore_workflow.handle(
+        {
+            "action": "release",
+            "outcome": "failed",
+            "execution_arn": "arn:aws:states:eu-west-1:123456789012:execution:m:intruder",
+            "error": {
+                "Error": "States.TaskFailed",
+                "Cause": json.dumps({"errorType": "X", "errorMessage": "boom"}),
+            },
+        },
+        world.cfg,
+        world.rt,
+    )
+    assert out["released"] is False
+    assert world.replay_enabled() and world.retention() == 1_209_600 and world.record() is not None
+    failed = world.notifications()[-1]
+    assert failed["detail-type"] == "Restore Failed" and failed["detail"]["reason"] == "X: boom"
+    assert "left untouched" in failed["detail"]["note"]
+
+
+def test_steps_refuse_to_change_a_record_they_do_not_hold(world_factory) -> None:
+    world: World = world_factory()
+    _in_flight(world, "e1")
+    with pytest.raises(restore_workflow.RecordLostError):
+        restore_workflow.handle(
+            {"action": "set_status", "status": CAUGHT_UP, "execution_arn": "arn:other"}, world.cfg, world.rt
+        )
+    record = RestoreRecord.from_json(world.ssm.get_parameter(Name=RECORD)["Parameter"]["Value"])
+    assert record.status == "replaying"
+
+
+def test_every_notification_carries_the_fixed_detail_keys() -> None:
+    for detail_type in notify.DETAIL_TYPES:
+        detail = notify.build_detail(detail_type, source_table="orders")
+        assert set(detail) >= {
+            "source_table",
+            "target_table",
+            "restore_id",
+            "restore_point",
+            "replay_start",
+            "counts",
+        }
+        assert detail["next_step"]
+        assert len(notify.subject(detail_type, {**detail, "target_table": "x" * 300})) <= 100
+    with pytest.raises(ValueError, match="unknown notification"):
+        notify.build_detail("Restore Exploded")
+
+
+def test_a_refused_event_is_an_error() -> None:
+    class Events:
+        def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:  # noqa: N803 (boto3's name)
+            return {"FailedEntryCount": 1, "Entries": [{"ErrorCode": "InternalFailure"}]}
+
+    with pytest.raises(notify.NotifyError, match="InternalFailure"):
+        notify.publish(
+            notify.STARTED, notify.build_detail(notify.STARTED), topic_arn=None, sns=None, events=Events()
+        )
