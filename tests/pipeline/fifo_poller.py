@@ -16,9 +16,8 @@ What it models (AWS behaviour for a FIFO queue with ReportBatchItemFailures):
 * ``max_receive_count`` mirrors the queue's redrive policy: a message received more often than that
   is moved to ``dlq_url`` (the redrive keeps its group), counted in ``stats.dead_lettered``.
 
-It also raises :class:`OrderingViolationError` when a group delivers a message older than one already
-deleted: on AWS that happens when a handler reports a later message of a group as done after a
-failed one (a FIFO contract violation worth failing a test on).
+Order within a group is moto's (its FIFO keeps send order and holds a group while a message is in
+flight; its ``SequenceNumber`` attribute is random, so the harness cannot check order by it).
 
 Fault injection: ``lose_deletes`` returns True to skip deleting a batch's successes (a crash after
 the writes), so the whole batch is delivered again.
@@ -36,10 +35,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 Handler = Callable[[Mapping[str, Any], Any], Any]
-
-
-class OrderingViolationError(AssertionError):
-    """The simulated queue delivered a group out of order (a harness or moto problem)."""
 
 
 class QueueStuckError(RuntimeError):
@@ -100,7 +95,6 @@ class FifoPoller:
             "Attributes"
         ]["QueueArn"]
         self.stats = PollStats()
-        self._deleted_up_to: dict[str, int] = {}
 
     def _event_record(self, message: Mapping[str, Any]) -> dict[str, Any]:
         return {
@@ -115,20 +109,6 @@ class FifoPoller:
             "awsRegion": self.region,
         }
 
-    def _check_order(self, messages: list[dict[str, Any]]) -> None:
-        latest: dict[str, int] = {}
-        for message in messages:
-            group = message["Attributes"]["MessageGroupId"]
-            seq = int(message["Attributes"]["SequenceNumber"])
-            floor = max(latest.get(group, -1), self._deleted_up_to.get(group, -1))
-            if seq <= floor:
-                raise OrderingViolationError(
-                    f"group {group}: message {seq} delivered after {floor} was delivered or deleted: the "
-                    "handler reported a later message of the group as done after a failed one, or the "
-                    "simulated queue misordered the group"
-                )
-            latest[group] = seq
-
     def _return(self, messages: list[dict[str, Any]]) -> None:
         for message in messages:
             self.sqs.change_message_visibility(
@@ -138,9 +118,6 @@ class FifoPoller:
     def _delete(self, messages: list[dict[str, Any]]) -> None:
         for message in messages:
             self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
-            group = message["Attributes"]["MessageGroupId"]
-            seq = int(message["Attributes"]["SequenceNumber"])
-            self._deleted_up_to[group] = max(self._deleted_up_to.get(group, -1), seq)
             self.stats.deleted += 1
 
     def _dead_letter(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -174,7 +151,6 @@ class FifoPoller:
         messages = self._dead_letter(response.get("Messages", []))
         if not messages:
             return 0
-        self._check_order(messages)
         self.stats.invocations += 1
         self.stats.messages_delivered += len(messages)
         try:
