@@ -27,3 +27,27 @@ output "restore_record_parameter_name" {
   description = "SSM parameter the restore workflow writes while a restore is in flight (absent when idle)."
   value       = local.restore_record_parameter
 }
+
+################################################################################
+# cdc_buffer
+################################################################################
+
+output "buffer_queue_url" {
+  description = "URL of the SQS FIFO buffer holding the source table's changes."
+  value       = module.cdc_buffer.buffer_queue_url
+}
+
+output "buffer_standby_retention_seconds" {
+  description = "Retention of the buffer while no restore is in flight."
+  value       = module.cdc_buffer.buffer_standby_retention_seconds
+}
+
+output "replay_mapping_uuid" {
+  description = "UUID of the replay writer's event source mapping (disabled except during a restore)."
+  value       = module.cdc_buffer.replay_mapping_uuid
+}
+
+output "stream_mapping_uuid" {
+  description = "UUID of the stream event source mapping feeding the cdc subscriber."
+  value       = module.cdc_buffer.stream_mapping_uuid
+}
