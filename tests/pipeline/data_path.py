@@ -154,7 +154,10 @@ class DataPath:
         batch_size: int = 10,
         key_schema: tuple[tuple[str, str], ...] = (("pk", "S"), ("sk", "N")),
         create_target: bool = True,
+        queue: Any = None,
     ) -> DataPath:
+        """Build every piece; ``queue`` replaces moto's SQS queue (e.g. ``FakeFifoQueue`` for
+        ``make bench``: it must offer the SQS client calls and a ``url``)."""
         faults = faults or Faults()
         ddb = boto3.client("dynamodb")
         schema = [
@@ -177,16 +180,20 @@ class DataPath:
                 BillingMode="PAY_PER_REQUEST",
             )
         stream_arn = ddb.describe_table(TableName=source)["Table"]["LatestStreamArn"]
-        sqs_real = boto3.client("sqs")
-        queue_url = sqs_real.create_queue(
-            QueueName=f"{source}-buffer.fifo",
-            Attributes={
-                "FifoQueue": "true",
-                "DeduplicationScope": "messageGroup",
-                "FifoThroughputLimit": "perMessageGroupId",
-                "MessageRetentionPeriod": "1209600",
-            },
-        )["QueueUrl"]
+        sqs_real = queue if queue is not None else boto3.client("sqs")
+        queue_url = (
+            queue.url
+            if queue is not None
+            else sqs_real.create_queue(
+                QueueName=f"{source}-buffer.fifo",
+                Attributes={
+                    "FifoQueue": "true",
+                    "DeduplicationScope": "messageGroup",
+                    "FifoThroughputLimit": "perMessageGroupId",
+                    "MessageRetentionPeriod": "1209600",
+                },
+            )["QueueUrl"]
+        )
         s3 = boto3.client("s3")
         bucket = f"{source}-spill"
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": s3.meta.region_name})
