@@ -26,7 +26,6 @@ Environment: ``RESTORE_RECORD_PARAMETER``, ``SOURCE_TABLE_NAME``, ``TARGET_TABLE
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import random
@@ -394,8 +393,3 @@ def handler(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
     if report.failed_ids:
         logs.warning("messages returned to the buffer", count=len(report.failed_ids))
     return report.response
-
-
-def describe(report: Report) -> str:
-    """A one-line summary (pitrctl rehearse, harness logs)."""
-    return json.dumps({k: v for k, v in report.__dict__.items() if k != "failed_ids"}, default=str)
