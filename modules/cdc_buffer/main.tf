@@ -199,8 +199,16 @@ locals {
       {
         Sid      = "ReadSourceStream"
         Effect   = "Allow"
-        Action   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
+        Action   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
         Resource = [var.source_stream_arn]
+      },
+      {
+        # ListStreams is authorised against the table's stream ARNs (the DynamoDB guide's
+        # stream-only policy); still only this table's streams.
+        Sid      = "ListSourceStreams"
+        Effect   = "Allow"
+        Action   = ["dynamodb:ListStreams"]
+        Resource = ["${var.source_table_arn}/stream/*"]
       },
       {
         # The buffer, and the on-failure destination: the stream mapping sends failure records with
