@@ -39,7 +39,7 @@ rehearse: $(VENV)/.stamp
 	$(VENV)/bin/pitrctl rehearse $(ARGS)
 
 bench: $(VENV)/.stamp
-	$(VENV)/bin/python -m tests.bench $(ARGS)
+	$(VENV)/bin/python -m bench $(ARGS)
 
 docs: $(VENV)/.stamp
 	$(VENV)/bin/python -m tools.readme_reference

@@ -111,6 +111,10 @@ module "cdc_buffer" {
 
   restore_record_parameter = local.restore_record_parameter
   alarm_topic_arn          = module.restore_watcher.topic_arn
+
+  buffer_standby_retention_seconds = var.buffer_standby_retention_seconds
+  cdc_subscriber                   = var.cdc_subscriber
+  replay_writer                    = var.replay_writer
 }
 
 module "settings_sync" {

@@ -47,3 +47,27 @@ output "state_machine_arn" {
   description = "ARN of the restore workflow (Step Functions); pitrctl starts and answers it."
   value       = module.restore_watcher.state_machine_arn
 }
+
+################################################################################
+# cdc_buffer
+################################################################################
+
+output "buffer_queue_url" {
+  description = "URL of the SQS FIFO buffer holding the source table's changes."
+  value       = module.cdc_buffer.buffer_queue_url
+}
+
+output "buffer_standby_retention_seconds" {
+  description = "Retention of the buffer while no restore is in flight."
+  value       = module.cdc_buffer.buffer_standby_retention_seconds
+}
+
+output "replay_mapping_uuid" {
+  description = "UUID of the replay writer's event source mapping (disabled except during a restore)."
+  value       = module.cdc_buffer.replay_mapping_uuid
+}
+
+output "stream_mapping_uuid" {
+  description = "UUID of the stream event source mapping feeding the cdc subscriber."
+  value       = module.cdc_buffer.stream_mapping_uuid
+}

@@ -305,3 +305,59 @@ variable "notification_emails" {
     error_message = "notification_emails must hold email addresses."
   }
 }
+
+################################################################################
+# cdc_buffer: change capture and replay
+################################################################################
+
+variable "buffer_standby_retention_seconds" {
+  description = "Retention of the FIFO buffer while no restore is in flight (default 4 hours). The restore workflow raises it to 14 days for a restore and sets it back to this value at release; Terraform ignores it after the buffer is created, so an apply during a restore never expires queued changes. Must exceed the restore detection delay plus the up to 15 minutes SQS takes to apply a retention change."
+  type        = number
+  default     = 14400
+  nullable    = false
+
+  validation {
+    condition     = var.buffer_standby_retention_seconds >= 3600 && var.buffer_standby_retention_seconds <= 1209600 && floor(var.buffer_standby_retention_seconds) == var.buffer_standby_retention_seconds
+    error_message = "buffer_standby_retention_seconds must be a whole number of seconds from 3600 (1 hour) to 1209600 (14 days, the SQS maximum)."
+  }
+}
+
+variable "cdc_subscriber" {
+  description = "Subscriber (stream -> buffer) settings, each optional: memory_size (MB, 256), timeout (s, 60), batch_size (records per invocation, 100), batching_window_seconds (1), parallelization_factor (concurrent batches per shard, 1; order per item is kept), iterator_age_alarm_seconds (600)."
+  type = object({
+    memory_size                = optional(number, 256)
+    timeout                    = optional(number, 60)
+    batch_size                 = optional(number, 100)
+    batching_window_seconds    = optional(number, 1)
+    parallelization_factor     = optional(number, 1)
+    iterator_age_alarm_seconds = optional(number, 600)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.cdc_subscriber.batch_size >= 1 && var.cdc_subscriber.batch_size <= 10000 && var.cdc_subscriber.parallelization_factor >= 1 && var.cdc_subscriber.parallelization_factor <= 10
+    error_message = "cdc_subscriber.batch_size must be 1 to 10000 and parallelization_factor 1 to 10 (the other limits are checked by the cdc_buffer module)."
+  }
+}
+
+variable "replay_writer" {
+  description = "Replay writer (buffer -> restored table) settings, each optional: memory_size (MB, 512), timeout (s, 60; the buffer's visibility timeout is 6x), batch_size (1 to 10, 10), maximum_concurrency (of its mapping, 50), max_receive_count (deliveries before the dead-letter queue, 50), record_cache_seconds (restore record cache, 10), replay_start_margin_seconds (0), lag_alarm_seconds (300)."
+  type = object({
+    memory_size                 = optional(number, 512)
+    timeout                     = optional(number, 60)
+    batch_size                  = optional(number, 10)
+    maximum_concurrency         = optional(number, 50)
+    max_receive_count           = optional(number, 50)
+    record_cache_seconds        = optional(number, 10)
+    replay_start_margin_seconds = optional(number, 0)
+    lag_alarm_seconds           = optional(number, 300)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.replay_writer.batch_size >= 1 && var.replay_writer.batch_size <= 10
+    error_message = "replay_writer.batch_size must be between 1 and 10 (the limit for FIFO queues; the other limits are checked by the cdc_buffer module)."
+  }
+}

@@ -1,2 +1,453 @@
-# Stub: issue 3 fills this module (stream mapping, subscriber, FIFO buffer and DLQs, spill bucket,
-# replay writer and its disabled mapping, alarms).
+################################################################################
+# Names and ARNs
+################################################################################
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.region
+
+  subscriber_name    = "${var.name_prefix}-cdc-subscriber"
+  replay_writer_name = "${var.name_prefix}-replay-writer"
+
+  target_table_arn_pattern     = "arn:${local.partition}:dynamodb:${local.region}:${local.account_id}:table/${var.target_table_name_pattern}"
+  restore_record_parameter_arn = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${var.restore_record_parameter}"
+
+  # S3 bucket names: lowercase, no '_'; bucket_prefix allows at most 37 characters.
+  spill_bucket_prefix = "${trim(substr(lower(replace(var.name_prefix, "_", "-")), 0, 30), "-")}-spill-"
+
+  # 14 days: what the workflow raises the buffer's retention to during a restore, and how long
+  # spilled bodies are kept.
+  restore_retention_seconds = 1209600
+  alarm_actions             = var.alarm_topic_arn == null ? [] : [var.alarm_topic_arn]
+
+  kms_statements = var.kms_key_arn == null ? [] : [
+    {
+      # SQS SSE-KMS and S3 SSE-KMS with the customer key: data keys to write, decrypt to read.
+      Sid      = "UseCustomerKey"
+      Effect   = "Allow"
+      Action   = ["kms:GenerateDataKey", "kms:Decrypt"]
+      Resource = [var.kms_key_arn]
+    },
+  ]
+}
+
+################################################################################
+# Buffer: SQS FIFO queue, its dead-letter queue, the stream failure destination
+################################################################################
+
+resource "aws_sqs_queue" "buffer_dlq" {
+  name                       = "${var.name_prefix}-buffer-dlq.fifo"
+  fifo_queue                 = true
+  deduplication_scope        = "messageGroup"
+  fifo_throughput_limit      = "perMessageGroupId"
+  max_message_size           = 1048576
+  message_retention_seconds  = local.restore_retention_seconds
+  kms_master_key_id          = var.kms_key_arn
+  sqs_managed_sse_enabled    = var.kms_key_arn == null ? true : null
+  tags                       = var.tags
+  visibility_timeout_seconds = 300
+}
+
+resource "aws_sqs_queue" "buffer" {
+  name                  = "${var.name_prefix}-buffer.fifo"
+  fifo_queue            = true
+  deduplication_scope   = "messageGroup"
+  fifo_throughput_limit = "perMessageGroupId"
+  max_message_size      = 1048576
+  # Standby value; the restore workflow raises it to 14 days during a restore (DESIGN 3.4).
+  message_retention_seconds = var.buffer_standby_retention_seconds
+  # AWS guidance for Lambda SQS sources: at least 6x the function timeout, so a batch that is being
+  # retried inside the function is not delivered a second time meanwhile.
+  visibility_timeout_seconds = 6 * var.replay_writer.timeout
+  receive_wait_time_seconds  = 20
+  kms_master_key_id          = var.kms_key_arn
+  sqs_managed_sse_enabled    = var.kms_key_arn == null ? true : null
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = aws_sqs_queue.buffer_dlq.arn
+    maxReceiveCount     = var.replay_writer.max_receive_count
+  })
+  tags = var.tags
+
+  lifecycle {
+    # DESIGN 4: an apply during a restore must not cut retention back and expire queued changes; the
+    # workflow owns the value after creation.
+    ignore_changes = [message_retention_seconds]
+  }
+}
+
+# The stream mapping's on-failure destination: receives only shard and sequence numbers of records
+# that could not be buffered. Anything here breaks coverage (alarm below).
+resource "aws_sqs_queue" "stream_failures" {
+  name                      = "${var.name_prefix}-stream-failures"
+  message_retention_seconds = local.restore_retention_seconds
+  kms_master_key_id         = var.kms_key_arn
+  sqs_managed_sse_enabled   = var.kms_key_arn == null ? true : null
+  tags                      = var.tags
+}
+
+locals {
+  queues = {
+    buffer          = aws_sqs_queue.buffer
+    buffer_dlq      = aws_sqs_queue.buffer_dlq
+    stream_failures = aws_sqs_queue.stream_failures
+  }
+}
+
+resource "aws_sqs_queue_policy" "tls_only" {
+  for_each  = local.queues
+  queue_url = each.value.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "DenyInsecureTransport"
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "sqs:*"
+      Resource  = each.value.arn
+      Condition = { Bool = { "aws:SecureTransport" = "false" } }
+    }]
+  })
+}
+
+################################################################################
+# Spill bucket: bodies still over the SQS limit after compression (DESIGN 3.5)
+################################################################################
+
+resource "aws_s3_bucket" "spill" {
+  #checkov:skip=CKV_AWS_18:Holds transient copies of stream changes for at most 14 days; access logging would log every buffered large change for no audit value.
+  #checkov:skip=CKV_AWS_21:Objects are written once under unique keys and expire after 14 days; versioning would only keep deleted copies longer.
+  #checkov:skip=CKV_AWS_144:Cross-region replication of a 14-day transient buffer is not needed; the source table is the system of record.
+  #checkov:skip=CKV2_AWS_62:No consumer needs event notifications; the replay writer reads objects by the key in each message.
+  #checkov:skip=CKV_AWS_145:Encrypted with the customer managed key when kms_key_arn is set; otherwise with S3 managed keys (SSE-S3), which need no key policy.
+  bucket_prefix = local.spill_bucket_prefix
+  # Transient data only (every object is a copy of a stream change, kept 14 days at most): a destroy
+  # must not fail on leftover objects.
+  force_destroy = true
+  tags          = var.tags
+}
+
+resource "aws_s3_bucket_public_access_block" "spill" {
+  bucket                  = aws_s3_bucket.spill.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_ownership_controls" "spill" {
+  bucket = aws_s3_bucket.spill.id
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "spill" {
+  bucket = aws_s3_bucket.spill.id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = var.kms_key_arn == null ? "AES256" : "aws:kms"
+      kms_master_key_id = var.kms_key_arn
+    }
+    bucket_key_enabled = var.kms_key_arn != null
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "spill" {
+  bucket = aws_s3_bucket.spill.id
+  rule {
+    id     = "expire-spilled-changes"
+    status = "Enabled"
+    filter {}
+    expiration {
+      days = 14
+    }
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "spill" {
+  bucket = aws_s3_bucket.spill.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "DenyInsecureTransport"
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "s3:*"
+      Resource  = [aws_s3_bucket.spill.arn, "${aws_s3_bucket.spill.arn}/*"]
+      Condition = { Bool = { "aws:SecureTransport" = "false" } }
+    }]
+  })
+
+  depends_on = [aws_s3_bucket_public_access_block.spill]
+}
+
+################################################################################
+# Subscriber: stream -> buffer
+################################################################################
+
+locals {
+  subscriber_statements = concat(
+    [
+      {
+        Sid      = "ReadSourceStream"
+        Effect   = "Allow"
+        Action   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
+        Resource = [var.source_stream_arn]
+      },
+      {
+        # ListStreams is authorised against the table's stream ARNs (the DynamoDB guide's
+        # stream-only policy); still only this table's streams.
+        Sid      = "ListSourceStreams"
+        Effect   = "Allow"
+        Action   = ["dynamodb:ListStreams"]
+        Resource = ["${var.source_table_arn}/stream/*"]
+      },
+      {
+        # The buffer, and the on-failure destination: the stream mapping sends failure records with
+        # the function's role.
+        Sid      = "SendToBuffer"
+        Effect   = "Allow"
+        Action   = ["sqs:SendMessage"]
+        Resource = [aws_sqs_queue.buffer.arn, aws_sqs_queue.stream_failures.arn]
+      },
+      {
+        Sid      = "SpillLargeChanges"
+        Effect   = "Allow"
+        Action   = ["s3:PutObject"]
+        Resource = ["${aws_s3_bucket.spill.arn}/changes/*"]
+      },
+    ],
+    local.kms_statements,
+  )
+}
+
+module "subscriber" {
+  source = "../lambda_function"
+
+  function_name = local.subscriber_name
+  description   = "dynamodb-pitr-restore: copies every change of ${var.source_table_name} from its stream into the FIFO buffer."
+  handler       = "pitr.cdc_subscriber.handler"
+  memory_size   = var.cdc_subscriber.memory_size
+  timeout       = var.cdc_subscriber.timeout
+  environment = {
+    BUFFER_QUEUE_URL  = aws_sqs_queue.buffer.url
+    SPILL_BUCKET      = aws_s3_bucket.spill.bucket
+    SOURCE_TABLE_NAME = var.source_table_name
+  }
+  policy_statements  = local.subscriber_statements
+  log_retention_days = var.log_retention_days
+  kms_key_arn        = var.kms_key_arn
+  vpc_config         = var.vpc_config
+  tags               = var.tags
+}
+
+resource "aws_lambda_event_source_mapping" "stream" {
+  event_source_arn                   = var.source_stream_arn
+  function_name                      = module.subscriber.function_arn
+  starting_position                  = "TRIM_HORIZON"
+  batch_size                         = var.cdc_subscriber.batch_size
+  maximum_batching_window_in_seconds = var.cdc_subscriber.batching_window_seconds
+  parallelization_factor             = var.cdc_subscriber.parallelization_factor
+  # Retry until the record would leave the stream (24 h); bisect to isolate a record that fails.
+  maximum_retry_attempts         = -1
+  maximum_record_age_in_seconds  = -1
+  bisect_batch_on_function_error = true
+  function_response_types        = ["ReportBatchItemFailures"]
+
+  destination_config {
+    on_failure {
+      destination_arn = aws_sqs_queue.stream_failures.arn
+    }
+  }
+
+  tags = var.tags
+}
+
+################################################################################
+# Replay writer: buffer -> restored table
+################################################################################
+
+locals {
+  table_write_actions = [
+    "dynamodb:BatchWriteItem",
+    "dynamodb:PutItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:PartiQLInsert",
+    "dynamodb:PartiQLUpdate",
+    "dynamodb:PartiQLDelete",
+  ]
+
+  replay_writer_statements = concat(
+    [
+      {
+        Sid      = "ConsumeBuffer"
+        Effect   = "Allow"
+        Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
+        Resource = [aws_sqs_queue.buffer.arn]
+      },
+      {
+        Sid      = "ReadSpilledChanges"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject"]
+        Resource = ["${aws_s3_bucket.spill.arn}/changes/*"]
+      },
+      {
+        Sid      = "ReadRestoreRecord"
+        Effect   = "Allow"
+        Action   = ["ssm:GetParameter"]
+        Resource = [local.restore_record_parameter_arn]
+      },
+      {
+        Sid      = "WriteRestoredTables"
+        Effect   = "Allow"
+        Action   = ["dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:DeleteItem"]
+        Resource = [local.target_table_arn_pattern]
+      },
+      {
+        # Belt and braces beside the pattern check in code: never write to the live table.
+        Sid      = "NeverWriteSourceTable"
+        Effect   = "Deny"
+        Action   = local.table_write_actions
+        Resource = [var.source_table_arn, "${var.source_table_arn}/index/*"]
+      },
+    ],
+    local.kms_statements,
+  )
+}
+
+module "replay_writer" {
+  source = "../lambda_function"
+
+  function_name = local.replay_writer_name
+  description   = "dynamodb-pitr-restore: replays buffered changes of ${var.source_table_name} into the restored table."
+  handler       = "pitr.replay_writer.handler"
+  memory_size   = var.replay_writer.memory_size
+  timeout       = var.replay_writer.timeout
+  environment = {
+    RESTORE_RECORD_PARAMETER    = var.restore_record_parameter
+    SOURCE_TABLE_NAME           = var.source_table_name
+    TARGET_TABLE_NAME_PATTERN   = var.target_table_name_pattern
+    SPILL_BUCKET                = aws_s3_bucket.spill.bucket
+    RECORD_CACHE_SECONDS        = tostring(var.replay_writer.record_cache_seconds)
+    REPLAY_START_MARGIN_SECONDS = tostring(var.replay_writer.replay_start_margin_seconds)
+  }
+  policy_statements  = local.replay_writer_statements
+  log_retention_days = var.log_retention_days
+  kms_key_arn        = var.kms_key_arn
+  vpc_config         = var.vpc_config
+  tags               = var.tags
+}
+
+resource "aws_lambda_event_source_mapping" "replay" {
+  event_source_arn        = aws_sqs_queue.buffer.arn
+  function_name           = module.replay_writer.function_arn
+  batch_size              = var.replay_writer.batch_size
+  function_response_types = ["ReportBatchItemFailures"]
+  # Created disabled: the restore workflow enables it when the restored table is ACTIVE and disables
+  # it at cut-over.
+  enabled = false
+
+  scaling_config {
+    maximum_concurrency = var.replay_writer.maximum_concurrency
+  }
+
+  tags = var.tags
+
+  lifecycle {
+    # DESIGN 4: an apply during a restore must never switch replay off (or on).
+    ignore_changes = [enabled]
+  }
+}
+
+################################################################################
+# Alarms (DESIGN 3.11): anything here may mean a lost or late change
+################################################################################
+
+locals {
+  alarms = {
+    subscriber-errors = {
+      description = "The cdc subscriber of ${var.source_table_name} failed: changes are retried from the stream, and lost if they stay unbuffered for 24 h."
+      namespace   = "AWS/Lambda"
+      metric      = "Errors"
+      statistic   = "Sum"
+      dimensions  = { FunctionName = local.subscriber_name }
+      threshold   = 0
+      periods     = 1
+    }
+    stream-iterator-age = {
+      description = "Changes of ${var.source_table_name} wait in the stream longer than ${var.cdc_subscriber.iterator_age_alarm_seconds} s before reaching the buffer; at 24 h they are lost."
+      namespace   = "AWS/Lambda"
+      metric      = "IteratorAge"
+      statistic   = "Maximum"
+      dimensions  = { FunctionName = local.subscriber_name }
+      threshold   = var.cdc_subscriber.iterator_age_alarm_seconds * 1000
+      periods     = 3
+    }
+    stream-failures = {
+      description = "Stream records of ${var.source_table_name} could not be buffered (on-failure destination): coverage is broken from their time; a restore replaying across it reports a gap."
+      namespace   = "AWS/SQS"
+      metric      = "ApproximateNumberOfMessagesVisible"
+      statistic   = "Maximum"
+      dimensions  = { QueueName = aws_sqs_queue.stream_failures.name }
+      threshold   = 0
+      periods     = 1
+    }
+    buffer-dead-letters = {
+      description = "Buffered changes of ${var.source_table_name} failed to replay ${var.replay_writer.max_receive_count} times and moved to the dead-letter queue: their items may be out of date in the restored table."
+      namespace   = "AWS/SQS"
+      metric      = "ApproximateNumberOfMessagesVisible"
+      statistic   = "Maximum"
+      dimensions  = { QueueName = aws_sqs_queue.buffer_dlq.name }
+      threshold   = 0
+      periods     = 1
+    }
+    replay-errors = {
+      description = "The replay writer of ${var.source_table_name} failed whole batches: see its logs (no active restore, target refused, throttling)."
+      namespace   = "AWS/Lambda"
+      metric      = "Errors"
+      statistic   = "Sum"
+      dimensions  = { FunctionName = local.replay_writer_name }
+      threshold   = 0
+      periods     = 1
+    }
+    replay-lag = {
+      description = "Replay into the restored table of ${var.source_table_name} lags more than ${var.replay_writer.lag_alarm_seconds} s behind the source."
+      namespace   = "DynamoDBPitrRestore"
+      metric      = "ReplayLagSeconds"
+      statistic   = "Maximum"
+      dimensions  = { SourceTable = var.source_table_name }
+      threshold   = var.replay_writer.lag_alarm_seconds
+      periods     = 5
+    }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "this" {
+  for_each = local.alarms
+
+  alarm_name          = "${var.name_prefix}-${each.key}"
+  alarm_description   = each.value.description
+  namespace           = each.value.namespace
+  metric_name         = each.value.metric
+  statistic           = each.value.statistic
+  dimensions          = each.value.dimensions
+  period              = 60
+  evaluation_periods  = each.value.periods
+  datapoints_to_alarm = each.value.periods
+  threshold           = each.value.threshold
+  comparison_operator = "GreaterThanThreshold"
+  # No data means no invocations or an empty queue: nothing is wrong.
+  treat_missing_data = "notBreaching"
+  alarm_actions      = local.alarm_actions
+  ok_actions         = local.alarm_actions
+  tags               = var.tags
+}

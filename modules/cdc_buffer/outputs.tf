@@ -1,30 +1,66 @@
 output "buffer_queue_url" {
   description = "URL of the FIFO buffer queue."
-  value       = ""
+  value       = aws_sqs_queue.buffer.url
 }
 
 output "buffer_queue_arn" {
   description = "ARN of the FIFO buffer queue."
-  value       = ""
+  value       = aws_sqs_queue.buffer.arn
+}
+
+output "buffer_standby_retention_seconds" {
+  description = "Retention of the buffer while no restore is in flight; the restore workflow sets it back to this value at release."
+  value       = var.buffer_standby_retention_seconds
 }
 
 output "stream_mapping_uuid" {
   description = "UUID of the stream event source mapping feeding the subscriber."
-  value       = ""
+  value       = aws_lambda_event_source_mapping.stream.uuid
 }
 
 output "replay_mapping_uuid" {
   description = "UUID of the SQS event source mapping feeding the replay writer (created disabled)."
-  value       = ""
+  value       = aws_lambda_event_source_mapping.replay.uuid
+}
+
+output "subscriber_function_name" {
+  description = "Name of the cdc subscriber function."
+  value       = module.subscriber.function_name
+}
+
+output "replay_writer_function_name" {
+  description = "Name of the replay writer function."
+  value       = module.replay_writer.function_name
+}
+
+output "subscriber_policy" {
+  description = "The subscriber role's inline policy (JSON), for tests and reviews."
+  value       = module.subscriber.policy
+}
+
+output "replay_writer_policy" {
+  description = "The replay writer role's inline policy (JSON), for tests and reviews."
+  value       = module.replay_writer.policy
 }
 
 output "manifest" {
-  description = "This module's entries of the deployment manifest."
-  value       = {}
-}
-
-# Temporary (restore_watcher branch): the data path's branch adds the real output.
-output "buffer_standby_retention_seconds" {
-  description = "Retention of the buffer queue in standby (seconds)."
-  value       = 14400
+  description = "This module's entries of the deployment manifest: queues, dead-letter and failure queues, spill bucket, functions, mapping UUIDs and buffer retention values."
+  value = {
+    buffer_queue_url                 = aws_sqs_queue.buffer.url
+    buffer_queue_arn                 = aws_sqs_queue.buffer.arn
+    buffer_dlq_url                   = aws_sqs_queue.buffer_dlq.url
+    buffer_dlq_arn                   = aws_sqs_queue.buffer_dlq.arn
+    stream_failure_queue_url         = aws_sqs_queue.stream_failures.url
+    stream_failure_queue_arn         = aws_sqs_queue.stream_failures.arn
+    spill_bucket                     = aws_s3_bucket.spill.bucket
+    subscriber_function_name         = module.subscriber.function_name
+    subscriber_function_arn          = module.subscriber.function_arn
+    replay_writer_function_name      = module.replay_writer.function_name
+    replay_writer_function_arn       = module.replay_writer.function_arn
+    stream_mapping_uuid              = aws_lambda_event_source_mapping.stream.uuid
+    replay_mapping_uuid              = aws_lambda_event_source_mapping.replay.uuid
+    buffer_standby_retention_seconds = var.buffer_standby_retention_seconds
+    buffer_restore_retention_seconds = local.restore_retention_seconds
+    metrics_namespace                = "DynamoDBPitrRestore"
+  }
 }

@@ -1,0 +1,1 @@
+"""``make bench``: the data path against a naive baseline, on a fixed workload, in-process moto."""

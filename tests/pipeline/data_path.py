@@ -1,0 +1,310 @@
+"""The whole data path wired against an active moto: source table -> stream -> subscriber -> FIFO
+buffer -> replay writer -> target table, with optional fault injection at every hop.
+
+Used by the pipeline tests and ``make bench``; the restore workflow's tests and ``pitrctl rehearse``
+can reuse it (or only :class:`~pipeline.stream_driver.StreamDriver` and
+:class:`~pipeline.fifo_poller.FifoPoller`).
+
+Usage (inside ``moto.mock_aws()``)::
+
+    path = DataPath.create(source="orders", target="orders-restored-1")
+    ...write to path.source...
+    path.capture()                        # stream -> subscriber -> buffer
+    path.set_restore(replay_start=...)    # what the workflow's restore record would say
+    path.replay()                         # buffer -> writer -> target, until the buffer is empty
+    assert path.table_items(path.source) == path.table_items(path.target)
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from pitr import metrics, restore_record
+from pitr.backoff import Backoff
+from pitr.cdc_subscriber import Subscriber
+from pitr.replay_writer import ReplayWriter
+
+try:  # inside pytest tests/ is on sys.path; from the repository root the package path works
+    from pipeline.fifo_poller import FakeContext, FifoPoller
+    from pipeline.stream_driver import StreamDriver
+except ImportError:  # pragma: no cover - import path depends on the caller
+    from tests.pipeline.fifo_poller import FakeContext, FifoPoller
+    from tests.pipeline.stream_driver import StreamDriver
+
+TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+
+
+class Crash(RuntimeError):  # noqa: N818 - it models a crash, not an error the code raises
+    """An injected crash of the function in the middle of a batch (timeout, out of memory)."""
+
+
+@dataclass
+class Faults:
+    """Fault rates (0..1) and the random source that decides each injection."""
+
+    rng: random.Random = field(default_factory=lambda: random.Random(0))
+    send_entry: float = 0.0  # a SendMessageBatch entry fails
+    send_call: float = 0.0  # a whole SendMessageBatch call raises
+    throttle: float = 0.0  # BatchWriteItem raises ProvisionedThroughputExceededException
+    unprocessed: float = 0.0  # BatchWriteItem leaves a random part of the request unprocessed
+    crash: float = 0.0  # BatchWriteItem writes part of the request, then the function crashes
+    lost_delete: float = 0.0  # the poller's deletes of a batch are lost: whole batch redelivered
+    duplicate_stream: float = 0.0  # the stream mapping invokes the subscriber twice with one batch
+
+    def hit(self, rate: float) -> bool:
+        return rate > 0 and self.rng.random() < rate
+
+
+class CountingSqs:
+    """SQS client proxy that counts SendMessageBatch calls and can fail entries or calls."""
+
+    def __init__(self, real: Any, faults: Faults) -> None:
+        self.real, self.faults = real, faults
+        self.send_calls = 0
+        self.sent = 0
+
+    def send_message_batch(self, **kwargs: Any) -> dict[str, Any]:
+        self.send_calls += 1
+        if self.faults.hit(self.faults.send_call):
+            raise ClientError(
+                {"Error": {"Code": "RequestThrottled", "Message": "injected"}}, "SendMessageBatch"
+            )
+        entries = kwargs["Entries"]
+        failing = [e for e in entries if self.faults.hit(self.faults.send_entry)]
+        ok = [e for e in entries if e not in failing]
+        response = self.real.send_message_batch(QueueUrl=kwargs["QueueUrl"], Entries=ok) if ok else {}
+        self.sent += len(response.get("Successful", []))
+        failed = list(response.get("Failed", [])) + [
+            {"Id": e["Id"], "Code": "InternalError", "Message": "injected", "SenderFault": False}
+            for e in failing
+        ]
+        return {"Successful": response.get("Successful", []), "Failed": failed}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+class CountingDynamo:
+    """DynamoDB client proxy that counts BatchWriteItem calls and injects throttling, partial
+    results (UnprocessedItems) and crashes part-way through a request."""
+
+    def __init__(self, real: Any, faults: Faults) -> None:
+        self.real, self.faults = real, faults
+        self.write_calls = 0
+        self.requests: list[dict[str, Any]] = []  # every BatchWriteItem request (for inspection)
+
+    def batch_write_item(self, **kwargs: Any) -> dict[str, Any]:
+        self.write_calls += 1
+        self.requests.append(kwargs["RequestItems"])
+        faults = self.faults
+        if faults.hit(faults.throttle):
+            raise ClientError(
+                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "injected"}},
+                "BatchWriteItem",
+            )
+        ((table, requests),) = kwargs["RequestItems"].items()
+        if faults.hit(faults.crash):
+            done = faults.rng.randrange(len(requests) + 1)
+            if done:
+                self.real.batch_write_item(RequestItems={table: requests[:done]})
+            raise Crash(f"injected crash after {done} of {len(requests)} writes")
+        left = [r for r in requests if faults.hit(faults.unprocessed)]
+        keep = [r for r in requests if r not in left]
+        if keep:
+            self.real.batch_write_item(RequestItems={table: keep})
+        return {"UnprocessedItems": {table: left} if left else {}}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+@dataclass
+class DataPath:
+    """Every piece of the data path for one source table, inside an active moto."""
+
+    source: str
+    target: str
+    pattern: str
+    queue_url: str
+    bucket: str
+    ddb: Any
+    sqs: CountingSqs
+    writer_ddb: CountingDynamo
+    driver: StreamDriver
+    subscriber: Subscriber
+    writer: ReplayWriter
+    poller: FifoPoller
+    faults: Faults
+    record: restore_record.RestoreRecord | None = None
+    metric_lines: list[str] = field(default_factory=list)
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        source: str = "orders",
+        target: str = "orders-restored-1",
+        faults: Faults | None = None,
+        body_limit: int | None = None,
+        batch_size: int = 10,
+        key_schema: tuple[tuple[str, str], ...] = (("pk", "S"), ("sk", "N")),
+        create_target: bool = True,
+        queue: Any = None,
+    ) -> DataPath:
+        """Build every piece; ``queue`` replaces moto's SQS queue (e.g. ``FakeFifoQueue`` for
+        ``make bench``: it must offer the SQS client calls and a ``url``)."""
+        faults = faults or Faults()
+        ddb = boto3.client("dynamodb")
+        schema = [
+            {"AttributeName": n, "KeyType": k}
+            for (n, _), k in zip(key_schema, ("HASH", "RANGE"), strict=False)
+        ]
+        attributes = [{"AttributeName": n, "AttributeType": t} for n, t in key_schema]
+        ddb.create_table(
+            TableName=source,
+            KeySchema=schema,
+            AttributeDefinitions=attributes,
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )
+        if create_target:
+            ddb.create_table(
+                TableName=target,
+                KeySchema=schema,
+                AttributeDefinitions=attributes,
+                BillingMode="PAY_PER_REQUEST",
+            )
+        stream_arn = ddb.describe_table(TableName=source)["Table"]["LatestStreamArn"]
+        sqs_real = queue if queue is not None else boto3.client("sqs")
+        queue_url = (
+            queue.url
+            if queue is not None
+            else sqs_real.create_queue(
+                QueueName=f"{source}-buffer.fifo",
+                Attributes={
+                    "FifoQueue": "true",
+                    "DeduplicationScope": "messageGroup",
+                    "FifoThroughputLimit": "perMessageGroupId",
+                    "MessageRetentionPeriod": "1209600",
+                },
+            )["QueueUrl"]
+        )
+        s3 = boto3.client("s3")
+        bucket = f"{source}-spill"
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": s3.meta.region_name})
+        sqs = CountingSqs(sqs_real, faults)
+        writer_ddb = CountingDynamo(ddb, faults)
+        lines: list[str] = []
+
+        def emit(table: str, values: Any, properties: Any = None) -> str:
+            line = metrics.emf_line(table, values, properties)
+            lines.append(line)
+            return line
+
+        subscriber = Subscriber(sqs, s3, queue_url, bucket, source, emit=emit)
+        if body_limit is not None:
+            subscriber.body_limit = body_limit
+        pattern = f"{source}-restored-*"
+        path = cls(
+            source=source,
+            target=target,
+            pattern=pattern,
+            queue_url=queue_url,
+            bucket=bucket,
+            ddb=ddb,
+            sqs=sqs,
+            writer_ddb=writer_ddb,
+            driver=StreamDriver(boto3.client("dynamodbstreams"), stream_arn, region=ddb.meta.region_name),
+            subscriber=subscriber,
+            writer=None,  # type: ignore[arg-type]
+            poller=None,  # type: ignore[arg-type]
+            faults=faults,
+            metric_lines=lines,
+        )
+        path.writer = ReplayWriter(
+            dynamodb=writer_ddb,
+            s3=s3,
+            records=lambda: path.record,
+            source_table=source,
+            target_pattern=pattern,
+            backoff=Backoff(base=0.001, cap=0.01),
+            sleep=lambda _: None,
+            emit=emit,
+        )
+        path.poller = FifoPoller(
+            sqs_real,
+            queue_url,
+            path.replay_handler,
+            batch_size=batch_size,
+            lose_deletes=lambda: faults.hit(faults.lost_delete),
+        )
+        return path
+
+    # -- handlers as Lambda would call them ------------------------------------------------------
+
+    def stream_handler(self, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+        return self.subscriber.process(event["Records"]).response
+
+    def replay_handler(self, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+        deadline = None
+        if isinstance(context, FakeContext):
+            deadline = self.writer.clock() + context.get_remaining_time_in_millis() / 1000.0
+        return self.writer.process(event["Records"], deadline).response
+
+    # -- steps -----------------------------------------------------------------------------------
+
+    def set_restore(self, replay_start: float, restore_point: float | None = None) -> None:
+        """Write what the workflow's restore record would hold for a replaying restore."""
+        self.record = restore_record.RestoreRecord(
+            restore_id="r-1",
+            target_table=self.target,
+            status=restore_record.REPLAYING,
+            replay_from="restore_point",
+            restore_point=restore_record.format_time(
+                restore_point if restore_point is not None else replay_start
+            ),
+            replay_start=restore_record.format_time(replay_start),
+        )
+
+    def collect(self, at: float | None = None, ttl: bool = False) -> int:
+        return self.driver.collect(at=at, user_identity=TTL_IDENTITY if ttl else None)
+
+    def capture(self, batch_size: int = 100) -> None:
+        """Deliver every collected stream record through the subscriber into the buffer."""
+        self.driver.deliver(
+            self.stream_handler,
+            batch_size=batch_size,
+            duplicate=lambda: self.faults.hit(self.faults.duplicate_stream),
+        )
+
+    def replay(self, max_polls: int = 100_000) -> None:
+        """Run the replay writer until the buffer is empty."""
+        self.poller.drain(max_polls=max_polls)
+
+    def snapshot_into_target(self) -> None:
+        """Simulate the restore: the target holds the source as of now (moto's restore is a stub)."""
+        for item in self.table_items(self.source).values():
+            self.ddb.put_item(TableName=self.target, Item=item)
+
+    def table_items(self, table: str) -> dict[tuple[Any, ...], dict[str, Any]]:
+        """Every item of ``table`` by primary key (as compared in tests)."""
+        key_names = [
+            k["AttributeName"] for k in self.ddb.describe_table(TableName=table)["Table"]["KeySchema"]
+        ]
+        out: dict[tuple[Any, ...], dict[str, Any]] = {}
+        kwargs: dict[str, Any] = {"TableName": table}
+        while True:
+            page = self.ddb.scan(**kwargs)
+            for item in page["Items"]:
+                out[tuple(str(item[k]) for k in key_names)] = item
+            if "LastEvaluatedKey" not in page:
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def metric_values(self, name: str) -> list[float]:
+        return [d.value for line in self.metric_lines for d in metrics.parse(line) if d.name == name]
