@@ -16,12 +16,11 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
-from fakes import DynamoDBExtrasFake, paginate
-
 from pitr import clients
 from pitr.settings_sync import alarms as alarm_setting
 from pitr.settings_sync import autoscaling as scaling_setting
 from pitr.settings_sync import triggers as trigger_setting
+from pitrctl.rehearse.dynamodb_extras import DynamoDBExtrasFake, paginate
 
 SOURCE = "orders"
 TARGET = "orders-restored-1"

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, ParamValidationError
-from fakes import DynamoDBExtrasFake, paginate
 
+from pitrctl.rehearse.dynamodb_extras import DynamoDBExtrasFake, paginate
 from settings_sync.settings_world import KEYS, c
 
 

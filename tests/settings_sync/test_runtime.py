@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from fakes import DynamoDBExtrasFake, paginate
 
 from pitr.settings_sync import handler
 from pitr.settings_sync.context import SyncContext
 from pitr.settings_sync.runner import NAMES, sync
+from pitrctl.rehearse.dynamodb_extras import DynamoDBExtrasFake, paginate
 from settings_sync.settings_world import KEYS, SOURCE, TARGET, all_pages, c, create_target
 
 ONLY_ALARMS = {n: n == "alarms" for n in NAMES}
