@@ -36,8 +36,77 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: Any, ui: Ui) -> dict[str, Any]:
-    raise PitrctlError(
-        "rehearse is not assembled yet",
-        hint="run `make test` meanwhile; rehearse lands with the restore workflow",
-        exit_code=2,
+    """Run a rehearsal from the CLI's arguments, show the outcome, return the report."""
+    # moto loads only when a rehearsal runs, not for every pitrctl command.
+    from pitrctl.rehearse.rehearsal import RehearsalOptions, rehearse  # noqa: PLC0415
+
+    options = RehearsalOptions(
+        items=args.items,
+        write_rate=args.write_rate,
+        duration=args.duration,
+        restore_seconds=args.restore_seconds,
+        replay_from=args.replay_from,
+        large_items=args.large_items,
+        fault_rate=args.fault_rate,
+        seed=args.seed,
     )
+    if (
+        options.items < 1
+        or options.write_rate <= 0
+        or options.duration <= 0
+        or not 0 <= options.fault_rate < 1
+    ):
+        raise PitrctlError(
+            "--items, --write-rate and --duration must be positive and --fault-rate in [0, 1)",
+            hint="e.g. pitrctl rehearse --items 300 --write-rate 40 --duration 120",
+            exit_code=2,
+        )
+    report = rehearse(options, ui)
+    show(report, ui)
+    return report
+
+
+def show(report: dict[str, Any], ui: Ui) -> None:
+    verification = report["verification"]
+    counts = report["counts"]
+    ui.table(
+        "Counts",
+        (
+            "changes made",
+            "buffered",
+            "replayed",
+            "skipped",
+            "coalesced",
+            "duplicates dropped",
+            "spilled to S3",
+        ),
+        [
+            (
+                counts["changes_made"],
+                counts["buffered"],
+                counts["replayed"],
+                counts["skipped"],
+                counts["coalesced"],
+                counts["duplicates"],
+                counts["spilled"],
+            )
+        ],
+    )
+    ui.table(
+        "Settings (source vs restored table)",
+        ("setting", "copied", "note"),
+        [
+            (name, "yes" if s["equal"] else "NO", "simulated (moto lacks the API)" if s["simulated"] else "")
+            for name, s in verification["settings"].items()
+        ],
+    )
+    for difference in verification["item_differences"]:
+        ui.say(f"[red]item {difference['key']}: {difference['problem']}[/]")
+    if verification["passed"]:
+        ui.say(
+            f"[bold green]verification passed[/]: {verification['items_expected']} items equal, every setting "
+            f"copied, replay off, restore record released ({report['wall_seconds']} s wall, "
+            f"{report['simulated_seconds']:.0f} s simulated)"
+        )
+    else:
+        ui.say("[bold red]verification FAILED[/]: see the differences above")

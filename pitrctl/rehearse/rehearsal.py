@@ -1,0 +1,202 @@
+"""The rehearsal itself: live traffic, a restore to a point in the past, replay, cut-over, verification.
+
+Timeline in simulated seconds (``duration`` D): traffic from 0 until the operator pauses it for the
+cut-over; the restore point at 0.3 D; the restore requested at 0.5 D, taking ``restore_seconds``;
+then the workflow enables replay, copies settings, reports "caught up"; after D the operator runs
+``pitrctl cutover`` (the real command, against the sandbox); then both tables are compared.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from argparse import Namespace
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pitr.restore_record import CAUGHT_UP
+from pitrctl import commands
+from pitrctl.rehearse import traffic
+from pitrctl.rehearse.sandbox import Sandbox, SandboxOptions
+from pitrctl.rehearse.verify import compare_items, compare_settings, scan_all
+from pitrctl.ui import Ui
+
+KEY_NAMES = ["pk", "sk"]
+
+
+@dataclass
+class RehearsalOptions:
+    items: int = 300
+    write_rate: float = 40.0
+    duration: float = 120.0
+    restore_seconds: float = 30.0
+    replay_from: str = "restore_point"
+    large_items: int = 3
+    fault_rate: float = 0.0
+    seed: int = 7
+    tick_seconds: float = 1.0
+
+
+def _key(item: dict[str, Any]) -> str:
+    return repr(sorted((name, item[name]["S"]) for name in KEY_NAMES))
+
+
+def expected_items(
+    source_now: list[dict[str, Any]],
+    snapshot: list[dict[str, Any]],
+    changed_after_start: set[str],
+    replay_from: str,
+) -> list[dict[str, Any]]:
+    """What the restored table must hold after cut-over.
+
+    ``restore_point``: the source, item for item. ``restore_request``: items changed at or after the
+    replay start as the source holds them (deleted ones absent), every other item as of the restore
+    point: the incident's writes before the request stay discarded.
+    """
+    if replay_from == "restore_point":
+        return source_now
+    kept = [item for item in snapshot if _key(item) not in changed_after_start]
+    changed = [item for item in source_now if _key(item) in changed_after_start]
+    return kept + changed
+
+
+class Traffic:
+    """Writes at ``rate`` per simulated second while on; remembers when each item last changed."""
+
+    def __init__(self, box: Sandbox, options: RehearsalOptions) -> None:
+        self.box = box
+        self.rate = options.write_rate
+        self.plan = traffic.plan(options.seed, options.items, options.large_items)
+        self.on = True
+        self.made = 0
+        self._due = 0.0
+        self.changes: list[tuple[float, str]] = []  # (stream second, item key)
+
+    def __call__(self, seconds: float) -> None:
+        if not self.on:
+            return
+        self._due += self.rate * seconds
+        now = self.box.clock.clock()
+        while self._due >= 1:
+            operation = next(self.plan)
+            traffic.apply(operation, self.box.ddb, self.box.names.source)
+            self.changes.append((math.floor(now), _key(operation.key)))
+            self.made += 1
+            self._due -= 1
+
+    def changed_since(self, second: float) -> set[str]:
+        return {key for when, key in self.changes if when >= second}
+
+
+def _status(box: Sandbox) -> str:
+    record = box.record()
+    state = "idle" if record is None else record.status
+    return f"t={box.clock.clock() - box.started:6.0f}s  restore={state:<12} backlog={box.backlog():5d}"
+
+
+def rehearse(options: RehearsalOptions, ui: Ui) -> dict[str, Any]:
+    wall_start = time.monotonic()
+    sandbox_options = SandboxOptions(
+        replay_from=options.replay_from, fault_rate=options.fault_rate, seed=options.seed
+    )
+    report: dict[str, Any] = {"options": asdict(options), "timeline": {}}
+    with Sandbox(sandbox_options) as box:
+        box.started = box.clock.clock()
+        live = Traffic(box, options)
+        box.clock.on_advance = lambda seconds: (live(seconds), box.tick())
+        step = options.tick_seconds
+        timeline = report["timeline"]
+
+        def at(fraction: float) -> None:
+            box.run_until(
+                lambda: box.clock.clock() >= box.started + fraction * options.duration,
+                step=step,
+                limit=options.duration,
+                what=f"{fraction:.0%} of the traffic",
+            )
+
+        ui.say(
+            f"[bold]Rehearsal[/]: {options.items} items, {options.write_rate:g} writes/s, "
+            f"{options.duration:g} s of traffic, replay from {options.replay_from}"
+        )
+        at(0.3)
+        restore_point = box.clock.clock()
+        snapshot = box.snapshot()
+        timeline["restore_point_s"] = restore_point - box.started
+        ui.say(f"{_status(box)}  restore point taken ({len(snapshot)} items)")
+        at(0.5)
+        stamp = datetime.fromtimestamp(box.clock.clock(), tz=UTC).strftime("%Y%m%d%H%M%S")
+        target = f"{box.names.source}-restored-{stamp}"
+        requested_at = box.clock.clock()
+        box.simulate_restore(target, restore_point, snapshot, options.restore_seconds)
+        execution = box.deliver_event(box.cloudtrail_event(target, restore_point))
+        if execution is None:
+            raise RuntimeError(
+                "the rule's pattern did not match the restore event: the workflow never starts"
+            )
+        timeline["restore_requested_s"] = requested_at - box.started
+        ui.say(f"{_status(box)}  restore into {target} requested; the rule started the workflow")
+
+        last_report = box.clock.clock()
+
+        def caught_up() -> bool:
+            nonlocal last_report
+            if box.clock.clock() - last_report >= options.duration / 10:
+                ui.say(_status(box))
+                last_report = box.clock.clock()
+            if box.clock.clock() < box.started + options.duration:
+                return False
+            record = box.record()
+            return record is not None and record.status == CAUGHT_UP and box.parked(execution)
+
+        box.run_until(caught_up, step=step, limit=options.duration * 20 + 7200, what="caught up")
+        timeline["caught_up_s"] = box.clock.clock() - box.started
+        ui.say(f"{_status(box)}  caught up: the restored table mirrors the source")
+
+        live.on = False
+        ui.say(f"{_status(box)}  traffic paused for the cut-over")
+        args = Namespace(table=box.names.source, ssm_prefix=None, interval=5.0)
+        cutover = commands.cutover(args, box.aws, Ui(json_mode=True), sleep=box.clock.sleep)
+        timeline["cut_over_s"] = box.clock.clock() - box.started
+        ui.say(f"{_status(box)}  switch now: {target}")
+
+        source_items = scan_all(box.ddb, box.names.source)
+        start = requested_at if options.replay_from == "restore_request" else restore_point
+        expected = expected_items(
+            source_items, snapshot, live.changed_since(math.floor(start)), options.replay_from
+        )
+        differences = compare_items(expected, scan_all(box.ddb, target), KEY_NAMES)
+        settings = compare_settings(box.aws, box.names.source, target)
+        record_after = box.record()
+        mapping_state = box.lam.get_event_source_mapping(UUID=box.replay_mapping_uuid)["State"]
+        counters = asdict(box.counters)
+        counters["changes_made"] = live.made
+        counters["dead_lettered"] = box.poller.stats.dead_lettered
+        report.update(
+            {
+                "target_table": target,
+                "counts": counters,
+                "cutover": {k: v for k, v in cutover.items() if k != "import_block"},
+                "verification": {
+                    "items_expected": len(expected),
+                    "item_differences": differences[:20],
+                    "item_difference_count": len(differences),
+                    "settings": settings,
+                    "settings_not_copied": sorted(n for n, s in settings.items() if not s["equal"]),
+                    "simulated_settings": sorted(n for n, s in settings.items() if s["simulated"]),
+                    "record_released": record_after is None,
+                    "replay_mapping": mapping_state,
+                },
+                "simulated_seconds": box.clock.clock() - box.started,
+            }
+        )
+    verification = report["verification"]
+    verification["passed"] = (
+        not verification["item_difference_count"]
+        and not verification["settings_not_copied"]
+        and verification["record_released"]
+        and verification["replay_mapping"] == "Disabled"
+    )
+    report["wall_seconds"] = round(time.monotonic() - wall_start, 1)
+    return report
