@@ -386,6 +386,15 @@ locals {
       threshold   = 0
       periods     = 1
     }
+    subscriber-failed-sends = {
+      description = "The cdc subscriber of ${var.source_table_name} could not buffer changes for 5 minutes (it reports them for retry rather than failing): check its logs; the stream holds them for 24 h."
+      namespace   = "DynamoDBPitrRestore"
+      metric      = "FailedSends"
+      statistic   = "Sum"
+      dimensions  = { SourceTable = var.source_table_name }
+      threshold   = 0
+      periods     = 5
+    }
     stream-iterator-age = {
       description = "Changes of ${var.source_table_name} wait in the stream longer than ${var.cdc_subscriber.iterator_age_alarm_seconds} s before reaching the buffer; at 24 h they are lost."
       namespace   = "AWS/Lambda"

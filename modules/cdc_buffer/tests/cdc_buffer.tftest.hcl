@@ -229,8 +229,8 @@ run "alarms_notify_the_topic" {
   command = apply
 
   assert {
-    condition     = toset(keys(aws_cloudwatch_metric_alarm.this)) == toset(["subscriber-errors", "stream-iterator-age", "stream-failures", "buffer-dead-letters", "replay-errors", "replay-lag"])
-    error_message = "Alarms: subscriber errors, iterator age, failure queue, DLQ, replay errors, replay lag."
+    condition     = toset(keys(aws_cloudwatch_metric_alarm.this)) == toset(["subscriber-errors", "subscriber-failed-sends", "stream-iterator-age", "stream-failures", "buffer-dead-letters", "replay-errors", "replay-lag"])
+    error_message = "Alarms: subscriber errors and failed sends, iterator age, failure queue, DLQ, replay errors, replay lag."
   }
   assert {
     condition     = alltrue([for a in aws_cloudwatch_metric_alarm.this : a.alarm_actions == toset([var.alarm_topic_arn])])
