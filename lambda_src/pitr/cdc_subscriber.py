@@ -11,12 +11,18 @@ Per stream batch (DESIGN 3.1):
    failure is reported at the earliest record whose change is not in the buffer, counting a record
    coalesced into a newer one that was not sent as not sent. The stream mapping retries from there.
 
+Failures are reported, never raised (a record that cannot be read or encoded cuts the batch before
+its item's first record). A function error makes the mapping retry the batch, and with bisection
+only a part of it: an item's older record could then reach the buffer after its newer one, which an
+earlier attempt had sent. The mapping therefore runs without bisection (see modules/cdc_buffer).
+
 Environment: ``BUFFER_QUEUE_URL``, ``SPILL_BUCKET``, ``SOURCE_TABLE_NAME``.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +30,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from pitr import clients, logs, metrics
-from pitr.codec import BATCH_BYTES_LIMIT, BODY_LIMIT, Change, encode, from_stream_record
+from pitr.codec import BATCH_BYTES_LIMIT, BODY_LIMIT, Change, CodecError, encode, from_stream_record
 
 MAX_ENTRIES = 10  # SendMessageBatch limit
 
@@ -124,21 +130,54 @@ class Subscriber:
     batch_bytes: int = BATCH_BYTES_LIMIT
     max_entries: int = MAX_ENTRIES
     emit: Callable[..., Any] = metrics.emit
+    clock: Callable[[], float] = time.time
 
-    def _encode(self, changes: Sequence[Change], indices: Sequence[int]) -> tuple[list[Entry], int]:
+    def _encode(
+        self, changes: Sequence[Change], indices: Sequence[int]
+    ) -> tuple[list[Entry], int, int | None]:
+        """Entries for the records at ``indices``; stops at the first change that cannot be encoded
+        or spilled and returns its index as the third value (None when all were encoded)."""
         entries: list[Entry] = []
         spilled = 0
         for index in indices:
             change = changes[index]
-            encoded = encode(change, self.spill_bucket, self.body_limit)
-            if encoded.spill is not None:
-                # Before the message: a pointer must never reach the buffer without its object.
-                key, blob = encoded.spill
-                # No SSE arguments: the bucket's default encryption (its KMS key when one is given) applies.
-                self.s3.put_object(Bucket=self.spill_bucket, Key=key, Body=blob)
-                spilled += 1
+            try:
+                encoded = encode(change, self.spill_bucket, self.body_limit)
+                if encoded.spill is not None:
+                    # Before the message: a pointer must never reach the buffer without its object.
+                    # No SSE arguments: the bucket's default encryption (its KMS key if any) applies.
+                    key, blob = encoded.spill
+                    self.s3.put_object(Bucket=self.spill_bucket, Key=key, Body=blob)
+                    spilled += 1
+            except (CodecError, ClientError, BotoCoreError) as exc:
+                logs.error("change cannot be buffered", event_id=change.event_id, error=str(exc))
+                return entries, spilled, index
             entries.append(Entry(index, change.group_id, change.event_id, encoded.body))
-        return entries, spilled
+        return entries, spilled, None
+
+    def _prepare(self, records: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[Entry], int, int]:
+        """Coalesced, encoded entries for the longest prefix of ``records`` that can be buffered.
+
+        A record that cannot be read or encoded cuts the batch before the item's first record: the
+        prefix is coalesced on its own, so every item still reaches the buffer oldest first, and the
+        stream mapping retries from the cut (until the record expires, then the failure destination).
+        Returns (item keys of the prefix, entries, spilled count, prefix length).
+        """
+        limit = len(records)
+        changes: list[Change] = []
+        for index, record in enumerate(records):
+            try:
+                changes.append(from_stream_record(record))
+            except CodecError as exc:
+                logs.error("stream record cannot be read", index=index, error=str(exc))
+                limit = index
+                break
+        while True:
+            item_keys = [change.item_key for change in changes[:limit]]
+            entries, spilled, bad = self._encode(changes, newest_per_item(item_keys))
+            if bad is None:
+                return item_keys, entries, spilled, limit
+            limit = item_keys.index(item_keys[bad])  # the failing item's first record
 
     def _send(self, batch: Sequence[Entry]) -> tuple[set[int], list[dict[str, Any]]]:
         response = self.sqs.send_message_batch(
@@ -156,21 +195,26 @@ class Subscriber:
         ok = {int(item["Id"]) for item in response.get("Successful", [])}
         return ok, list(response.get("Failed", []))
 
-    def process(self, records: Sequence[Mapping[str, Any]]) -> Outcome:
-        changes = [from_stream_record(record) for record in records]
-        item_keys = [change.item_key for change in changes]
-        newest = newest_per_item(item_keys)
-        entries, spilled = self._encode(changes, newest)
-        outcome = Outcome(failure_index=None, spilled=spilled, coalesced=len(changes) - len(newest))
+    def process(self, records: Sequence[Mapping[str, Any]], deadline: float | None = None) -> Outcome:
+        """Buffer a stream batch; never raises for a record or a send that fails, it reports them.
+
+        Raising would make the stream mapping retry the batch, and with bisection a *part* of it:
+        an item's older record could then be buffered after its newer one, sent by an earlier attempt.
+        Reported failures are retried from the checkpoint with every later record of the batch, so
+        coalescing picks the same (or a newer) record per item.
+        """
+        item_keys, entries, spilled, limit = self._prepare(records)
+        outcome = Outcome(failure_index=None, spilled=spilled, coalesced=len(item_keys) - len(entries))
 
         sent: set[int] = set()
         for batch in pack(entries, self.max_entries, self.batch_bytes):
+            if deadline is not None and self.clock() > deadline:
+                logs.warning("close to the function timeout; reporting the unsent records")
+                break
             outcome.requests += 1
             try:
                 ok, failed = self._send(batch)
             except (ClientError, BotoCoreError) as exc:
-                if not sent:
-                    raise  # nothing reached the buffer: let the mapping retry (and bisect) the batch
                 logs.error("send_message_batch failed; reporting the unsent records", error=str(exc))
                 failed = [
                     {"Id": str(entry.index), "Code": "Exception", "Message": str(exc)} for entry in batch
@@ -187,6 +231,8 @@ class Subscriber:
 
         outcome.sent = len(sent)
         outcome.failure_index = earliest_unsent(item_keys, sent)
+        if outcome.failure_index is None and limit < len(records):
+            outcome.failure_index = limit
         if outcome.failure_index is not None:
             seq = records[outcome.failure_index]["dynamodb"]["SequenceNumber"]
             outcome.response = {"batchItemFailures": [{"itemIdentifier": seq}]}
@@ -223,4 +269,9 @@ def from_env(environ: Mapping[str, str] | None = None) -> Subscriber:
 
 def handler(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
     """Lambda entry point for the stream event source mapping (ReportBatchItemFailures on)."""
-    return from_env().process(event.get("Records", [])).response
+    subscriber = from_env()
+    deadline = None
+    if context is not None and hasattr(context, "get_remaining_time_in_millis"):
+        # Start no request in the last 5 s: report the rest rather than time out (a function error).
+        deadline = subscriber.clock() + context.get_remaining_time_in_millis() / 1000.0 - 5.0
+    return subscriber.process(event.get("Records", []), deadline).response

@@ -199,6 +199,16 @@ class ReplayWriter:
                 plan.failed_from = position
                 break
             change = decoded.change if isinstance(decoded, SpillPointer) else decoded
+            if change.group_id != group:
+                # A message group is one item (codec.group_id); anything else is not ours to coalesce.
+                logs.error(
+                    "message does not belong to its group; it and the later messages of the group stay "
+                    "in the buffer",
+                    message_id=messages[index].message_id,
+                    group=group,
+                )
+                plan.failed_from = position
+                break
             if change.event_id in seen:
                 report.duplicates += 1
             seen.add(change.event_id)

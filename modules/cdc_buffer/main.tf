@@ -256,10 +256,13 @@ resource "aws_lambda_event_source_mapping" "stream" {
   batch_size                         = var.cdc_subscriber.batch_size
   maximum_batching_window_in_seconds = var.cdc_subscriber.batching_window_seconds
   parallelization_factor             = var.cdc_subscriber.parallelization_factor
-  # Retry until the record would leave the stream (24 h); bisect to isolate a record that fails.
+  # Retry until the record would leave the stream (24 h). No bisection: the subscriber reports the
+  # exact record to retry from (a record it cannot buffer cuts the batch), and a bisected retry after
+  # a partial send could buffer an item's older record after its newer one (reordering; shown by
+  # tests/pipeline/test_data_path.py::test_bisected_retry_after_partial_send_reorders).
   maximum_retry_attempts         = -1
   maximum_record_age_in_seconds  = -1
-  bisect_batch_on_function_error = true
+  bisect_batch_on_function_error = false
   function_response_types        = ["ReportBatchItemFailures"]
 
   destination_config {
@@ -382,6 +385,15 @@ locals {
       dimensions  = { FunctionName = local.subscriber_name }
       threshold   = 0
       periods     = 1
+    }
+    subscriber-failed-sends = {
+      description = "The cdc subscriber of ${var.source_table_name} could not buffer changes for 5 minutes (it reports them for retry rather than failing): check its logs; the stream holds them for 24 h."
+      namespace   = "DynamoDBPitrRestore"
+      metric      = "FailedSends"
+      statistic   = "Sum"
+      dimensions  = { SourceTable = var.source_table_name }
+      threshold   = 0
+      periods     = 5
     }
     stream-iterator-age = {
       description = "Changes of ${var.source_table_name} wait in the stream longer than ${var.cdc_subscriber.iterator_age_alarm_seconds} s before reaching the buffer; at 24 h they are lost."

@@ -13,7 +13,9 @@ What it models of Lambda's DynamoDB stream event source mapping (one shard, as i
 * ReportBatchItemFailures: a response naming a record's ``SequenceNumber`` checkpoints before it and
   retries from it (the rest of that batch); an empty list checkpoints the whole batch; an
   ``itemIdentifier`` that is not in the batch fails the whole batch, as on AWS;
-* a raised exception retries the batch, bisected (BisectBatchOnFunctionError) down to one record;
+* a raised exception retries the same batch, or with ``bisect=True`` (BisectBatchOnFunctionError)
+  its first half, down to one record (the module runs the mapping without bisection: see
+  ``cdc_subscriber``; ``bisect=True`` exists to show why);
 * ``maximum_attempts`` bounds retries of one record (the real mapping retries until the record
   leaves the stream); exceeding it raises :class:`StreamStuckError` instead of hanging the test.
 
@@ -131,6 +133,7 @@ class StreamDriver:
         batch_size: int = 100,
         maximum_attempts: int = 50,
         duplicate: Callable[[], bool] | None = None,
+        bisect: bool = False,
     ) -> DeliveryStats:
         """Invoke ``handler`` until every pending record is checkpointed.
 
@@ -152,9 +155,9 @@ class StreamDriver:
             self.stats.records_delivered += len(batch)
             try:
                 response = handler({"Records": copy.deepcopy(batch)}, None)
-            except Exception:  # any function error: retry, bisected
+            except Exception:  # any function error: retry the batch (or its first half)
                 self.stats.errors += 1
-                retry = batch[: max(1, len(batch) // 2)]
+                retry = batch[: max(1, len(batch) // 2)] if bisect else batch
                 continue
             failed_at = self._failure_index(batch, response)
             done = len(batch) if failed_at is None else failed_at

@@ -345,3 +345,11 @@ def test_missing_environment_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.delenv("RESTORE_RECORD_PARAMETER", raising=False)
     with pytest.raises(ReplayError, match="RESTORE_RECORD_PARAMETER"):
         replay_writer.from_env({})
+
+
+def test_a_message_outside_its_item_group_is_not_applied(table: Any) -> None:
+    stray = message(1, change("b", 2))
+    stray["attributes"]["MessageGroupId"] = change("a", 0).group_id  # b's change in a's group
+    report = writer(table).process([message(0, change("a", 1)), stray, message(2, change("c", 3))])
+    assert report.failed_ids == ["m1"]
+    assert items(table) == {"a": 1, "c": 3}

@@ -94,8 +94,8 @@ run "stream_mapping_retries_until_expiry_and_reports_failures" {
     error_message = "The stream mapping must retry until the record leaves the stream."
   }
   assert {
-    condition     = aws_lambda_event_source_mapping.stream.bisect_batch_on_function_error == true && contains(aws_lambda_event_source_mapping.stream.function_response_types, "ReportBatchItemFailures")
-    error_message = "The stream mapping must bisect on error and use ReportBatchItemFailures."
+    condition     = aws_lambda_event_source_mapping.stream.bisect_batch_on_function_error == false && contains(aws_lambda_event_source_mapping.stream.function_response_types, "ReportBatchItemFailures")
+    error_message = "The stream mapping must use ReportBatchItemFailures and must not bisect (a bisected retry can reorder an item's changes)."
   }
   assert {
     condition     = aws_lambda_event_source_mapping.stream.destination_config[0].on_failure[0].destination_arn == aws_sqs_queue.stream_failures.arn
@@ -229,8 +229,8 @@ run "alarms_notify_the_topic" {
   command = apply
 
   assert {
-    condition     = toset(keys(aws_cloudwatch_metric_alarm.this)) == toset(["subscriber-errors", "stream-iterator-age", "stream-failures", "buffer-dead-letters", "replay-errors", "replay-lag"])
-    error_message = "Alarms: subscriber errors, iterator age, failure queue, DLQ, replay errors, replay lag."
+    condition     = toset(keys(aws_cloudwatch_metric_alarm.this)) == toset(["subscriber-errors", "subscriber-failed-sends", "stream-iterator-age", "stream-failures", "buffer-dead-letters", "replay-errors", "replay-lag"])
+    error_message = "Alarms: subscriber errors and failed sends, iterator age, failure queue, DLQ, replay errors, replay lag."
   }
   assert {
     condition     = alltrue([for a in aws_cloudwatch_metric_alarm.this : a.alarm_actions == toset([var.alarm_topic_arn])])
