@@ -10,8 +10,8 @@ import pytest
 from moto import mock_aws
 
 from pipeline.fake_fifo import FakeFifoQueue
-from pipeline.fifo_poller import FifoPoller, QueueStuckError
-from pipeline.stream_driver import StreamDriver, StreamStuckError
+from pitrctl.rehearse.fifo_poller import FifoPoller, QueueStuckError
+from pitrctl.rehearse.stream_driver import StreamDriver, StreamStuckError
 
 
 @pytest.fixture(params=["moto", "fake"])
