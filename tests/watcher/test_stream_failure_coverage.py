@@ -20,41 +20,12 @@ from pitr import clients, restore_waiter
 from pitr.restore_record import format_time
 from pitr.watcher import Runtime, WatcherConfig
 
+from .harness import stream_failure_record
+
 COVERAGE = "/dynamodb-pitr/orders/coverage"
 CREATED = datetime(2030, 1, 1, tzinfo=UTC)
 RESTORE_POINT = datetime(2030, 3, 17, 8, 0, tzinfo=UTC)
 NOW = datetime(2030, 3, 17, 12, 0, tzinfo=UTC)
-STREAM_ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2030-01-01T00:00:00.000"
-
-
-def failure_record(last: str, first: str | None = None) -> str:
-    """A discarded stream batch as Lambda sends it to an SQS on-failure destination."""
-    return json.dumps(
-        {
-            "requestContext": {
-                "requestId": "316aa6d0-8154-xmpl-9af7-85d5f4a6bc81",
-                "functionArn": "arn:aws:lambda:eu-west-1:123456789012:function:pitr-orders-subscriber",
-                "condition": "RetryAttemptsExhausted",
-                "approximateInvokeCount": 1,
-            },
-            "responseContext": {
-                "statusCode": 200,
-                "executedVersion": "$LATEST",
-                "functionError": "Unhandled",
-            },
-            "version": "1.0",
-            "timestamp": "2030-03-17T10:00:00.021Z",
-            "DDBStreamBatchInfo": {
-                "shardId": "shardId-00000001573689847184-864758bb",
-                "startSequenceNumber": "800000000003126276362",
-                "endSequenceNumber": "800000000003126276362",
-                "approximateArrivalOfFirstRecord": first or last,
-                "approximateArrivalOfLastRecord": last,
-                "batchSize": 1,
-                "streamArn": STREAM_ARN,
-            },
-        }
-    )
 
 
 class RestoredTable:
@@ -131,9 +102,9 @@ def test_empty_failure_queue_no_break(world: World) -> None:
 
 
 def test_a_failure_record_reports_a_gap_from_the_restore_point_to_the_break_and_is_kept(world: World) -> None:
-    world.fail(failure_record("2030-03-17T09:00:00Z"))
-    world.fail(failure_record("2030-03-17T09:59:59Z", first="2030-03-17T09:59:58Z"))
-    world.fail(failure_record("2030-03-17T08:30:00Z"))
+    world.fail(stream_failure_record("2030-03-17T09:00:00Z"))
+    world.fail(stream_failure_record("2030-03-17T09:59:59Z", first="2030-03-17T09:59:58Z"))
+    world.fail(stream_failure_record("2030-03-17T08:30:00Z"))
     plan = world.plan()
     assert plan["gap"] is True and plan["stream_failures"] == 3
     assert plan["gap_from"] == "2030-03-17T08:00:00Z"
@@ -153,10 +124,10 @@ def test_a_kept_break_is_never_lowered_and_a_later_one_raises_it(world: World) -
         ),
         Type="String",
     )
-    world.fail(failure_record("2030-03-17T09:00:00Z"))
+    world.fail(stream_failure_record("2030-03-17T09:00:00Z"))
     assert world.plan()["covered_since"] == "2030-03-17T11:00:00Z"
     assert world.kept()["coverage_break_at"] == "2030-03-17T11:00:00Z"
-    world.fail(failure_record("2030-03-17T11:30:00Z"))
+    world.fail(stream_failure_record("2030-03-17T11:30:00Z"))
     assert world.plan()["covered_since"] == "2030-03-17T11:30:01Z"
     assert world.kept() == {
         "replay_ended_at": "2030-03-01T00:00:00Z",
@@ -168,7 +139,7 @@ def test_a_break_older_than_another_bound_does_not_count(world: World) -> None:
     world.ssm.put_parameter(
         Name=COVERAGE, Value=json.dumps({"replay_ended_at": "2030-03-17T07:00:00Z"}), Type="String"
     )
-    world.fail(failure_record("2030-03-17T05:00:00Z"))
+    world.fail(stream_failure_record("2030-03-17T05:00:00Z"))
     plan = world.plan()
     assert plan["coverage_break_at"] == "2030-03-17T05:00:01Z"
     assert plan["covered_since"] == "2030-03-17T07:00:00Z", "the later bound (previous replay end) wins"
@@ -193,7 +164,7 @@ def test_a_queue_not_fully_read_breaks_coverage_until_now_without_storing_it(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
     for minute in range(12):  # moto returns only the first ten: two stay unseen
-        world.fail(failure_record(f"2030-03-17T08:{minute:02d}:00Z"))
+        world.fail(stream_failure_record(f"2030-03-17T08:{minute:02d}:00Z"))
     plan = world.plan()
     assert plan["stream_failures"] == 12
     assert plan["covered_since"] == format_time(NOW) and plan["gap"] is True
@@ -204,6 +175,6 @@ def test_a_queue_not_fully_read_breaks_coverage_until_now_without_storing_it(
 
 def test_without_a_failure_queue_the_plan_says_it_did_not_check(world: World) -> None:
     world.cfg = WatcherConfig(**{**world.cfg.__dict__, "stream_failure_queue_url": ""})
-    world.fail(failure_record("2030-03-17T09:00:00Z"))
+    world.fail(stream_failure_record("2030-03-17T09:00:00Z"))
     plan = world.plan()
     assert plan["stream_failures_checked"] is False and plan["gap"] is False
