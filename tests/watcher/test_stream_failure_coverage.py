@@ -178,3 +178,29 @@ def test_without_a_failure_queue_the_plan_says_it_did_not_check(world: World) ->
     world.fail(stream_failure_record("2030-03-17T09:00:00Z"))
     plan = world.plan()
     assert plan["stream_failures_checked"] is False and plan["gap"] is False
+
+
+class SampledQueue:
+    """A standard queue as AWS answers short-poll receives: each from a sample of its servers.
+
+    Message ``i`` lives on server ``i % servers``; receive ``k`` asks server ``k % servers`` only.
+    Records the receive parameters, so the test can check nothing was hidden from other readers.
+    """
+
+    def __init__(self, count: int, servers: int = 3) -> None:
+        self.messages = [{"MessageId": f"m-{i}", "Body": "{}"} for i in range(count)]
+        self.servers, self.calls = servers, []
+
+    def receive_message(self, **kw: Any) -> dict[str, Any]:
+        self.calls.append(kw)
+        server = (len(self.calls) - 1) % self.servers
+        held = [m for i, m in enumerate(self.messages) if i % self.servers == server]
+        return {"Messages": held[: kw["MaxNumberOfMessages"]]}
+
+
+def test_peeking_a_sampled_queue_sees_every_message_and_hides_none() -> None:
+    queue = SampledQueue(25)
+    seen = restore_waiter.peek_messages(queue, "https://sqs/failures")
+    assert sorted(m["MessageId"] for m in seen) == sorted(m["MessageId"] for m in queue.messages)
+    assert all(c["VisibilityTimeout"] == 0 for c in queue.calls), "a peek never hides a failure record"
+    assert len(queue.calls) <= restore_waiter.PEEK_MAX_ROUNDS
