@@ -153,6 +153,8 @@ module "restore_watcher" {
   replay_from                = var.replay_from
   buffer_queue_url           = module.cdc_buffer.buffer_queue_url
   buffer_queue_arn           = module.cdc_buffer.buffer_queue_arn
+  stream_failure_queue_url   = module.cdc_buffer.stream_failure_queue_url
+  stream_failure_queue_arn   = module.cdc_buffer.stream_failure_queue_arn
   replay_mapping_uuid        = module.cdc_buffer.replay_mapping_uuid
   stream_mapping_uuid        = module.cdc_buffer.stream_mapping_uuid
   settings_sync_function_arn = module.settings_sync.function_arn

@@ -6,7 +6,9 @@ The buffer provably holds every change since ``covered_since``, the latest of:
 - the moment the oldest retained change would have expired: retention was raised at
   ``retention_raised_at``, and SQS may take up to 15 minutes to apply a retention change to messages
   already queued, so a change older than ``retention_raised_at + 15 min - standby_retention`` may be gone;
-- the last coverage break (a stream record that never reached the buffer).
+- the last coverage break (a stream record that never reached the buffer): the waiter's
+  ``plan_replay`` reads it from the stream failure queue (``pitr.stream_failures``) and keeps the
+  latest in the coverage parameter's ``coverage_break_at``.
 A replay start older than ``covered_since`` is a gap: changes in between may be missing.
 """
 

@@ -4,11 +4,28 @@ One function, one ``action`` per call (DESIGN 3.8):
 - ``wait_active``: poll the restored table until ACTIVE, at most ``active_poll_cap_seconds`` minus a
   margin between polls, so replay is enabled within the cap of the table becoming ACTIVE;
 - ``plan_replay``: restore point (from ``RestoreSummary``), replay start and coverage (DESIGN 3.3);
+  it also reads the stream failure queue (see "Coverage parameter" below);
 - ``wait_caught_up``: until the replay writer's lag stays under ``caught_up_lag_seconds``;
 - ``wait_drained``: until the buffer has stayed empty for ``drain_quiet_seconds`` after the operator
   paused writes.
 A waiting action returns ``done: false`` before the invocation budget (~14 minutes) runs out; the
 workflow calls it again, and ``attempt`` carries the backoff schedule over.
+
+Coverage parameter (``COVERAGE_PARAMETER``, ``/<ssm_prefix>/coverage``): a JSON object kept across
+restores, absent until something is written:
+- ``replay_ended_at``: written by the steps function when a replay ends (release); the buffer was
+  consumed up to then;
+- ``coverage_break_at``: written by ``plan_replay``: the latest coverage break seen in the stream
+  failure queue (``STREAM_FAILURE_QUEUE_URL``, the stream mapping's on-failure destination), as
+  ``stream_failures`` computes it. Only ever raised, never lowered, so a break outlives the failure
+  record's 14-day retention in the queue (and an operator deleting it after investigating).
+``plan_replay`` reads the queue without consuming it: ``ReceiveMessage`` with ``VisibilityTimeout=0``
+until a few rounds bring no new message id (bounded). Each receive counts in the message's
+``ApproximateReceiveCount``, so the queue must never get a redrive policy. When the read saw fewer
+messages than the queue reported, the unseen ones may be later breaks: the break is "now" for this
+plan (a gap for the operator to judge) and is not stored, as it is not a real failure time.
+Not seen: a batch the mapping is still retrying (up to 24 h) has no failure record yet; the
+``IteratorAge`` and stream-failures alarms cover that window.
 """
 
 from __future__ import annotations
@@ -19,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pitr import clients, coverage, logs
+from pitr import clients, coverage, logs, stream_failures
 from pitr.backoff import Backoff
 from pitr.restore_record import format_time, parse_time
 from pitr.watcher import (
@@ -35,6 +52,10 @@ from pitr.watcher import (
 ACTIVE_POLL_MARGIN_SECONDS = 5
 # GetMetricData window for "caught up": the lag must have stayed under the threshold this long.
 CAUGHT_UP_WINDOW_SECONDS = 120
+# Reading the stream failure queue without consuming it: stop after this many receives in a row that
+# bring no new message id, and after this many receives in all (each is one fast API call).
+PEEK_QUIET_ROUNDS = 3
+PEEK_MAX_ROUNDS = 100
 
 
 class WaiterError(Exception):
@@ -195,6 +216,83 @@ def read_coverage_parameter(ssm: Any, name: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def queued_count(sqs: Any, queue_url: str) -> int:
+    attrs = sqs.get_queue_attributes(
+        QueueUrl=queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return int(attrs.get("ApproximateNumberOfMessages", 0)) + int(
+        attrs.get("ApproximateNumberOfMessagesNotVisible", 0)
+    )
+
+
+def peek_messages(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
+    """Every message of a standard queue we can see, without consuming or hiding any.
+
+    ``VisibilityTimeout=0`` leaves each message visible; a standard queue answers each receive from
+    a sample of its servers, so receives repeat until ``PEEK_QUIET_ROUNDS`` in a row bring nothing new.
+    """
+    seen: dict[str, dict[str, Any]] = {}
+    quiet = 0
+    for _ in range(PEEK_MAX_ROUNDS):
+        batch = sqs.receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=10,
+            VisibilityTimeout=0,
+            WaitTimeSeconds=0,
+            MessageSystemAttributeNames=["SentTimestamp"],
+        ).get("Messages", [])
+        new = [m for m in batch if m["MessageId"] not in seen]
+        seen.update((m["MessageId"], m) for m in new)
+        quiet = 0 if new else quiet + 1
+        if quiet >= PEEK_QUIET_ROUNDS:
+            break
+    return list(seen.values())
+
+
+@dataclass(frozen=True)
+class FailureQueueRead:
+    """What the stream failure queue showed: the latest recorded break, and whether all was seen."""
+
+    latest: stream_failures.CoverageBreak | None
+    count: int
+    complete: bool
+
+
+def read_stream_failures(sqs: Any, queue_url: str, now: datetime) -> FailureQueueRead:
+    """The latest coverage break recorded in the stream failure queue (module docstring)."""
+    expected = queued_count(sqs, queue_url)
+    messages = peek_messages(sqs, queue_url) if expected else []
+    breaks = stream_failures.breaks_of(messages, now)
+    for unreadable in (b for b in breaks if b.unreadable):
+        logs.warning(
+            "unreadable stream failure record: coverage broken until the time used",
+            message_id=unreadable.message_id,
+            reason=unreadable.unreadable,
+            until=format_time(unreadable.until),
+        )
+    complete = len(messages) >= expected
+    if not complete:
+        logs.warning(
+            "stream failure queue not fully read: unseen failure records may be later breaks, so "
+            "coverage is broken until now for this plan",
+            expected=expected,
+            seen=len(messages),
+        )
+    return FailureQueueRead(stream_failures.latest(breaks), max(expected, len(messages)), complete)
+
+
+def remember_coverage_break(ssm: Any, name: str, kept: dict[str, Any], at: datetime) -> bool:
+    """Raise ``coverage_break_at`` in the coverage parameter to ``at``; never lowers it. True if written."""
+    current = kept.get("coverage_break_at")
+    if not name or (current and parse_time(current) >= at):
+        return False
+    value = {**kept, "coverage_break_at": format_time(at)}
+    ssm.put_parameter(Name=name, Value=json.dumps(value, sort_keys=True), Type="String", Overwrite=True)
+    kept.update(value)
+    return True
+
+
 ################################################################################
 # Actions
 ################################################################################
@@ -242,8 +340,24 @@ def plan_replay(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[
         raise NotARestoreOfSourceError(
             f"table {target} was restored from {source_arn}, not {cfg.source_table_name}"
         )
-    created = get_buffer_created(clients.client("sqs"), cfg.buffer_queue_url)
-    kept = read_coverage_parameter(clients.client("ssm"), cfg.coverage_parameter)
+    sqs, ssm = clients.client("sqs"), clients.client("ssm")
+    created = get_buffer_created(sqs, cfg.buffer_queue_url)
+    kept = read_coverage_parameter(ssm, cfg.coverage_parameter)
+    failures: dict[str, Any] = {"stream_failures_checked": bool(cfg.stream_failure_queue_url)}
+    breaks = [parse_time(kept["coverage_break_at"])] if kept.get("coverage_break_at") else []
+    if cfg.stream_failure_queue_url:
+        now = rt.now()
+        read = read_stream_failures(sqs, cfg.stream_failure_queue_url, now)
+        failures["stream_failures"] = read.count
+        if read.latest is not None:
+            remember_coverage_break(ssm, cfg.coverage_parameter, kept, read.latest.until)
+            breaks.append(read.latest.until)
+        if not read.complete:
+            # Unseen records may be later breaks: not covered now, but no real failure time to store.
+            breaks.append(now)
+    last_break = max(breaks, default=None)
+    if last_break is not None:
+        failures["coverage_break_at"] = format_time(last_break)
     requested = event.get("requested_at")
     result = coverage.check(
         replay_from=event.get("replay_from", cfg.replay_from),
@@ -253,9 +367,13 @@ def plan_replay(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[
         retention_raised_at=parse_time(event["retention_raised_at"]),
         standby_retention_seconds=cfg.buffer_standby_retention_seconds,
         previous_replay_end=parse_time(kept["replay_ended_at"]) if kept.get("replay_ended_at") else None,
-        last_coverage_break=parse_time(kept["coverage_break_at"]) if kept.get("coverage_break_at") else None,
+        last_coverage_break=last_break,
     )
-    return {"restore_point": format_time(parse_time(summary["RestoreDateTime"])), **result.as_dict()}
+    return {
+        "restore_point": format_time(parse_time(summary["RestoreDateTime"])),
+        **result.as_dict(),
+        **failures,
+    }
 
 
 def get_buffer_created(sqs: Any, queue_url: str) -> datetime:

@@ -49,6 +49,8 @@ class WatcherConfig:
     restore_record_parameter: str = ""
     coverage_parameter: str = ""
     buffer_queue_url: str = ""
+    # The stream mapping's on-failure destination; the waiter reads it for coverage breaks.
+    stream_failure_queue_url: str = ""
     buffer_standby_retention_seconds: int = 14_400
     replay_mapping_uuid: str = ""
     topic_arn: str = ""
@@ -73,6 +75,7 @@ class WatcherConfig:
             restore_record_parameter=env.get("RESTORE_RECORD_PARAMETER", ""),
             coverage_parameter=env.get("COVERAGE_PARAMETER", ""),
             buffer_queue_url=env.get("BUFFER_QUEUE_URL", ""),
+            stream_failure_queue_url=env.get("STREAM_FAILURE_QUEUE_URL", ""),
             buffer_standby_retention_seconds=_int(env, "BUFFER_STANDBY_RETENTION_SECONDS", 14_400),
             replay_mapping_uuid=env.get("REPLAY_MAPPING_UUID", ""),
             topic_arn=env.get("TOPIC_ARN", ""),

@@ -8,6 +8,16 @@ output "buffer_queue_arn" {
   value       = aws_sqs_queue.buffer.arn
 }
 
+output "stream_failure_queue_url" {
+  description = "URL of the stream mapping's on-failure destination (standard SQS queue): its records break coverage, and the restore workflow reads them without consuming them."
+  value       = aws_sqs_queue.stream_failures.url
+}
+
+output "stream_failure_queue_arn" {
+  description = "ARN of the stream mapping's on-failure destination queue."
+  value       = aws_sqs_queue.stream_failures.arn
+}
+
 output "buffer_standby_retention_seconds" {
   description = "Retention of the buffer while no restore is in flight; the restore workflow sets it back to this value at release."
   value       = var.buffer_standby_retention_seconds

@@ -166,10 +166,18 @@ locals {
       Resource = [var.buffer_queue_arn]
     },
     {
-      Sid      = "ReadCoverage"
+      # plan_replay raises coverage_break_at when the stream failure queue shows a later break.
+      Sid      = "KeepCoverageBreak"
       Effect   = "Allow"
-      Action   = ["ssm:GetParameter"]
+      Action   = ["ssm:GetParameter", "ssm:PutParameter"]
       Resource = [local.coverage_arn]
+    },
+    {
+      # Read without consuming (VisibilityTimeout=0): no DeleteMessage, no ChangeMessageVisibility.
+      Sid      = "PeekStreamFailures"
+      Effect   = "Allow"
+      Action   = ["sqs:ReceiveMessage", "sqs:GetQueueAttributes"]
+      Resource = [var.stream_failure_queue_arn]
     },
     {
       # GetMetricData supports no resource-level permissions: "*" is the only value it accepts.
@@ -179,6 +187,24 @@ locals {
       Resource = ["*"]
     },
   ]
+
+  # The root encrypts the stream failure queue with the same kms_key_arn; SQS-managed keys need no grant.
+  waiter_key_statements = var.kms_key_arn == null ? [] : [
+    {
+      Sid      = "DecryptStreamFailures"
+      Effect   = "Allow"
+      Action   = ["kms:Decrypt"]
+      Resource = [var.kms_key_arn]
+    },
+  ]
+
+  waiter_environment = merge(local.common_environment, {
+    ACTIVE_POLL_CAP_SECONDS   = tostring(var.active_poll_cap_seconds)
+    CAUGHT_UP_LAG_SECONDS     = tostring(var.caught_up_lag_seconds)
+    DRAIN_QUIET_SECONDS       = tostring(var.drain_quiet_seconds)
+    INVOCATION_BUDGET_SECONDS = "840"
+    STREAM_FAILURE_QUEUE_URL  = var.stream_failure_queue_url
+  })
 
   steps_statements = concat(
     [
@@ -231,15 +257,10 @@ module "waiter" {
   description   = "Waits for a restore of ${var.source_table_name} inside one invocation (dynamodb-pitr-restore)."
   handler       = "pitr.restore_waiter.handler"
   # Each invocation returns before INVOCATION_BUDGET_SECONDS; the timeout leaves a minute of margin.
-  timeout     = 900
-  memory_size = 256
-  environment = merge(local.common_environment, {
-    ACTIVE_POLL_CAP_SECONDS   = tostring(var.active_poll_cap_seconds)
-    CAUGHT_UP_LAG_SECONDS     = tostring(var.caught_up_lag_seconds)
-    DRAIN_QUIET_SECONDS       = tostring(var.drain_quiet_seconds)
-    INVOCATION_BUDGET_SECONDS = "840"
-  })
-  policy_statements  = local.waiter_statements
+  timeout            = 900
+  memory_size        = 256
+  environment        = local.waiter_environment
+  policy_statements  = concat(local.waiter_statements, local.waiter_key_statements)
   log_retention_days = var.log_retention_days
   kms_key_arn        = var.kms_key_arn
   vpc_config         = var.vpc_config

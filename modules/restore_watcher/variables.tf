@@ -79,6 +79,16 @@ variable "buffer_queue_arn" {
   type        = string
 }
 
+variable "stream_failure_queue_url" {
+  description = "URL of the stream mapping's on-failure destination (a standard SQS queue encrypted with kms_key_arn or SQS-managed keys). plan_replay reads it without consuming it and keeps the latest coverage break in the coverage parameter."
+  type        = string
+}
+
+variable "stream_failure_queue_arn" {
+  description = "ARN of the stream mapping's on-failure destination queue (the waiter may only read it)."
+  type        = string
+}
+
 variable "replay_mapping_uuid" {
   description = "UUID of the (disabled) SQS event source mapping that feeds the replay writer."
   type        = string
@@ -109,7 +119,7 @@ variable "buffer_standby_retention_seconds" {
 }
 
 variable "coverage_parameter" {
-  description = "Name of the SSM parameter where the workflow keeps what bounds the next restore's coverage (the end of the last replay; the data path may add the last coverage break). Workflow-managed, absent until the first replay ends."
+  description = "Name of the SSM parameter where the workflow keeps what bounds the next restore's coverage: replay_ended_at (the end of the last replay, written by the steps function) and coverage_break_at (the latest stream failure seen, written by the waiter's plan_replay). Workflow-managed, absent until one of them is written."
   type        = string
 }
 

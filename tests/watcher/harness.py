@@ -39,6 +39,44 @@ STANDBY_RETENTION = 14_400
 START = 1_900_000_000.0  # fake epoch: 2030-03-17
 
 
+SOURCE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{SOURCE}"
+
+
+def _whole_seconds(epoch: float) -> str:
+    return datetime.fromtimestamp(int(epoch), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def stream_failure_record(last: str, first: str | None = None) -> str:
+    """A discarded stream batch as Lambda sends it to an SQS on-failure destination (AWS Lambda
+    developer guide, "Retaining discarded records for a DynamoDB event source in Lambda")."""
+    return json.dumps(
+        {
+            "requestContext": {
+                "requestId": "316aa6d0-8154-xmpl-9af7-85d5f4a6bc81",
+                "functionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:pitr-orders-subscriber",
+                "condition": "RetryAttemptsExhausted",
+                "approximateInvokeCount": 1,
+            },
+            "responseContext": {
+                "statusCode": 200,
+                "executedVersion": "$LATEST",
+                "functionError": "Unhandled",
+            },
+            "version": "1.0",
+            "timestamp": "2030-03-17T10:00:00.021Z",
+            "DDBStreamBatchInfo": {
+                "shardId": "shardId-00000001573689847184-864758bb",
+                "startSequenceNumber": "800000000003126276362",
+                "endSequenceNumber": "800000000003126276362",
+                "approximateArrivalOfFirstRecord": first or last,
+                "approximateArrivalOfLastRecord": last,
+                "batchSize": 1,
+                "streamArn": f"{SOURCE_ARN}/stream/2030-01-01T00:00:00.000",
+            },
+        }
+    )
+
+
 class FakeClock:
     """Shared by every handler: ``sleep`` advances time and runs the world's due events."""
 
@@ -108,6 +146,8 @@ class World:
         self.queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])[
             "Attributes"
         ]["QueueArn"]
+        # The stream mapping's on-failure destination (a standard queue); empty unless a test fails a batch.
+        self.failure_queue_url = self.sqs.create_queue(QueueName="pitr-orders-stream-failures")["QueueUrl"]
         self.topic_arn = self.sns.create_topic(Name="pitr-orders-notifications")["TopicArn"]
         self._capture_notifications()
 
@@ -142,6 +182,7 @@ class World:
             restore_record_parameter=RECORD,
             coverage_parameter=COVERAGE,
             buffer_queue_url=self.queue_url,
+            stream_failure_queue_url=config.pop("stream_failure_queue_url", self.failure_queue_url),
             buffer_standby_retention_seconds=STANDBY_RETENTION,
             replay_mapping_uuid=self.replay_uuid,
             topic_arn=self.topic_arn,
@@ -266,6 +307,13 @@ class World:
         self.late.append((self.fake.clock() + delay, self.subscriber.write_source_only(key, value)))
 
     # ---- restores -------------------------------------------------------------------------------
+
+    def discard_stream_batch(self, first: float, last: float) -> None:
+        """The stream mapping gave up on a batch whose records arrived between ``first`` and ``last``."""
+        self.sqs.send_message(
+            QueueUrl=self.failure_queue_url,
+            MessageBody=stream_failure_record(_whole_seconds(last), first=_whole_seconds(first)),
+        )
 
     def simulate_restore(
         self, target: str, takes_seconds: float | None, restore_point: float | None = None

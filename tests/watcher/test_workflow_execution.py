@@ -258,6 +258,30 @@ def test_coverage_gap_is_reported_before_replay_and_the_operator_decides(world_f
     ]
 
 
+def test_a_discarded_stream_batch_before_the_restore_is_a_coverage_gap_the_operator_decides(
+    world_factory,
+) -> None:
+    world: World = world_factory()
+    now = world.fake.clock()
+    # Well inside the standby retention: only the discarded batch (arrived 10 to 5 minutes ago) breaks it.
+    world.discard_stream_batch(first=now - 600, last=now - 300)
+    world.simulate_restore(TARGET, takes_seconds=60, restore_point=now - 900)
+    arn = world.start(TARGET, "restore-break")
+    _parked(world, status="restoring")
+    assert not world.replay_enabled(), "no replay before the operator decides"
+    gap = world.notifications()[-1]
+    assert gap["detail-type"] == "Coverage Gap"
+    assert parse_time(gap["detail"]["gap_from"]).timestamp() == now - 900
+    assert parse_time(gap["detail"]["gap_to"]).timestamp() == now - 300 + 1, (
+        "until the second after the batch"
+    )
+    assert json.loads(world.ssm.get_parameter(Name=COVERAGE)["Parameter"]["Value"])["coverage_break_at"]
+    world.answer("abort")
+    assert world.finished(arn)["status"] == "SUCCEEDED"
+    _assert_idle(world)
+    assert world.detail_types()[:2] == ["Restore Started", "Coverage Gap"]
+
+
 def test_settings_failure_fails_the_restore_and_leaves_nothing_enabled(world_factory) -> None:
     world: World = world_factory()
     world.settings.raise_error = "settings_sync crashed: KeyError 'TableDescription'"

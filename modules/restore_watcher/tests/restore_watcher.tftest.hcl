@@ -40,6 +40,8 @@ variables {
   replay_from                      = "restore_point"
   buffer_queue_url                 = "https://sqs.eu-west-1.amazonaws.com/123456789012/pitr-orders-buffer.fifo"
   buffer_queue_arn                 = "arn:aws:sqs:eu-west-1:123456789012:pitr-orders-buffer.fifo"
+  stream_failure_queue_url         = "https://sqs.eu-west-1.amazonaws.com/123456789012/pitr-orders-stream-failures"
+  stream_failure_queue_arn         = "arn:aws:sqs:eu-west-1:123456789012:pitr-orders-stream-failures"
   replay_mapping_uuid              = "aaaaaaaa-0000-4000-8000-000000000001"
   stream_mapping_uuid              = "bbbbbbbb-0000-4000-8000-000000000002"
   settings_sync_function_arn       = "arn:aws:lambda:eu-west-1:123456789012:function:pitr-orders-settings-sync"
@@ -149,6 +151,40 @@ run "workflow_settings_and_iam_scoping" {
   }
 }
 
+run "waiter_peeks_the_stream_failure_queue_and_keeps_the_coverage_break" {
+  command = plan
+
+  assert {
+    condition     = local.waiter_environment.STREAM_FAILURE_QUEUE_URL == "https://sqs.eu-west-1.amazonaws.com/123456789012/pitr-orders-stream-failures"
+    error_message = "the waiter gets the failure queue URL (plan_replay reads coverage breaks from it)"
+  }
+  assert {
+    condition     = !strcontains(module.steps.policy, "stream-failures") && !contains(keys(local.common_environment), "STREAM_FAILURE_QUEUE_URL")
+    error_message = "only the waiter reads the failure queue"
+  }
+  assert {
+    condition = [for s in jsondecode(module.waiter.policy).Statement : s if s.Sid == "PeekStreamFailures"] == [{
+      Sid      = "PeekStreamFailures"
+      Effect   = "Allow"
+      Action   = ["sqs:ReceiveMessage", "sqs:GetQueueAttributes"]
+      Resource = ["arn:aws:sqs:eu-west-1:123456789012:pitr-orders-stream-failures"]
+    }]
+    error_message = "the waiter may receive (peek) and count messages of the failure queue only; never delete them"
+  }
+  assert {
+    condition     = length([for s in jsondecode(module.waiter.policy).Statement : s if anytrue([for a in s.Action : contains(["sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:PurgeQueue"], a)])]) == 0
+    error_message = "the waiter never consumes a failure record"
+  }
+  assert {
+    condition     = [for s in jsondecode(module.waiter.policy).Statement : s.Resource if s.Sid == "KeepCoverageBreak"][0] == ["arn:aws:ssm:eu-west-1:123456789012:parameter/dynamodb-pitr/orders/coverage"]
+    error_message = "the waiter writes only the coverage parameter"
+  }
+  assert {
+    condition     = length([for s in jsondecode(module.waiter.policy).Statement : s if s.Sid == "DecryptStreamFailures"]) == 0
+    error_message = "no key grant when the queues use SQS-managed keys"
+  }
+}
+
 run "default_notifications_create_an_encrypted_topic_alarms_can_use" {
   command = apply
 
@@ -233,6 +269,10 @@ run "customer_managed_key_encrypts_the_topic_and_the_workflow" {
   assert {
     condition     = [for s in jsondecode(aws_iam_role_policy.workflow.policy).Statement : s.Resource if s.Sid == "UseWorkflowKey"][0] == [var.kms_key_arn]
     error_message = "the workflow role may use the key"
+  }
+  assert {
+    condition     = [for s in jsondecode(module.waiter.policy).Statement : s if s.Sid == "DecryptStreamFailures"] == [{ Sid = "DecryptStreamFailures", Effect = "Allow", Action = ["kms:Decrypt"], Resource = [var.kms_key_arn] }]
+    error_message = "the waiter may decrypt the failure queue's messages with the user's key, nothing more"
   }
 }
 
