@@ -104,8 +104,8 @@ def show(report: dict[str, Any], ui: Ui) -> None:
         ui.say(f"[red]item {difference['key']}: {difference['problem']}[/]")
     if verification["passed"]:
         ui.say(
-            f"[bold green]verification passed[/]: {verification['items_expected']} items equal, every setting "
-            f"copied, replay off, restore record released ({report['wall_seconds']} s wall, "
+            f"[bold green]verification passed[/]: {verification['items_expected']} items equal, "
+            f"every setting copied, replay off, restore record released ({report['wall_seconds']} s wall, "
             f"{report['simulated_seconds']:.0f} s simulated)"
         )
     else:

@@ -95,108 +95,126 @@ def _status(box: Sandbox) -> str:
     return f"t={box.clock.clock() - box.started:6.0f}s  restore={state:<12} backlog={box.backlog():5d}"
 
 
+@dataclass
+class _Restore:
+    target: str
+    restore_point: float
+    requested_at: float
+    snapshot: list[dict[str, Any]]
+    execution: str
+
+
+def _run_to(box: Sandbox, options: RehearsalOptions, fraction: float) -> None:
+    box.run_until(
+        lambda: box.clock.clock() >= box.started + fraction * options.duration,
+        step=options.tick_seconds,
+        limit=options.duration,
+        what=f"{fraction:.0%} of the traffic",
+    )
+
+
+def _request_restore(box: Sandbox, options: RehearsalOptions, ui: Ui) -> _Restore:
+    """Take the restore point at 0.3 D, request the restore at 0.5 D, let the rule start the workflow."""
+    _run_to(box, options, 0.3)
+    restore_point = box.clock.clock()
+    snapshot = box.snapshot()
+    ui.say(f"{_status(box)}  restore point taken ({len(snapshot)} items)")
+    _run_to(box, options, 0.5)
+    stamp = datetime.fromtimestamp(box.clock.clock(), tz=UTC).strftime("%Y%m%d%H%M%S")
+    target = f"{box.names.source}-restored-{stamp}"
+    requested_at = box.clock.clock()
+    box.simulate_restore(target, restore_point, snapshot, options.restore_seconds)
+    execution = box.deliver_event(box.cloudtrail_event(target, restore_point))
+    if execution is None:
+        raise RuntimeError("the rule's pattern did not match the restore event: the workflow never starts")
+    ui.say(f"{_status(box)}  restore into {target} requested; the rule started the workflow")
+    return _Restore(target, restore_point, requested_at, snapshot, execution)
+
+
+def _wait_caught_up(box: Sandbox, options: RehearsalOptions, ui: Ui, restore: _Restore) -> None:
+    """Keep the traffic going until the workflow reports caught up and the traffic's time is over."""
+    last_report = box.clock.clock()
+
+    def caught_up() -> bool:
+        nonlocal last_report
+        if box.clock.clock() - last_report >= options.duration / 10:
+            ui.say(_status(box))
+            last_report = box.clock.clock()
+        if box.clock.clock() < box.started + options.duration:
+            return False
+        record = box.record()
+        return record is not None and record.status == CAUGHT_UP and box.parked(restore.execution)
+
+    box.run_until(caught_up, step=options.tick_seconds, limit=options.duration * 20 + 7200, what="caught up")
+    ui.say(f"{_status(box)}  caught up: the restored table mirrors the source")
+
+
+def _verify(box: Sandbox, options: RehearsalOptions, live: Traffic, restore: _Restore) -> dict[str, Any]:
+    source_items = scan_all(box.ddb, box.names.source)
+    start = restore.requested_at if options.replay_from == "restore_request" else restore.restore_point
+    expected = expected_items(
+        source_items, restore.snapshot, live.changed_since(math.floor(start)), options.replay_from
+    )
+    differences = compare_items(expected, scan_all(box.ddb, restore.target), KEY_NAMES)
+    settings = compare_settings(box.aws, box.names.source, restore.target)
+    verification = {
+        "items_expected": len(expected),
+        "item_differences": differences[:20],
+        "item_difference_count": len(differences),
+        "settings": settings,
+        "settings_not_copied": sorted(n for n, s in settings.items() if not s["equal"]),
+        "simulated_settings": sorted(n for n, s in settings.items() if s["simulated"]),
+        "record_released": box.record() is None,
+        "replay_mapping": box.lam.get_event_source_mapping(UUID=box.replay_mapping_uuid)["State"],
+    }
+    verification["passed"] = (
+        not differences
+        and not verification["settings_not_copied"]
+        and verification["record_released"]
+        and verification["replay_mapping"] == "Disabled"
+    )
+    return verification
+
+
 def rehearse(options: RehearsalOptions, ui: Ui) -> dict[str, Any]:
     wall_start = time.monotonic()
     sandbox_options = SandboxOptions(
         replay_from=options.replay_from, fault_rate=options.fault_rate, seed=options.seed
     )
-    report: dict[str, Any] = {"options": asdict(options), "timeline": {}}
+    timeline: dict[str, float] = {}
     with Sandbox(sandbox_options) as box:
         box.started = box.clock.clock()
         live = Traffic(box, options)
         box.clock.on_advance = lambda seconds: (live(seconds), box.tick())
-        step = options.tick_seconds
-        timeline = report["timeline"]
-
-        def at(fraction: float) -> None:
-            box.run_until(
-                lambda: box.clock.clock() >= box.started + fraction * options.duration,
-                step=step,
-                limit=options.duration,
-                what=f"{fraction:.0%} of the traffic",
-            )
-
         ui.say(
             f"[bold]Rehearsal[/]: {options.items} items, {options.write_rate:g} writes/s, "
             f"{options.duration:g} s of traffic, replay from {options.replay_from}"
         )
-        at(0.3)
-        restore_point = box.clock.clock()
-        snapshot = box.snapshot()
-        timeline["restore_point_s"] = restore_point - box.started
-        ui.say(f"{_status(box)}  restore point taken ({len(snapshot)} items)")
-        at(0.5)
-        stamp = datetime.fromtimestamp(box.clock.clock(), tz=UTC).strftime("%Y%m%d%H%M%S")
-        target = f"{box.names.source}-restored-{stamp}"
-        requested_at = box.clock.clock()
-        box.simulate_restore(target, restore_point, snapshot, options.restore_seconds)
-        execution = box.deliver_event(box.cloudtrail_event(target, restore_point))
-        if execution is None:
-            raise RuntimeError(
-                "the rule's pattern did not match the restore event: the workflow never starts"
-            )
-        timeline["restore_requested_s"] = requested_at - box.started
-        ui.say(f"{_status(box)}  restore into {target} requested; the rule started the workflow")
-
-        last_report = box.clock.clock()
-
-        def caught_up() -> bool:
-            nonlocal last_report
-            if box.clock.clock() - last_report >= options.duration / 10:
-                ui.say(_status(box))
-                last_report = box.clock.clock()
-            if box.clock.clock() < box.started + options.duration:
-                return False
-            record = box.record()
-            return record is not None and record.status == CAUGHT_UP and box.parked(execution)
-
-        box.run_until(caught_up, step=step, limit=options.duration * 20 + 7200, what="caught up")
+        restore = _request_restore(box, options, ui)
+        timeline["restore_point_s"] = restore.restore_point - box.started
+        timeline["restore_requested_s"] = restore.requested_at - box.started
+        _wait_caught_up(box, options, ui, restore)
         timeline["caught_up_s"] = box.clock.clock() - box.started
-        ui.say(f"{_status(box)}  caught up: the restored table mirrors the source")
 
         live.on = False
         ui.say(f"{_status(box)}  traffic paused for the cut-over")
         args = Namespace(table=box.names.source, ssm_prefix=None, interval=5.0)
         cutover = commands.cutover(args, box.aws, Ui(json_mode=True), sleep=box.clock.sleep)
         timeline["cut_over_s"] = box.clock.clock() - box.started
-        ui.say(f"{_status(box)}  switch now: {target}")
+        ui.say(f"{_status(box)}  switch now: {restore.target}")
 
-        source_items = scan_all(box.ddb, box.names.source)
-        start = requested_at if options.replay_from == "restore_request" else restore_point
-        expected = expected_items(
-            source_items, snapshot, live.changed_since(math.floor(start)), options.replay_from
-        )
-        differences = compare_items(expected, scan_all(box.ddb, target), KEY_NAMES)
-        settings = compare_settings(box.aws, box.names.source, target)
-        record_after = box.record()
-        mapping_state = box.lam.get_event_source_mapping(UUID=box.replay_mapping_uuid)["State"]
-        counters = asdict(box.counters)
-        counters["changes_made"] = live.made
-        counters["dead_lettered"] = box.poller.stats.dead_lettered
-        report.update(
-            {
-                "target_table": target,
-                "counts": counters,
-                "cutover": {k: v for k, v in cutover.items() if k != "import_block"},
-                "verification": {
-                    "items_expected": len(expected),
-                    "item_differences": differences[:20],
-                    "item_difference_count": len(differences),
-                    "settings": settings,
-                    "settings_not_copied": sorted(n for n, s in settings.items() if not s["equal"]),
-                    "simulated_settings": sorted(n for n, s in settings.items() if s["simulated"]),
-                    "record_released": record_after is None,
-                    "replay_mapping": mapping_state,
-                },
-                "simulated_seconds": box.clock.clock() - box.started,
-            }
-        )
-    verification = report["verification"]
-    verification["passed"] = (
-        not verification["item_difference_count"]
-        and not verification["settings_not_copied"]
-        and verification["record_released"]
-        and verification["replay_mapping"] == "Disabled"
-    )
-    report["wall_seconds"] = round(time.monotonic() - wall_start, 1)
-    return report
+        verification = _verify(box, options, live, restore)
+        counts = asdict(box.counters)
+        counts["changes_made"] = live.made
+        counts["dead_lettered"] = box.poller.stats.dead_lettered
+        simulated = box.clock.clock() - box.started
+    return {
+        "options": asdict(options),
+        "target_table": restore.target,
+        "timeline": timeline,
+        "counts": counts,
+        "cutover": {k: v for k, v in cutover.items() if k != "import_block"},
+        "verification": verification,
+        "simulated_seconds": round(simulated, 1),
+        "wall_seconds": round(time.monotonic() - wall_start, 1),
+    }

@@ -561,6 +561,7 @@ class Sandbox:
             active_poll_cap_seconds=opts.active_poll_cap_seconds,
             caught_up_lag_seconds=opts.caught_up_lag_seconds,
             drain_quiet_seconds=opts.drain_quiet_seconds,
+            stream_failure_queue_url=self.failures_url,
         )
         runtime = Runtime(
             clock=self.clock.clock, sleep=self.clock.sleep, rand=random.Random(opts.seed).random
