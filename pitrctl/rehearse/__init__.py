@@ -7,8 +7,13 @@ rehearsal actually runs.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
+import sys
+from collections.abc import Iterator
 from typing import Any
 
+from pitr import logs
 from pitrctl.errors import PitrctlError
 from pitrctl.ui import Ui
 
@@ -61,9 +66,29 @@ def run(args: Any, ui: Ui) -> dict[str, Any]:
             hint="e.g. pitrctl rehearse --items 300 --write-rate 40 --duration 120",
             exit_code=2,
         )
-    report = rehearse(options, ui)
+    with quiet_function_logs():
+        report = rehearse(options, ui)
     show(report, ui)
     return report
+
+
+@contextlib.contextmanager
+def quiet_function_logs() -> Iterator[None]:
+    """The functions' JSON log lines go to stderr, warnings and errors only: stdout is the report."""
+    logger = logs.get_logger()
+    saved = [
+        (handler, handler.setStream(sys.stderr))
+        for handler in logger.handlers
+        if isinstance(handler, logging.StreamHandler)
+    ]
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+        for handler, stream in saved:
+            handler.setStream(stream)
 
 
 def show(report: dict[str, Any], ui: Ui) -> None:
