@@ -71,3 +71,67 @@ output "stream_mapping_uuid" {
   description = "UUID of the stream event source mapping feeding the cdc subscriber."
   value       = module.cdc_buffer.stream_mapping_uuid
 }
+
+################################################################################
+# Queues, functions, dashboard and security summary
+################################################################################
+
+output "buffer_queue_arn" {
+  description = "ARN of the SQS FIFO buffer holding the source table's changes."
+  value       = module.cdc_buffer.buffer_queue_arn
+}
+
+output "buffer_dlq_url" {
+  description = "URL of the buffer's FIFO dead-letter queue: changes that failed to replay max_receive_count times (alarmed)."
+  value       = module.cdc_buffer.manifest.buffer_dlq_url
+}
+
+output "buffer_dlq_arn" {
+  description = "ARN of the buffer's FIFO dead-letter queue."
+  value       = module.cdc_buffer.manifest.buffer_dlq_arn
+}
+
+output "stream_failure_queue_url" {
+  description = "URL of the stream mapping's on-failure queue: stream records that could not be buffered (coverage is broken from their time; alarmed)."
+  value       = module.cdc_buffer.manifest.stream_failure_queue_url
+}
+
+output "stream_failure_queue_arn" {
+  description = "ARN of the stream mapping's on-failure queue."
+  value       = module.cdc_buffer.manifest.stream_failure_queue_arn
+}
+
+output "spill_bucket_name" {
+  description = "S3 bucket holding change bodies too large for SQS (objects expire after 14 days)."
+  value       = module.cdc_buffer.manifest.spill_bucket
+}
+
+output "function_names" {
+  description = "Names of every Lambda function the module creates, by role: cdc_subscriber, replay_writer, settings_sync, restore_waiter, restore_steps."
+  value = {
+    cdc_subscriber = module.cdc_buffer.subscriber_function_name
+    replay_writer  = module.cdc_buffer.replay_writer_function_name
+    settings_sync  = module.settings_sync.function_name
+    restore_waiter = module.restore_watcher.manifest.waiter_function_name
+    restore_steps  = module.restore_watcher.manifest.steps_function_name
+  }
+}
+
+output "restore_rule_name" {
+  description = "EventBridge rule that starts the restore workflow on a successful RestoreTableToPointInTime of the source table."
+  value       = module.restore_watcher.manifest.rule_name
+}
+
+output "dashboard_name" {
+  description = "Name of the CloudWatch dashboard showing the pipeline (null when create_dashboard is false)."
+  value       = try(aws_cloudwatch_dashboard.this[0].dashboard_name, null)
+}
+
+output "security_summary" {
+  description = "What each part is encrypted with and where each function runs (queue, bucket, topic, workflow and log group keys; function VPC subnets and security groups), for security reviews and policy checks."
+  value = {
+    cdc_buffer      = module.cdc_buffer.security
+    settings_sync   = module.settings_sync.security
+    restore_watcher = module.restore_watcher.security
+  }
+}

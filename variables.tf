@@ -361,3 +361,14 @@ variable "replay_writer" {
     error_message = "replay_writer.batch_size must be between 1 and 10 (the limit for FIFO queues; the other limits are checked by the cdc_buffer module)."
   }
 }
+
+################################################################################
+# Observability
+################################################################################
+
+variable "create_dashboard" {
+  description = "Create a CloudWatch dashboard named after name_prefix showing the pipeline: subscriber errors and iterator age, buffer backlog and age, dead-letter and failure queues, replay lag and throughput, replay writer errors and throttles, workflow executions."
+  type        = bool
+  default     = true
+  nullable    = false
+}

@@ -81,3 +81,18 @@ output "target_table_name_pattern" {
   description = "Restored tables must match this glob."
   value       = module.orders_pitr.target_table_name_pattern
 }
+
+output "dashboard_name" {
+  description = "CloudWatch dashboard of the pipeline."
+  value       = module.orders_pitr.dashboard_name
+}
+
+output "function_names" {
+  description = "The module's Lambda functions by role."
+  value       = module.orders_pitr.function_names
+}
+
+output "notification_topic_arn" {
+  description = "SNS topic for restore notifications and alarms (subscribe your on-call here)."
+  value       = module.orders_pitr.notification_topic_arn
+}

@@ -74,3 +74,12 @@ output "manifest" {
     metrics_namespace                = "DynamoDBPitrRestore"
   }
 }
+
+output "security" {
+  description = "Encryption of the queues and the spill bucket, and each function's encryption and VPC placement, for security reviews and tests."
+  value = {
+    queue_kms_keys = { for name, queue in local.queues : name => queue.kms_master_key_id }
+    spill_kms_keys = [for rule in aws_s3_bucket_server_side_encryption_configuration.spill.rule : rule.apply_server_side_encryption_by_default[0].kms_master_key_id]
+    functions      = { subscriber = module.subscriber.security, replay_writer = module.replay_writer.security }
+  }
+}

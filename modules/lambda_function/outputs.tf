@@ -27,3 +27,14 @@ output "log_group_name" {
   description = "Name of the function's log group."
   value       = aws_cloudwatch_log_group.this.name
 }
+
+output "security" {
+  description = "Encryption and network placement of the function (environment key, log group key, VPC subnets and security groups), for security reviews and tests."
+  value = {
+    function_name          = aws_lambda_function.this.function_name
+    environment_kms_key    = aws_lambda_function.this.kms_key_arn
+    log_group_kms_key      = aws_cloudwatch_log_group.this.kms_key_id
+    vpc_subnet_ids         = try(aws_lambda_function.this.vpc_config[0].subnet_ids, [])
+    vpc_security_group_ids = try(aws_lambda_function.this.vpc_config[0].security_group_ids, [])
+  }
+}

@@ -39,3 +39,15 @@ output "manifest" {
     }
   }
 }
+
+output "security" {
+  description = "Encryption of the notification topic, the workflow and its log group, and each function's encryption and VPC placement, for security reviews and tests."
+  value = {
+    topic_arn              = local.topic_arn
+    topic_kms_key          = local.topic_key_arn
+    workflow_kms_key       = try(one(aws_sfn_state_machine.this.encryption_configuration[*].kms_key_id), null)
+    workflow_log_group_key = aws_cloudwatch_log_group.workflow.kms_key_id
+    steps_policy           = module.steps.policy
+    functions              = { waiter = module.waiter.security, steps = module.steps.security }
+  }
+}

@@ -26,3 +26,10 @@ output "manifest" {
     settings      = local.settings
   }
 }
+
+output "security" {
+  description = "The function's encryption and VPC placement, for security reviews and tests."
+  value = {
+    functions = { settings_sync = module.function.security }
+  }
+}

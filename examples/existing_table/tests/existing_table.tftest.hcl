@@ -1,0 +1,61 @@
+# examples/existing_table: the module only looks the table up, so its lookup is overridden with what
+# AWS would return for a table created elsewhere; no table resource exists in this configuration.
+
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_region" {
+    defaults = { region = "eu-west-1", name = "eu-west-1" }
+  }
+}
+mock_provider "archive" {}
+
+override_data {
+  target = module.payments_pitr.data.aws_dynamodb_table.source
+  values = {
+    arn                    = "arn:aws:dynamodb:eu-west-1:123456789012:table/payments"
+    stream_enabled         = true
+    stream_arn             = "arn:aws:dynamodb:eu-west-1:123456789012:table/payments/stream/2025-06-01T00:00:00.000"
+    stream_view_type       = "NEW_IMAGE"
+    point_in_time_recovery = [{ enabled = true, recovery_period_in_days = 7 }]
+  }
+}
+
+run "looked_up_table_is_wired_everywhere" {
+  # plan suffices here: the table is not created by this configuration, so its lookup is known.
+  command = plan
+
+  assert {
+    condition     = output.source_table_arn == "arn:aws:dynamodb:eu-west-1:123456789012:table/payments"
+    error_message = "the module must use the looked-up table's ARN"
+  }
+  assert {
+    condition     = output.source_stream_arn == "arn:aws:dynamodb:eu-west-1:123456789012:table/payments/stream/2025-06-01T00:00:00.000"
+    error_message = "the module must read the looked-up table's stream"
+  }
+  assert {
+    condition     = output.target_table_name_pattern == "payments-restored-*"
+    error_message = "default target pattern follows the table name"
+  }
+  assert {
+    condition     = output.manifest_parameter_name == "/dynamodb-pitr/payments/manifest"
+    error_message = "manifest path"
+  }
+}
+
+run "own_target_pattern" {
+  command = plan
+
+  variables {
+    target_table_name_pattern = "payments-recovered-*"
+  }
+
+  assert {
+    condition     = output.target_table_name_pattern == "payments-recovered-*"
+    error_message = "the given pattern is used as is"
+  }
+}
