@@ -267,15 +267,39 @@ def import_block(target_table: str) -> str:
 
 
 def _wait_for_end(
-    record: RestoreRecord, aws: Aws, ui: Ui, interval: float, sleep: Callable[[float], None]
+    found: Deployment,
+    record: RestoreRecord,
+    aws: Aws,
+    ui: Ui,
+    *,
+    interval: float,
+    sleep: Callable[[float], None],
+    max_wait_seconds: float = 4 * 3600,
 ) -> dict[str, Any]:
+    """Poll the execution until it ends. Stops early when the workflow went back to waiting for the
+    operator (a new task token: the drain timed out, e.g. writes were not paused), and after
+    ``max_wait_seconds`` of polling."""
     sfn = aws("stepfunctions")
+    waited = 0.0
     while True:
         execution = sfn.describe_execution(executionArn=record.execution_arn)
         if execution["status"] != "RUNNING":
             return execution
+        now = _record(found, aws)
+        if now is not None and now.task_token and now.task_token != record.task_token:
+            raise PitrctlError(
+                f"the workflow went back to mirroring into {record.target_table} ({now.status}) instead of "
+                "finishing the cut-over: the stream and buffer did not drain in time",
+                hint="make sure every writer to the source is paused, then run `pitrctl cutover` again",
+            )
+        if waited >= max_wait_seconds:
+            raise PitrctlError(
+                f"the cut-over is still running after {waited:.0f} s",
+                hint=f"follow it with `pitrctl status --follow`; the execution is {record.execution_arn}",
+            )
         ui.say("draining the stream and the buffer ...")
         sleep(interval)
+        waited += interval
 
 
 def cutover(args: Any, aws: Aws, ui: Ui, sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
@@ -286,7 +310,7 @@ def cutover(args: Any, aws: Aws, ui: Ui, sleep: Callable[[float], None] = time.s
         "'switch now'."
     )
     record = _answer(found, aws, "cutover", (CAUGHT_UP,))
-    execution = _wait_for_end(record, aws, ui, args.interval, sleep)
+    execution = _wait_for_end(found, record, aws, ui, interval=args.interval, sleep=sleep)
     output = json.loads(execution.get("output") or "{}")
     result = {
         "source_table": found.source_table,
@@ -317,7 +341,7 @@ def abort(args: Any, aws: Aws, ui: Ui, sleep: Callable[[float], None] = time.sle
             f"`pitrctl status --table {found.source_table} --follow`",
         )
     record = _answer(found, aws, "abort", (record.status,))
-    execution = _wait_for_end(record, aws, ui, args.interval, sleep)
+    execution = _wait_for_end(found, record, aws, ui, interval=args.interval, sleep=sleep)
     ui.say(f"aborted: replay stopped; {record.target_table} is left as it is (delete it if unwanted).")
     return {
         "source_table": found.source_table,

@@ -137,6 +137,39 @@ def render_event_pattern(values: dict[str, str]) -> dict[str, Any]:
     return json.loads(workflow.render_text(EVENT_PATTERN_TEMPLATE.read_text(), values))
 
 
+class ReliableCallbacks:
+    """Step Functions client for the operator's answers, delivering them as AWS does.
+
+    moto can drop a ``SendTaskSuccess`` that races with the callback's registration (the answer is
+    accepted but the task never resumes; moto.md). AWS does not lose an accepted answer, so while the
+    execution still sits parked on the answered token, polling it sends the answer again.
+    """
+
+    def __init__(self, sfn: Any, parked: Callable[[str], bool], patience: int = 3) -> None:
+        self._sfn = sfn
+        self._parked = parked
+        self._patience = patience
+        self._pending: dict[str, Any] | None = None
+        self._polls = 0
+
+    def send_task_success(self, **kwargs: Any) -> Any:
+        self._pending, self._polls = kwargs, 0
+        return self._sfn.send_task_success(**kwargs)
+
+    def describe_execution(self, **kwargs: Any) -> Any:
+        result = self._sfn.describe_execution(**kwargs)
+        if self._pending is not None and result["status"] == "RUNNING":
+            self._polls += 1
+            if self._polls >= self._patience and self._parked(kwargs["executionArn"]):
+                with contextlib.suppress(Exception):  # a resumed task refuses the token: delivered
+                    self._sfn.send_task_success(**self._pending)
+                self._polls = 0
+        return result
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sfn, name)
+
+
 @dataclass
 class Restore:
     target: str
@@ -226,9 +259,9 @@ class Sandbox:
 
     def aws(self, service: str) -> Any:
         """A client of the sandbox's account (what pitrctl's commands get)."""
-        if service == "dynamodb":
-            return clients.client("dynamodb")  # carries the extras fake
-        return clients.client(service)
+        if service == "stepfunctions":
+            return self.operator_sfn
+        return clients.client(service)  # DynamoDB's carries the extras fake
 
     # ---- moto patches ---------------------------------------------------------------------------
 
@@ -295,6 +328,7 @@ class Sandbox:
         self.sfn = clients.client("stepfunctions")
         self.lam = clients.client("lambda")
         self.cloudwatch = clients.client("cloudwatch")
+        self.operator_sfn = ReliableCallbacks(self.sfn, self.parked)
         self._create_source()
         self._create_data_path()
         self._create_workflow()

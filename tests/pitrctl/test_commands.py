@@ -181,3 +181,33 @@ def test_cli_prints_error_not_traceback(aws: None, capsys: pytest.CaptureFixture
     out = capsys.readouterr().out
     assert code == 1
     assert json.loads(out)["error"].startswith("no deployment of the module protects 'nope'")
+
+
+def test_cutover_stops_when_the_workflow_goes_back_to_mirroring(deployed: dict[str, str]) -> None:
+    """The drain timed out and the workflow parked again (new token): cutover says so, not loops."""
+    sfn = _aws("stepfunctions")
+    execution = sfn.start_execution(stateMachineArn=deployed["machine"], name="x", input="{}")["executionArn"]
+    ssm = _aws("ssm")
+    old = RestoreRecord(
+        restore_id="r",
+        target_table="orders-restored-9",
+        status="caught_up",
+        replay_from="restore_point",
+        task_token="old-token",
+        execution_arn=execution,
+    )
+    new = RestoreRecord(**{**old.__dict__, "task_token": "new-token"})
+    ssm.put_parameter(Name="/dynamodb-pitr/orders/restore", Value=new.to_json(), Type="String")
+
+    class Running:
+        def describe_execution(self, **_: Any) -> dict[str, str]:
+            return {"status": "RUNNING"}
+
+    aws = lambda service: Running() if service == "stepfunctions" else _aws(service)  # noqa: E731
+    found = commands._deployment(Namespace(table="orders", ssm_prefix=None), _aws)
+    with pytest.raises(PitrctlError, match="went back to mirroring"):
+        commands._wait_for_end(found, old, aws, Ui(json_mode=True), interval=0, sleep=lambda _s: None)
+    with pytest.raises(PitrctlError, match="still running"):
+        commands._wait_for_end(
+            found, new, aws, Ui(json_mode=True), interval=1, sleep=lambda _s: None, max_wait_seconds=3
+        )
