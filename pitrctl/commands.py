@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from pitr import restore_record
+from pitr import coverage, restore_record
 from pitr.restore_record import CAUGHT_UP, RestoreRecord, format_time, parse_time
 from pitrctl import deployment as deployments
 from pitrctl import preflight
@@ -24,8 +24,6 @@ from pitrctl.status import Status, gather
 from pitrctl.ui import Ui
 
 Aws = Callable[[str], Any]
-
-RESTORE_RETENTION_SECONDS = 14 * 24 * 3600  # SQS maximum; DESIGN 3.4
 
 
 def _now() -> datetime:
@@ -131,7 +129,7 @@ def restore(args: Any, aws: Aws, ui: Ui, now: Callable[[], datetime] = _now) -> 
     # Retention first: changes queued from now on must outlive the restore (DESIGN 3.4).
     aws("sqs").set_queue_attributes(
         QueueUrl=found.require("cdc_buffer", "buffer_queue_url"),
-        Attributes={"MessageRetentionPeriod": str(RESTORE_RETENTION_SECONDS)},
+        Attributes={"MessageRetentionPeriod": str(coverage.RESTORE_RETENTION_SECONDS)},
     )
     request: dict[str, Any] = {"SourceTableName": source, "TargetTableName": target}
     if restore_point is None:

@@ -7,12 +7,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from pitr import restore_record
+from pitr import metrics, restore_record
 from pitr.restore_record import RestoreRecord
 from pitrctl.deployment import Deployment
-
-METRIC_NAMESPACE = "DynamoDBPitrRestore"
-METRIC_DIMENSION = "SourceTable"
 
 
 @dataclass
@@ -66,9 +63,9 @@ def _metric(
     cloudwatch: Any, source_table: str, *, name: str, stat: str, now: datetime, minutes: int
 ) -> float | None:
     response = cloudwatch.get_metric_statistics(
-        Namespace=METRIC_NAMESPACE,
+        Namespace=metrics.NAMESPACE,
         MetricName=name,
-        Dimensions=[{"Name": METRIC_DIMENSION, "Value": source_table}],
+        Dimensions=[{"Name": metrics.DIMENSION, "Value": source_table}],
         StartTime=now - timedelta(minutes=minutes),
         EndTime=now,
         Period=60,

@@ -13,9 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from pitr import metrics
+
 # The namespace, dimension and metric the replay writer emits in EMF (docs/interfaces.md).
-METRIC_NAMESPACE = "DynamoDBPitrRestore"
-METRIC_DIMENSION = "SourceTable"
+METRIC_NAMESPACE = metrics.NAMESPACE
+METRIC_DIMENSION = metrics.DIMENSION
 REPLAY_LAG_METRIC = "ReplayLagSeconds"
 
 

@@ -31,7 +31,7 @@ import random
 import threading
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -54,7 +54,6 @@ ACCOUNT = "123456789012"
 REGION = "eu-west-1"
 SIM_START = 1_893_456_000.0  # 2030-01-01T00:00:00Z: simulated time never meets the wall clock
 EVENT_PATTERN_TEMPLATE = workflow.TEMPLATE.parent / "event_pattern.json.tftpl"
-RESTORE_RETENTION_SECONDS = 1_209_600
 
 
 class SimClock:
@@ -823,9 +822,3 @@ class Sandbox:
                 raise TimeoutError(f"{what} did not happen within {limit:.0f} simulated seconds")
             self.clock.advance(step)
             time.sleep(0.002)  # let the workflow's thread run
-
-
-@contextlib.contextmanager
-def sandbox(options: SandboxOptions) -> Iterator[Sandbox]:
-    with Sandbox(options) as box:
-        yield box
