@@ -14,10 +14,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from rich.markup import escape
+
 from pitr import coverage, restore_record
 from pitr.restore_record import CAUGHT_UP, RestoreRecord, format_time, parse_time
 from pitrctl import deployment as deployments
-from pitrctl import preflight
+from pitrctl import preflight, progress, restore_options, session, stream_readers, verify
 from pitrctl.deployment import Deployment
 from pitrctl.errors import PitrctlError
 from pitrctl.status import Status, gather
@@ -68,6 +70,18 @@ def _confirm(ui: Ui, args: Any) -> None:
         raise PitrctlError("restore not started", hint="nothing was changed", exit_code=3)
 
 
+def _choices(args: Any) -> restore_options.Choices:
+    return restore_options.Choices(
+        billing_mode=getattr(args, "billing_mode", None),
+        without_indexes=tuple(getattr(args, "without_index", None) or ()),
+        read_capacity=getattr(args, "read_capacity", None),
+        write_capacity=getattr(args, "write_capacity", None),
+        max_read_units=getattr(args, "max_read_units", None),
+        max_write_units=getattr(args, "max_write_units", None),
+        kms_key=getattr(args, "kms_key", None),
+    )
+
+
 def execution_name(target_table: str) -> str:
     """A Step Functions execution name for a target: 80 characters of [A-Za-z0-9_-]."""
     return ("pitrctl-" + re.sub(r"[^A-Za-z0-9_-]", "-", target_table))[:80]
@@ -89,23 +103,38 @@ def restore(args: Any, aws: Aws, ui: Ui, now: Callable[[], datetime] = _now) -> 
     pitr_finding, effective_point = preflight.check_restore_point(
         aws("dynamodb").describe_continuous_backups(TableName=source), restore_point
     )
+    source_description = aws("dynamodb").describe_table(TableName=source)["Table"]
+    overrides = restore_options.build(source_description, _choices(args))
     findings = [
         preflight.check_target(source, target, found.target_pattern),
         pitr_finding,
         preflight.check_cloudtrail(_trails(aws), found.manifest.get("region", "")),
+        stream_readers.finding(aws, source_description),
     ]
     replay_from = args.replay_from or found.replay_from
     replay_start = effective_point if replay_from == "restore_point" else started_at
+    where = session.context(aws)
     plan = {
+        "account": where["account"],
+        "region": where["region"],
         "source_table": source,
         "target_table": target,
         "restore_point": None if effective_point is None else format_time(effective_point),
         "replay_from": replay_from,
         "replay_start": None if replay_start is None else format_time(replay_start),
         "standby_retention_seconds": found.part("cdc_buffer").get("buffer_standby_retention_seconds"),
+        "billing_mode": overrides.billing_mode,
+        "overrides": overrides.request,
+        "left_out_indexes": overrides.left_out,
+        "restored_table_lacks": overrides.lacks,
         "checks": [{"check": f.check, "ok": f.ok, "message": f.message, "hint": f.hint} for f in findings],
     }
-    ui.fields("Restore plan", {k: v for k, v in plan.items() if k != "checks"})
+    ui.fields(
+        "Restore plan",
+        {k: v for k, v in plan.items() if k not in ("checks", "overrides", "restored_table_lacks")},
+    )
+    for lack in overrides.lacks:
+        ui.text(f"the restored table will lack the {lack}", style="yellow")
     ui.table(
         "Checks",
         ("check", "ok", "message"),
@@ -136,16 +165,9 @@ def restore(args: Any, aws: Aws, ui: Ui, now: Callable[[], datetime] = _now) -> 
         request["UseLatestRestorableTime"] = True
     else:
         request["RestoreDateTime"] = restore_point
-    if args.billing_mode:
-        request["BillingModeOverride"] = args.billing_mode
-    if args.kms_key:
-        request["SSESpecificationOverride"] = {
-            "Enabled": True,
-            "SSEType": "KMS",
-            "KMSMasterKeyId": args.kms_key,
-        }
+    request.update(overrides.request)
     aws("dynamodb").restore_table_to_point_in_time(**request)
-    ui.say(f"[green]restore requested:[/] {source} -> {target}")
+    ui.say(f"[green]restore requested:[/] {escape(source)} -> {escape(target)}")
 
     # CloudTrail delivery to EventBridge is best effort: start the workflow too; its claim makes the
     # second start (from the rule) end quietly.
@@ -176,7 +198,7 @@ def restore(args: Any, aws: Aws, ui: Ui, now: Callable[[], datetime] = _now) -> 
 
 def _show(ui: Ui, status: Status) -> None:
     if not status.active:
-        ui.say(f"No restore in flight for {status.source_table}. Buffer backlog: {status.backlog}.")
+        ui.text(f"No restore in flight for {status.source_table}. Buffer backlog: {status.backlog}.")
         return
     record = status.restore or {}
     ui.fields(
@@ -197,7 +219,7 @@ def _show(ui: Ui, status: Status) -> None:
     if status.settings:
         ui.fields("Settings", status.settings.get("counts", {}))
     for note in status.notes:
-        ui.say(f"[yellow]note:[/] {note}")
+        ui.text(f"note: {note}", style="yellow")
 
 
 def follow(
@@ -212,23 +234,37 @@ def follow(
 ) -> Status:
     """Poll until the restore reaches a status in ``until``, ends, or ``max_polls`` runs out."""
     polls = 0
+    started = time.monotonic()
     while True:
         status = gather(found, aws, _now())
-        _show(ui, status)
+        ui.update(progress.from_status(status, time.monotonic() - started))
         polls += 1
         current = (status.restore or {}).get("status")
         if not status.active or current in until or (max_polls is not None and polls >= max_polls):
+            ui.end_progress()
+            _show(ui, status)
             return status
         sleep(interval)
 
 
+def _stream_readers(found: Deployment, aws: Aws, ui: Ui) -> dict[str, Any]:
+    description = aws("dynamodb").describe_table(TableName=found.source_table)["Table"]
+    finding = stream_readers.finding(aws, description)
+    if not finding.ok or finding.hint:
+        ui.text(f"{finding.message}. What to do: {finding.hint}", style="yellow")
+    return {"ok": finding.ok and not finding.hint, "message": finding.message, "hint": finding.hint}
+
+
 def status(args: Any, aws: Aws, ui: Ui) -> dict[str, Any]:
     found = _deployment(args, aws)
+    readers = _stream_readers(found, aws, ui)
     if args.follow:
-        return follow(found, aws, ui, until=(), interval=args.interval).as_dict()
+        return follow(found, aws, ui, until=(), interval=args.interval).as_dict() | {
+            "stream_readers": readers
+        }
     current = gather(found, aws, _now())
     _show(ui, current)
-    return current.as_dict()
+    return current.as_dict() | {"stream_readers": readers}
 
 
 ################################################################################
@@ -295,7 +331,13 @@ def _wait_for_end(
                 f"the cut-over is still running after {waited:.0f} s",
                 hint=f"follow it with `pitrctl status --follow`; the execution is {record.execution_arn}",
             )
-        ui.say("draining the stream and the buffer ...")
+        ui.update(
+            progress.Progress(
+                phase="draining",
+                elapsed_seconds=waited,
+                detail=f"the stream and the buffer into {record.target_table}",
+            )
+        )
         sleep(interval)
         waited += interval
 
@@ -307,6 +349,9 @@ def cutover(args: Any, aws: Aws, ui: Ui, sleep: Callable[[float], None] = time.s
         "replay, creates the stream triggers and Kinesis destinations on the restored table, then says "
         "'switch now'."
     )
+    in_flight = _record(found, aws)
+    if in_flight is not None and in_flight.status == CAUGHT_UP:  # compare first (--verify)
+        verify.before_cutover(args, aws, ui, found, in_flight.target_table)
     record = _answer(found, aws, "cutover", (CAUGHT_UP,))
     execution = _wait_for_end(found, record, aws, ui, interval=args.interval, sleep=sleep)
     output = json.loads(execution.get("output") or "{}")
@@ -322,8 +367,9 @@ def cutover(args: Any, aws: Aws, ui: Ui, sleep: Callable[[float], None] = time.s
             f"the cut-over did not finish: the workflow is {execution['status']}",
             hint=f"see the execution {record.execution_arn}; replay was left off and the record released",
         )
-    ui.say(f"[bold green]switch now:[/] point the application at {record.target_table}.")
-    ui.say("To manage the restored table with Terraform, add:\n" + result["import_block"])
+    ui.end_progress()
+    ui.say(f"[bold green]switch now:[/] point the application at {escape(record.target_table)}.")
+    ui.text("To manage the restored table with Terraform, add:\n" + result["import_block"])
     return result
 
 
@@ -340,7 +386,8 @@ def abort(args: Any, aws: Aws, ui: Ui, sleep: Callable[[float], None] = time.sle
         )
     record = _answer(found, aws, "abort", (record.status,))
     execution = _wait_for_end(found, record, aws, ui, interval=args.interval, sleep=sleep)
-    ui.say(f"aborted: replay stopped; {record.target_table} is left as it is (delete it if unwanted).")
+    ui.end_progress()
+    ui.text(f"aborted: replay stopped; {record.target_table} is left as it is (delete it if unwanted).")
     return {
         "source_table": found.source_table,
         "target_table": record.target_table,
