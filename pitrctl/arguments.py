@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pitr.restore_record import RecordError, parse_time
 
@@ -27,7 +27,7 @@ def restore_time(text: str) -> datetime:
         raise argparse.ArgumentTypeError(
             f"{text!r} has no time zone: add Z for UTC (e.g. {TIME_EXAMPLE}) or an offset like +02:00"
         )
-    return moment
+    return moment.astimezone(UTC)
 
 
 def table_name(text: str) -> str:
