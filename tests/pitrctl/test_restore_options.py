@@ -216,8 +216,18 @@ def test_cli_restore_plan_in_json_names_account_region_and_overrides(
     indexed: HonouringRestore, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = main(
-        ["restore", "--table", "orders", "--target", "orders-restored-2", "--without-index", "by-customer"]
-        + ["--yes", "--no-follow", "--json", "--region", REGION]
+        [
+            *(
+                "restore",
+                "--table",
+                "orders",
+                "--target",
+                "orders-restored-2",
+                "--without-index",
+                "by-customer",
+            ),
+            *("--yes", "--no-follow", "--json", "--region", REGION),
+        ]
     )
     document = json.loads(capsys.readouterr().out)
     assert code == 0, document
