@@ -236,8 +236,9 @@ def follow(
     polls = 0
     started = time.monotonic()
     while True:
-        status = gather(found, aws, _now())
-        ui.update(progress.from_status(status, time.monotonic() - started))
+        moment = _now()
+        status = gather(found, aws, moment)
+        ui.update(progress.from_status(status, time.monotonic() - started, moment))
         polls += 1
         current = (status.restore or {}).get("status")
         if not status.active or current in until or (max_polls is not None and polls >= max_polls):

@@ -7,6 +7,7 @@ One ``Progress`` per poll; ``render`` draws it for the live display, ``line`` fo
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
@@ -27,6 +28,7 @@ class Progress:
     done: int | None = None
     total: int | None = None
     detail: str = ""
+    as_of: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def as_dict(self) -> dict[str, Any]:
@@ -35,7 +37,7 @@ class Progress:
         return data
 
 
-def from_status(status: Status, elapsed_seconds: float) -> Progress:
+def from_status(status: Status, elapsed_seconds: float, as_of: datetime | None = None) -> Progress:
     """The progress a restore's ``Status`` shows (phase: the restore record's status)."""
     record = status.restore or {}
     phase = str(record.get("status") or "idle")
@@ -52,6 +54,7 @@ def from_status(status: Status, elapsed_seconds: float) -> Progress:
         lag_seconds=status.lag_seconds,
         eta_seconds=status.eta_seconds,
         detail=detail,
+        as_of=None if as_of is None else as_of.astimezone(UTC).strftime("%H:%M:%SZ"),
         notes=tuple(status.notes),
     )
 
@@ -87,7 +90,8 @@ def _cells(progress: Progress) -> list[tuple[str, str]]:
 def line(progress: Progress) -> str:
     """One line for a log or a pipe."""
     text = "  ".join(f"{name} {value}" for name, value in _cells(progress))
-    return f"{text}  {progress.detail}".rstrip()
+    stamp = f"[{progress.as_of}] " if progress.as_of else ""
+    return f"{stamp}{text}  {progress.detail}".rstrip()
 
 
 def render(progress: Progress) -> Table:
@@ -100,8 +104,9 @@ def render(progress: Progress) -> Table:
     grid.add_row(*(Text(value, style="bold" if name == "phase" else "") for name, value in cells))
     outer = Table.grid()
     outer.add_row(grid)
-    if progress.detail:
-        outer.add_row(Text(progress.detail))
+    detail = progress.detail + (f" (as of {progress.as_of})" if progress.as_of else "")
+    if detail:
+        outer.add_row(Text(detail.strip()))
     for note in progress.notes:
         outer.add_row(Text(f"note: {note}", style="yellow"))
     return outer
