@@ -92,6 +92,33 @@ def _client_error(exc: ClientError) -> PitrctlError:
     return PitrctlError(message, "fix what AWS names above and run the command again")
 
 
+DISTRIBUTION = "terraform-aws-dynamodb-pitr-restore"
+# What the ``rehearse`` extra brings (moto and the packages moto's extras import).
+REHEARSE_MODULES = {
+    "moto",
+    "responses",
+    "werkzeug",
+    "xmltodict",
+    "jsonpath_ng",
+    "py_partiql_parser",
+    "docker",
+}
+
+
+def _missing_module(exc: ModuleNotFoundError) -> PitrctlError:
+    top = (exc.name or "").split(".")[0]
+    if top in REHEARSE_MODULES:
+        return PitrctlError(
+            f"pitrctl rehearse needs the 'rehearse' extra ({top} is not installed)",
+            f"pip install '{DISTRIBUTION}[rehearse]' (the other commands work without it)",
+            exit_code=2,
+        )
+    return PitrctlError(
+        f"a Python package pitrctl needs is missing: {exc.name}",
+        f"reinstall pitrctl with its dependencies: pip install '{DISTRIBUTION}'",
+    )
+
+
 def _explainers() -> list[tuple[type[BaseException] | tuple[type[BaseException], ...], Any]]:
     """(exception types, message factory), most specific first."""
     return [
@@ -146,13 +173,7 @@ def _explainers() -> list[tuple[type[BaseException] | tuple[type[BaseException],
                 "in the Step Functions console; if no restore is running, delete the parameter",
             ),
         ),
-        (
-            ModuleNotFoundError,
-            lambda exc: PitrctlError(
-                f"a Python package pitrctl needs is missing: {exc.name}",
-                "reinstall pitrctl with its dependencies: pip install terraform-aws-dynamodb-pitr-restore",
-            ),
-        ),
+        (ModuleNotFoundError, _missing_module),
     ]
 
 

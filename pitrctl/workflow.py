@@ -1,18 +1,24 @@
 """Render the restore workflow's Step Functions definition exactly as Terraform does.
 
-``modules/restore_watcher/workflow.asl.json.tftpl`` uses only ``${name}`` substitutions (no
-directives, no expressions), so Terraform's ``templatefile`` and this renderer produce the same
-text from the same map: ``pitrctl rehearse`` and the tests run the definition Terraform deploys.
+``modules/restore_watcher/workflow.asl.json.tftpl`` (package data: ``pitrctl/templates``) uses only
+``${name}`` substitutions (no directives, no expressions), so Terraform's ``templatefile`` and this
+renderer produce the same text from the same map: ``pitrctl rehearse`` and the tests run the
+definition Terraform deploys.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-TEMPLATE = Path(__file__).resolve().parent.parent / "modules" / "restore_watcher" / "workflow.asl.json.tftpl"
+# Package data: pitrctl/templates/*.tftpl are symbolic links to the files in modules/restore_watcher
+# that Terraform's templatefile reads, so there is one file, which a wheel carries as a copy.
+TEMPLATES = Path(str(resources.files("pitrctl") / "templates"))
+TEMPLATE = TEMPLATES / "workflow.asl.json.tftpl"
+EVENT_PATTERN_TEMPLATE = TEMPLATES / "event_pattern.json.tftpl"
 
 # The map the module passes to templatefile (modules/restore_watcher/main.tf, local.workflow_values).
 TEMPLATE_KEYS = (
