@@ -334,9 +334,9 @@ def _wait_for_end(
             )
         ui.update(
             progress.Progress(
-                phase="draining",
+                phase=f"{record.status}: workflow finishing",
                 elapsed_seconds=waited,
-                detail=f"the stream and the buffer into {record.target_table}",
+                detail=f"{record.target_table} (a cut-over drains the stream and the buffer first)",
             )
         )
         sleep(interval)

@@ -78,6 +78,7 @@ class Clients:
         self._session = session
         self.where = where
         self._made: dict[str, Any] = {}
+        self.context: dict[str, Any] | None = None  # account and region, read once (session.context)
 
     def __call__(self, service: str) -> Any:
         if service not in self._made:
@@ -104,16 +105,22 @@ def profile_region(session: Any) -> str | None:
 
 def context(aws: Callable[[str], Any]) -> dict[str, Any]:
     """Account and region of ``aws``'s clients (STS GetCallerIdentity): what every header shows."""
+    cached = getattr(aws, "context", None)
+    if isinstance(cached, dict):
+        return cached
     sts = aws("sts")
     identity = sts.get_caller_identity()
     where = getattr(aws, "where", None)
-    return {
+    found = {
         "account": identity.get("Account"),
         "identity": identity.get("Arn"),
         "region": sts.meta.region_name,
         "region_from": where.region_from if where else None,
         "profile": where.profile if where else None,
     }
+    if isinstance(aws, Clients):
+        aws.context = found
+    return found
 
 
 def header(command: str, where: Mapping[str, Any]) -> str:
