@@ -24,6 +24,16 @@ class Parser(argparse.ArgumentParser):
         super().error(message)
 
 
+class HelpWithDefaults(argparse.HelpFormatter):
+    """Shows an option's default when it has a meaningful one (not None, a flag, or already said)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.nargs == 0 or action.default in (None, [], argparse.SUPPRESS) or "default" in text:
+            return text
+        return f"{text} (default: %(default)s)"
+
+
 def _common(parser: argparse.ArgumentParser, table: bool = True) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     if table:
@@ -37,7 +47,7 @@ def _common(parser: argparse.ArgumentParser, table: bool = True) -> None:
             "--interval",
             type=arguments.positive_number,
             default=10.0,
-            help="seconds between polls while waiting (default: %(default)s)",
+            help="seconds between polls while waiting",
         )
 
 
@@ -87,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
         "AWS_DEFAULT_REGION, the profile's region). Every command names both in its first line.",
     )
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    defaults = argparse.ArgumentDefaultsHelpFormatter
+    defaults = HelpWithDefaults
 
     restore = subcommands.add_parser(
         "restore", help="restore the table to a point in time and start mirroring", formatter_class=defaults

@@ -505,7 +505,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--settle",
-        type=float,
+        type=arguments.non_negative_number,
         default=5.0,
         help="seconds to wait before reading differing keys again (changes still in flight)",
     )
