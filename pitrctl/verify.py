@@ -521,6 +521,13 @@ def options_from(args: Any) -> Options:
     )
 
 
+RESTORE_REQUEST_NOTE = (
+    "this deployment replays from the restore request: items nobody changed since the request keep "
+    "their restore point values in the restored table, so they differ from the source by design; "
+    "only differences in items changed since the request point to a problem"
+)
+
+
 def _target(args: Any, aws: Any, found: deployment.Deployment) -> str:
     if getattr(args, "target", None):
         return str(args.target)
@@ -572,7 +579,11 @@ def command(args: Any, aws: Any, ui: Ui) -> dict[str, Any]:
     found = deployment.load(aws("ssm"), args.table, getattr(args, "ssm_prefix", None))
     target = _target(args, aws, found)
     report = compare_tables(aws("dynamodb"), found.source_table, target, options=options_from(args), ui=ui)
+    if found.replay_from == "restore_request":
+        report["note"] = RESTORE_REQUEST_NOTE
     show(report, ui)
+    if report.get("note"):
+        ui.text(f"note: {report['note']}", style="yellow")
     return report
 
 
@@ -586,6 +597,9 @@ def before_cutover(
     mode = getattr(args, "verify", "no")
     interactive = not ui.json_mode and ui.console.is_terminal
     if mode == "no" or (mode == "ask" and not interactive):
+        return None
+    if found.replay_from == "restore_request":
+        ui.text(f"not comparing before the cut-over: {RESTORE_REQUEST_NOTE}", style="yellow")
         return None
     if mode == "ask":
         answer = ui.console.input("Compare the restored table with the source first (pitrctl verify)? [Y/n] ")

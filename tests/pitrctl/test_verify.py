@@ -311,3 +311,39 @@ def test_cutover_with_verify_refuses_on_differences_before_answering(
         commands.cutover(args, aws, Ui(json_mode=True, stream=io.StringIO()))
     assert "2 missing, 1 extra, 3 different" in info.value.message
     assert answered == []
+
+
+def test_restore_request_mode_explains_differences_and_does_not_block_the_cut_over(
+    planted_deployed: dict[str, set[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    ssm = boto3.client("ssm", region_name=REGION)
+    manifest = json.loads(ssm.get_parameter(Name="/dynamodb-pitr/orders/manifest")["Parameter"]["Value"])
+    manifest["replay_from"] = "restore_request"
+    ssm.put_parameter(
+        Name="/dynamodb-pitr/orders/manifest", Value=json.dumps(manifest), Type="String", Overwrite=True
+    )
+    code = main(["verify", "--table", "orders", "--target", "orders-restored-1", "--json", "--settle", "0"])
+    assert code == 1
+    assert "by design" in json.loads(capsys.readouterr().out)["note"]
+    record = RestoreRecord(
+        restore_id="r",
+        target_table="orders-restored-1",
+        status="caught_up",
+        replay_from="restore_request",
+        task_token="token",
+    )
+    ssm.put_parameter(Name="/dynamodb-pitr/orders/restore", Value=record.to_json(), Type="String")
+    answered: list[Any] = []
+
+    class Sfn:
+        exceptions = boto3.client("stepfunctions", region_name=REGION).exceptions
+
+        def send_task_success(self, **kwargs: Any) -> None:
+            answered.append(kwargs)
+            raise self.exceptions.TaskTimedOut({"Error": {"Code": "TaskTimedOut"}}, "SendTaskSuccess")
+
+    aws = lambda s: Sfn() if s == "stepfunctions" else boto3.client(s, region_name=REGION)  # noqa: E731
+    args = Namespace(table="orders", ssm_prefix=None, interval=0.0, verify="yes", settle=0.0, segments=2)
+    with pytest.raises(PitrctlError, match="did not take the answer"):
+        commands.cutover(args, aws, Ui(json_mode=True, stream=io.StringIO()))
+    assert len(answered) == 1  # no comparison stood in the way of the answer
