@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
@@ -190,7 +191,17 @@ def _run(args: argparse.Namespace, ui: Ui) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    try:
+        return _main(sys.argv[1:] if argv is None else argv)
+    except BrokenPipeError:
+        # The reader went away (`pitrctl status --json | head -1`): nothing more to say to it, and
+        # Python's flush at exit must not report the broken pipe either.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+
+
+def _main(argv: list[str]) -> int:
     Parser.json_errors = "--json" in argv
     parser = build_parser()
     args = parser.parse_args(argv)

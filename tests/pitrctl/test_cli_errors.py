@@ -142,3 +142,23 @@ def test_unexpected_errors_are_messages_unless_debugging(
     monkeypatch.setenv("PITRCTL_DEBUG", "1")
     with pytest.raises(ZeroDivisionError):
         main(["status", "--table", "orders", "--region", REGION])
+
+
+def test_a_reader_that_goes_away_gets_no_traceback() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, time; time.sleep(1); from pitrctl import cli; "
+        "cli._run = lambda args, ui: ui.result({'items': ['x' * 100] * 1000}) or 0; "
+        "sys.exit(cli.main(['status', '--table', 'orders', '--json']))"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert child.stdout is not None
+    child.stdout.close()  # like `| head -0`: the reader is gone before pitrctl writes
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 141, err
+    assert "Traceback" not in err
+    assert "BrokenPipe" not in err
