@@ -191,6 +191,13 @@ def build(description: dict[str, Any], choices: Choices) -> Overrides:
         "contributor insights are skipped, not copied"
         for name in without_global
     ] + [f"local secondary index {name}: its queries fail on the restored table" for name in without_local]
+    if mode != source_mode and mode == ON_DEMAND:
+        lacks.append("provisioned capacity and its auto scaling: the restored table is on-demand")
+    elif mode != source_mode and provisioned is not None:
+        lacks.append(
+            f"on-demand capacity: the restored table has {provisioned['ReadCapacityUnits']} read and "
+            f"{provisioned['WriteCapacityUnits']} write units until you change them"
+        )
     return Overrides(
         request=request,
         billing_mode=mode,

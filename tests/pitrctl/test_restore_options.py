@@ -98,6 +98,12 @@ def test_provisioned_override_from_on_demand_needs_capacity_and_gives_it_to_ever
     }
     for index in built.request["GlobalSecondaryIndexOverride"]:
         assert index["ProvisionedThroughput"] == {"ReadCapacityUnits": 50, "WriteCapacityUnits": 20}
+    assert built.lacks == [
+        "on-demand capacity: the restored table has 50 read and 20 write units until you change them"
+    ]
+    to_on_demand = restore_options.build(_description("PROVISIONED"), Choices(billing_mode="PAY_PER_REQUEST"))
+    assert to_on_demand.request == {"BillingModeOverride": "PAY_PER_REQUEST"}
+    assert "auto scaling" in to_on_demand.lacks[0]
 
 
 def test_provisioned_source_keeps_its_index_capacity_when_one_is_left_out() -> None:
