@@ -187,8 +187,8 @@ def build(description: dict[str, Any], choices: Choices) -> Overrides:
             "KMSMasterKeyId": choices.kms_key,
         }
     lacks = [
-        f"global secondary index {name}: its queries fail on the restored table; its auto scaling and "
-        "contributor insights are skipped, not copied"
+        f"global secondary index {name}: its queries fail on the restored table; its auto scaling, "
+        "contributor insights and alarms are skipped, not copied"
         for name in without_global
     ] + [f"local secondary index {name}: its queries fail on the restored table" for name in without_local]
     if mode != source_mode and mode == ON_DEMAND:

@@ -78,6 +78,23 @@ def watches_table(alarm: dict[str, Any], table: str) -> bool:
     )
 
 
+def left_out_index(alarm: dict[str, Any], table: str, target_indexes: set[str]) -> str | None:
+    """The global secondary index of ``table`` the alarm watches that the target lacks (left out of
+    the restore with GlobalSecondaryIndexOverride), or None. A copy would watch a metric no index
+    emits, so it is skipped, not made."""
+    for namespace, dims in _metrics(alarm):
+        values = {d.get("Name"): d.get("Value") for d in dims}
+        index = values.get("GlobalSecondaryIndexName")
+        if (
+            namespace == NAMESPACE
+            and values.get("TableName") == table
+            and index
+            and index not in target_indexes
+        ):
+            return str(index)
+    return None
+
+
 def target_name(name: str, source: str, target: str) -> str:
     """The copy's name: the source table's name replaced by the target's, else the target appended."""
     derived = name.replace(source, target) if source in name else f"{name} ({target})"
@@ -129,9 +146,15 @@ def sync(ctx: SyncContext) -> Iterator[Result]:
         yield Result(NAME, "alarms", SKIPPED, "no alarms watch the source table's metrics")
         return
     to_enable: list[str] = []
+    target_indexes = set(ctx.gsi_names(ctx.target()))
     for alarm in sorted(sources, key=lambda a: a["AlarmName"]):
         ctx.check_time()
         name = target_name(alarm["AlarmName"], ctx.source_table, ctx.target_table)
+        if (index := left_out_index(alarm, ctx.source_table, target_indexes)) is not None:
+            yield Result(
+                NAME, name, SKIPPED, f"the index {index} is not on the target (left out of the restore)"
+            )
+            continue
         existing = by_name.get(name)
         try:
             result = _copy(ctx, alarm, name, existing)
