@@ -23,6 +23,8 @@ from rich.text import Text
 
 from pitrctl.progress import Progress, line, render
 
+LINE_EVERY_SECONDS = 60.0
+
 
 def plain(value: Any) -> Text:
     """A value shown as it is (never parsed as markup)."""
@@ -52,6 +54,7 @@ class Ui:
         self._live_wanted = self.console.is_terminal if live is None else live
         self._live: Live | None = None
         self._last_line = 0.0
+        self._last_phase: str | None = None
 
     # ---- messages ---------------------------------------------------------------------------------
 
@@ -97,8 +100,12 @@ class Ui:
             else:
                 self._live.update(render(progress), refresh=True)
             return
+        # A log or a pipe gets a line when the phase changes, else at most one a minute.
+        now = time.monotonic()
+        if progress.phase == self._last_phase and now - self._last_line < LINE_EVERY_SECONDS:
+            return
         self.console.print(Text(line(progress)))
-        self._last_line = time.monotonic()
+        self._last_line, self._last_phase = now, progress.phase
 
     def end_progress(self) -> None:
         """Stop the live display, leaving its last state on the screen."""

@@ -194,6 +194,7 @@ def test_without_a_terminal_each_update_is_one_stamped_line() -> None:
     ui = Ui(stream=out, live=False)
     ui.update(progress.Progress(phase="restoring", elapsed_seconds=1, as_of="03:04:05Z"))
     ui.update(progress.Progress(phase="replaying", elapsed_seconds=61, backlog=7, as_of="03:05:05Z"))
+    ui.update(progress.Progress(phase="replaying", elapsed_seconds=71, backlog=5, as_of="03:05:15Z"))  # quiet
     assert out.getvalue().splitlines() == [
         "[03:04:05Z] phase restoring  elapsed 1s  backlog -  rate -  lag -  ETA -",
         "[03:05:05Z] phase replaying  elapsed 1m01s  backlog 7  rate -  lag -  ETA -",
