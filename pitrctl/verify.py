@@ -267,20 +267,40 @@ def scan_segment(
         request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+UNPROCESSED_ATTEMPTS = 10
+
+
 def batch_get(
-    dynamodb: Any, table: str, keys: list[dict[str, Any]], pacer: ReadPacer, *, consistent: bool = True
+    dynamodb: Any,
+    table: str,
+    keys: list[dict[str, Any]],
+    pacer: ReadPacer,
+    *,
+    consistent: bool = True,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> list[dict[str, Any]]:
-    """Every item of ``keys`` that exists (UnprocessedKeys are asked again; botocore retries throttles)."""
+    """Every item of ``keys`` that exists.
+
+    botocore retries throttled calls; ``UnprocessedKeys`` is an answer, not an error, so it is asked
+    again here, the only loop on that path, with exponential backoff as the API reference advises
+    ("we strongly recommend that you use an exponential backoff algorithm").
+    """
     found: list[dict[str, Any]] = []
     for start in range(0, len(keys), BATCH_GET_LIMIT):
         request = {table: {"Keys": keys[start : start + BATCH_GET_LIMIT], "ConsistentRead": consistent}}
-        while request:
+        for attempt in range(UNPROCESSED_ATTEMPTS):
             answer = dynamodb.batch_get_item(RequestItems=request, ReturnConsumedCapacity="TOTAL")
             pacer.pay(sum(c.get("CapacityUnits", 0.0) for c in answer.get("ConsumedCapacity", [])))
             found.extend(answer.get("Responses", {}).get(table, []))
             request = answer.get("UnprocessedKeys") or {}
-            if request:
-                time.sleep(0.05)
+            if not request:
+                break
+            sleep(min(0.05 * 2**attempt, 5.0))
+        else:
+            raise PitrctlError(
+                f"DynamoDB left keys of {table} unprocessed {UNPROCESSED_ATTEMPTS} times in a row",
+                hint="the table is throttled: lower --read-rate or try again later",
+            )
     return found
 
 
@@ -404,7 +424,7 @@ def compare_tables(
             future.result()
     if sampling:
         keys = list(source_items_by_key.values())
-        found = batch_get(dynamodb, target, keys, pacer, consistent=options.consistent)
+        found = batch_get(dynamodb, target, keys, pacer, consistent=options.consistent, sleep=sleep)
         target_digests.update(digests(found, names))
         tally.add("target", len(found))
     tick(force=True)
@@ -460,8 +480,8 @@ def _settle(
     if options.settle_seconds > 0:
         sleep(options.settle_seconds)
     keys = [request_key(d.key) for d in differences]
-    left = {key_of(i, names): i for i in batch_get(dynamodb, source, keys, pacer)}
-    right = {key_of(i, names): i for i in batch_get(dynamodb, target, keys, pacer)}
+    left = {key_of(i, names): i for i in batch_get(dynamodb, source, keys, pacer, sleep=sleep)}
+    right = {key_of(i, names): i for i in batch_get(dynamodb, target, keys, pacer, sleep=sleep)}
     settled = []
     for difference in differences:
         a, b = left.get(difference.key), right.get(difference.key)

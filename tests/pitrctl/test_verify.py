@@ -347,3 +347,43 @@ def test_restore_request_mode_explains_differences_and_does_not_block_the_cut_ov
     with pytest.raises(PitrctlError, match="did not take the answer"):
         commands.cutover(args, aws, Ui(json_mode=True, stream=io.StringIO()))
     assert len(answered) == 1  # no comparison stood in the way of the answer
+
+
+class _Stingy:
+    """BatchGetItem that answers one key per call and leaves the rest unprocessed."""
+
+    def __init__(self, items: dict[str, dict[str, Any]], always: bool = False) -> None:
+        self.items = items
+        self.always = always
+        self.calls = 0
+
+    def batch_get_item(self, RequestItems: dict[str, Any], **_: Any) -> dict[str, Any]:  # noqa: N803
+        self.calls += 1
+        ((table, request),) = RequestItems.items()
+        keys = request["Keys"]
+        served = [] if self.always else keys[:1]
+        rest = keys[len(served) :]
+        return {
+            "Responses": {table: [self.items[k["pk"]["S"]] for k in served if k["pk"]["S"] in self.items]},
+            "UnprocessedKeys": {table: {**request, "Keys": rest}} if rest else {},
+            "ConsumedCapacity": [{"TableName": table, "CapacityUnits": 0.5}],
+        }
+
+
+def test_batch_get_asks_again_for_unprocessed_keys_with_backoff() -> None:
+    items = {f"k{i}": {"pk": {"S": f"k{i}"}} for i in range(3)}
+    slept: list[float] = []
+    client = _Stingy(items)
+    found = verify.batch_get(
+        client, "t", [{"pk": {"S": k}} for k in items], verify.ReadPacer(None), sleep=slept.append
+    )
+    assert sorted(i["pk"]["S"] for i in found) == ["k0", "k1", "k2"]
+    assert slept == [0.05, 0.1]
+    with pytest.raises(PitrctlError, match="unprocessed 10 times"):
+        verify.batch_get(
+            _Stingy(items, always=True),
+            "t",
+            [{"pk": {"S": "k0"}}],
+            verify.ReadPacer(None),
+            sleep=slept.append,
+        )
