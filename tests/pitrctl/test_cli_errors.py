@@ -162,3 +162,16 @@ def test_a_reader_that_goes_away_gets_no_traceback() -> None:
     assert child.returncode == 141, err
     assert "Traceback" not in err
     assert "BrokenPipe" not in err
+
+
+def test_every_pitrctl_error_in_the_code_has_a_hint() -> None:
+    import ast
+    from pathlib import Path
+
+    missing = []
+    for path in (Path(__file__).resolve().parents[2] / "pitrctl").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            is_error = isinstance(node, ast.Call) and getattr(node.func, "id", "") == "PitrctlError"
+            if is_error and len(node.args) < 2 and not any(k.arg == "hint" for k in node.keywords):
+                missing.append(f"{path.name}:{node.lineno}")
+    assert missing == []
