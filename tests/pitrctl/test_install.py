@@ -2,16 +2,18 @@
 importlib.resources), declares the rehearsal's dependencies as the ``rehearse`` extra, says so when
 they are missing, and ``pitrctl rehearse`` runs from a fresh virtual environment outside the checkout.
 
-Fast and offline: the wheel is built without build isolation and installed without dependencies;
-the fresh environment borrows this environment's installed dependencies (boto3, rich, moto) through
-a ``.pth`` line, which adds their directory but not this checkout (the editable install's finder
-lives in a ``.pth`` file there, and ``.pth`` files are not read from an added directory).
+Fast and offline: the wheel is built from a copy of the checkout without build isolation and
+installed without dependencies; the fresh environment borrows this environment's installed
+dependencies (boto3, rich, moto) through a ``.pth`` line, which adds their directory but not this
+checkout (the editable install's finder lives in a ``.pth`` file there, and ``.pth`` files are not
+read from an added directory).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -33,24 +35,40 @@ def _run(args: list[str], cwd: Path, timeout: float = 300) -> subprocess.Complet
     )
 
 
+def _source_copy(into: Path) -> Path:
+    """The checkout's files (tracked, and new ones not ignored), symbolic links kept: setuptools
+    builds in the source tree (build/lib), where files of modules since removed would linger and
+    end up in the wheel."""
+    listed = _run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO)
+    assert listed.returncode == 0, listed.stderr
+    for name in filter(None, listed.stdout.split("\0")):
+        source, copy = REPO / name, into / name
+        if not source.exists() and not source.is_symlink():
+            continue  # deleted in the working tree, not yet committed
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_symlink():
+            copy.symlink_to(source.readlink())
+        else:
+            shutil.copy2(source, copy)
+    return into
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
-    built = _run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(out),
-            str(REPO),
-        ],
-        cwd=out,
-    )
+    source = _source_copy(tmp_path_factory.mktemp("source"))
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--no-deps",
+        "--no-build-isolation",
+        "-q",
+        "-w",
+        str(out),
+    ]
+    built = _run([*command, str(source)], cwd=out)
     assert built.returncode == 0, built.stderr
     (found,) = out.glob("*.whl")
     return found
