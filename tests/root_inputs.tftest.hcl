@@ -12,7 +12,6 @@ mock_provider "aws" {
     defaults = { region = "eu-west-1", name = "eu-west-1" }
   }
 }
-mock_provider "archive" {}
 
 variables {
   source_table_name = "orders"
@@ -84,7 +83,7 @@ run "no_stream_fails" {
     }
   }
 
-  expect_failures = [data.aws_dynamodb_table.source]
+  expect_failures = [terraform_data.source_table_guard]
 }
 
 run "keys_only_stream_fails" {
@@ -101,7 +100,7 @@ run "keys_only_stream_fails" {
     }
   }
 
-  expect_failures = [data.aws_dynamodb_table.source]
+  expect_failures = [terraform_data.source_table_guard]
 }
 
 run "old_image_stream_fails" {
@@ -118,7 +117,7 @@ run "old_image_stream_fails" {
     }
   }
 
-  expect_failures = [data.aws_dynamodb_table.source]
+  expect_failures = [terraform_data.source_table_guard]
 }
 
 run "pitr_off_warns" {

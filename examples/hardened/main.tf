@@ -12,10 +12,6 @@ terraform {
       source  = "hashicorp/aws"
       version = ">= 6.0, < 7.0"
     }
-    archive = {
-      source  = "hashicorp/archive"
-      version = ">= 2.4"
-    }
   }
 }
 
@@ -106,6 +102,20 @@ locals {
         Resource  = "*"
         Condition = {
           ArnLike = { "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${var.region}:${local.account_id}:log-group:*" }
+        }
+      },
+      {
+        # The restore workflow's logs reach its encrypted log group through CloudWatch Logs' log
+        # delivery: the workflow's role generates the data key with this encryption context
+        # (the module grants it), and the delivery service decrypts it to write the logs (aws-cdk's
+        # StateMachine adds the same delivery.logs.amazonaws.com statement for encrypted logs).
+        Sid       = "LogDeliveryWritesEncryptedLogs"
+        Effect    = "Allow"
+        Principal = { Service = "delivery.logs.amazonaws.com" }
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource  = "*"
+        Condition = {
+          StringLike = { "kms:EncryptionContext:SourceArn" = "arn:${local.partition}:logs:${var.region}:${local.account_id}:*" }
         }
       },
       {

@@ -25,7 +25,6 @@ mock_provider "aws" {
     defaults = { id = "sg-0123456789abcdef0" }
   }
 }
-mock_provider "archive" {}
 
 variables {
   vpc_id     = "vpc-0a1b2c3d4e5f60718"

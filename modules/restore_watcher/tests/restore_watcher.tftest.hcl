@@ -26,7 +26,6 @@ mock_provider "aws" {
     defaults = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:mocked" }
   }
 }
-mock_provider "archive" {}
 
 variables {
   name_prefix                      = "pitr-orders"
