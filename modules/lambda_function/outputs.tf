@@ -40,11 +40,12 @@ output "security" {
 }
 
 output "settings" {
-  description = "What AWS validates only at apply (description, package), as the function gets them, for tests and reviews."
+  description = "What AWS checks only at apply or at run time (description, package, role policy), as the function gets them, for tests and reviews."
   value = {
     function_name    = var.function_name
     description      = local.description
     filename         = local.package_path
     source_code_hash = local.package_hash
+    policy           = aws_iam_role_policy.this.policy
   }
 }
