@@ -8,7 +8,7 @@ locals {
   # its zip at plan time into the working directory, which the apply job does not get).
   default_package = "${path.module}/../../lambda_package/pitr.zip"
   package_path    = coalesce(try(var.package.filename, null), local.default_package)
-  package_hash    = coalesce(try(var.package.source_code_hash, null), filebase64sha256(local.package_path))
+  package_hash    = try(var.package.source_code_hash, null) != null ? var.package.source_code_hash : filebase64sha256(local.package_path)
 
   # AWS: a function's Description is 0 to 256 characters. Callers put the table name last, so a long
   # name is what gets shortened (the source-table tag keeps it whole).
