@@ -112,7 +112,7 @@ locals {
         Sid       = "LogDeliveryWritesEncryptedLogs"
         Effect    = "Allow"
         Principal = { Service = "delivery.logs.amazonaws.com" }
-        Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
         Resource  = "*"
         Condition = {
           StringLike = { "kms:EncryptionContext:SourceArn" = "arn:${local.partition}:logs:${var.region}:${local.account_id}:*" }
