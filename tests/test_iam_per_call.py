@@ -540,11 +540,12 @@ def problems_for(deployment: Deployment, handler_module: str, policy: dict[str, 
         grants = grants_for(call)
         if not grants:
             action = default_action(call)
+            where_granted = granted_resources(policy, action) or "nothing"
             problems.append(
                 f"{call.where}: {function.function_name} calls {call.service}.{call.operation}, which needs "
                 f"{action}; CALLS in tests/test_iam_per_call.py has no line for this call: add one with the "
-                f"resource it touches (the role grants it on "
-                f"{granted_resources(policy, action) or 'nothing'}; the role is built in {function.terraform_file})"
+                f"resource it touches (the role grants it on {where_granted}; "
+                f"the role is built in {function.terraform_file})"
             )
             continue
         for grant in grants:
