@@ -54,8 +54,8 @@ run "good_table_passes" {
   }
   assert {
     # Issue 14 item 1: a short name's manifest fits the free Standard tier (4096 characters).
-    condition     = aws_ssm_parameter.manifest.tier == "Standard" && length(aws_ssm_parameter.manifest.value) <= 4096
-    error_message = "a manifest of ${length(aws_ssm_parameter.manifest.value)} characters stays Standard"
+    condition     = aws_ssm_parameter.manifest.tier == "Standard" && output.rendered.manifest_length == length(aws_ssm_parameter.manifest.value) && output.rendered.manifest_length <= 4096
+    error_message = "a manifest of ${output.rendered.manifest_length} characters stays Standard"
   }
 }
 
