@@ -17,9 +17,10 @@ from typing import Any
 
 from pitr.restore_record import CAUGHT_UP
 from pitrctl import commands
-from pitrctl.rehearse import traffic
-from pitrctl.rehearse.sandbox import Sandbox, SandboxOptions
-from pitrctl.rehearse.verify import compare_items, compare_settings, scan_all
+from pitrctl.sim import traffic
+from pitrctl.sim.restores import scan_all
+from pitrctl.sim.sandbox import Sandbox, SandboxOptions
+from pitrctl.sim.verify import compare_items, compare_settings
 from pitrctl.ui import Ui
 
 KEY_NAMES = ["pk", "sk"]
@@ -156,7 +157,7 @@ def _verify(box: Sandbox, options: RehearsalOptions, live: Traffic, restore: _Re
         source_items, restore.snapshot, live.changed_since(math.floor(start)), options.replay_from
     )
     differences = compare_items(expected, scan_all(box.ddb, restore.target), KEY_NAMES)
-    settings = compare_settings(box.aws, box.names.source, restore.target)
+    settings = compare_settings(box.names.source, restore.target)
     verification = {
         "items_expected": len(expected),
         "item_differences": differences[:20],
@@ -185,7 +186,7 @@ def rehearse(options: RehearsalOptions, ui: Ui) -> dict[str, Any]:
     with Sandbox(sandbox_options) as box:
         box.started = box.clock.clock()
         live = Traffic(box, options)
-        box.clock.on_advance = lambda seconds: (live(seconds), box.tick())
+        box.clock.hooks[:] = [live, lambda _seconds: box.tick()]
         ui.say(
             f"[bold]Rehearsal[/]: {options.items} items, {options.write_rate:g} writes/s, "
             f"{options.duration:g} s of traffic, replay from {options.replay_from}"

@@ -20,8 +20,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from pipeline.data_path import DataPath, Faults
 from pitr import clients
+from pitrctl.sim.data_path import DataPath, Faults
 
 pytestmark = pytest.mark.slow
 

@@ -13,8 +13,6 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
-
 
 class Crash(RuntimeError):  # noqa: N818 - it models a crash, not an error the code raises
     """An injected crash of the function in the middle of a batch (timeout, out of memory)."""

@@ -26,9 +26,10 @@ from pitr import metrics, restore_record
 from pitr.backoff import Backoff
 from pitr.cdc_subscriber import Subscriber
 from pitr.replay_writer import ReplayWriter
-from pitrctl.rehearse.faults import TTL_IDENTITY, CountingDynamo, CountingSqs, Crash, Faults
-from pitrctl.rehearse.fifo_poller import FakeContext, FifoPoller
-from pitrctl.rehearse.stream_driver import StreamDriver
+from pitrctl.sim.events import TTL_IDENTITY
+from pitrctl.sim.faults import CountingDynamo, CountingSqs, Crash, Faults
+from pitrctl.sim.sqs_mapping import FakeContext, FifoPoller
+from pitrctl.sim.stream_mapping import StreamDriver
 
 __all__ = ["CountingDynamo", "CountingSqs", "Crash", "DataPath", "Faults"]
 
