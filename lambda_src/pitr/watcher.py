@@ -6,14 +6,13 @@ same environment; tests pass a ``Runtime`` with a fake clock and sleep so nothin
 
 from __future__ import annotations
 
-import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pitr import metrics
+from pitr import environment, metrics
 
 # The namespace, dimension and metric the replay writer emits in EMF (docs/interfaces.md).
 METRIC_NAMESPACE = metrics.NAMESPACE
@@ -33,7 +32,7 @@ class Runtime:
         return datetime.fromtimestamp(self.clock(), tz=UTC)
 
 
-def _int(env: dict[str, str], name: str, default: int) -> int:
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name)
     if raw in (None, ""):
         return default
@@ -65,8 +64,8 @@ class WatcherConfig:
     invocation_budget_seconds: int = 840
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> WatcherConfig:
-        env = dict(os.environ if env is None else env)
+    def from_env(cls, env: Mapping[str, str] | None = None) -> WatcherConfig:
+        env = environment.of("pitr.restore_waiter.handler", env)  # the steps share the contract
         source = env.get("SOURCE_TABLE_NAME", "")
         if not source:
             raise ValueError("environment variable SOURCE_TABLE_NAME is not set")

@@ -32,15 +32,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pitr import clients, metrics, restore_record, restore_waiter, restore_workflow
+from pitr import clients, environment, metrics, restore_record, restore_waiter, restore_workflow
 from pitr import settings_sync as settings_sync_fn
-from pitr.backoff import Backoff
-from pitr.cdc_subscriber import Subscriber
-from pitr.replay_writer import ReplayWriter
 from pitr.settings_sync.context import SyncContext
-from pitr.watcher import Runtime, WatcherConfig
+from pitr.watcher import Runtime
 from pitrctl import workflow
-from pitrctl.sim import events, moto_patches, worlds
+from pitrctl.sim import events, functions, moto_patches, worlds
 from pitrctl.sim.clock import SimClock
 from pitrctl.sim.events import ACCOUNT, REGION
 from pitrctl.sim.faults import CountingDynamo, CountingSqs, Faults
@@ -260,19 +257,24 @@ class Sandbox:
         self.spill_bucket = f"{n.prefix}-spill-{ACCOUNT}"
         s3.create_bucket(Bucket=self.spill_bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
 
-        self.subscriber_env = {
-            "BUFFER_QUEUE_URL": self.buffer_url,
-            "SPILL_BUCKET": self.spill_bucket,
-            "SOURCE_TABLE_NAME": n.source,
-        }
-        self.writer_env = {
-            "RESTORE_RECORD_PARAMETER": n.record_parameter,
-            "SOURCE_TABLE_NAME": n.source,
-            "TARGET_TABLE_NAME_PATTERN": n.pattern,
-            "SPILL_BUCKET": self.spill_bucket,
-            "RECORD_CACHE_SECONDS": "10",
-            "REPLAY_START_MARGIN_SECONDS": "0",
-        }
+        self.subscriber_env = functions.render(
+            "pitr.cdc_subscriber.handler",
+            {
+                "BUFFER_QUEUE_URL": self.buffer_url,
+                "SPILL_BUCKET": self.spill_bucket,
+                "SOURCE_TABLE_NAME": n.source,
+            },
+        )
+        self.writer_env = functions.render(
+            "pitr.replay_writer.handler",
+            {
+                "RESTORE_RECORD_PARAMETER": n.record_parameter,
+                "SOURCE_TABLE_NAME": n.source,
+                "TARGET_TABLE_NAME_PATTERN": n.pattern,
+                "RECORD_CACHE_SECONDS": 10,
+                "REPLAY_START_MARGIN_SECONDS": 0,
+            },
+        )
         self._function(n.fn("cdc-subscriber"), "pitr.cdc_subscriber.handler", self.subscriber_env)
         self._function(n.fn("replay-writer"), "pitr.replay_writer.handler", self.writer_env)
         self.stream_mapping_uuid = self.lam.create_event_source_mapping(
@@ -295,26 +297,18 @@ class Sandbox:
 
         self.emf_lines: list[str] = []
         self.sub_sqs = CountingSqs(self.sqs, self.faults)
-        self.subscriber = Subscriber(
-            sqs=self.sub_sqs,
-            s3=s3,
-            queue_url=self.buffer_url,
-            spill_bucket=self.spill_bucket,
-            source_table=n.source,
-            emit=self._emit,
-        )
+        self.subscriber = functions.subscriber(self.subscriber_env, sqs=self.sub_sqs, emit=self._emit)
         self.writer_ddb = CountingDynamo(self.ddb, self.faults)
+        # The container's record cache, on simulated time.
         cache = restore_record.RecordCache(
-            lambda: restore_record.load(self.ssm, n.record_parameter), ttl_seconds=10, clock=self.clock.clock
+            lambda: restore_record.load(self.ssm, n.record_parameter),
+            ttl_seconds=float(self.writer_env["RECORD_CACHE_SECONDS"]),
+            clock=self.clock.clock,
         )
-        self.writer = ReplayWriter(
+        self.writer = functions.replay_writer_of(
+            self.writer_env,
             dynamodb=self.writer_ddb,
-            s3=s3,
             records=cache.get,
-            source_table=n.source,
-            target_pattern=n.pattern,
-            record_parameter=n.record_parameter,
-            backoff=Backoff(base=0.05, cap=2.0),
             sleep=lambda _s: None,  # retries are immediate in simulated time
             clock=self.clock.clock,
             emit=self._emit,
@@ -339,34 +333,43 @@ class Sandbox:
         n = self.names
         sns = clients.client("sns")
         self.topic_arn = sns.create_topic(Name=n.fn("notifications"))["TopicArn"]
-        self.settings_env = {
+        self.settings_env = functions.render(
+            "pitr.settings_sync.handler",
+            {
+                "SOURCE_TABLE_NAME": n.source,
+                "TARGET_TABLE_NAME_PATTERN": n.pattern,
+                "SETTINGS_SWITCHES": "{}",
+            },
+        )
+        opts = self.options
+        watcher_env = {
             "SOURCE_TABLE_NAME": n.source,
             "TARGET_TABLE_NAME_PATTERN": n.pattern,
-            "SETTINGS_SWITCHES": json.dumps({}),
+            "REPLAY_FROM": opts.replay_from,
+            "RESTORE_RECORD_PARAMETER": n.record_parameter,
+            "COVERAGE_PARAMETER": n.coverage_parameter,
+            "BUFFER_QUEUE_URL": self.buffer_url,
+            "STREAM_FAILURE_QUEUE_URL": self.failures_url,
+            "BUFFER_STANDBY_RETENTION_SECONDS": 14_400,
+            "REPLAY_MAPPING_UUID": self.replay_mapping_uuid,
+            "TOPIC_ARN": self.topic_arn,
+            "MAX_RESTORE_WAIT_SECONDS": 7 * 86_400,
+            "ACTIVE_POLL_CAP_SECONDS": opts.active_poll_cap_seconds,
+            "CAUGHT_UP_LAG_SECONDS": opts.caught_up_lag_seconds,
+            "DRAIN_QUIET_SECONDS": opts.drain_quiet_seconds,
+            "DRAIN_TIMEOUT_SECONDS": 900,
+            "INVOCATION_BUDGET_SECONDS": 840,
         }
+        self.waiter_env = functions.render("pitr.restore_waiter.handler", watcher_env)
+        self.steps_env = functions.render("pitr.restore_workflow.handler", watcher_env)
         arns = {
-            "waiter": self._function(n.fn("restore-waiter"), "pitr.restore_waiter.handler"),
-            "steps": self._function(n.fn("restore-steps"), "pitr.restore_workflow.handler"),
+            "waiter": self._function(n.fn("restore-waiter"), "pitr.restore_waiter.handler", self.waiter_env),
+            "steps": self._function(n.fn("restore-steps"), "pitr.restore_workflow.handler", self.steps_env),
             "settings": self._function(
                 n.fn("settings-sync"), "pitr.settings_sync.handler", self.settings_env
             ),
         }
-        opts = self.options
-        self.watcher_config = WatcherConfig(
-            source_table_name=n.source,
-            target_table_name_pattern=n.pattern,
-            replay_from=opts.replay_from,
-            restore_record_parameter=n.record_parameter,
-            coverage_parameter=n.coverage_parameter,
-            buffer_queue_url=self.buffer_url,
-            buffer_standby_retention_seconds=14_400,
-            replay_mapping_uuid=self.replay_mapping_uuid,
-            topic_arn=self.topic_arn,
-            active_poll_cap_seconds=opts.active_poll_cap_seconds,
-            caught_up_lag_seconds=opts.caught_up_lag_seconds,
-            drain_quiet_seconds=opts.drain_quiet_seconds,
-            stream_failure_queue_url=self.failures_url,
-        )
+        self.watcher_config = functions.watcher_config(self.waiter_env)
         runtime = Runtime(
             clock=self.clock.clock, sleep=self.clock.sleep, rand=random.Random(opts.seed).random
         )
@@ -401,7 +404,9 @@ class Sandbox:
         )
 
     def _settings_sync(self, event: dict[str, Any]) -> dict[str, Any]:
-        request = settings_sync_fn.parse(event, self.settings_env)
+        request = settings_sync_fn.parse(
+            event, environment.of("pitr.settings_sync.handler", self.settings_env)
+        )
         context = SyncContext(
             source_table=request.source_table,
             target_table=request.target_table,
