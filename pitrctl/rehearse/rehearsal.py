@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 from argparse import Namespace
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,7 +34,8 @@ class RehearsalOptions:
     restore_seconds: float = 30.0
     replay_from: str = "restore_point"
     large_items: int = 3
-    fault_rate: float = 0.0
+    fault_rate: float = 0.0  # every fault class at this rate
+    faults: dict[str, float] = field(default_factory=dict)  # per-class rates (tests), over fault_rate
     seed: int = 7
     tick_seconds: float = 1.0
 
@@ -180,7 +181,10 @@ def _verify(box: Sandbox, options: RehearsalOptions, live: Traffic, restore: _Re
 def rehearse(options: RehearsalOptions, ui: Ui) -> dict[str, Any]:
     wall_start = time.monotonic()
     sandbox_options = SandboxOptions(
-        replay_from=options.replay_from, fault_rate=options.fault_rate, seed=options.seed
+        replay_from=options.replay_from,
+        fault_rate=options.fault_rate,
+        faults=options.faults,
+        seed=options.seed,
     )
     timeline: dict[str, float] = {}
     with Sandbox(sandbox_options) as box:

@@ -166,6 +166,7 @@ class DataPath:
             path.replay_handler,
             batch_size=batch_size,
             lose_deletes=lambda: faults.hit(faults.lost_delete),
+            lose_message_delete=lambda: faults.hit(faults.lost_message_delete),
         )
         return path
 
@@ -204,6 +205,7 @@ class DataPath:
             self.stream_handler,
             batch_size=batch_size,
             duplicate=lambda: self.faults.hit(self.faults.duplicate_stream),
+            late_duplicate=lambda: self.faults.hit(self.faults.late_duplicate_stream),
         )
 
     def replay(self, max_polls: int = 100_000) -> None:

@@ -21,6 +21,7 @@ class Restore:
     source_arn: str
     restore_point: float
     active_at: float | None  # None: CREATING for ever (a stuck restore)
+    not_found_until: float = 0.0  # DescribeTable answers ResourceNotFoundException until then
 
 
 def _throughput(description: dict[str, Any]) -> dict[str, int]:
@@ -85,12 +86,16 @@ class Restores:
         restore_point: float,
         items: list[dict[str, Any]],
         takes_seconds: float | None,
+        not_found_seconds: float = 0.0,
     ) -> Restore:
-        """Create ``target`` like ``source`` holding ``items``; CREATING for ``takes_seconds``."""
+        """Create ``target`` like ``source`` holding ``items``; CREATING for ``takes_seconds``;
+        unknown to ``DescribeTable`` for ``not_found_seconds`` (``faults.DescribeTableNotFound``)."""
         description = dynamodb.describe_table(TableName=source)["Table"]
         dynamodb.create_table(TableName=target, **table_like(description))
         active_at = None if takes_seconds is None else self.clock() + takes_seconds
-        restore = Restore(target, description["TableArn"], restore_point, active_at)
+        restore = Restore(
+            target, description["TableArn"], restore_point, active_at, self.clock() + not_found_seconds
+        )
         self.by_target[target] = restore
         for start in range(0, len(items), 25):
             dynamodb.batch_write_item(
@@ -103,6 +108,10 @@ class Restores:
         restore = self.by_target.get(name)
         if restore is None:
             return None
+        if self.clock() < restore.not_found_until:
+            from moto.dynamodb.exceptions import ResourceNotFoundException  # noqa: PLC0415
+
+            raise ResourceNotFoundException(f"Requested resource not found: Table: {name} not found")
         creating = restore.active_at is None or self.clock() < restore.active_at
         return {
             "TableStatus": "CREATING" if creating else "ACTIVE",

@@ -135,7 +135,8 @@ class Counters:
 @dataclass
 class SandboxOptions:
     replay_from: str = "restore_point"
-    fault_rate: float = 0.0
+    fault_rate: float = 0.0  # every fault class at this rate (faults.CLASSES)
+    faults: dict[str, float] = field(default_factory=dict)  # per-class rates, over fault_rate
     seed: int = 7
     replay_batches_per_tick: int = 200
     drain_quiet_seconds: int = 30
@@ -169,14 +170,9 @@ class Sandbox:
         self._stack.enter_context(moto_patches.restore_status(self.restores))
         self._stack.enter_context(moto_patches.fast_sqs_clock())
         self._stack.enter_context(moto_patches.route_lambda(self._handlers))
-        self.faults = Faults(rng=random.Random(self.options.seed))
-        if self.options.fault_rate:
-            rate = self.options.fault_rate
-            self.faults.send_entry = rate
-            self.faults.throttle = rate
-            self.faults.unprocessed = rate
-            self.faults.duplicate_stream = rate
-            self.faults.lost_delete = rate / 2
+        self.faults = Faults.every(
+            self.options.fault_rate, random.Random(self.options.seed), **self.options.faults
+        )
         self.clock.hooks.append(lambda _seconds: self.tick())
         self._deploy()
         return self
@@ -322,6 +318,7 @@ class Sandbox:
             max_receive_count=100,
             dlq_url=self.dlq_url,
             lose_deletes=lambda: self.faults.hit(self.faults.lost_delete),
+            lose_message_delete=lambda: self.faults.hit(self.faults.lost_message_delete),
         )
 
     def _queue_arn(self, url: str) -> str:
@@ -481,6 +478,7 @@ class Sandbox:
                 lambda event, context: self.subscriber.process(event["Records"]).response,
                 batch_size=100,
                 duplicate=lambda: self.faults.hit(self.faults.duplicate_stream),
+                late_duplicate=lambda: self.faults.hit(self.faults.late_duplicate_stream),
             )
             if self.replay_enabled():
                 for _ in range(self.options.replay_batches_per_tick):
@@ -507,6 +505,7 @@ class Sandbox:
             restore_point=restore_point,
             items=items,
             takes_seconds=takes_seconds,
+            not_found_seconds=30.0 if self.faults.hit(self.faults.describe_not_found) else 0.0,
         )
 
     def cloudtrail_event(self, target: str, restore_point: float | None) -> dict[str, Any]:
