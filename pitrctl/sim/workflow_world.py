@@ -212,10 +212,15 @@ class World:
         )
 
     def simulate_restore(
-        self, target: str, takes_seconds: float | None, restore_point: float | None = None
+        self,
+        target: str,
+        takes_seconds: float | None,
+        restore_point: float | None = None,
+        not_found_seconds: float = 0.0,
     ) -> None:
         """A restore of the source into ``target`` holding the source as of now; ``restore_point``
-        (default now) is what its ``RestoreSummary`` says."""
+        (default now) is what its ``RestoreSummary`` says; ``DescribeTable`` answers not found for
+        ``not_found_seconds`` (``faults.DescribeTableNotFound``)."""
         self.restores.start(
             self.ddb,
             source=SOURCE,
@@ -223,6 +228,7 @@ class World:
             restore_point=self.fake.clock() if restore_point is None else restore_point,
             items=scan_all(self.ddb, SOURCE),
             takes_seconds=takes_seconds,
+            not_found_seconds=not_found_seconds,
         )
 
     def cloudtrail_event(self, target: str, by_arn: bool = False) -> dict[str, Any]:
