@@ -195,27 +195,36 @@ def rehearse(options: RehearsalOptions, ui: Ui) -> dict[str, Any]:
             f"[bold]Rehearsal[/]: {options.items} items, {options.write_rate:g} writes/s, "
             f"{options.duration:g} s of traffic, replay from {options.replay_from}"
         )
-        restore = _request_restore(box, options, ui)
-        timeline["restore_point_s"] = restore.restore_point - box.started
-        timeline["restore_requested_s"] = restore.requested_at - box.started
-        _wait_caught_up(box, options, ui, restore)
-        timeline["caught_up_s"] = box.clock.clock() - box.started
+        restore: _Restore | None = None
+        cutover: dict[str, Any] = {}
+        try:
+            restore = _request_restore(box, options, ui)
+            timeline["restore_point_s"] = restore.restore_point - box.started
+            timeline["restore_requested_s"] = restore.requested_at - box.started
+            _wait_caught_up(box, options, ui, restore)
+            timeline["caught_up_s"] = box.clock.clock() - box.started
 
-        live.on = False
-        ui.say(f"{_status(box)}  traffic paused for the cut-over")
-        args = Namespace(table=box.names.source, ssm_prefix=None, interval=5.0)
-        cutover = commands.cutover(args, box.aws, Ui(json_mode=True), sleep=box.clock.sleep)
-        timeline["cut_over_s"] = box.clock.clock() - box.started
-        ui.say(f"{_status(box)}  switch now: {restore.target}")
+            live.on = False
+            ui.say(f"{_status(box)}  traffic paused for the cut-over")
+            args = Namespace(table=box.names.source, ssm_prefix=None, interval=5.0)
+            cutover = commands.cutover(args, box.aws, Ui(json_mode=True), sleep=box.clock.sleep)
+            timeline["cut_over_s"] = box.clock.clock() - box.started
+            ui.say(f"{_status(box)}  switch now: {restore.target}")
 
-        verification = _verify(box, options, live, restore)
+            verification = _verify(box, options, live, restore)
+        except Exception as exc:  # a stuck pipeline is a failed verification, never a traceback
+            verification = {
+                "passed": False,
+                "reason": f"the pipeline did not finish: {type(exc).__name__}: {exc}",
+            }
+            ui.say(f"[red]stopped[/]: {type(exc).__name__}: {exc}")
         counts = asdict(box.counters)
         counts["changes_made"] = live.made
         counts["dead_lettered"] = box.poller.stats.dead_lettered
         simulated = box.clock.clock() - box.started
     return {
         "options": asdict(options),
-        "target_table": restore.target,
+        "target_table": restore.target if restore else None,
         "timeline": timeline,
         "counts": counts,
         "cutover": {k: v for k, v in cutover.items() if k != "import_block"},
