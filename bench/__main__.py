@@ -10,7 +10,7 @@ process against in-process moto:
 * naive: one SendMessage per record into one message group -> the same poller -> one PutItem or
   DeleteItem per message (the seed sample's design).
 
-DynamoDB and S3 are moto's; the queue is ``tests/pipeline/fake_fifo.FakeFifoQueue`` for both (moto's
+DynamoDB and S3 are moto's; the queue is ``pitrctl.sim.fifo_queue.FakeFifoQueue`` for both (moto's
 SQS walks every queued message on each send, which would make the run quadratic).
 
 Then a stale backlog (every change older than the replay start) measures how fast the writer skips.

@@ -287,33 +287,27 @@ class World:
     def record(self) -> restore_record.RestoreRecord | None:
         return restore_record.load(self.ssm, RECORD)
 
-    def notifications(self) -> list[dict[str, Any]]:
-        """Every EventBridge event the workflow put so far (captured through an SQS target)."""
+    def _drain(self, queue_url: str, into: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Move every message of a capture queue into ``into`` (decoded); returns ``into``."""
         while True:
-            msgs = self.sqs.receive_message(QueueUrl=self.events_queue, MaxNumberOfMessages=10).get(
+            messages = self.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get(
                 "Messages", []
             )
-            if not msgs:
-                break
-            for m in msgs:
-                self.captured.append(json.loads(m["Body"]))
-                self.sqs.delete_message(QueueUrl=self.events_queue, ReceiptHandle=m["ReceiptHandle"])
-        return self.captured
+            if not messages:
+                return into
+            for m in messages:
+                into.append(json.loads(m["Body"]))
+                self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+
+    def notifications(self) -> list[dict[str, Any]]:
+        """Every EventBridge event the workflow put so far (captured through an SQS target)."""
+        return self._drain(self.events_queue, self.captured)
 
     def detail_types(self) -> list[str]:
         return [e["detail-type"] for e in self.notifications()]
 
     def sns_messages(self) -> list[dict[str, Any]]:
-        while True:
-            msgs = self.sqs.receive_message(QueueUrl=self.sns_queue, MaxNumberOfMessages=10).get(
-                "Messages", []
-            )
-            if not msgs:
-                break
-            for m in msgs:
-                self.captured_sns.append(json.loads(m["Body"]))
-                self.sqs.delete_message(QueueUrl=self.sns_queue, ReceiptHandle=m["ReceiptHandle"])
-        return self.captured_sns
+        return self._drain(self.sns_queue, self.captured_sns)
 
     def retention(self) -> int:
         attrs = self.sqs.get_queue_attributes(

@@ -1,7 +1,7 @@
 """The real workflow definition executed in moto with the real waiter and step handlers.
 
-Stand-ins (``standins.py``) play the data path and settings_sync; see ``harness.py`` for what is
-simulated and why.
+Stand-ins (``pitrctl.sim.standins``) play the data path and settings_sync; see
+``pitrctl.sim.workflow_world`` for what is simulated and why.
 """
 
 from __future__ import annotations
