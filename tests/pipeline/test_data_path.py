@@ -57,6 +57,8 @@ fault_rates = st.fixed_dictionaries(
         "crash": st.sampled_from([0.0, 0.05, 0.15]),
         "lost_delete": st.sampled_from([0.0, 0.1]),
         "duplicate_stream": st.sampled_from([0.0, 0.2]),
+        "lost_message_delete": st.sampled_from([0.0, 0.1]),
+        "late_duplicate_stream": st.sampled_from([0.0, 0.2]),
     }
 )
 
