@@ -14,24 +14,14 @@ from collections.abc import Iterator, Mapping
 # Set for every function by modules/lambda_function; read by pitr.logs.
 COMMON = ("LOG_LEVEL",)
 
-# One WatcherConfig serves the waiter and the steps, so both get every one of its variables.
-WATCHER = (
+# One WatcherConfig serves the waiter and the steps; each reads only its own function's variables.
+_WATCHER_COMMON = (
     "SOURCE_TABLE_NAME",
-    "TARGET_TABLE_NAME_PATTERN",
     "REPLAY_FROM",
-    "RESTORE_RECORD_PARAMETER",
-    "COVERAGE_PARAMETER",
     "BUFFER_QUEUE_URL",
-    "STREAM_FAILURE_QUEUE_URL",
     "BUFFER_STANDBY_RETENTION_SECONDS",
-    "REPLAY_MAPPING_UUID",
-    "TOPIC_ARN",
+    "COVERAGE_PARAMETER",
     "MAX_RESTORE_WAIT_SECONDS",
-    "ACTIVE_POLL_CAP_SECONDS",
-    "CAUGHT_UP_LAG_SECONDS",
-    "DRAIN_QUIET_SECONDS",
-    "DRAIN_TIMEOUT_SECONDS",
-    "INVOCATION_BUDGET_SECONDS",
 )
 
 # Handler -> the variables its function's environment holds (besides COMMON).
@@ -45,8 +35,22 @@ VARIABLES: dict[str, tuple[str, ...]] = {
         "REPLAY_START_MARGIN_SECONDS",
     ),
     "pitr.settings_sync.handler": ("SOURCE_TABLE_NAME", "TARGET_TABLE_NAME_PATTERN", "SETTINGS_SWITCHES"),
-    "pitr.restore_waiter.handler": WATCHER,
-    "pitr.restore_workflow.handler": WATCHER,
+    "pitr.restore_waiter.handler": (
+        *_WATCHER_COMMON,
+        "ACTIVE_POLL_CAP_SECONDS",
+        "CAUGHT_UP_LAG_SECONDS",
+        "DRAIN_QUIET_SECONDS",
+        "DRAIN_TIMEOUT_SECONDS",
+        "INVOCATION_BUDGET_SECONDS",
+        "STREAM_FAILURE_QUEUE_URL",
+    ),
+    "pitr.restore_workflow.handler": (
+        *_WATCHER_COMMON,
+        "TARGET_TABLE_NAME_PATTERN",
+        "RESTORE_RECORD_PARAMETER",
+        "REPLAY_MAPPING_UUID",
+        "TOPIC_ARN",
+    ),
 }
 
 
@@ -79,6 +83,11 @@ class Environment(Mapping[str, str]):
         self._check(name)
         return self._environ.get(name, default)
 
+    def declared_only(self) -> _DeclaredOnly:
+        """A view for a config shared by several functions (``WatcherConfig``): a variable this
+        function's contract does not list reads as its default, unread."""
+        return _DeclaredOnly(self)
+
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and name in self.names and name in self._environ
 
@@ -87,6 +96,14 @@ class Environment(Mapping[str, str]):
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
+
+
+class _DeclaredOnly:
+    def __init__(self, env: Environment) -> None:
+        self._env = env
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        return self._env.get(name, default) if name in self._env.names else default
 
 
 def of(handler: str, environ: Mapping[str, str] | None = None) -> Environment:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from pitr import environment, metrics
 
@@ -32,7 +33,7 @@ class Runtime:
         return datetime.fromtimestamp(self.clock(), tz=UTC)
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
+def _int(env: Any, name: str, default: int) -> int:
     raw = env.get(name)
     if raw in (None, ""):
         return default
@@ -64,8 +65,11 @@ class WatcherConfig:
     invocation_budget_seconds: int = 840
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> WatcherConfig:
-        env = environment.of("pitr.restore_waiter.handler", env)  # the steps share the contract
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, handler: str = "pitr.restore_waiter.handler"
+    ) -> WatcherConfig:
+        """The config of ``handler``'s function (the waiter or the steps) from its environment."""
+        env = environment.of(handler, env).declared_only()
         source = env.get("SOURCE_TABLE_NAME", "")
         if not source:
             raise ValueError("environment variable SOURCE_TABLE_NAME is not set")

@@ -155,25 +155,14 @@ resource "aws_sns_topic_subscription" "email" {
 ################################################################################
 
 locals {
-  # Every variable of pitr.environment.WATCHER: the waiter and the steps share one WatcherConfig
-  # (tests/unit/test_environment.py compares these keys with what the code reads).
-  watcher_environment = {
+  # Each function's environment is its contract in pitr.environment (tests/unit/test_environment.py).
+  common_environment = {
     SOURCE_TABLE_NAME                = var.source_table_name
-    TARGET_TABLE_NAME_PATTERN        = var.target_table_name_pattern
     REPLAY_FROM                      = var.replay_from
-    RESTORE_RECORD_PARAMETER         = var.restore_record_parameter
-    COVERAGE_PARAMETER               = var.coverage_parameter
     BUFFER_QUEUE_URL                 = var.buffer_queue_url
-    STREAM_FAILURE_QUEUE_URL         = var.stream_failure_queue_url
     BUFFER_STANDBY_RETENTION_SECONDS = tostring(var.buffer_standby_retention_seconds)
-    REPLAY_MAPPING_UUID              = var.replay_mapping_uuid
-    TOPIC_ARN                        = local.topic_arn
+    COVERAGE_PARAMETER               = var.coverage_parameter
     MAX_RESTORE_WAIT_SECONDS         = tostring(local.max_restore_wait_seconds)
-    ACTIVE_POLL_CAP_SECONDS          = tostring(var.active_poll_cap_seconds)
-    CAUGHT_UP_LAG_SECONDS            = tostring(var.caught_up_lag_seconds)
-    DRAIN_QUIET_SECONDS              = tostring(var.drain_quiet_seconds)
-    DRAIN_TIMEOUT_SECONDS            = tostring(var.drain_timeout_seconds)
-    INVOCATION_BUDGET_SECONDS        = "840"
   }
 
   waiter_statements = [
@@ -221,6 +210,15 @@ locals {
       Resource = [var.kms_key_arn]
     },
   ]
+
+  waiter_environment = merge(local.common_environment, {
+    ACTIVE_POLL_CAP_SECONDS   = tostring(var.active_poll_cap_seconds)
+    CAUGHT_UP_LAG_SECONDS     = tostring(var.caught_up_lag_seconds)
+    DRAIN_QUIET_SECONDS       = tostring(var.drain_quiet_seconds)
+    DRAIN_TIMEOUT_SECONDS     = tostring(var.drain_timeout_seconds)
+    INVOCATION_BUDGET_SECONDS = "840"
+    STREAM_FAILURE_QUEUE_URL  = var.stream_failure_queue_url
+  })
 
   steps_statements = concat(
     [
@@ -277,7 +275,7 @@ module "waiter" {
   # Each invocation returns before INVOCATION_BUDGET_SECONDS; the timeout leaves a minute of margin.
   timeout            = 900
   memory_size        = 256
-  environment        = local.watcher_environment
+  environment        = local.waiter_environment
   policy_statements  = concat(local.waiter_statements, local.waiter_key_statements)
   log_retention_days = var.log_retention_days
   kms_key_arn        = var.kms_key_arn
@@ -290,12 +288,17 @@ module "steps" {
 
   package = var.lambda_package
 
-  function_name      = local.steps_function_name
-  description        = "dynamodb-pitr-restore: claims, switches replay and retention, notifies and releases restores of the source table. Table: ${var.source_table_name}"
-  handler            = "pitr.restore_workflow.handler"
-  timeout            = 300
-  memory_size        = 256
-  environment        = local.watcher_environment
+  function_name = local.steps_function_name
+  description   = "dynamodb-pitr-restore: claims, switches replay and retention, notifies and releases restores of the source table. Table: ${var.source_table_name}"
+  handler       = "pitr.restore_workflow.handler"
+  timeout       = 300
+  memory_size   = 256
+  environment = merge(local.common_environment, {
+    TARGET_TABLE_NAME_PATTERN = var.target_table_name_pattern
+    RESTORE_RECORD_PARAMETER  = var.restore_record_parameter
+    REPLAY_MAPPING_UUID       = var.replay_mapping_uuid
+    TOPIC_ARN                 = local.topic_arn
+  })
   policy_statements  = local.steps_statements
   log_retention_days = var.log_retention_days
   kms_key_arn        = var.kms_key_arn

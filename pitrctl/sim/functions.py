@@ -30,6 +30,13 @@ def render(handler: str, values: Mapping[str, Any]) -> dict[str, str]:
     return rendered
 
 
+def render_part(handler: str, values: Mapping[str, Any]) -> dict[str, str]:
+    """``render`` with the part of ``values`` the function's contract lists (functions that share
+    a config, such as the waiter and the steps, get different parts of it)."""
+    declared = set(environment.VARIABLES[handler])
+    return render(handler, {name: value for name, value in values.items() if name in declared})
+
+
 def subscriber(env: Mapping[str, str], **runtime: Any) -> cdc_subscriber.Subscriber:
     return dataclasses.replace(cdc_subscriber.from_env(env), **runtime)
 
@@ -39,5 +46,5 @@ def replay_writer_of(env: Mapping[str, str], **runtime: Any) -> replay_writer.Re
     return dataclasses.replace(replay_writer.from_env(env), **runtime)
 
 
-def watcher_config(env: Mapping[str, str]) -> WatcherConfig:
-    return WatcherConfig.from_env(env)
+def watcher_config(env: Mapping[str, str], handler: str) -> WatcherConfig:
+    return WatcherConfig.from_env(env, handler)

@@ -357,8 +357,8 @@ class Sandbox:
             "DRAIN_TIMEOUT_SECONDS": 900,
             "INVOCATION_BUDGET_SECONDS": 840,
         }
-        self.waiter_env = functions.render("pitr.restore_waiter.handler", watcher_env)
-        self.steps_env = functions.render("pitr.restore_workflow.handler", watcher_env)
+        self.waiter_env = functions.render_part("pitr.restore_waiter.handler", watcher_env)
+        self.steps_env = functions.render_part("pitr.restore_workflow.handler", watcher_env)
         arns = {
             "waiter": self._function(n.fn("restore-waiter"), "pitr.restore_waiter.handler", self.waiter_env),
             "steps": self._function(n.fn("restore-steps"), "pitr.restore_workflow.handler", self.steps_env),
@@ -366,14 +366,15 @@ class Sandbox:
                 n.fn("settings-sync"), "pitr.settings_sync.handler", self.settings_env
             ),
         }
-        self.watcher_config = functions.watcher_config(self.waiter_env)
+        self.waiter_config = functions.watcher_config(self.waiter_env, "pitr.restore_waiter.handler")
+        self.steps_config = functions.watcher_config(self.steps_env, "pitr.restore_workflow.handler")
         runtime = Runtime(
             clock=self.clock.clock, sleep=self.clock.sleep, rand=random.Random(opts.seed).random
         )
         self._handlers.update(
             {
-                n.fn("restore-waiter"): lambda e: restore_waiter.handle(e, self.watcher_config, runtime),
-                n.fn("restore-steps"): lambda e: restore_workflow.handle(e, self.watcher_config, runtime),
+                n.fn("restore-waiter"): lambda e: restore_waiter.handle(e, self.waiter_config, runtime),
+                n.fn("restore-steps"): lambda e: restore_workflow.handle(e, self.steps_config, runtime),
                 n.fn("settings-sync"): self._settings_sync,
             }
         )

@@ -117,7 +117,7 @@ def _build(handler: str, env: environment.Environment) -> None:
         event = {"source_table": "orders", "target_table": "orders-restored-1", "phase": "restore"}
         settings_sync.parse(event, env)
     else:
-        WatcherConfig.from_env(env)
+        WatcherConfig.from_env(env, handler)
 
 
 @pytest.mark.parametrize("handler", sorted(environment.VARIABLES))
