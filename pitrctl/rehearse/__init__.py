@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
+
 from pitr import logs
 from pitrctl.errors import PitrctlError
 from pitrctl.ui import Ui
@@ -169,7 +171,7 @@ def show(report: dict[str, Any], ui: Ui) -> None:
             ],
         )
     for difference in verification.get("item_differences", []):
-        ui.say(f"[red]item {difference['key']}: {difference['problem']}[/]")
+        ui.text(f"item {difference['key']}: {difference['problem']}", style="red")
     if verification["passed"]:
         ui.say(
             f"[bold green]verification passed[/]: {verification['items_expected']} items equal, "
@@ -177,7 +179,7 @@ def show(report: dict[str, Any], ui: Ui) -> None:
             f"{report['simulated_seconds']:.0f} s simulated)"
         )
     elif verification.get("reason"):
-        ui.say(f"[bold red]verification FAILED[/]: {verification['reason']}")
+        ui.say(f"[bold red]verification FAILED[/]: {escape(str(verification['reason']))}")
     else:
         ui.say("[bold red]verification FAILED[/]: see the differences above")
     ui.say(f"function logs: {report.get('function_log', 'stderr')}")

@@ -15,13 +15,18 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from rich.markup import escape
+
 from pitr.restore_record import CAUGHT_UP
 from pitrctl import commands
+from pitrctl.progress import Progress
 from pitrctl.sim import traffic
 from pitrctl.sim.restores import scan_all
 from pitrctl.sim.sandbox import Sandbox, SandboxOptions
-from pitrctl.sim.verify import compare_items, compare_settings
+from pitrctl.sim.verify import compare_settings
+from pitrctl.status import eta_seconds
 from pitrctl.ui import Ui
+from pitrctl.verify import compare_items
 
 KEY_NAMES = ["pk", "sk"]
 
@@ -136,18 +141,33 @@ def _request_restore(box: Sandbox, options: RehearsalOptions, ui: Ui) -> _Restor
 def _wait_caught_up(box: Sandbox, options: RehearsalOptions, ui: Ui, restore: _Restore) -> None:
     """Keep the traffic going until the workflow reports caught up and the traffic's time is over."""
     last_report = box.clock.clock()
+    last_replayed = box.counters.replayed
 
     def caught_up() -> bool:
-        nonlocal last_report
+        nonlocal last_report, last_replayed
         if box.clock.clock() - last_report >= options.duration / 10:
-            ui.say(_status(box))
-            last_report = box.clock.clock()
+            # One live display (pitrctl.progress), in simulated seconds.
+            record = box.record()
+            rate = (box.counters.replayed - last_replayed) / (box.clock.clock() - last_report)
+            backlog = box.backlog()
+            ui.update(
+                Progress(
+                    phase="idle" if record is None else record.status,
+                    elapsed_seconds=box.clock.clock() - box.started,
+                    backlog=backlog,
+                    replay_rate_per_s=rate,
+                    eta_seconds=eta_seconds(backlog, rate),
+                    detail=f"simulated time; {box.counters.replayed} changes replayed into {restore.target}",
+                )
+            )
+            last_report, last_replayed = box.clock.clock(), box.counters.replayed
         if box.clock.clock() < box.started + options.duration:
             return False
         record = box.record()
         return record is not None and record.status == CAUGHT_UP and box.parked(restore.execution)
 
     box.run_until(caught_up, step=options.tick_seconds, limit=options.duration * 20 + 7200, what="caught up")
+    ui.end_progress()
     ui.say(f"{_status(box)}  caught up: the restored table mirrors the source")
 
 
@@ -217,7 +237,7 @@ def rehearse(options: RehearsalOptions, ui: Ui) -> dict[str, Any]:
                 "passed": False,
                 "reason": f"the pipeline did not finish: {type(exc).__name__}: {exc}",
             }
-            ui.say(f"[red]stopped[/]: {type(exc).__name__}: {exc}")
+            ui.say(f"[red]stopped[/]: {type(exc).__name__}: {escape(str(exc))}")
         counts = asdict(box.counters)
         counts["changes_made"] = live.made
         counts["dead_lettered"] = box.poller.stats.dead_lettered

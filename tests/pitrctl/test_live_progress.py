@@ -199,3 +199,20 @@ def test_without_a_terminal_each_update_is_one_stamped_line() -> None:
         "[03:04:05Z] phase restoring  elapsed 1s  backlog -  rate -  lag -  ETA -",
         "[03:05:05Z] phase replaying  elapsed 1m01s  backlog 7  rate -  lag -  ETA -",
     ]
+
+
+@pytest.mark.slow
+def test_rehearse_shows_the_live_display_and_ends_cleanly(tmp_path: Path) -> None:
+    pitrctl = Path(sys.executable).parent / "pitrctl"
+    args = ["rehearse", "--items", "30", "--write-rate", "5", "--duration", "30", "--restore-seconds", "5"]
+    child = pexpect.spawn(
+        str(pitrctl), args, cwd=str(tmp_path), encoding="utf-8", timeout=300, dimensions=(40, 120)
+    )
+    child.expect("phase")
+    child.expect("simulated time")
+    child.expect("verification passed")
+    child.expect(pexpect.EOF)
+    output = child.before or ""
+    child.close()
+    assert child.exitstatus == 0, output
+    assert "Traceback" not in output

@@ -6,7 +6,7 @@ import boto3
 
 from pitrctl.sim import traffic
 from pitrctl.sim.restores import scan_all
-from pitrctl.sim.verify import compare_items
+from pitrctl.verify import compare_items
 
 
 def test_plan_is_reproducible_and_mixed() -> None:
