@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pitr.settings_sync import alarms, handler
-from settings_sync.settings_world import KEYS, SOURCE, TARGET, all_pages, build, c
+from pitrctl.sim.worlds import KEYS, SOURCE, TARGET, all_pages, build, c
 
 
 def _alarm(dimensions: list[dict[str, str]], namespace: str = "AWS/DynamoDB") -> dict[str, object]:
