@@ -90,7 +90,8 @@ def _restore_overrides(restore: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(json_errors: bool = False) -> argparse.ArgumentParser:
+    Parser.json_errors = json_errors
     parser = Parser(
         prog="pitrctl",
         description="Operate near-zero-downtime point-in-time restores of DynamoDB tables.",
@@ -202,8 +203,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str]) -> int:
-    Parser.json_errors = "--json" in argv
-    parser = build_parser()
+    parser = build_parser(json_errors="--json" in argv)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help(sys.stderr)
