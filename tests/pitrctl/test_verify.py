@@ -306,7 +306,9 @@ def test_cutover_with_verify_refuses_on_differences_before_answering(
             answered.append(kwargs)
 
     aws = lambda s: Sfn() if s == "stepfunctions" else boto3.client(s, region_name=REGION)  # noqa: E731
-    args = Namespace(table="orders", ssm_prefix=None, interval=0.0, verify="yes", settle=0.0, segments=2)
+    args = Namespace(
+        table="orders", ssm_prefix=None, interval=0.0, verify="yes", settle=0.0, segments=2, yes=True
+    )
     with pytest.raises(PitrctlError, match="not cutting over") as info:
         commands.cutover(args, aws, Ui(json_mode=True, stream=io.StringIO()))
     assert "2 missing, 1 extra, 3 different" in info.value.message
@@ -342,8 +344,13 @@ def test_restore_request_mode_explains_differences_and_does_not_block_the_cut_ov
             answered.append(kwargs)
             raise self.exceptions.TaskTimedOut({"Error": {"Code": "TaskTimedOut"}}, "SendTaskSuccess")
 
+        def describe_execution(self, **_: Any) -> dict[str, str]:
+            return {"status": "RUNNING"}
+
     aws = lambda s: Sfn() if s == "stepfunctions" else boto3.client(s, region_name=REGION)  # noqa: E731
-    args = Namespace(table="orders", ssm_prefix=None, interval=0.0, verify="yes", settle=0.0, segments=2)
+    args = Namespace(
+        table="orders", ssm_prefix=None, interval=0.0, verify="yes", settle=0.0, segments=2, yes=True
+    )
     with pytest.raises(PitrctlError, match="did not take the answer"):
         commands.cutover(args, aws, Ui(json_mode=True, stream=io.StringIO()))
     assert len(answered) == 1  # no comparison stood in the way of the answer
