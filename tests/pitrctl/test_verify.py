@@ -333,6 +333,7 @@ def test_restore_request_mode_explains_differences_and_does_not_block_the_cut_ov
         status="caught_up",
         replay_from="restore_request",
         task_token="token",
+        execution_arn="arn:aws:states:eu-west-1:123456789012:execution:pitr-orders-restore:r",
     )
     ssm.put_parameter(Name="/dynamodb-pitr/orders/restore", Value=record.to_json(), Type="String")
     answered: list[Any] = []
