@@ -357,3 +357,149 @@ def paginate(
         return response
 
     setattr(client, op, call)
+
+
+# ---- Lambda event source mappings as AWS documents them -------------------------------------------
+
+_ESM_OPS = (
+    "create_event_source_mapping",
+    "get_event_source_mapping",
+    "list_event_source_mappings",
+    "update_event_source_mapping",
+    "list_tags",
+    "tag_resource",
+    "untag_resource",
+)
+
+
+def _esm_removed(mapping: dict[str, Any]) -> dict[str, Any]:
+    """A mapping as AWS shows it after an update that removed settings (moto keeps the empty values)."""
+    out = {k: v for k, v in mapping.items() if k != "Tags"}  # tags are not part of a mapping's answer
+    if not (out.get("FilterCriteria") or {}).get("Filters"):
+        out.pop("FilterCriteria", None)
+    destination = out.get("DestinationConfig") or {}
+    if not (destination.get("OnFailure") or {}).get("Destination"):
+        out.pop("DestinationConfig", None)
+    if not out.get("KMSKeyArn"):
+        out.pop("KMSKeyArn", None)
+    if not (out.get("MetricsConfig") or {}).get("Metrics"):
+        out.pop("MetricsConfig", None)
+    return out
+
+
+class LambdaMappingsFake:
+    """Lambda's event source mapping semantics that moto 5.2 does not have, on a boto3 Lambda client.
+
+    - One mapping per function and event source. moto allows duplicates; AWS answers
+      ``ResourceConflictException``: "The event source arn (...) and function (...) provided mapping
+      already exists. Please update or delete the existing mapping with UUID ...".
+    - Encrypted filters. ``FilterCriteria``: "If filter criteria is encrypted, this field shows up as
+      null in the response of ListEventSourceMapping API calls. You can view this field in plaintext
+      in the response of GetEventSourceMapping and DeleteEventSourceMapping calls if you have
+      kms:Decrypt permissions for the correct KMS key." Keys in ``undecryptable_keys`` stand for keys
+      the caller may not decrypt with: Get then answers ``FilterCriteriaError`` and no filter.
+    - Removing a setting with ``UpdateEventSourceMapping`` (an empty ``FilterCriteria``, an
+      ``OnFailure`` without destination, an empty ``KMSKeyArn``, no ``Metrics``) leaves it absent from
+      the answers, as AWS shows an unset setting; moto echoes the empty values back.
+    - Tags of a mapping are read with ``ListTags`` on its ``EventSourceMappingArn`` (they are not part
+      of ``GetEventSourceMapping``'s answer); ``CreateEventSourceMapping``'s ``Tags`` set them.
+    """
+
+    def __init__(self, undecryptable_keys: tuple[str, ...] = ()) -> None:
+        self.undecryptable_keys = set(undecryptable_keys)
+        self.tags: dict[str, dict[str, str]] = {}
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self._client: Any = None
+        self._original: dict[str, Callable[..., Any]] = {}
+
+    def install(self, client: Any) -> LambdaMappingsFake:
+        self._client = client
+        for op in (*_ESM_OPS, "get_function_configuration"):
+            self._original[op] = getattr(client, op)
+        for op in _ESM_OPS:
+            setattr(client, op, self._wrap(op, getattr(self, f"_{op}")))
+        return self
+
+    def _wrap(self, op: str, impl: Callable[..., Any]) -> Callable[..., Any]:
+        operation = self._client.meta.service_model.operation_model(_camel(op))
+
+        def call(**kwargs: Any) -> Any:
+            validate_parameters(kwargs, operation.input_shape)
+            self.calls.append((op, kwargs))
+            return impl(**kwargs)
+
+        return call
+
+    def _error(self, code: str, message: str, op: str) -> ClientError:
+        cls = self._client.exceptions.from_code(code)
+        return cls({"Error": {"Code": code, "Message": message}}, _camel(op))
+
+    def _is_mapping(self, arn: str) -> bool:
+        return ":event-source-mapping:" in arn
+
+    def _create_event_source_mapping(self, **kwargs: Any) -> dict[str, Any]:
+        function_arn = self._original["get_function_configuration"](FunctionName=kwargs["FunctionName"])[
+            "FunctionArn"
+        ]
+        for existing in self._original["list_event_source_mappings"](EventSourceArn=kwargs["EventSourceArn"])[
+            "EventSourceMappings"
+        ]:
+            if existing["FunctionArn"] == function_arn:
+                raise self._error(
+                    "ResourceConflictException",
+                    f'The event source arn (" {kwargs["EventSourceArn"]} ") and function (" {function_arn} ") '
+                    "provided mapping already exists. Please update or delete the existing mapping with "
+                    f"UUID {existing['UUID']}",
+                    "create_event_source_mapping",
+                )
+        tags = kwargs.pop("Tags", None) or {}
+        created = self._original["create_event_source_mapping"](**kwargs)
+        self.tags[created["EventSourceMappingArn"]] = dict(tags)
+        return self._get(created["UUID"])
+
+    def _get(self, uuid: str) -> dict[str, Any]:
+        mapping = _esm_removed(self._original["get_event_source_mapping"](UUID=uuid))
+        key = mapping.get("KMSKeyArn")
+        if key in self.undecryptable_keys and mapping.get("FilterCriteria"):
+            del mapping["FilterCriteria"]
+            mapping["FilterCriteriaError"] = {
+                "ErrorCode": "KMSAccessDeniedException",
+                "Message": f"The caller is not authorized to perform kms:Decrypt on {key}",
+            }
+        return mapping
+
+    def _get_event_source_mapping(self, UUID: str) -> dict[str, Any]:
+        return self._get(UUID)
+
+    def _list_event_source_mappings(self, **kwargs: Any) -> dict[str, Any]:
+        response = dict(self._original["list_event_source_mappings"](**kwargs))
+        mappings = []
+        for mapping in response.get("EventSourceMappings", []):
+            shown = _esm_removed(mapping)
+            if shown.get("KMSKeyArn"):
+                shown.pop("FilterCriteria", None)  # null in List when encrypted with a customer key
+            mappings.append(shown)
+        response["EventSourceMappings"] = mappings
+        return response
+
+    def _update_event_source_mapping(self, **kwargs: Any) -> dict[str, Any]:
+        self._original["update_event_source_mapping"](**kwargs)
+        return self._get(kwargs["UUID"])
+
+    def _list_tags(self, Resource: str) -> dict[str, Any]:
+        if self._is_mapping(Resource):
+            return {"Tags": dict(self.tags.get(Resource, {}))}
+        return self._original["list_tags"](Resource=Resource)
+
+    def _tag_resource(self, Resource: str, Tags: dict[str, str]) -> dict[str, Any]:
+        if self._is_mapping(Resource):
+            self.tags.setdefault(Resource, {}).update(Tags)
+            return {}
+        return self._original["tag_resource"](Resource=Resource, Tags=Tags)
+
+    def _untag_resource(self, Resource: str, TagKeys: list[str]) -> dict[str, Any]:
+        if self._is_mapping(Resource):
+            for key in TagKeys:
+                self.tags.get(Resource, {}).pop(key, None)
+            return {}
+        return self._original["untag_resource"](Resource=Resource, TagKeys=TagKeys)

@@ -20,12 +20,13 @@ from pitr import clients
 from pitr.settings_sync import alarms as alarm_setting
 from pitr.settings_sync import autoscaling as scaling_setting
 from pitr.settings_sync import triggers as trigger_setting
-from pitrctl.rehearse.dynamodb_extras import DynamoDBExtrasFake, paginate
+from pitrctl.rehearse.dynamodb_extras import DynamoDBExtrasFake, LambdaMappingsFake, paginate
 
 SOURCE = "orders"
 TARGET = "orders-restored-1"
 PATTERN = "orders-restored-*"
-NEIGHBOUR = "orders-archive"  # a name the source's is a prefix of: nothing of it may be copied
+NEIGHBOUR = "orders-archive"
+FILTER_KEY = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"  # a name the source's is a prefix of: nothing of it may be copied
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
 
@@ -61,6 +62,7 @@ KEYS = {
 @dataclass
 class World:
     fake: DynamoDBExtrasFake
+    lambda_fake: LambdaMappingsFake
     source_stream: str
     subscriber_uuid: str
     kinesis_active: str
@@ -139,6 +141,7 @@ def create_target(name: str = TARGET) -> dict[str, Any]:
 def build(neighbour: bool = True) -> World:
     ddb, aas, lam = c("dynamodb"), c("application-autoscaling"), c("lambda")
     fake = DynamoDBExtrasFake(kinesis=c("kinesis")).install(ddb)
+    lambda_fake = LambdaMappingsFake().install(lam)
     # moto ignores MaxRecords; AWS pages alarms by 100 at most.
     paginate(c("cloudwatch"), "describe_alarms", "MetricAlarms", page_size=7)
     paginate(
@@ -317,7 +320,10 @@ def build(neighbour: bool = True) -> World:
         TumblingWindowInSeconds=30,
         FunctionResponseTypes=["ReportBatchItemFailures"],
         FilterCriteria={"Filters": [{"Pattern": json.dumps({"eventName": ["INSERT", "MODIFY"]})}]},
+        KMSKeyArn=FILTER_KEY,
         DestinationConfig={"OnFailure": {"Destination": f"arn:aws:sqs:{REGION}:{ACCOUNT}:audit-dlq"}},
+        MetricsConfig={"Metrics": ["EventCount"]},
+        Tags={"team": "audit", "tier": "1"},
     )
     lam.create_event_source_mapping(
         EventSourceArn=stream, FunctionName=search, StartingPosition="LATEST", Enabled=False, BatchSize=100
@@ -352,7 +358,7 @@ def build(neighbour: bool = True) -> World:
         _alarm(f"{NEIGHBOUR}-throttles", NEIGHBOUR)
 
     create_target()
-    return World(fake, stream, subscriber_uuid, arns[0], arns[1])
+    return World(fake, lambda_fake, stream, subscriber_uuid, arns[0], arns[1])
 
 
 # ---- reading settings back ------------------------------------------------------------------------
@@ -470,19 +476,26 @@ def _alarms(table: str) -> dict[str, Any]:
 
 
 def _triggers(description: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each mapping as GetEventSourceMapping shows it (the list hides encrypted filters), with its tags."""
     lam = c("lambda")
     triggers = []
     if description.get("LatestStreamArn"):
-        for mapping in all_pages(
+        for listed in all_pages(
             lam.list_event_source_mappings,
             "EventSourceMappings",
             "Marker",
             "NextMarker",
             EventSourceArn=description["LatestStreamArn"],
         ):
-            if "subscriber" not in mapping["FunctionArn"]:
+            if "subscriber" not in listed["FunctionArn"]:
+                mapping = lam.get_event_source_mapping(UUID=listed["UUID"])
+                tags = lam.list_tags(Resource=mapping["EventSourceMappingArn"])["Tags"]
                 triggers.append(
-                    {"function": mapping["FunctionArn"], **trigger_setting.mapping_settings(mapping)}
+                    {
+                        "function": mapping["FunctionArn"],
+                        **trigger_setting.mapping_settings(mapping),
+                        "Tags": tags,
+                    }
                 )
     return sorted(triggers, key=lambda t: t["function"])
 
