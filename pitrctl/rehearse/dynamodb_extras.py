@@ -6,6 +6,15 @@
 - Contributor Insights: ``update/describe/list_contributor_insights``.
 - Resource policies on stream ARNs (moto only knows table ARNs): ``get/put/delete_resource_policy``
   on ``.../stream/...`` ARNs; table ARNs still go to moto.
+- Warm throughput as AWS documents it: "Updating your warm throughput value is an asynchronous
+  task. The Status will change from UPDATING to ACTIVE when the update is complete", and "Once
+  increased, warm throughput values can't be decreased" (moto applies it at once and lowers it).
+  ``update_table``'s ``WarmThroughput`` (table and ``GlobalSecondaryIndexUpdates`` ``Update``) is
+  kept here and shown by ``describe_table``; the table itself stays ACTIVE.
+- Global table replicas (version 2019.11.21, which moto lacks): ``update_table``'s
+  ``ReplicaUpdates`` ``Create``/``Delete``, shown in ``describe_table``'s ``Replicas``; the table is
+  UPDATING and the replica CREATING until the next describe, and another ``UpdateTable`` meanwhile
+  answers ``ResourceInUseException``. ``set_replicas`` gives a table replicas directly.
 
 Tables, indexes and streams are looked up through the client's real ``describe_table`` (moto), so
 a missing table fails as on AWS. Status changes are asynchronous as on AWS: ``ENABLING`` becomes
@@ -71,6 +80,9 @@ class DynamoDBExtrasFake:
         self.destinations: dict[str, dict[str, _Destination]] = {}
         self.insights: dict[tuple[str, str | None], _Insights] = {}
         self.stream_policies: dict[str, tuple[str, str]] = {}
+        # (table, index or None) -> warm throughput, and table -> {region: replica status}
+        self.warm: dict[tuple[str, str | None], dict[str, Any]] = {}
+        self.replicas: dict[str, dict[str, str]] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self._client: Any = None
         self._original: dict[str, Callable[..., Any]] = {}
@@ -78,9 +90,9 @@ class DynamoDBExtrasFake:
     # ---- wiring -------------------------------------------------------------------------------
     def install(self, client: Any) -> DynamoDBExtrasFake:
         self._client = client
-        for op in ("describe_table", *_POLICY_OPS):
+        for op in ("describe_table", "update_table", *_POLICY_OPS):
             self._original[op] = getattr(client, op)
-        for op in (*_KINESIS_OPS, *_INSIGHTS_OPS, *_POLICY_OPS):
+        for op in (*_KINESIS_OPS, *_INSIGHTS_OPS, *_POLICY_OPS, "update_table", "describe_table"):
             setattr(client, op, self._wrap(op, getattr(self, f"_{op}")))
         return self
 
@@ -316,6 +328,105 @@ class DynamoDBExtrasFake:
         if self.stream_policies.pop(ResourceArn, None) is None:
             raise self._error("PolicyNotFoundException", "no policy", "delete_resource_policy")
         return {}
+
+
+    # ---- warm throughput and replicas (UpdateTable / DescribeTable) ---------------------------------
+    def set_replicas(self, table: str, regions: list[str]) -> None:
+        self.replicas[table] = dict.fromkeys(regions, "ACTIVE")
+
+    def _warm_of(self, table: dict[str, Any], index: str | None) -> dict[str, Any]:
+        key = (table["TableName"], index)
+        if key not in self.warm:
+            if index is None:
+                shown = table.get("WarmThroughput") or {}
+            else:
+                shown = next(
+                    (g.get("WarmThroughput") or {} for g in table.get("GlobalSecondaryIndexes", [])
+                     if g["IndexName"] == index),
+                    {},
+                )
+            self.warm[key] = {
+                "ReadUnitsPerSecond": shown.get("ReadUnitsPerSecond", 1),
+                "WriteUnitsPerSecond": shown.get("WriteUnitsPerSecond", 1),
+                "Status": "ACTIVE",
+            }
+        return self.warm[key]
+
+    def _raise_warm(self, table: dict[str, Any], index: str | None, wanted: dict[str, Any]) -> None:
+        current = self._warm_of(table, index)
+        for unit in ("ReadUnitsPerSecond", "WriteUnitsPerSecond"):
+            if unit in wanted and wanted[unit] < current[unit]:
+                where = f"index {index}" if index else "table"
+                raise self._error(
+                    "ValidationException",
+                    f"One or more parameter values were invalid: Requested {unit} for WarmThroughput for "
+                    f"{where} is lower than the current value {current[unit]}",
+                    "update_table",
+                )
+        current.update({k: wanted[k] for k in ("ReadUnitsPerSecond", "WriteUnitsPerSecond") if k in wanted})
+        current["Status"] = "UPDATING"
+
+    def _update_table(self, **kwargs: Any) -> dict[str, Any]:
+        name = kwargs["TableName"]
+        table = self._table(name)
+        forwarded = dict(kwargs)
+        warm = forwarded.pop("WarmThroughput", None)
+        index_updates = []
+        for update in forwarded.pop("GlobalSecondaryIndexUpdates", None) or []:
+            inner = update.get("Update") or {}
+            if set(inner) == {"IndexName", "WarmThroughput"}:
+                self._check_index(table, inner["IndexName"], "update_table")
+                self._raise_warm(table, inner["IndexName"], inner["WarmThroughput"])
+            else:
+                index_updates.append(update)
+        if index_updates:
+            forwarded["GlobalSecondaryIndexUpdates"] = index_updates
+        if warm:
+            self._raise_warm(table, None, warm)
+        replica_updates = forwarded.pop("ReplicaUpdates", None) or []
+        if replica_updates:
+            if table["TableStatus"] != "ACTIVE" or any(
+                s != "ACTIVE" for s in self.replicas.get(name, {}).values()
+            ):
+                raise self._error("ResourceInUseException", f"Table {name} is being updated", "update_table")
+            spec = table.get("StreamSpecification") or {}
+            if not spec.get("StreamEnabled") or spec.get("StreamViewType") != "NEW_AND_OLD_IMAGES":
+                raise self._error(
+                    "ValidationException",
+                    "Table must have DynamoDB Streams enabled with StreamViewType NEW_AND_OLD_IMAGES",
+                    "update_table",
+                )
+            for update in replica_updates:
+                if "Create" in update:
+                    self.replicas.setdefault(name, {})[update["Create"]["RegionName"]] = "CREATING"
+                elif "Delete" in update:
+                    self.replicas.setdefault(name, {}).pop(update["Delete"]["RegionName"], None)
+        if set(forwarded) - {"TableName"}:
+            self._original["update_table"](**forwarded)
+        return {"TableDescription": self._describe_table(TableName=name)["Table"]}
+
+    def _describe_table(self, TableName: str) -> dict[str, Any]:
+        response = self._original["describe_table"](TableName=TableName)
+        table = response["Table"]
+        name = table["TableName"]
+        if (name, None) in self.warm:
+            table["WarmThroughput"] = dict(self._warm_of(table, None))
+        for index in table.get("GlobalSecondaryIndexes", []):
+            if (name, index["IndexName"]) in self.warm:
+                index["WarmThroughput"] = dict(self._warm_of(table, index["IndexName"]))
+        replicas = self.replicas.get(name)
+        if replicas:
+            table["Replicas"] = [{"RegionName": r, "ReplicaStatus": s} for r, s in sorted(replicas.items())]
+            if any(s != "ACTIVE" for s in replicas.values()):
+                table["TableStatus"] = "UPDATING"
+        # Asynchronous changes settle after they have been seen once.
+        for key, warm in self.warm.items():
+            if key[0] == name and warm["Status"] == "UPDATING":
+                warm["Status"] = "ACTIVE"
+        for region, status in (replicas or {}).items():
+            if status == "CREATING":
+                replicas[region] = "ACTIVE"
+        return response
 
 
 def _camel(op: str) -> str:

@@ -14,6 +14,7 @@ import json
 import re
 import zipfile
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from pitr import clients
@@ -26,6 +27,12 @@ SOURCE = "orders"
 TARGET = "orders-restored-1"
 PATTERN = "orders-restored-*"
 NEIGHBOUR = "orders-archive"
+REPLICA_REGIONS = ["eu-central-1", "us-east-1"]
+WARM = {
+    "table": {"ReadUnitsPerSecond": 30000, "WriteUnitsPerSecond": 12000},
+    "gsi1": {"ReadUnitsPerSecond": 15000, "WriteUnitsPerSecond": 9000},
+    "gsi2": {"ReadUnitsPerSecond": 13000, "WriteUnitsPerSecond": 5000},
+}
 FILTER_KEY = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"  # a name the source's is a prefix of: nothing of it may be copied
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
@@ -165,6 +172,15 @@ def build(neighbour: bool = True) -> World:
         ResourceArn=arn, Tags=[{"Key": "team", "Value": "orders"}, {"Key": "cost-center", "Value": "42"}]
     )
     ddb.update_table(TableName=SOURCE, DeletionProtectionEnabled=True)
+    # Pre-warmed source (the restored table starts cold) and a global table with two more Regions.
+    ddb.update_table(
+        TableName=SOURCE,
+        WarmThroughput=WARM["table"],
+        GlobalSecondaryIndexUpdates=[
+            {"Update": {"IndexName": name, "WarmThroughput": WARM[name]}} for name in ("gsi1", "gsi2")
+        ],
+    )
+    fake.set_replicas(SOURCE, REPLICA_REGIONS)
 
     # Auto scaling: table and gsi1 (gsi2 has none); the policies make auto scaling's own alarms.
     for resource, kind, low, high in (
@@ -196,6 +212,27 @@ def build(neighbour: bool = True) -> World:
                     "DisableScaleIn": kind == "index",
                 },
             )
+
+    # Scheduled scaling: the table's nightly low, and a one-off peak on gsi1 in a time zone.
+    aas.put_scheduled_action(
+        ServiceNamespace="dynamodb",
+        ScheduledActionName="nightly-low",
+        ResourceId=f"table/{SOURCE}",
+        ScalableDimension="dynamodb:table:WriteCapacityUnits",
+        Schedule="cron(0 22 * * ? *)",
+        Timezone="Europe/Paris",
+        ScalableTargetAction={"MinCapacity": 5, "MaxCapacity": 20},
+    )
+    aas.put_scheduled_action(
+        ServiceNamespace="dynamodb",
+        ScheduledActionName="sale",
+        ResourceId=f"table/{SOURCE}/index/gsi1",
+        ScalableDimension="dynamodb:index:ReadCapacityUnits",
+        Schedule="at(2027-11-27T08:00:00)",
+        StartTime=datetime(2027, 11, 1, tzinfo=UTC),
+        EndTime=datetime(2027, 12, 1, tzinfo=UTC),
+        ScalableTargetAction={"MinCapacity": 40, "MaxCapacity": 50},
+    )
 
     ddb.update_contributor_insights(TableName=SOURCE, ContributorInsightsAction="ENABLE")
     ddb.update_contributor_insights(
@@ -304,6 +341,25 @@ def build(neighbour: bool = True) -> World:
             }
         ],
     )
+    iam = c("iam")
+    app_policy = iam.create_policy(
+        PolicyName="orders-app",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "Orders",
+                        "Effect": "Allow",
+                        "Action": ["dynamodb:GetItem", "dynamodb:PutItem"],
+                        "Resource": [arn, f"{arn}/index/*"],
+                    },
+                    {"Effect": "Allow", "Action": "dynamodb:ListTables", "Resource": "*"},
+                ],
+            }
+        ),
+    )["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName="audit-role", PolicyArn=app_policy)
     audit = _function("audit", can_read_restored)
     search = _function("search", source_only)
     subscriber = _function("pitr-orders-cdc-subscriber", can_read_restored)
@@ -408,6 +464,13 @@ def settings_of(table: str) -> dict[str, Any]:
     }
 
     out["autoscaling"] = _scaling(table, description)
+    out["scheduled_scaling"] = _scheduled(table, description)
+    out["warm_throughput"] = {
+        name: {k: v for k, v in (warm or {}).items() if k != "Status"}
+        for name, warm in [("table", description.get("WarmThroughput"))]
+        + [(g["IndexName"], g.get("WarmThroughput")) for g in description.get("GlobalSecondaryIndexes", [])]
+    }
+    out["replicas"] = sorted(r["RegionName"] for r in description.get("Replicas") or [])
     out["contributor_insights"] = _insights(table)
     out["resource_policy"] = _policies(table, description)
     out["alarms"] = _alarms(table)
@@ -440,6 +503,21 @@ def _scaling(table: str, description: dict[str, Any]) -> dict[str, Any]:
                 key = f"{label} {policy['ScalableDimension']} {policy['PolicyName']}"
                 scaling[key] = scaling_setting.policy_config(policy)
     return scaling
+
+
+def _scheduled(table: str, description: dict[str, Any]) -> dict[str, Any]:
+    from pitr.settings_sync import scheduled_scaling
+
+    aas = c("application-autoscaling")
+    ids = scaling_setting.resource_ids(table, [g["IndexName"] for g in description["GlobalSecondaryIndexes"]])
+    label_of = {rid: label for label, rid in ids.items()}
+    return {
+        f"{label_of[a['ResourceId']]} {a['ScalableDimension']} {a['ScheduledActionName']}": _placeholders(
+            json.loads(json.dumps(scheduled_scaling.action_settings(a), default=str)), table
+        )
+        for a in aas.describe_scheduled_actions(ServiceNamespace="dynamodb")["ScheduledActions"]
+        if a["ResourceId"] in label_of
+    }
 
 
 def _insights(table: str) -> dict[str, Any]:

@@ -3,10 +3,16 @@
 Handler ``pitr.settings_sync.handler``. Input (DESIGN 3.9)::
 
     {"source_table": "orders", "target_table": "orders-restored-1", "phase": "restore" | "cutover",
-     "settings": {"alarms": false, ...}, "exclude_mapping_uuids": ["..."]}
+     "settings": {"alarms": false, ...}, "exclude_mapping_uuids": ["..."],
+     "warm_write_units_per_second": 40000}
 
-Environment: ``SOURCE_TABLE_NAME``, ``TARGET_TABLE_NAME_PATTERN`` and ``SETTINGS_SWITCHES`` (a JSON
-object of the deployment's default switches; the input's ``settings`` override them per call).
+``warm_write_units_per_second`` (optional) is what the replay backlog needs; the target is pre-warmed
+to it, bounded by ``WARM_THROUGHPUT_MAX_WRITE_UNITS_PER_SECOND``, when that is above the source's.
+
+Environment: ``SOURCE_TABLE_NAME``, ``TARGET_TABLE_NAME_PATTERN``, ``SETTINGS_SWITCHES`` (a JSON
+object of the deployment's default switches; the input's ``settings`` override them per call),
+``WARM_THROUGHPUT_MAX_WRITE_UNITS_PER_SECOND`` (default 0: never above the source's) and
+``ADD_REPLICAS_AFTER_CUTOVER`` ("true" adds the source's replica Regions at cut-over).
 The output is a small summary (counts, failures, actions for the operator); every item's result is
 logged. The handler raises only on bad input, before any change.
 """
@@ -31,6 +37,17 @@ from .runner import NAMES, PHASES, sync
 TIME_MARGIN_SECONDS = 15.0
 
 
+_INPUT_FIELDS = frozenset(
+    {"source_table", "target_table", "phase", "settings", "exclude_mapping_uuids", "warm_write_units_per_second"}
+)
+
+
+def _count(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InputError(f"{where} must be a whole number >= 0, not {value!r}")
+    return value
+
+
 class InputError(ValueError):
     """The event or the function's configuration cannot be used; nothing was changed."""
 
@@ -42,6 +59,9 @@ class Request:
     phase: str
     switches: dict[str, bool]
     exclude_mapping_uuids: frozenset[str]
+    warm_write_units_per_second: int = 0
+    warm_write_units_max: int = 0
+    add_replicas: bool = False
 
 
 def _switches(value: Any, where: str) -> dict[str, bool]:
@@ -72,9 +92,7 @@ def parse(event: Any, env: Mapping[str, str]) -> Request:
         raise InputError(
             "the input must be an object {source_table, target_table, phase, settings, exclude_mapping_uuids}"
         )
-    unknown = sorted(
-        set(event) - {"source_table", "target_table", "phase", "settings", "exclude_mapping_uuids"}
-    )
+    unknown = sorted(set(event) - _INPUT_FIELDS)
     if unknown:
         raise InputError(f"unknown input fields {unknown}")
     given_source = event.get("source_table", source)
@@ -92,7 +110,25 @@ def parse(event: Any, env: Mapping[str, str]) -> Request:
     exclude = event.get("exclude_mapping_uuids") or []
     if not isinstance(exclude, list) or not all(isinstance(u, str) for u in exclude):
         raise InputError("exclude_mapping_uuids must be a list of mapping UUIDs (strings)")
-    return Request(source, target, phase, switches, frozenset(exclude))
+    try:
+        ceiling = _count(int(env.get("WARM_THROUGHPUT_MAX_WRITE_UNITS_PER_SECOND", "0")), "ceiling")
+    except ValueError as exc:
+        raise InputError(f"WARM_THROUGHPUT_MAX_WRITE_UNITS_PER_SECOND must be a whole number >= 0 ({exc})") from exc
+    add_replicas = env.get("ADD_REPLICAS_AFTER_CUTOVER", "false")
+    if add_replicas not in ("true", "false"):
+        raise InputError(f"ADD_REPLICAS_AFTER_CUTOVER must be true or false, not {add_replicas!r}")
+    return Request(
+        source,
+        target,
+        phase,
+        switches,
+        frozenset(exclude),
+        warm_write_units_per_second=_count(
+            event.get("warm_write_units_per_second", 0), "warm_write_units_per_second"
+        ),
+        warm_write_units_max=ceiling,
+        add_replicas=add_replicas == "true",
+    )
 
 
 def _deadline(context: Any) -> float:
@@ -107,6 +143,9 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
         target_table=request.target_table,
         phase=request.phase,
         exclude_mapping_uuids=request.exclude_mapping_uuids,
+        warm_write_units_per_second=request.warm_write_units_per_second,
+        warm_write_units_max=request.warm_write_units_max,
+        add_replicas=request.add_replicas,
         deadline=_deadline(context),
     )
     return run_checked(ctx, request.switches)

@@ -48,6 +48,11 @@ class SyncContext:
     target_table: str
     phase: str
     exclude_mapping_uuids: frozenset[str] = frozenset()
+    # Warm throughput: what the replay backlog needs (input) and the deployment's ceiling on it.
+    warm_write_units_per_second: int = 0
+    warm_write_units_max: int = 0
+    # Global tables: add the source's replica Regions to the target at cut-over (off by default).
+    add_replicas: bool = False
     client: Callable[[str], Any] = clients.client
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
