@@ -403,10 +403,23 @@ class DynamoDBExtrasFake:
                     self.replicas.setdefault(name, {}).pop(update["Delete"]["RegionName"], None)
         if set(forwarded) - {"TableName"}:
             self._original["update_table"](**forwarded)
-        return {"TableDescription": self._describe_table(TableName=name)["Table"]}
+        return {"TableDescription": self._shown(name)["Table"]}
 
     def _describe_table(self, TableName: str) -> dict[str, Any]:
-        response = self._original["describe_table"](TableName=TableName)
+        response = self._shown(TableName)
+        name = response["Table"]["TableName"]
+        # Asynchronous changes settle after they have been seen once.
+        for key, warm in self.warm.items():
+            if key[0] == name and warm["Status"] == "UPDATING":
+                warm["Status"] = "ACTIVE"
+        replicas = self.replicas.get(name) or {}
+        for region, status in replicas.items():
+            if status == "CREATING":
+                replicas[region] = "ACTIVE"
+        return response
+
+    def _shown(self, table_name: str) -> dict[str, Any]:
+        response = self._original["describe_table"](TableName=table_name)
         table = response["Table"]
         name = table["TableName"]
         if (name, None) in self.warm:
@@ -419,13 +432,6 @@ class DynamoDBExtrasFake:
             table["Replicas"] = [{"RegionName": r, "ReplicaStatus": s} for r, s in sorted(replicas.items())]
             if any(s != "ACTIVE" for s in replicas.values()):
                 table["TableStatus"] = "UPDATING"
-        # Asynchronous changes settle after they have been seen once.
-        for key, warm in self.warm.items():
-            if key[0] == name and warm["Status"] == "UPDATING":
-                warm["Status"] = "ACTIVE"
-        for region, status in (replicas or {}).items():
-            if status == "CREATING":
-                replicas[region] = "ACTIVE"
         return response
 
 

@@ -42,21 +42,40 @@ def _rewrite(resource: str, source_arn: str, target_arn: str) -> str | None:
     return None
 
 
+def _covers(other: dict[str, Any], statement: dict[str, Any], resource: str) -> bool:
+    """Whether ``other`` has the same effect, at least the actions of ``statement``, and ``resource``."""
+    if other.get("Effect") != statement.get("Effect") or other.get("Condition") != statement.get("Condition"):
+        return False
+    if "NotAction" in statement or "NotAction" in other:
+        same = other.get("NotAction") == statement.get("NotAction") and other.get("Action") == statement.get(
+            "Action"
+        )
+    else:
+        granted = [a.lower() for a in _as_list(other.get("Action"))]
+        same = all(
+            any(fnmatch.fnmatchcase(a.lower(), g) for g in granted) for a in _as_list(statement.get("Action"))
+        )
+    return same and any(fnmatch.fnmatchcase(resource, p) for p in _as_list(other.get("Resource")))
+
+
 def missing_statements(document: dict[str, Any], source_arn: str, target_arn: str) -> list[dict[str, Any]]:
     """Statements to add so that every statement naming the source also applies to the target."""
-    statements = document.get("Statement", [])
-    statements = [statements] if isinstance(statements, dict) else statements
-    patterns = [r for s in statements for r in _as_list(s.get("Resource"))]
+    statements = _as_list_statements(document)
     missing = []
     for statement in statements:
         rewritten = [
             r for r in (_rewrite(x, source_arn, target_arn) for x in _as_list(statement.get("Resource"))) if r
         ]
-        uncovered = [r for r in rewritten if not any(fnmatch.fnmatchcase(r, p) for p in patterns)]
+        uncovered = [r for r in rewritten if not any(_covers(o, statement, r) for o in statements)]
         if uncovered:
             added = {k: v for k, v in statement.items() if k not in ("Sid", "Resource")}
             missing.append({**added, "Resource": uncovered[0] if len(uncovered) == 1 else uncovered})
     return missing
+
+
+def _as_list_statements(document: dict[str, Any]) -> list[dict[str, Any]]:
+    statements = document.get("Statement", [])
+    return [statements] if isinstance(statements, dict) else list(statements)
 
 
 def _result(where: str, document: dict[str, Any], source_arn: str, target_arn: str) -> Result | None:
@@ -77,11 +96,6 @@ def _result(where: str, document: dict[str, Any], source_arn: str, target_arn: s
     ):
         return Result(NAME, where, UNCHANGED, "already covers the restored table")
     return None
-
-
-def _as_list_statements(document: dict[str, Any]) -> list[dict[str, Any]]:
-    statements = document.get("Statement", [])
-    return [statements] if isinstance(statements, dict) else list(statements)
 
 
 def _not_checked(what: str, permission: str, exc: ClientError) -> Result:
