@@ -72,6 +72,10 @@ variable "settings" {
     contributor_insights = optional(bool, true)
     resource_policy      = optional(bool, true)
     alarms               = optional(bool, true)
+    scheduled_scaling    = optional(bool, true)
+    warm_throughput      = optional(bool, true)
+    replicas             = optional(bool, true)
+    iam_policies         = optional(bool, true)
   })
   default  = {}
   nullable = false
@@ -99,4 +103,35 @@ variable "timeout" {
     condition     = var.timeout >= 60 && var.timeout <= 900
     error_message = "timeout must be between 60 and 900 seconds."
   }
+}
+
+variable "trigger_filter_kms_key_arns" {
+  description = "ARNs of the customer managed KMS keys that encrypt the filters of the source stream's triggers. settings_sync is granted kms:Decrypt on them to read and copy those filters; a filter it cannot decrypt is reported as failed with the grant it needs."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for k in var.trigger_filter_kms_key_arns : can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", k))])
+    error_message = "trigger_filter_kms_key_arns must be KMS key ARNs (arn:aws:kms:<region>:<account>:key/<id>)."
+  }
+}
+
+variable "warm_throughput_max_write_units_per_second" {
+  description = "Ceiling of the warm throughput (write units per second) settings_sync asks for the restored table and each index when a restore says its replay backlog needs more than the source's (input warm_write_units_per_second). 0 pre-warms to the source's warm throughput only."
+  type        = number
+  default     = 0
+  nullable    = false
+
+  validation {
+    condition     = var.warm_throughput_max_write_units_per_second >= 0 && floor(var.warm_throughput_max_write_units_per_second) == var.warm_throughput_max_write_units_per_second
+    error_message = "warm_throughput_max_write_units_per_second must be a whole number >= 0."
+  }
+}
+
+variable "add_replicas_after_cutover" {
+  description = "Whether phase cutover adds the source's global table replica Regions to the restored table (one Region per run, asynchronous; later runs report progress). Off: phase restore only reports them with the command that adds them. On grants the replica permissions in every Region for the target pattern."
+  type        = bool
+  default     = false
+  nullable    = false
 }
