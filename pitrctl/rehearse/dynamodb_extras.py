@@ -329,7 +329,6 @@ class DynamoDBExtrasFake:
             raise self._error("PolicyNotFoundException", "no policy", "delete_resource_policy")
         return {}
 
-
     # ---- warm throughput and replicas (UpdateTable / DescribeTable) ---------------------------------
     def set_replicas(self, table: str, regions: list[str]) -> None:
         self.replicas[table] = dict.fromkeys(regions, "ACTIVE")
@@ -341,8 +340,11 @@ class DynamoDBExtrasFake:
                 shown = table.get("WarmThroughput") or {}
             else:
                 shown = next(
-                    (g.get("WarmThroughput") or {} for g in table.get("GlobalSecondaryIndexes", [])
-                     if g["IndexName"] == index),
+                    (
+                        g.get("WarmThroughput") or {}
+                        for g in table.get("GlobalSecondaryIndexes", [])
+                        if g["IndexName"] == index
+                    ),
                     {},
                 )
             self.warm[key] = {
@@ -564,9 +566,9 @@ class LambdaMappingsFake:
             if existing["FunctionArn"] == function_arn:
                 raise self._error(
                     "ResourceConflictException",
-                    f'The event source arn (" {kwargs["EventSourceArn"]} ") and function (" {function_arn} ") '
-                    "provided mapping already exists. Please update or delete the existing mapping with "
-                    f"UUID {existing['UUID']}",
+                    f'The event source arn (" {kwargs["EventSourceArn"]} ") and function '
+                    f'(" {function_arn} ") provided mapping already exists. Please update or delete '
+                    f"the existing mapping with UUID {existing['UUID']}",
                     "create_event_source_mapping",
                 )
         tags = kwargs.pop("Tags", None) or {}

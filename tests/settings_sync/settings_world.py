@@ -26,14 +26,14 @@ from pitrctl.rehearse.dynamodb_extras import DynamoDBExtrasFake, LambdaMappingsF
 SOURCE = "orders"
 TARGET = "orders-restored-1"
 PATTERN = "orders-restored-*"
-NEIGHBOUR = "orders-archive"
+NEIGHBOUR = "orders-archive"  # a name the source's is a prefix of: nothing of it may be copied
 REPLICA_REGIONS = ["eu-central-1", "us-east-1"]
 WARM = {
     "table": {"ReadUnitsPerSecond": 30000, "WriteUnitsPerSecond": 12000},
     "gsi1": {"ReadUnitsPerSecond": 15000, "WriteUnitsPerSecond": 9000},
     "gsi2": {"ReadUnitsPerSecond": 13000, "WriteUnitsPerSecond": 5000},
 }
-FILTER_KEY = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"  # a name the source's is a prefix of: nothing of it may be copied
+FILTER_KEY = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
 

@@ -32,7 +32,11 @@ def outcomes(summary: dict[str, Any], setting: str) -> dict[str, int]:
 
 def _mappings(stream: str) -> list[dict[str, Any]]:
     return all_pages(
-        c("lambda").list_event_source_mappings, "EventSourceMappings", "Marker", "NextMarker", EventSourceArn=stream
+        c("lambda").list_event_source_mappings,
+        "EventSourceMappings",
+        "Marker",
+        "NextMarker",
+        EventSourceArn=stream,
     )
 
 
@@ -56,7 +60,13 @@ def test_an_encrypted_filter_is_copied_although_the_list_hides_it(world: World) 
     assert cut["failures"] == [], cut
     copy = _audit(_target_stream())
     source = _audit(world.source_stream)
-    for key in ("FilterCriteria", "KMSKeyArn", "MetricsConfig", "DestinationConfig", "TumblingWindowInSeconds"):
+    for key in (
+        "FilterCriteria",
+        "KMSKeyArn",
+        "MetricsConfig",
+        "DestinationConfig",
+        "TumblingWindowInSeconds",
+    ):
         assert copy[key] == source[key], key
     assert copy["StartingPosition"] == "LATEST"
     tags = c("lambda").list_tags(Resource=copy["EventSourceMappingArn"])["Tags"]
@@ -265,7 +275,9 @@ def test_policies_naming_the_source_are_reported_with_the_statement(world: World
     assert not any("audit-role" in k for k in actions)
 
 
-def test_policies_that_cannot_be_listed_are_not_checked(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_policies_that_cannot_be_listed_are_not_checked(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def denied(**kwargs: Any) -> Any:
         raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "ListPolicies")
 

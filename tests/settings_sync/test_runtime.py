@@ -193,7 +193,9 @@ def test_a_busy_resource_is_retried(tables: None, monkeypatch: pytest.MonkeyPatc
     assert len(sleeps) == 2
 
 
-@pytest.mark.parametrize("code", ["ThrottlingException", "LimitExceededException", "ResourceConflictException"])
+@pytest.mark.parametrize(
+    "code", ["ThrottlingException", "LimitExceededException", "ResourceConflictException"]
+)
 def test_one_retry_policy_per_error(tables: None, monkeypatch: pytest.MonkeyPatch, code: str) -> None:
     """Throttling reaches this loop only once botocore's standard mode has given up on it (retrying it
     again would multiply the attempts); a mapping conflict is not transient at all."""

@@ -38,7 +38,14 @@ TIME_MARGIN_SECONDS = 15.0
 
 
 _INPUT_FIELDS = frozenset(
-    {"source_table", "target_table", "phase", "settings", "exclude_mapping_uuids", "warm_write_units_per_second"}
+    {
+        "source_table",
+        "target_table",
+        "phase",
+        "settings",
+        "exclude_mapping_uuids",
+        "warm_write_units_per_second",
+    }
 )
 
 
@@ -113,7 +120,9 @@ def parse(event: Any, env: Mapping[str, str]) -> Request:
     try:
         ceiling = _count(int(env.get("WARM_THROUGHPUT_MAX_WRITE_UNITS_PER_SECOND", "0")), "ceiling")
     except ValueError as exc:
-        raise InputError(f"WARM_THROUGHPUT_MAX_WRITE_UNITS_PER_SECOND must be a whole number >= 0 ({exc})") from exc
+        raise InputError(
+            f"WARM_THROUGHPUT_MAX_WRITE_UNITS_PER_SECOND must be a whole number >= 0 ({exc})"
+        ) from exc
     add_replicas = env.get("ADD_REPLICAS_AFTER_CUTOVER", "false")
     if add_replicas not in ("true", "false"):
         raise InputError(f"ADD_REPLICAS_AFTER_CUTOVER must be true or false, not {add_replicas!r}")

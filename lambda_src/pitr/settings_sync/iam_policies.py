@@ -165,7 +165,9 @@ def _trigger_roles(ctx: SyncContext, source_arn: str, target_arn: str) -> Iterat
         try:
             for policy in ctx.pages(iam.list_role_policies, "PolicyNames", "Marker", "Marker", RoleName=name):
                 document = ctx.call(iam.get_role_policy, RoleName=name, PolicyName=policy)["PolicyDocument"]
-                result = _result(f"role {name} inline policy {policy}", _document(document), source_arn, target_arn)
+                result = _result(
+                    f"role {name} inline policy {policy}", _document(document), source_arn, target_arn
+                )
                 if result:
                     yield result
         except ClientError as exc:

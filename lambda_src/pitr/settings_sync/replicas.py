@@ -86,7 +86,10 @@ def sync(ctx: SyncContext) -> Iterator[Result]:
             yield Result(NAME, region, DEFERRED, f"replica {status}: run phase cutover again to follow it")
         elif busy:
             yield Result(
-                NAME, region, DEFERRED, "waits until the table and its replicas are ACTIVE: run phase cutover again"
+                NAME,
+                region,
+                DEFERRED,
+                "waits until the table and its replicas are ACTIVE: run phase cutover again",
             )
         else:
             yield _add(ctx, region)

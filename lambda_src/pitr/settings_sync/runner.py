@@ -1,9 +1,10 @@
 """Runs the settings in order for one phase and collects their results.
 
-Order matters: warm throughput comes first (replay is already writing), the stream next (the stream's resource policy and the triggers need the
-target's stream), table updates wait for ACTIVE between them, and the side effects (triggers,
-Kinesis destinations) come last. One setting failing never stops the others; running out of time
-stops the run and marks what was not done, so the same phase can simply be run again.
+Order matters: warm throughput comes first (replay is already writing), the stream next (the
+stream's resource policy and the triggers need the target's stream), table updates wait for ACTIVE
+between them, and the side effects (triggers, Kinesis destinations, replicas) come last. One
+setting failing never stops the others; running out of time stops the run and marks what was not
+done, so the same phase can simply be run again.
 """
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ def sync(ctx: SyncContext) -> Iterator[Result]:
             continue
         found = True
         if label.startswith("index/") and label.removeprefix("index/") not in target_indexes:
-            for dimension, name in sorted(actions):
+            for _dimension, name in sorted(actions):
                 yield Result(
                     NAME,
                     f"{label} {name}",
@@ -86,9 +86,9 @@ def sync(ctx: SyncContext) -> Iterator[Result]:
                     "the index is not on the target (left out of the restore)",
                 )
             continue
-        target_id = resource_ids(ctx.target_table, [label.removeprefix("index/")] if label != "table" else [])[
-            label
-        ]
+        target_id = resource_ids(
+            ctx.target_table, [label.removeprefix("index/")] if label != "table" else []
+        )[label]
         current = _actions(ctx, target_id)
         for (dimension, name), action in sorted(actions.items()):
             ctx.check_time()
@@ -98,7 +98,9 @@ def sync(ctx: SyncContext) -> Iterator[Result]:
             if existing is not None and action_settings(existing) == wanted:
                 yield Result(NAME, item, UNCHANGED, detail=_loggable(wanted))
                 continue
-            result = attempt(NAME, item, lambda d=dimension, n=name, w=wanted: _put(ctx, target_id, d, n, w))
+            result = attempt(
+                NAME, item, lambda t=target_id, d=dimension, n=name, w=wanted: _put(ctx, t, d, n, w)
+            )
             yield Result(NAME, item, result.outcome, result.reason, detail=result.detail)
     if not found:
         yield Result(NAME, "table", SKIPPED, "no scheduled scaling actions on the source")

@@ -68,7 +68,9 @@ def sync(ctx: SyncContext) -> Iterator[Result]:
     raise_table = wanted_warm(warm_of(source), current, backlog)
     if raise_table:
         update["WarmThroughput"] = {**current, **raise_table}
-        results.append(Result(NAME, "table", APPLIED, detail={"from": current, "to": update["WarmThroughput"]}))
+        results.append(
+            Result(NAME, "table", APPLIED, detail={"from": current, "to": update["WarmThroughput"]})
+        )
     else:
         results.append(Result(NAME, "table", UNCHANGED, detail=current))
 
@@ -78,7 +80,9 @@ def sync(ctx: SyncContext) -> Iterator[Result]:
         name = index["IndexName"]
         item = f"index/{name}"
         if name not in target_indexes:
-            results.append(Result(NAME, item, SKIPPED, "the index is not on the target (left out of the restore)"))
+            results.append(
+                Result(NAME, item, SKIPPED, "the index is not on the target (left out of the restore)")
+            )
             continue
         current = warm_of(target_indexes[name])
         rise = wanted_warm(warm_of(index), current, backlog)
