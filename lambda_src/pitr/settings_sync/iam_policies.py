@@ -23,8 +23,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from .context import SyncContext, error_code
+from .iam_documents import as_list, document, statements
 from .report import SKIPPED, UNCHANGED, Result
-from .triggers import _as_list, _document, _source_mappings
+from .triggers import source_mappings
 
 NAME = "iam_policies"
 PHASE = "restore"
@@ -51,35 +52,30 @@ def _covers(other: dict[str, Any], statement: dict[str, Any], resource: str) -> 
             "Action"
         )
     else:
-        granted = [a.lower() for a in _as_list(other.get("Action"))]
+        granted = [a.lower() for a in as_list(other.get("Action"))]
         same = all(
-            any(fnmatch.fnmatchcase(a.lower(), g) for g in granted) for a in _as_list(statement.get("Action"))
+            any(fnmatch.fnmatchcase(a.lower(), g) for g in granted) for a in as_list(statement.get("Action"))
         )
-    return same and any(fnmatch.fnmatchcase(resource, p) for p in _as_list(other.get("Resource")))
+    return same and any(fnmatch.fnmatchcase(resource, p) for p in as_list(other.get("Resource")))
 
 
-def missing_statements(document: dict[str, Any], source_arn: str, target_arn: str) -> list[dict[str, Any]]:
+def missing_statements(policy: dict[str, Any], source_arn: str, target_arn: str) -> list[dict[str, Any]]:
     """Statements to add so that every statement naming the source also applies to the target."""
-    statements = _as_list_statements(document)
+    present = statements(policy)
     missing = []
-    for statement in statements:
+    for statement in present:
         rewritten = [
-            r for r in (_rewrite(x, source_arn, target_arn) for x in _as_list(statement.get("Resource"))) if r
+            r for r in (_rewrite(x, source_arn, target_arn) for x in as_list(statement.get("Resource"))) if r
         ]
-        uncovered = [r for r in rewritten if not any(_covers(o, statement, r) for o in statements)]
+        uncovered = [r for r in rewritten if not any(_covers(o, statement, r) for o in present)]
         if uncovered:
             added = {k: v for k, v in statement.items() if k not in ("Sid", "Resource")}
             missing.append({**added, "Resource": uncovered[0] if len(uncovered) == 1 else uncovered})
     return missing
 
 
-def _as_list_statements(document: dict[str, Any]) -> list[dict[str, Any]]:
-    statements = document.get("Statement", [])
-    return [statements] if isinstance(statements, dict) else list(statements)
-
-
-def _result(where: str, document: dict[str, Any], source_arn: str, target_arn: str) -> Result | None:
-    missing = missing_statements(document, source_arn, target_arn)
+def _result(where: str, policy: dict[str, Any], source_arn: str, target_arn: str) -> Result | None:
+    missing = missing_statements(policy, source_arn, target_arn)
     if missing:
         statement = json.dumps(missing if len(missing) > 1 else missing[0], separators=(",", ":"))
         return Result(
@@ -90,9 +86,7 @@ def _result(where: str, document: dict[str, Any], source_arn: str, target_arn: s
             action=f"add to {where}: {statement}",
         )
     if any(
-        _rewrite(r, source_arn, target_arn)
-        for s in _as_list_statements(document)
-        for r in _as_list(s.get("Resource"))
+        _rewrite(r, source_arn, target_arn) for s in statements(policy) for r in as_list(s.get("Resource"))
     ):
         return Result(NAME, where, UNCHANGED, "already covers the restored table")
     return None
@@ -139,7 +133,7 @@ def _managed(ctx: SyncContext, source_arn: str, target_arn: str) -> Iterator[Res
                     yield _not_checked(where, "iam:GetPolicyVersion", exc)
                     continue
                 raise
-            result = _result(where, _document(version["PolicyVersion"]["Document"]), source_arn, target_arn)
+            result = _result(where, document(version["PolicyVersion"]["Document"]), source_arn, target_arn)
             if result:
                 yield result
         marker = page.get("Marker") if page.get("IsTruncated") else None
@@ -158,16 +152,14 @@ def _managed(ctx: SyncContext, source_arn: str, target_arn: str) -> Iterator[Res
 def _trigger_roles(ctx: SyncContext, source_arn: str, target_arn: str) -> Iterator[Result]:
     lam, iam = ctx.client("lambda"), ctx.client("iam")
     roles = set()
-    for mapping in _source_mappings(ctx) or []:
+    for mapping in source_mappings(ctx) or []:
         roles.add(ctx.call(lam.get_function_configuration, FunctionName=mapping["FunctionArn"])["Role"])
     for role in sorted(roles):
         name = role.rsplit("/", 1)[-1]
         try:
             for policy in ctx.pages(iam.list_role_policies, "PolicyNames", "Marker", "Marker", RoleName=name):
-                document = ctx.call(iam.get_role_policy, RoleName=name, PolicyName=policy)["PolicyDocument"]
-                result = _result(
-                    f"role {name} inline policy {policy}", _document(document), source_arn, target_arn
-                )
+                raw = ctx.call(iam.get_role_policy, RoleName=name, PolicyName=policy)["PolicyDocument"]
+                result = _result(f"role {name} inline policy {policy}", document(raw), source_arn, target_arn)
                 if result:
                     yield result
         except ClientError as exc:

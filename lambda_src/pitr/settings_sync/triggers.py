@@ -34,9 +34,9 @@ import fnmatch
 import json
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import unquote
 
 from .context import SyncContext
+from .iam_documents import as_list, document, statements
 from .report import APPLIED, DEFERRED, FAILED, SKIPPED, UNCHANGED, Result, attempt
 
 NAME = "triggers"
@@ -133,7 +133,7 @@ def _label(mapping: dict[str, Any]) -> str:
     return f"{mapping['FunctionArn'].split(':function:', 1)[-1]} ({mapping['UUID']})"
 
 
-def _source_mappings(ctx: SyncContext) -> list[dict[str, Any]] | None:
+def source_mappings(ctx: SyncContext) -> list[dict[str, Any]] | None:
     stream = ctx.source().get("LatestStreamArn")
     if not stream:
         return None
@@ -174,10 +174,6 @@ def needed_policy(stream_arn: str) -> dict[str, Any]:
     }
 
 
-def _as_list(value: Any) -> list[str]:
-    return [value] if isinstance(value, str) else list(value or [])
-
-
 def _matches(patterns: list[str], value: str, case_sensitive: bool) -> bool:
     if case_sensitive:
         return any(fnmatch.fnmatchcase(value, p) for p in patterns)
@@ -186,39 +182,26 @@ def _matches(patterns: list[str], value: str, case_sensitive: bool) -> bool:
 
 def _statement_applies(statement: dict[str, Any], action: str, resource: str) -> bool:
     if "Action" in statement:
-        action_ok = _matches(_as_list(statement["Action"]), action, case_sensitive=False)
+        action_ok = _matches(as_list(statement["Action"]), action, case_sensitive=False)
     else:
-        action_ok = not _matches(_as_list(statement.get("NotAction")), action, case_sensitive=False)
+        action_ok = not _matches(as_list(statement.get("NotAction")), action, case_sensitive=False)
     if "Resource" in statement:
-        resource_ok = _matches(_as_list(statement["Resource"]), resource, case_sensitive=True)
+        resource_ok = _matches(as_list(statement["Resource"]), resource, case_sensitive=True)
     else:
-        resource_ok = not _matches(_as_list(statement.get("NotResource")), resource, case_sensitive=True)
+        resource_ok = not _matches(as_list(statement.get("NotResource")), resource, case_sensitive=True)
     return action_ok and resource_ok
 
 
 def evaluate(documents: list[dict[str, Any]], actions: tuple[str, ...], resource: str) -> list[str]:
     """Actions the policy documents do not allow on ``resource`` (explicit Deny wins; no conditions)."""
-    statements = [
-        s
-        for d in documents
-        for s in ([d["Statement"]] if isinstance(d["Statement"], dict) else d["Statement"])
-    ]
+    found = [s for d in documents for s in statements(d)]
     missing = []
     for action in actions:
-        denied = any(
-            s.get("Effect") == "Deny" and _statement_applies(s, action, resource) for s in statements
-        )
-        allowed = any(
-            s.get("Effect") == "Allow" and _statement_applies(s, action, resource) for s in statements
-        )
+        denied = any(s.get("Effect") == "Deny" and _statement_applies(s, action, resource) for s in found)
+        allowed = any(s.get("Effect") == "Allow" and _statement_applies(s, action, resource) for s in found)
         if denied or not allowed:
             missing.append(action)
     return missing
-
-
-def _document(raw: Any) -> dict[str, Any]:
-    # IAM returns documents URL-encoded on the wire; boto3 usually decodes them already.
-    return raw if isinstance(raw, dict) else json.loads(unquote(raw))
 
 
 def _role_documents(ctx: SyncContext, role_name: str) -> list[dict[str, Any]]:
@@ -226,7 +209,7 @@ def _role_documents(ctx: SyncContext, role_name: str) -> list[dict[str, Any]]:
     documents = []
     for name in ctx.pages(iam.list_role_policies, "PolicyNames", "Marker", "Marker", RoleName=role_name):
         documents.append(
-            _document(ctx.call(iam.get_role_policy, RoleName=role_name, PolicyName=name)["PolicyDocument"])
+            document(ctx.call(iam.get_role_policy, RoleName=role_name, PolicyName=name)["PolicyDocument"])
         )
     for attached in ctx.pages(
         iam.list_attached_role_policies, "AttachedPolicies", "Marker", "Marker", RoleName=role_name
@@ -235,7 +218,7 @@ def _role_documents(ctx: SyncContext, role_name: str) -> list[dict[str, Any]]:
         version = ctx.call(
             iam.get_policy_version, PolicyArn=attached["PolicyArn"], VersionId=policy["DefaultVersionId"]
         )
-        documents.append(_document(version["PolicyVersion"]["Document"]))
+        documents.append(document(version["PolicyVersion"]["Document"]))
     return documents
 
 
@@ -293,7 +276,7 @@ def _preview_one(ctx: SyncContext, listed: dict[str, Any], target_stream: str | 
 
 
 def preview(ctx: SyncContext) -> Iterator[Result]:
-    mappings = _source_mappings(ctx)
+    mappings = source_mappings(ctx)
     if not mappings:
         yield Result(NAME, "triggers", SKIPPED, "no triggers on the source stream")
         return
@@ -356,7 +339,7 @@ def _create_or_update(
 
 
 def sync(ctx: SyncContext) -> Iterator[Result]:
-    mappings = _source_mappings(ctx)
+    mappings = source_mappings(ctx)
     if not mappings:
         yield Result(NAME, "triggers", SKIPPED, "no triggers on the source stream")
         return
