@@ -80,9 +80,8 @@ locals {
     TARGET_TABLE_NAME_PATTERN = var.target_table_name_pattern
     # The deployment's default switches; each call's input may override them.
     SETTINGS_SWITCHES = jsonencode(local.settings)
-    # Ceiling of the warm throughput asked for the replay backlog (0: never above the source's).
-    WARM_THROUGHPUT_MAX_WRITE_UNITS_PER_SECOND = tostring(var.warm_throughput_max_write_units_per_second)
-    ADD_REPLICAS_AFTER_CUTOVER                 = tostring(var.add_replicas_after_cutover)
+    # The warm throughput ceiling and the replica switch (the filter keys are for IAM only).
+    SETTINGS_OPTIONS = jsonencode(var.sync_options)
   }
 
   # Replicas of a restored table live in the source's other Regions, under the target's name.
@@ -93,20 +92,20 @@ locals {
 
   # Only when a trigger's filter is encrypted with a customer managed key: reading it needs
   # kms:Decrypt on that key, and a copy encrypted with the same key needs it too.
-  filter_key_statements = [for s in [
+  filter_key_statements = slice([
     {
       Sid      = "DecryptTriggerFilters"
       Effect   = "Allow"
       Action   = ["kms:Decrypt"]
-      Resource = var.trigger_filter_kms_key_arns
+      Resource = var.sync_options.trigger_filter_kms_key_arns
     },
-  ] : s if length(var.trigger_filter_kms_key_arns) > 0]
+  ], 0, length(var.sync_options.trigger_filter_kms_key_arns) > 0 ? 1 : 0)
 
   # Only with add_replicas_after_cutover: what AWS requires to add a replica (global tables version
   # 2019.11.21): UpdateTable in the table's Region (granted above on the target) and, in the replica
   # Regions, CreateTable, CreateTableReplica and the item APIs replication uses; the first replica of
   # the account creates DynamoDB's replication service-linked role.
-  replica_statements = [for s in [
+  replica_statements = slice([
     {
       Sid    = "AddReplicasOfTargetTables"
       Effect = "Allow"
@@ -131,7 +130,7 @@ locals {
       Resource  = ["arn:${local.partition}:iam::${local.account_id}:role/aws-service-role/replication.dynamodb.amazonaws.com/AWSServiceRoleForDynamoDBReplication"]
       Condition = { StringEquals = { "iam:AWSServiceName" = "replication.dynamodb.amazonaws.com" } }
     },
-  ] : s if var.add_replicas_after_cutover]
+  ], 0, var.sync_options.add_replicas_after_cutover ? 2 : 0)
 
   policy_statements = [
     {

@@ -105,33 +105,33 @@ variable "timeout" {
   }
 }
 
-variable "trigger_filter_kms_key_arns" {
-  description = "ARNs of the customer managed KMS keys that encrypt the filters of the source stream's triggers. settings_sync is granted kms:Decrypt on them to read and copy those filters; a filter it cannot decrypt is reported as failed with the grant it needs."
-  type        = list(string)
-  default     = []
-  nullable    = false
+variable "sync_options" {
+  description = <<-EOT
+    What settings_sync may do beyond copying (each optional):
+      trigger_filter_kms_key_arns                - customer managed KMS keys that encrypt the filters of the
+                                                   source stream's triggers; the function gets kms:Decrypt on
+                                                   them to read and copy those filters ([])
+      warm_throughput_max_write_units_per_second - ceiling of the warm throughput asked for the replay backlog
+                                                   (input warm_write_units_per_second); 0 pre-warms to the
+                                                   source's only (0)
+      add_replicas_after_cutover                 - phase cutover adds the source's global table replica
+                                                   Regions (one per run, asynchronous) and the function gets
+                                                   the replica permissions (false)
+  EOT
+  type = object({
+    trigger_filter_kms_key_arns                = optional(list(string), [])
+    warm_throughput_max_write_units_per_second = optional(number, 0)
+    add_replicas_after_cutover                 = optional(bool, false)
+  })
+  default  = {}
+  nullable = false
 
   validation {
-    condition     = alltrue([for k in var.trigger_filter_kms_key_arns : can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", k))])
-    error_message = "trigger_filter_kms_key_arns must be KMS key ARNs (arn:aws:kms:<region>:<account>:key/<id>)."
+    condition     = alltrue([for k in var.sync_options.trigger_filter_kms_key_arns : can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", k))])
+    error_message = "sync_options.trigger_filter_kms_key_arns must be KMS key ARNs (arn:aws:kms:<region>:<account>:key/<id>)."
   }
-}
-
-variable "warm_throughput_max_write_units_per_second" {
-  description = "Ceiling of the warm throughput (write units per second) settings_sync asks for the restored table and each index when a restore says its replay backlog needs more than the source's (input warm_write_units_per_second). 0 pre-warms to the source's warm throughput only."
-  type        = number
-  default     = 0
-  nullable    = false
-
   validation {
-    condition     = var.warm_throughput_max_write_units_per_second >= 0 && floor(var.warm_throughput_max_write_units_per_second) == var.warm_throughput_max_write_units_per_second
-    error_message = "warm_throughput_max_write_units_per_second must be a whole number >= 0."
+    condition     = var.sync_options.warm_throughput_max_write_units_per_second >= 0 && floor(var.sync_options.warm_throughput_max_write_units_per_second) == var.sync_options.warm_throughput_max_write_units_per_second
+    error_message = "sync_options.warm_throughput_max_write_units_per_second must be a whole number >= 0."
   }
-}
-
-variable "add_replicas_after_cutover" {
-  description = "Whether phase cutover adds the source's global table replica Regions to the restored table (one Region per run, asynchronous; later runs report progress). Off: phase restore only reports them with the command that adds them. On grants the replica permissions in every Region for the target pattern."
-  type        = bool
-  default     = false
-  nullable    = false
 }

@@ -197,7 +197,7 @@ def test_the_restored_table_is_pre_warmed_to_the_source_without_waiting(world: W
 def test_warm_throughput_follows_the_backlog_up_to_the_ceiling(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("WARM_THROUGHPUT_MAX_WRITE_UNITS_PER_SECOND", "20000")
+    monkeypatch.setenv("SETTINGS_OPTIONS", json.dumps({"warm_throughput_max_write_units_per_second": 20000}))
     handler(world.event("restore", warm_write_units_per_second=50000))
     warm = settings_of(TARGET)["warm_throughput"]
     assert {name: w["WriteUnitsPerSecond"] for name, w in warm.items()} == dict.fromkeys(
@@ -240,7 +240,7 @@ def test_replica_regions_are_reported_with_the_command(world: World) -> None:
 def test_the_switch_adds_the_replicas_after_cutover_one_at_a_time(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("ADD_REPLICAS_AFTER_CUTOVER", "true")
+    monkeypatch.setenv("SETTINGS_OPTIONS", json.dumps({"add_replicas_after_cutover": True}))
     restored = handler(world.event("restore"))
     assert not [a for a in restored["action_required"] if a["setting"] == "replicas"]
     first = handler(world.event("cutover"))
@@ -252,9 +252,20 @@ def test_the_switch_adds_the_replicas_after_cutover_one_at_a_time(
     assert settings_of(TARGET)["replicas"] == REPLICA_REGIONS
 
 
-def test_bad_replica_switch_is_refused(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ADD_REPLICAS_AFTER_CUTOVER", "yes")
-    with pytest.raises(InputError, match="ADD_REPLICAS_AFTER_CUTOVER"):
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ('{"add_replicas_after_cutover": "yes"}', "true or false"),
+        ('{"warm_throughput_max_write_units_per_second": -5}', "whole number"),
+        ("[1]", "must be an object"),
+        ("{not json", "not JSON"),
+    ],
+)
+def test_bad_options_are_refused(
+    world: World, monkeypatch: pytest.MonkeyPatch, options: str, message: str
+) -> None:
+    monkeypatch.setenv("SETTINGS_OPTIONS", options)
+    with pytest.raises(InputError, match=f"SETTINGS_OPTIONS.*{message}|{message}"):
         handler(world.event("restore"))
 
 

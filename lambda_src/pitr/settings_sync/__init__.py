@@ -7,12 +7,13 @@ Handler ``pitr.settings_sync.handler``. Input (DESIGN 3.9)::
      "warm_write_units_per_second": 40000}
 
 ``warm_write_units_per_second`` (optional) is what the replay backlog needs; the target is pre-warmed
-to it, bounded by ``WARM_THROUGHPUT_MAX_WRITE_UNITS_PER_SECOND``, when that is above the source's.
+to it, bounded by the deployment's ``warm_throughput_max_write_units_per_second``, when that is above the
+source's.
 
 Environment: ``SOURCE_TABLE_NAME``, ``TARGET_TABLE_NAME_PATTERN``, ``SETTINGS_SWITCHES`` (a JSON
 object of the deployment's default switches; the input's ``settings`` override them per call),
-``WARM_THROUGHPUT_MAX_WRITE_UNITS_PER_SECOND`` (default 0: never above the source's) and
-``ADD_REPLICAS_AFTER_CUTOVER`` ("true" adds the source's replica Regions at cut-over).
+``SETTINGS_OPTIONS`` (a JSON object: ``warm_throughput_max_write_units_per_second``, default 0 =
+never above the source's, and ``add_replicas_after_cutover``, default false).
 The output is a small summary (counts, failures, actions for the operator); every item's result is
 logged. The handler raises only on bad input, before any change.
 """
@@ -36,6 +37,13 @@ from .runner import NAMES, PHASES, sync
 # Left for logging the summary and returning it after the deadline the settings run against.
 TIME_MARGIN_SECONDS = 15.0
 
+
+# Terraform's sync_options; trigger_filter_kms_key_arns only shapes the function's IAM policy.
+_OPTION_DEFAULTS: dict[str, Any] = {
+    "trigger_filter_kms_key_arns": [],
+    "warm_throughput_max_write_units_per_second": 0,
+    "add_replicas_after_cutover": False,
+}
 
 _INPUT_FIELDS = frozenset(
     {
@@ -83,6 +91,26 @@ def _switches(value: Any, where: str) -> dict[str, bool]:
     return dict(value)
 
 
+def _options(text: str) -> dict[str, Any]:
+    """The deployment's SETTINGS_OPTIONS (Terraform sync_options), with their defaults."""
+    try:
+        given = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"SETTINGS_OPTIONS is not JSON: {exc}") from exc
+    if not isinstance(given, Mapping):
+        raise InputError("SETTINGS_OPTIONS must be an object")
+    options = {**_OPTION_DEFAULTS, **given}
+    if not isinstance(options["add_replicas_after_cutover"], bool):
+        raise InputError("SETTINGS_OPTIONS: add_replicas_after_cutover must be true or false")
+    ceiling = options["warm_throughput_max_write_units_per_second"]
+    if isinstance(ceiling, float) and ceiling.is_integer():
+        ceiling = int(ceiling)  # Terraform numbers arrive as JSON numbers, possibly 40000.0
+    options["warm_throughput_max_write_units_per_second"] = _count(
+        ceiling, "SETTINGS_OPTIONS: warm_throughput_max_write_units_per_second"
+    )
+    return options
+
+
 def parse(event: Any, env: Mapping[str, str]) -> Request:
     """Validate the event against the function's configuration; raise InputError saying what to fix."""
     source = env.get("SOURCE_TABLE_NAME", "")
@@ -117,15 +145,7 @@ def parse(event: Any, env: Mapping[str, str]) -> Request:
     exclude = event.get("exclude_mapping_uuids") or []
     if not isinstance(exclude, list) or not all(isinstance(u, str) for u in exclude):
         raise InputError("exclude_mapping_uuids must be a list of mapping UUIDs (strings)")
-    try:
-        ceiling = _count(int(env.get("WARM_THROUGHPUT_MAX_WRITE_UNITS_PER_SECOND", "0")), "ceiling")
-    except ValueError as exc:
-        raise InputError(
-            f"WARM_THROUGHPUT_MAX_WRITE_UNITS_PER_SECOND must be a whole number >= 0 ({exc})"
-        ) from exc
-    add_replicas = env.get("ADD_REPLICAS_AFTER_CUTOVER", "false")
-    if add_replicas not in ("true", "false"):
-        raise InputError(f"ADD_REPLICAS_AFTER_CUTOVER must be true or false, not {add_replicas!r}")
+    options = _options(env.get("SETTINGS_OPTIONS", "{}"))
     return Request(
         source,
         target,
@@ -135,8 +155,8 @@ def parse(event: Any, env: Mapping[str, str]) -> Request:
         warm_write_units_per_second=_count(
             event.get("warm_write_units_per_second", 0), "warm_write_units_per_second"
         ),
-        warm_write_units_max=ceiling,
-        add_replicas=add_replicas == "true",
+        warm_write_units_max=options["warm_throughput_max_write_units_per_second"],
+        add_replicas=options["add_replicas_after_cutover"],
     )
 
 

@@ -3,7 +3,7 @@
 AWS restores "to a new table" in one Region; the source's replicas (global tables version
 2019.11.21) are not part of it. Phase ``restore`` reports the source's replica Regions with the
 command that adds each to the restored table. Only when the deployment switches it on
-(``ADD_REPLICAS_AFTER_CUTOVER``, Terraform ``add_replicas_after_cutover``, off by default) phase
+(Terraform ``add_replicas_after_cutover``, in ``SETTINGS_OPTIONS``; off by default) phase
 ``cutover`` adds them, with ``UpdateTable`` ``ReplicaUpdates`` ``Create``: for version 2019.11.21
 "you can use UpdateTable" to add replicas. ``UpdateTable`` "is an asynchronous operation; while it's
 executing, the table status changes from ACTIVE to UPDATING. While it's UPDATING, you can't issue

@@ -14,7 +14,7 @@ with its provisioned capacity. A busy source's replay backlog then meets a cold 
 What this does. As soon as the target is ACTIVE (this setting runs first in phase ``restore``, which
 starts after replay is switched on) it raises the target's warm throughput, table and every GSI, to
 the larger of the source's and of what the backlog needs (the input ``warm_write_units_per_second``,
-bounded by the deployment's ``WARM_THROUGHPUT_MAX_WRITE_UNITS_PER_SECOND``), in one ``UpdateTable``.
+bounded by the deployment's ``warm_throughput_max_write_units_per_second``), in one ``UpdateTable``.
 It never waits for the change: "Updating your warm throughput value is an asynchronous task. The
 Status will change from UPDATING to ACTIVE when the update is complete", and "You can submit
 simultaneous pre-warm requests and these requests will not interfere with any table operations".

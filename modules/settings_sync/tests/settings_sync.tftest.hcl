@@ -169,7 +169,7 @@ run "replica_and_filter_key_grants_only_when_asked" {
     error_message = "no replica or filter-key permissions unless switched on / keys given"
   }
   assert {
-    condition     = local.environment.ADD_REPLICAS_AFTER_CUTOVER == "false" && local.environment.WARM_THROUGHPUT_MAX_WRITE_UNITS_PER_SECOND == "0"
+    condition     = jsondecode(local.environment.SETTINGS_OPTIONS).add_replicas_after_cutover == false && jsondecode(local.environment.SETTINGS_OPTIONS).warm_throughput_max_write_units_per_second == 0
     error_message = "replicas are off and the warm throughput ceiling is 0 by default"
   }
 }
@@ -178,9 +178,11 @@ run "replicas_switched_on" {
   command = apply
 
   variables {
-    add_replicas_after_cutover                 = true
-    trigger_filter_kms_key_arns                = ["arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"]
-    warm_throughput_max_write_units_per_second = 40000
+    sync_options = {
+      add_replicas_after_cutover                 = true
+      trigger_filter_kms_key_arns                = ["arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"]
+      warm_throughput_max_write_units_per_second = 40000
+    }
   }
 
   assert {
@@ -207,7 +209,7 @@ run "replicas_switched_on" {
     error_message = "kms:Decrypt only on the given filter keys"
   }
   assert {
-    condition     = local.environment.ADD_REPLICAS_AFTER_CUTOVER == "true" && local.environment.WARM_THROUGHPUT_MAX_WRITE_UNITS_PER_SECOND == "40000"
+    condition     = jsondecode(local.environment.SETTINGS_OPTIONS).add_replicas_after_cutover == true && jsondecode(local.environment.SETTINGS_OPTIONS).warm_throughput_max_write_units_per_second == 40000
     error_message = "the switch and the ceiling reach the function"
   }
 }
@@ -216,18 +218,18 @@ run "filter_keys_are_validated" {
   command = plan
 
   variables {
-    trigger_filter_kms_key_arns = ["alias/my-key"]
+    sync_options = { trigger_filter_kms_key_arns = ["alias/my-key"] }
   }
 
-  expect_failures = [var.trigger_filter_kms_key_arns]
+  expect_failures = [var.sync_options]
 }
 
 run "warm_ceiling_is_validated" {
   command = plan
 
   variables {
-    warm_throughput_max_write_units_per_second = -1
+    sync_options = { warm_throughput_max_write_units_per_second = -1 }
   }
 
-  expect_failures = [var.warm_throughput_max_write_units_per_second]
+  expect_failures = [var.sync_options]
 }
