@@ -292,6 +292,11 @@ def test_indexes_left_out_of_the_restore_are_skipped(aws: None, env: None) -> No
     assert summary["failures"] == [], summary["failures"]
     assert outcomes(summary, "autoscaling") == {"applied": 4, "skipped": 2}
     assert outcomes(summary, "contributor_insights") == {"applied": 1, "skipped": 1}
+    assert outcomes(summary, "scheduled_scaling") == {"applied": 1, "skipped": 1}
+    assert outcomes(summary, "warm_throughput") == {"applied": 2, "skipped": 1}
+    assert outcomes(summary, "alarms") == {"applied": 3, "skipped": 1}
+    cut = handler(world.event("cutover"))
+    assert cut["failures"] == [], cut["failures"]
 
 
 def test_a_policy_with_deny_waits_for_cutover(world: World) -> None:
