@@ -182,6 +182,9 @@ def test_the_restored_table_is_pre_warmed_to_the_source_without_waiting(world: W
     alone = handler(world.event("restore", settings={n: n == "warm_throughput" for n in NAMES}))
     assert outcomes(alone, "warm_throughput") == {"applied": 3}
     assert alone["failures"] == []
+    # The summary says what was asked for, table and each index.
+    asked = {r["item"]: r["warm_throughput"] for r in alone["reported"] if r["setting"] == "warm_throughput"}
+    assert asked == {"table": WARM["table"], "index/gsi1": WARM["gsi1"], "index/gsi2": WARM["gsi2"]}
     # Asked for, not waited for: the first look after the run still sees the change in progress.
     target = ddb.describe_table(TableName=TARGET)["Table"]
     assert target["TableStatus"] == "ACTIVE"
@@ -247,6 +250,8 @@ def test_the_switch_adds_the_replicas_after_cutover_one_at_a_time(
     assert outcomes(first, "replicas") == {"applied": 1, "deferred": 1}, first
     second = handler(world.event("cutover"))  # the first replica is ACTIVE now: the next one goes
     assert outcomes(second, "replicas") == {"unchanged": 1, "applied": 1}, second
+    progress = {r["item"]: r["replica"] for r in second["reported"] if r["setting"] == "replicas"}
+    assert progress == {REPLICA_REGIONS[0]: "ACTIVE", REPLICA_REGIONS[1]: "CREATING"}
     third = handler(world.event("cutover"))
     assert outcomes(third, "replicas") == {"unchanged": 2}
     assert settings_of(TARGET)["replicas"] == REPLICA_REGIONS

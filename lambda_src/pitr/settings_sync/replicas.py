@@ -81,9 +81,15 @@ def sync(ctx: SyncContext) -> Iterator[Result]:
     for region in regions:
         status = present.get(region)
         if status == "ACTIVE":
-            yield Result(NAME, region, UNCHANGED, "replica ACTIVE")
+            yield Result(NAME, region, UNCHANGED, "replica ACTIVE", report={"replica": status})
         elif status is not None:
-            yield Result(NAME, region, DEFERRED, f"replica {status}: run phase cutover again to follow it")
+            yield Result(
+                NAME,
+                region,
+                DEFERRED,
+                f"replica {status}: run phase cutover again to follow it",
+                report={"replica": status},
+            )
         elif busy:
             yield Result(
                 NAME,
@@ -113,4 +119,10 @@ def _add(ctx: SyncContext, region: str) -> Result:
             describe_error(exc),
             action=f"add the replica by hand: {add_command(ctx.target_table, region)}",
         )
-    return Result(NAME, region, APPLIED, "replica CREATING: run phase cutover again to follow it")
+    return Result(
+        NAME,
+        region,
+        APPLIED,
+        "replica CREATING: run phase cutover again to follow it",
+        report={"replica": "CREATING"},
+    )

@@ -57,6 +57,17 @@ def backlog_write_units(ctx: SyncContext) -> int:
     return min(ctx.warm_write_units_per_second, ctx.warm_write_units_max)
 
 
+def _raised(item: str, current: dict[str, int], to: dict[str, int]) -> Result:
+    return Result(
+        NAME,
+        item,
+        APPLIED,
+        "asked for; DynamoDB applies it asynchronously (not waited for)",
+        detail={"from": current, "to": to},
+        report={"warm_throughput": to, "was": current},
+    )
+
+
 def sync(ctx: SyncContext) -> Iterator[Result]:
     source = ctx.source()
     target = ctx.wait_active()
@@ -68,11 +79,9 @@ def sync(ctx: SyncContext) -> Iterator[Result]:
     raise_table = wanted_warm(warm_of(source), current, backlog)
     if raise_table:
         update["WarmThroughput"] = {**current, **raise_table}
-        results.append(
-            Result(NAME, "table", APPLIED, detail={"from": current, "to": update["WarmThroughput"]})
-        )
+        results.append(_raised("table", current, update["WarmThroughput"]))
     else:
-        results.append(Result(NAME, "table", UNCHANGED, detail=current))
+        results.append(Result(NAME, "table", UNCHANGED, detail=current, report={"warm_throughput": current}))
 
     target_indexes = {g["IndexName"]: g for g in target.get("GlobalSecondaryIndexes", [])}
     index_updates = []
@@ -89,9 +98,9 @@ def sync(ctx: SyncContext) -> Iterator[Result]:
         if rise:
             to = {**current, **rise}
             index_updates.append({"Update": {"IndexName": name, "WarmThroughput": to}})
-            results.append(Result(NAME, item, APPLIED, detail={"from": current, "to": to}))
+            results.append(_raised(item, current, to))
         else:
-            results.append(Result(NAME, item, UNCHANGED, detail=current))
+            results.append(Result(NAME, item, UNCHANGED, detail=current, report={"warm_throughput": current}))
     if index_updates:
         update["GlobalSecondaryIndexUpdates"] = index_updates
     if update:
