@@ -10,8 +10,10 @@ Each source mapping is read with ``GetEventSourceMapping``, not from the list: f
 AWS documents "If filter criteria is encrypted, this field shows up as null in the response of
 ListEventSourceMapping API calls. You can view this field in plaintext in the response of
 GetEventSourceMapping and DeleteEventSourceMapping calls if you have kms:Decrypt permissions for the
-correct KMS key." A filter this function may not decrypt is a failed item naming the grant, never a
-trigger copied without its filter (its function would then run on every change).
+correct KMS key." ("Lambda sends a Decrypt request on your behalf when you try to access it in
+plaintext", so the caller's kms:Decrypt on the key is what counts.) A filter this function may not
+decrypt is a failed item naming the grant, never a trigger copied without its filter (its function
+would then run on every change).
 
 Lambda allows one mapping per function and event source: a second ``CreateEventSourceMapping``
 answers ``ResourceConflictException`` ("The event source arn (...) and function (...) provided
