@@ -303,3 +303,21 @@ def test_policies_that_cannot_be_listed_are_not_checked(
     logged = [a for a in summary["action_required"] if a["setting"] == "iam_policies"]
     assert [a["item"] for a in logged] == ["role search-role inline policy streams"]
     assert outcomes(summary, "iam_policies") == {"skipped": 2}
+
+
+def test_policy_listing_is_bounded(world: World, monkeypatch: pytest.MonkeyPatch, logged: list) -> None:
+    from pitr.settings_sync import iam_policies
+
+    pages: list[str | None] = []
+
+    def endless(**kwargs: Any) -> Any:
+        pages.append(kwargs.get("Marker"))
+        return {"Policies": [], "IsTruncated": True, "Marker": f"m{len(pages)}"}
+
+    monkeypatch.setattr(c("iam"), "list_policies", endless)
+    summary = handler(world.event("restore", settings={n: n == "iam_policies" for n in NAMES}))
+    assert len(pages) == iam_policies.MAX_PAGES
+    assert pages[1:] == [f"m{i}" for i in range(1, iam_policies.MAX_PAGES)]  # each page asks for the next
+    assert summary["failures"] == []
+    reasons = [r.get("reason", "") for r in logged if r.get("setting") == "iam_policies"]
+    assert any(r.startswith("not checked beyond the first 10 pages") for r in reasons), reasons

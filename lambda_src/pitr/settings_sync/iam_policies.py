@@ -7,7 +7,7 @@ source's ARN (the table, or its ``/index/...`` and ``/stream/...``) and does not
 target is reported as an action with the statement to add, its resources re-pointed at the target.
 
 Where: the account's customer managed policies attached to something (``ListPolicies`` with
-``Scope=Local`` and ``OnlyAttached``, at most ``MAX_POLICIES``) and the inline policies of the
+``Scope=Local`` and ``OnlyAttached``, at most ``MAX_PAGES`` pages of 100) and the inline policies of the
 source's triggers' roles. Broad patterns (``table/*``) are not "naming" the table and are left
 alone. When this function's role may not list or read them, the result says "not checked" and which
 permission would let it check.
@@ -31,7 +31,7 @@ NAME = "iam_policies"
 PHASE = "restore"
 
 # Bounded work: 10 pages of 100 policies. Beyond that the result says what was not checked.
-MAX_POLICIES = 1000
+MAX_PAGES = 10
 _PAGE = 100
 _DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")
 
@@ -104,9 +104,8 @@ def _not_checked(what: str, permission: str, exc: ClientError) -> Result:
 
 def _managed(ctx: SyncContext, source_arn: str, target_arn: str) -> Iterator[Result]:
     iam = ctx.client("iam")
-    seen = 0
     marker: str | None = None
-    while True:
+    for _ in range(MAX_PAGES):
         try:
             page = ctx.call(
                 iam.list_policies,
@@ -122,7 +121,6 @@ def _managed(ctx: SyncContext, source_arn: str, target_arn: str) -> Iterator[Res
             raise
         for policy in page.get("Policies", []):
             ctx.check_time()
-            seen += 1
             where = f"policy {policy['Arn']}"
             try:
                 version = ctx.call(
@@ -139,14 +137,13 @@ def _managed(ctx: SyncContext, source_arn: str, target_arn: str) -> Iterator[Res
         marker = page.get("Marker") if page.get("IsTruncated") else None
         if not marker:
             return
-        if seen >= MAX_POLICIES:
-            yield Result(
-                NAME,
-                "customer managed policies",
-                SKIPPED,
-                f"not checked beyond the first {MAX_POLICIES} attached customer managed policies",
-            )
-            return
+    yield Result(
+        NAME,
+        "customer managed policies",
+        SKIPPED,
+        f"not checked beyond the first {MAX_PAGES} pages ({MAX_PAGES * _PAGE} policies) of attached "
+        "customer managed policies",
+    )
 
 
 def _trigger_roles(ctx: SyncContext, source_arn: str, target_arn: str) -> Iterator[Result]:
