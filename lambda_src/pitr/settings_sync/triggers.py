@@ -157,10 +157,12 @@ def read_mapping(ctx: SyncContext, uuid: str) -> dict[str, Any]:
 
 
 def _tags(ctx: SyncContext, mapping: dict[str, Any]) -> dict[str, str]:
+    """The mapping's own tags (AWS's ``aws:`` tags cannot be set, so they are neither copied nor removed)."""
     arn = mapping.get("EventSourceMappingArn")
     if not arn:
         return {}
-    return dict(ctx.call(ctx.client("lambda").list_tags, Resource=arn).get("Tags") or {})
+    tags = ctx.call(ctx.client("lambda").list_tags, Resource=arn).get("Tags") or {}
+    return {k: v for k, v in tags.items() if not k.startswith("aws:")}
 
 
 # ---- role check ---------------------------------------------------------------------------------
