@@ -164,6 +164,7 @@ locals {
         "application-autoscaling:PutScalingPolicy",
         "application-autoscaling:DescribeScheduledActions",
         "application-autoscaling:PutScheduledAction",
+        "application-autoscaling:DeleteScheduledAction",
       ]
       Resource = ["*"]
     },

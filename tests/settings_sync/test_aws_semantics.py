@@ -172,6 +172,18 @@ def test_scheduled_actions_are_copied_and_follow_changes(world: World) -> None:
     again = handler(world.event("restore"))
     assert outcomes(again, "scheduled_scaling") == {"applied": 1, "unchanged": 1}
     assert differences(["scheduled_scaling"]) == {}
+    c("application-autoscaling").delete_scheduled_action(
+        ServiceNamespace="dynamodb",
+        ScheduledActionName="sale",
+        ResourceId=f"table/{SOURCE}/index/gsi1",
+        ScalableDimension="dynamodb:index:ReadCapacityUnits",
+    )
+    removed = handler(world.event("restore"))
+    assert outcomes(removed, "scheduled_scaling") == {"applied": 1, "unchanged": 1}
+    assert list(settings_of(TARGET)["scheduled_scaling"]) == [
+        "table dynamodb:table:WriteCapacityUnits nightly-low"
+    ]
+    assert differences(["scheduled_scaling"]) == {}
 
 
 # ---- warm throughput ------------------------------------------------------------------------------
