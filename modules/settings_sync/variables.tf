@@ -135,3 +135,12 @@ variable "sync_options" {
     error_message = "sync_options.warm_throughput_max_write_units_per_second must be a whole number >= 0."
   }
 }
+
+variable "lambda_package" {
+  description = "Deployment package of every function (filename, optional source_code_hash); null uses the committed lambda_package/pitr.zip."
+  type = object({
+    filename         = string
+    source_code_hash = optional(string)
+  })
+  default = null
+}
