@@ -1,5 +1,5 @@
 """settings_sync against AWS's documented behaviour where moto differs (simulated by the fakes in
-pitrctl/rehearse/dynamodb_extras.py): one mapping per function and stream, encrypted filters hidden
+pitrctl/sim/dynamodb_extras.py): one mapping per function and stream, encrypted filters hidden
 from ListEventSourceMappings, settings removed from a trigger, scheduled scaling, warm throughput,
 global table replicas and the IAM policies that name the source."""
 
@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from pitr.settings_sync import NAMES, InputError, handler
-from settings_sync.settings_world import (
+from pitrctl.sim.worlds import (
     FILTER_KEY,
     REPLICA_REGIONS,
     SOURCE,
