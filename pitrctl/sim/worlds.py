@@ -20,6 +20,7 @@ from typing import Any
 from pitr import clients
 from pitr.settings_sync import alarms as alarm_setting
 from pitr.settings_sync import autoscaling as scaling_setting
+from pitr.settings_sync import scheduled_scaling as scheduling_setting
 from pitr.settings_sync import triggers as trigger_setting
 from pitrctl.sim.dynamodb_extras import DynamoDBExtrasFake, LambdaMappingsFake, paginate
 from pitrctl.sim.events import ACCOUNT, REGION
@@ -520,14 +521,12 @@ def _scaling(table: str, description: dict[str, Any]) -> dict[str, Any]:
 
 
 def _scheduled(table: str, description: dict[str, Any]) -> dict[str, Any]:
-    from pitr.settings_sync import scheduled_scaling
-
     aas = c("application-autoscaling")
     ids = scaling_setting.resource_ids(table, [g["IndexName"] for g in description["GlobalSecondaryIndexes"]])
     label_of = {rid: label for label, rid in ids.items()}
     return {
         f"{label_of[a['ResourceId']]} {a['ScalableDimension']} {a['ScheduledActionName']}": _placeholders(
-            json.loads(json.dumps(scheduled_scaling.action_settings(a), default=str)), table
+            json.loads(json.dumps(scheduling_setting.action_settings(a), default=str)), table
         )
         for a in aas.describe_scheduled_actions(ServiceNamespace="dynamodb")["ScheduledActions"]
         if a["ResourceId"] in label_of
