@@ -165,9 +165,9 @@ def _deadline(context: Any) -> float:
     return time.monotonic() + max(1.0, remaining - TIME_MARGIN_SECONDS)
 
 
-def handler(event: Any, context: Any = None) -> dict[str, Any]:
-    request = parse(event, environment.of("pitr.settings_sync.handler"))
-    ctx = SyncContext(
+def context_of(request: Request, deadline: float) -> SyncContext:
+    """The run's context for a parsed request (the handler's, and the simulation's)."""
+    return SyncContext(
         source_table=request.source_table,
         target_table=request.target_table,
         phase=request.phase,
@@ -175,9 +175,13 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
         warm_write_units_per_second=request.warm_write_units_per_second,
         warm_write_units_max=request.warm_write_units_max,
         add_replicas=request.add_replicas,
-        deadline=_deadline(context),
+        deadline=deadline,
     )
-    return run_checked(ctx, request.switches)
+
+
+def handler(event: Any, context: Any = None) -> dict[str, Any]:
+    request = parse(event, environment.of("pitr.settings_sync.handler"))
+    return run_checked(context_of(request, _deadline(context)), request.switches)
 
 
 def run_checked(ctx: SyncContext, switches: dict[str, bool]) -> dict[str, Any]:
