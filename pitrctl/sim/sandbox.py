@@ -34,7 +34,6 @@ from typing import Any
 
 from pitr import clients, environment, metrics, restore_record, restore_waiter, restore_workflow
 from pitr import settings_sync as settings_sync_fn
-from pitr.settings_sync.context import SyncContext
 from pitr.watcher import Runtime
 from pitrctl import workflow
 from pitrctl.sim import events, functions, moto_patches, worlds
@@ -336,6 +335,7 @@ class Sandbox:
                 "SOURCE_TABLE_NAME": n.source,
                 "TARGET_TABLE_NAME_PATTERN": n.pattern,
                 "SETTINGS_SWITCHES": "{}",
+                "SETTINGS_OPTIONS": "{}",
             },
         )
         opts = self.options
@@ -405,13 +405,7 @@ class Sandbox:
         request = settings_sync_fn.parse(
             event, environment.of("pitr.settings_sync.handler", self.settings_env)
         )
-        context = SyncContext(
-            source_table=request.source_table,
-            target_table=request.target_table,
-            phase=request.phase,
-            exclude_mapping_uuids=request.exclude_mapping_uuids,
-            deadline=time.monotonic() + 600,
-        )
+        context = settings_sync_fn.context_of(request, deadline=time.monotonic() + 600)
         return settings_sync_fn.run_checked(context, request.switches)
 
     def _write_manifest(self) -> None:

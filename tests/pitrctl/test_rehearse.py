@@ -28,7 +28,16 @@ def test_restore_point_with_faults_converges() -> None:
     counts = report["counts"]
     assert counts["changes_made"] >= 200 and counts["replayed"] > 0 and counts["spilled"] >= 0
     assert verification["items_expected"] > 0
-    assert verification["simulated_settings"] == ["contributor_insights", "kinesis"]
+    assert verification["simulated_settings"] == [
+        "contributor_insights",
+        "kinesis",
+        "replicas",
+        "warm_throughput",
+    ]
+    # A restore is single-Region: the source's replicas are reported, not copied (by default).
+    assert (
+        verification["settings"]["replicas"]["reported"] and not verification["settings"]["replicas"]["equal"]
+    )
 
 
 def test_restore_request_keeps_the_incident_discarded() -> None:

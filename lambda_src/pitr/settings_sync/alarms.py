@@ -78,21 +78,16 @@ def watches_table(alarm: dict[str, Any], table: str) -> bool:
     )
 
 
-def left_out_index(alarm: dict[str, Any], table: str, target_indexes: set[str]) -> str | None:
-    """The global secondary index of ``table`` the alarm watches that the target lacks (left out of
-    the restore with GlobalSecondaryIndexOverride), or None. A copy would watch a metric no index
-    emits, so it is skipped, not made."""
-    for namespace, dims in _metrics(alarm):
-        values = {d.get("Name"): d.get("Value") for d in dims}
-        index = values.get("GlobalSecondaryIndexName")
-        if (
-            namespace == NAMESPACE
-            and values.get("TableName") == table
-            and index
-            and index not in target_indexes
-        ):
-            return str(index)
-    return None
+def watched_indexes(alarm: dict[str, Any], table: str) -> set[str]:
+    """The GSIs of ``table`` whose metrics feed the alarm (``GlobalSecondaryIndexName`` dimension)."""
+    return {
+        d["Value"]
+        for namespace, dims in _metrics(alarm)
+        if namespace == NAMESPACE
+        and any(x.get("Name") == "TableName" and x.get("Value") == table for x in dims)
+        for d in dims
+        if d.get("Name") == "GlobalSecondaryIndexName"
+    }
 
 
 def target_name(name: str, source: str, target: str) -> str:
@@ -150,9 +145,14 @@ def sync(ctx: SyncContext) -> Iterator[Result]:
     for alarm in sorted(sources, key=lambda a: a["AlarmName"]):
         ctx.check_time()
         name = target_name(alarm["AlarmName"], ctx.source_table, ctx.target_table)
-        if (index := left_out_index(alarm, ctx.source_table, target_indexes)) is not None:
+        missing = sorted(watched_indexes(alarm, ctx.source_table) - target_indexes)
+        if missing:
             yield Result(
-                NAME, name, SKIPPED, f"the index {index} is not on the target (left out of the restore)"
+                NAME,
+                name,
+                SKIPPED,
+                f"watches index {', '.join(missing)}, which is not on the target (left out of the restore)",
+                detail={"source_alarm": alarm["AlarmName"]},
             )
             continue
         existing = by_name.get(name)
