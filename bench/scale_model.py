@@ -1,0 +1,948 @@
+"""Scale model of the replay path on AWS: a deterministic discrete-event simulation (standard library).
+
+``make bench`` measures the data path in one process; what decides how fast a restored table catches
+up on AWS is parallelism across message groups, the poller's concurrency, call latencies and the
+restored table's write capacity. This model simulates those, for a backlog of changes in the buffer:
+
+* the buffer: a FIFO queue of messages in message groups (one group per item for ours, one group for
+  the naive design). A receive takes up to ``batch_size`` messages, as many as possible from the first
+  available group before moving to the next, and a group with a message in flight delivers nothing
+  else (``SQS_RECEIVE`` and ``SQS_GROUP_HELD``); groups keep their place until they are empty, as in
+  the simulation kit's queue (``tests/pipeline/fake_fifo.py``), which ``tests/bench`` checks;
+* the replay mapping: pollers, each receive -> invoke -> write -> delete, at most
+  ``maximum_concurrency`` at once and no more than the groups that have something to deliver
+  (``LAMBDA_FIFO_SCALING``, ``LAMBDA_MAX_CONCURRENCY``), starting with 5 and adding up to 300 a minute
+  (``LAMBDA_SQS_RAMP``);
+* the writer: ours writes each item of a batch once (its newest change) in one ``BatchWriteItem``
+  (``BATCH_WRITE_ITEMS``); with the ordering guard, one ``TransactWriteItems`` per item with a ledger
+  row (``TRANSACT_WCU``); the naive design one ``PutItem`` per message, one after the other;
+* the target (and the guard's ledger table): a token bucket refilled at the table's write capacity,
+  one second deep. Writes beyond it are throttled (``UnprocessedItems``) and retried after the replay
+  writer's own backoff (``pitr.backoff``, 50 ms doubling to 2 s, full jitter). On-demand capacity
+  starts at the warm throughput (``ON_DEMAND_NEW_TABLE``) and may double the previous peak once that
+  peak is 30 minutes old (``ON_DEMAND_DOUBLING``); provisioned capacity is fixed.
+
+Every parameter is in :data:`PARAMETERS` with its source: an AWS documentation sentence (quoted, with
+the page), or ``assumed`` where AWS documents no number (call latencies: no AWS account is reachable
+from here, so nothing is measured on AWS; change them with the command-line options). What the model
+leaves out is listed in ``docs/tuning.md``.
+
+Output: a table, then one JSON object as the last line. ``python -m bench.scale_model --help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import json
+import math
+import random
+import sys
+import time
+from array import array
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Parameter:
+    value: float
+    unit: str
+    source: str  # "AWS" (quoted below), "assumed", or "module default"
+    quote: str
+    url: str = ""
+
+
+PARAMETERS: dict[str, Parameter] = {
+    "SQS_FIFO_BATCH_TPS": Parameter(
+        3000,
+        "messages/s per API action (non-high-throughput FIFO, batches of 10)",
+        "AWS",
+        "If you use batching, non-high throughput FIFO queues support up to 3,000 messages per second, "
+        "per API action (SendMessage, ReceiveMessage, and DeleteMessage). The 3,000 messages per second "
+        "represent 300 API calls, each with a batch of 10 messages.",
+        "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html",
+    ),
+    "SQS_FIFO_HIGH_THROUGHPUT_TPS": Parameter(
+        70000,
+        "API calls/s per API action (high throughput mode, us-east-1, us-west-2, eu-west-1)",
+        "AWS",
+        "US East (N. Virginia), US West (Oregon), and Europe (Ireland): Up to 70,000 transactions per "
+        "second (TPS).",
+        "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html",
+    ),
+    "SQS_RECEIVE": Parameter(
+        10,
+        "messages per receive, from as few groups as possible",
+        "AWS",
+        "When you specify a MaxNumberOfMessages parameter in the ReceiveMessage API call, SQS returns as "
+        "many messages with the same message group ID as possible. The ReceiveMessage API call can also "
+        "return messages from other available message groups.",
+        "https://repost.aws/knowledge-center/sqs-fifo-messages-not-returned",
+    ),
+    "SQS_GROUP_HELD": Parameter(
+        1,
+        "batches in flight per message group",
+        "AWS",
+        "Inflight messages block delivery of available messages within the same message group.",
+        "https://repost.aws/knowledge-center/sqs-fifo-messages-not-returned",
+    ),
+    "SQS_FIFO_INFLIGHT": Parameter(
+        120000,
+        "messages in flight (never reached here: at most maximum_concurrency x 10)",
+        "AWS",
+        "FIFO queues support a maximum of 120,000 in-flight messages (messages received by a consumer "
+        "but not yet deleted).",
+        "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/"
+        "avoid-backlog-with-the-same-message-group-id.html",
+    ),
+    "LAMBDA_FIFO_BATCH": Parameter(
+        10,
+        "messages per invocation (maximum for FIFO; the module's default)",
+        "AWS",
+        "BatchSize ... For standard queues, the maximum is 10,000. For FIFO queues, the maximum is 10.",
+        "https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html",
+    ),
+    "LAMBDA_FIFO_SCALING": Parameter(
+        0,
+        "concurrency = min(active message groups, maximum_concurrency)",
+        "AWS",
+        "If you use FIFO event source mapping, then functions can scale in concurrency to the number of "
+        "active message groups.",
+        "https://repost.aws/knowledge-center/lambda-sqs-scaling",
+    ),
+    "LAMBDA_MAX_CONCURRENCY": Parameter(
+        50,
+        "concurrent invocations (replay_writer.maximum_concurrency; AWS allows 2 to 1000)",
+        "module default",
+        "MaximumConcurrency: Limits the number of concurrent instances that the Amazon SQS event source "
+        "can invoke. ... Valid Range: Minimum value of 2. Maximum value of 1000.",
+        "https://docs.aws.amazon.com/lambda/latest/dg/API_ScalingConfig.html",
+    ),
+    "LAMBDA_SQS_RAMP": Parameter(
+        300,
+        "pollers added per minute, from 5 (documented for standard queues; applied to FIFO here)",
+        "AWS",
+        "When messages are available, Lambda starts processing five batches at a time with five "
+        "concurrent invocations of your function. If messages are still available, Lambda increases the "
+        "number of processes that are reading batches by up to 300 more instances per minute.",
+        "https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html",
+    ),
+    "BATCH_WRITE_ITEMS": Parameter(
+        25,
+        "put or delete requests per BatchWriteItem",
+        "AWS",
+        "A single call to BatchWriteItem can transmit up to 16MB of data over the network, consisting of "
+        "up to 25 item put or delete operations.",
+        "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html",
+    ),
+    "WCU_PER_KB": Parameter(
+        1,
+        "write units per standard write of an item up to 1 KB (BatchWriteItem, PutItem)",
+        "AWS",
+        "For items up to 1 KB in size, one WCU can perform one standard write request per second.",
+        "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html",
+    ),
+    "TRANSACT_WCU": Parameter(
+        2,
+        "write units per transactional write of an item up to 1 KB (TransactWriteItems)",
+        "AWS",
+        "Transactional write requests require two WCUs to perform one write per second for items up to "
+        "1 KB.",
+        "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html",
+    ),
+    "ON_DEMAND_NEW_TABLE": Parameter(
+        4000,
+        "write units/s a new on-demand table sustains (its warm throughput until raised)",
+        "AWS",
+        "New on-demand tables will be able to sustain up to 4,000 writes per second and 12,000 reads "
+        "per second.",
+        "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/"
+        "pre-warming-on-demand-capacity-mode.html",
+    ),
+    "ON_DEMAND_DOUBLING": Parameter(
+        1800,
+        "seconds before on-demand capacity may double the previous peak",
+        "AWS",
+        "The overall table won't be throttled if the table access is distributed evenly across "
+        "partitions and the table doesn't exceed twice its previous peak traffic. However, throttling "
+        "can still occur if the throughput exceeds twice the previous peak within the same 30 minutes.",
+        "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/"
+        "pre-warming-on-demand-capacity-mode.html",
+    ),
+    "WARM_THROUGHPUT": Parameter(
+        0,
+        "write units/s a table serves at once (raise it ahead of the replay: pre-warming)",
+        "AWS",
+        "Warm throughput refers to the number of read and write operations your DynamoDB table can "
+        "instantaneously support.",
+        "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/warm-throughput.html",
+    ),
+    "PARTITION_WCU": Parameter(
+        1000,
+        "write units/s per partition (one item's writes; ours writes an item at most once per batch)",
+        "AWS",
+        "each individual partition is limited to 1,000 write units per second and 3,000 read units per "
+        "second.",
+        "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/warm-throughput-scenarios.html",
+    ),
+    "DYNAMODB_LATENCY": Parameter(
+        0,
+        "DynamoDB answers in single-digit milliseconds (the latencies below are chosen inside that)",
+        "AWS",
+        "Amazon DynamoDB is a key-value and document database that delivers single-digit millisecond "
+        "performance at any scale.",
+        "https://aws.amazon.com/dynamodb/",
+    ),
+    "STREAM_POLL": Parameter(
+        0.25,
+        "seconds between the subscriber mapping's polls of a stream shard",
+        "AWS",
+        "Lambda polls shards in your DynamoDB stream for records at a base rate of 4 times per second.",
+        "https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html",
+    ),
+}
+
+SUBSCRIBER_STREAM_BATCH = 100  # cdc_subscriber.batch_size default: the subscriber coalesces per batch
+CAUGHT_UP_LAG_SECONDS = 30.0  # caught_up_lag_seconds default
+CAUGHT_UP_WINDOW_SECONDS = 120.0  # pitr.restore_waiter.CAUGHT_UP_WINDOW_SECONDS: lag is its Maximum
+DRAIN_QUIET_SECONDS = 60.0  # drain_quiet_seconds default
+PITRCTL_INTERVAL_SECONDS = 10.0  # pitrctl --interval default (cutover polls the workflow)
+
+
+@dataclass(frozen=True)
+class Latencies:
+    """Seconds per call. Assumed, not measured (no AWS account from here): DynamoDB's inside its
+    documented single-digit milliseconds, SQS and Lambda's typical of same-region calls."""
+
+    receive: float = 0.015  # ReceiveMessage by the mapping's poller
+    invoke: float = 0.010  # synchronous invoke of a warm function, plus decoding the batch
+    batch_write: float = 0.012  # BatchWriteItem of up to 25 items
+    put: float = 0.006  # PutItem / DeleteItem
+    transact: float = 0.015  # TransactWriteItems of one target item and its ledger row
+    delete: float = 0.012  # DeleteMessageBatch by the mapping after the function returns
+    stream_to_buffer: float = 1.4  # stream poll (<= 0.25 s) + batching window (1 s) + SendMessageBatch
+    cutover_phase: float = 5.0  # disable replay, settings_sync "cutover", notify "switch now"
+
+
+@dataclass(frozen=True)
+class Setup:
+    """One simulated replay: the design, the mapping, the target's capacity."""
+
+    design: str = "ours"  # "ours", "guard" (ours with the ordering guard) or "naive"
+    batch_size: int = 10
+    max_concurrency: int = 50
+    initial_pollers: int = 5
+    pollers_per_minute: float = 300.0
+    item_kb: float = 1.0
+    capacity_mode: str = "on_demand"  # or "provisioned"
+    write_capacity: float = 4000.0  # on-demand: warm write units/s; provisioned: WCU
+    ledger_capacity: float = 4000.0  # the guard's ledger table (on demand, idle until replay)
+    latencies: Latencies = field(default_factory=Latencies)
+    seed: int = 20261130
+
+    def __post_init__(self) -> None:
+        if self.design not in ("ours", "guard", "naive"):
+            raise ValueError(f"unknown design {self.design!r}")
+        if not 1 <= self.batch_size <= 10:
+            raise ValueError("a FIFO event source mapping takes batch sizes from 1 to 10")
+        if not 2 <= self.max_concurrency <= 1000:
+            raise ValueError("maximum_concurrency is 2 to 1000")
+        if self.capacity_mode not in ("on_demand", "provisioned"):
+            raise ValueError(f"unknown capacity mode {self.capacity_mode!r}")
+
+    @property
+    def item_wcu(self) -> int:
+        return max(1, math.ceil(self.item_kb))
+
+    @property
+    def target_wcu_per_write(self) -> int:
+        return self.item_wcu * (2 if self.design == "guard" else 1)
+
+    def write_seconds(self, writes: int) -> float:
+        """How long the invocation's writes take when nothing is throttled."""
+        lat = self.latencies
+        if self.design == "ours":
+            return math.ceil(writes / 25) * lat.batch_write
+        if self.design == "guard":
+            return writes * lat.transact
+        return writes * lat.put
+
+
+# -- workload ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Workload:
+    """``changes`` changes over ``items`` items: ``cold`` spreads them evenly, ``hot`` puts half of
+    them on 1% of the items."""
+
+    items: int
+    access: str = "cold"
+    changes: int = 1_000_000
+    seed: int = 20261130
+
+    @property
+    def hot_items(self) -> int:
+        return max(1, self.items // 100)
+
+
+def change_items(w: Workload) -> list[int]:
+    """The item of each change, in stream order."""
+    rng = random.Random(w.seed)
+    rand, n = rng.random, w.items
+    if w.access == "cold":
+        return [int(rand() * n) for _ in range(w.changes)]
+    if w.access != "hot":
+        raise ValueError(f"unknown access pattern {w.access!r}")
+    hot = w.hot_items
+    return [int(rand() * hot) if rand() < 0.5 else int(rand() * n) for _ in range(w.changes)]
+
+
+def buffered_groups(items: Sequence[int], design: str, stream_batch: int = SUBSCRIBER_STREAM_BATCH) -> list[int]:
+    """The message group of each buffered message, in send order.
+
+    Ours: the subscriber coalesces each stream batch to each item's newest change (in stream order of
+    those newest changes), one group per item. Naive: one message per change, all in group 0.
+    """
+    if design == "naive":
+        return [0] * len(items)
+    out: list[int] = []
+    for start in range(0, len(items), stream_batch):
+        chunk = items[start : start + stream_batch]
+        out.extend(reversed(dict.fromkeys(reversed(chunk))))
+    return out
+
+
+# -- the buffer ----------------------------------------------------------------------------------------
+
+
+class FifoBuffer:
+    """Messages in groups; a group keeps its place in line until it is empty.
+
+    Arrays instead of objects, so a million messages over a million groups stays small and fast.
+    """
+
+    def __init__(self, groups: int) -> None:
+        self.head = array("l", [-1]) * groups
+        self.tail = array("l", [-1]) * groups
+        self.count = array("l", [0]) * groups
+        self.held = array("b", [0]) * groups
+        self.place = array("l", [-1]) * groups
+        self.nxt = array("l")
+        self.sent_at = array("d")
+        self.group_at: list[int] = []  # place -> group
+        self.ready: list[int] = []  # heap of places of groups with something to deliver
+        self.queued = 0
+
+    @classmethod
+    def filled(cls, groups: Sequence[int], group_count: int, span: float) -> FifoBuffer:
+        """A buffer holding ``groups`` in send order, sent evenly over the ``span`` seconds before 0."""
+        buf = cls(group_count)
+        head, tail, count, place, group_at = buf.head, buf.tail, buf.count, buf.place, buf.group_at
+        nxt = array("l", [-1]) * len(groups)
+        for seq, g in enumerate(groups):  # ``send`` inlined: a million messages
+            last = tail[g]
+            if last < 0:
+                head[g] = seq
+                place[g] = len(group_at)
+                group_at.append(g)
+            else:
+                nxt[last] = seq
+            tail[g] = seq
+            count[g] += 1
+        buf.nxt = nxt
+        buf.ready = list(range(len(group_at)))  # places in increasing order: already a heap
+        buf.queued = len(groups)
+        buf.sent_at = array("d", [0.0]) * len(groups)
+        buf.spread(span)
+        return buf
+
+    def copy(self) -> FifoBuffer:
+        other = FifoBuffer(0)
+        for name in ("head", "tail", "count", "held", "place", "nxt", "sent_at"):
+            setattr(other, name, array(getattr(self, name).typecode, getattr(self, name)))
+        other.group_at = list(self.group_at)
+        other.ready = list(self.ready)
+        other.queued = self.queued
+        return other
+
+    def spread(self, span: float) -> None:
+        """Re-time the messages as sent evenly over the ``span`` seconds before 0 (in send order)."""
+        n = len(self.sent_at)
+        step = span / n if n else 0.0
+        self.sent_at = array("d", (-span + i * step for i in range(n)))
+
+    def send(self, group: int, at: float) -> None:
+        seq = len(self.nxt)
+        self.nxt.append(-1)
+        self.sent_at.append(at)
+        if self.count[group] == 0:
+            self.head[group] = seq
+            self.place[group] = len(self.group_at)
+            self.group_at.append(group)
+            if not self.held[group]:
+                heapq.heappush(self.ready, self.place[group])
+        else:
+            self.nxt[self.tail[group]] = seq
+        self.tail[group] = seq
+        self.count[group] += 1
+        self.queued += 1
+
+    def receive(self, limit: int) -> list[tuple[int, int, float]]:
+        """``[(group, messages, oldest send time)]``: as many from the first ready group as possible."""
+        out: list[tuple[int, int, float]] = []
+        ready, group_at, count, held, head, sent_at = (
+            self.ready,
+            self.group_at,
+            self.count,
+            self.held,
+            self.head,
+            self.sent_at,
+        )
+        while ready and limit:
+            group = group_at[heapq.heappop(ready)]
+            n = count[group] if count[group] < limit else limit
+            held[group] = n
+            out.append((group, n, sent_at[head[group]]))
+            limit -= n
+        return out
+
+    def delete(self, group: int) -> None:
+        """Delete the group's messages in flight; the group is ready again if it holds more."""
+        n = self.held[group]
+        seq = self.head[group]
+        nxt = self.nxt
+        for _ in range(n):
+            seq = nxt[seq]
+        left = self.count[group] - n
+        self.count[group] = left
+        self.queued -= n
+        self.held[group] = 0
+        self.head[group] = seq
+        if left:
+            heapq.heappush(self.ready, self.place[group])
+        else:
+            self.tail[group] = -1
+
+
+# -- the tables ----------------------------------------------------------------------------------------
+
+
+class Capacity:
+    """A table's write capacity: a token bucket one second deep.
+
+    On demand: starts at the warm throughput and may double the previous peak once that peak is 30
+    minutes old (``ON_DEMAND_DOUBLING``). Provisioned: fixed.
+    """
+
+    def __init__(self, rate: float, on_demand: bool, doubling_after: float = 1800.0) -> None:
+        self.base = rate
+        self.rate = rate
+        self.on_demand = on_demand
+        self.doubling_after = doubling_after
+        self.tokens = rate
+        self.at = 0.0
+        self.used = 0.0
+        self.per_second: dict[int, float] = {}
+        self.aged_peak = 0.0
+        self.aged_upto = 0
+        self.provided = 0.0  # integral of the rate over time: what the table could have absorbed
+
+    def _advance(self, now: float) -> None:
+        if now <= self.at:
+            return
+        if self.on_demand:
+            horizon = int(now - self.doubling_after)
+            while self.aged_upto < horizon:
+                self.aged_peak = max(self.aged_peak, self.per_second.pop(self.aged_upto, 0.0))
+                self.aged_upto += 1
+            self.rate = max(self.base, 2 * self.aged_peak)
+        self.provided += self.rate * (now - self.at)
+        self.tokens = min(self.rate, self.tokens + self.rate * (now - self.at))
+        self.at = now
+
+    def take(self, now: float, units: float, each: float) -> int:
+        """Grant whole writes of ``each`` units out of ``units``; returns how many."""
+        self._advance(now)
+        granted = min(int(units // each), int(self.tokens // each))
+        spent = granted * each
+        self.tokens -= spent
+        self.used += spent
+        second = int(now)
+        self.per_second[second] = self.per_second.get(second, 0.0) + spent
+        return granted
+
+    def give_back(self, now: float, units: float) -> None:
+        self.tokens += units
+        self.used -= units
+        self.per_second[int(now)] -= units
+
+    def provided_until(self, now: float) -> float:
+        self._advance(now)
+        return self.provided
+
+
+
+# -- the simulation ------------------------------------------------------------------------------------
+
+POLL, WRITE, DONE, SPAWN, ARRIVE = range(5)
+
+
+@dataclass
+class Result:
+    seconds: float = 0.0  # until the buffer was empty (drain) or the run stopped
+    messages: int = 0
+    invocations: int = 0
+    writes: int = 0  # item writes applied to the target
+    target_wcu: float = 0.0
+    ledger_wcu: float = 0.0
+    throttled_retries: int = 0
+    capacity_share: float = 0.0  # target write units used / what the target could absorb meanwhile
+    peak_receives_per_s: int = 0
+    peak_pollers: int = 0
+    caught_up_s: float | None = None
+    batches: list[list[tuple[int, int]]] = field(default_factory=list)  # (group, messages) when recorded
+
+
+class Simulation:
+    """One replay run over a buffer; deterministic for a given setup (its seed) and buffer."""
+
+    def __init__(
+        self,
+        setup: Setup,
+        buffer: FifoBuffer,
+        *,
+        live: Callable[[random.Random], int] | None = None,
+        live_rate: float = 0.0,
+        live_every: float = PARAMETERS["STREAM_POLL"].value,
+        record_batches: bool = False,
+    ) -> None:
+        self.s = setup
+        self.rng = random.Random(setup.seed)
+        self.buffer = buffer
+        self.target = Capacity(setup.write_capacity, setup.capacity_mode == "on_demand")
+        self.ledger = Capacity(setup.ledger_capacity, True) if setup.design == "guard" else None
+        self.live = live
+        self.live_rate = live_rate
+        self.live_every = live_every
+        self.events: list[tuple[float, int, int, int]] = []
+        self.seq = 0
+        self.pollers = 0
+        self.polling = 0  # polls scheduled, not yet made
+        self.idle: list[int] = []
+        self.busy: dict[int, list[tuple[int, int, float]]] = {}
+        self.left: dict[int, tuple[int, int]] = {}  # poller -> (writes not yet applied, attempt)
+        self.result = Result(messages=buffer.queued)
+        self.record = record_batches
+        self.receives: dict[int, int] = {}
+        self.lag_high_at = 0.0  # last time an invocation applied a change older than the threshold
+
+    def _at(self, t: float, kind: int, who: int = 0) -> None:
+        self.seq += 1
+        if kind == POLL:
+            self.polling += 1
+        heapq.heappush(self.events, (t, self.seq, kind, who))
+
+    def _wake(self, now: float) -> None:
+        """Idle pollers (long polling) receive as soon as a group is ready; one poller per ready group."""
+        for _ in range(min(len(self.idle), len(self.buffer.ready) - self.polling)):
+            self._at(now, POLL, self.idle.pop())
+
+    def _spawn(self, now: float) -> None:
+        self.pollers += 1
+        self.result.peak_pollers = self.pollers
+        self._at(now, POLL, self.pollers - 1)
+
+    def _grant(self, now: float, writes: int) -> int:
+        each = self.s.target_wcu_per_write
+        granted = self.target.take(now, writes * each, each)
+        if self.ledger is not None and granted:
+            # A transaction needs both tables: what the ledger cannot take is not written at all.
+            both = self.ledger.take(now, granted * 2, 2)  # one ledger row <= 1 KB, TRANSACT_WCU
+            if both < granted:
+                self.target.give_back(now, (granted - both) * each)
+                granted = both
+        self.result.writes += granted
+        return granted
+
+    def run(
+        self,
+        *,
+        stop_when_caught_up: bool = False,
+        pause_at: float | None = None,
+        limit_s: float = 7 * 86400.0,
+    ) -> Result:
+        """Until the buffer is empty (no live traffic), caught up, or empty after ``pause_at``.
+
+        One event per receive (the writes are charged to the table when they are made, ``receive +
+        invoke`` later), one per throttled retry, one per finished invocation.
+        """
+        s, lat, buf, res = self.s, self.s.latencies, self.buffer, self.result
+        events, push, pop = self.events, heapq.heappush, heapq.heappop
+        start_writes = lat.receive + lat.invoke
+        write_seconds, naive = s.write_seconds, s.design == "naive"
+        busy: dict[int, list[tuple[int, int, float]]] = self.busy
+        for _ in range(min(s.initial_pollers, s.max_concurrency)):
+            self._spawn(0.0)
+        if self.pollers < s.max_concurrency:
+            self._at(60.0 / s.pollers_per_minute, SPAWN)
+        if self.live is not None:
+            self._at(lat.stream_to_buffer, ARRIVE)
+        live_due, now, second, in_second = 0.0, 0.0, -1, 0
+        while events:
+            now, _, kind, who = pop(events)
+            if now > limit_s:
+                break
+            if kind == POLL:
+                self.polling -= 1
+                if int(now) != second:
+                    second, in_second = int(now), 0
+                in_second += 1
+                if in_second > res.peak_receives_per_s:
+                    res.peak_receives_per_s = in_second
+                batch = buf.receive(s.batch_size)
+                if not batch:
+                    self.idle.append(who)
+                    if self.live is None and buf.queued == 0 and len(self.idle) == self.pollers:
+                        break
+                    continue
+                busy[who] = batch
+                res.invocations += 1
+                if self.record:
+                    res.batches.append([(g, n) for g, n, _ in batch])
+                # Ours writes each item of the batch once; the naive design writes every message.
+                writes = sum(n for _, n, _ in batch) if naive else len(batch)
+                at = now + start_writes
+                self.seq += 1
+                push(events, self._write(at, writes, 0, who))
+            elif kind == WRITE:
+                self.seq += 1
+                push(events, self._write(now, self.left[who][0], self.left[who][1], who))
+            elif kind == DONE:
+                batch = busy.pop(who)
+                if now - min(sent for _, _, sent in batch) >= CAUGHT_UP_LAG_SECONDS:
+                    self.lag_high_at = now
+                finished = now + lat.delete
+                for g, _, _ in batch:
+                    buf.delete(g)
+                if buf.queued == 0:
+                    res.seconds = finished
+                self._at(finished, POLL, who)
+                self._wake(finished)
+                if stop_when_caught_up and now - self.lag_high_at >= CAUGHT_UP_WINDOW_SECONDS:
+                    res.caught_up_s = now
+                    break
+                if pause_at is not None and buf.queued == 0 and now >= pause_at + lat.stream_to_buffer:
+                    break
+            elif kind == SPAWN:
+                self._spawn(now)
+                if self.pollers < s.max_concurrency:
+                    self._at(now + 60.0 / s.pollers_per_minute, SPAWN)
+            elif kind == ARRIVE and self.live is not None:
+                made = now - lat.stream_to_buffer  # the changes arriving now were made then
+                if pause_at is not None and made >= pause_at:
+                    continue  # writes paused: nothing newer reaches the buffer
+                live_due += self.live_rate * self.live_every
+                while live_due >= 1:
+                    buf.send(self.live(self.rng), made)
+                    res.messages += 1
+                    live_due -= 1
+                self._at(now + self.live_every, ARRIVE)
+                self._wake(now)
+        del write_seconds
+        end = res.seconds or now
+        res.target_wcu = self.target.used
+        res.ledger_wcu = self.ledger.used if self.ledger else 0.0
+        provided = self.target.provided_until(end)
+        res.capacity_share = self.target.used / provided if provided else 0.0
+        return res
+
+    def _write(self, at: float, writes: int, attempt: int, who: int) -> tuple[float, int, int, int]:
+        """Charge the writes at ``at``: the event that follows (done, or a throttled retry)."""
+        granted = self._grant(at, writes)
+        seconds = self.s.write_seconds(writes)
+        if granted == writes:
+            return (at + seconds, self.seq, DONE, who)
+        # Throttled: the writer retries the UnprocessedItems after its backoff (pitr.backoff).
+        self.result.throttled_retries += 1
+        self.left[who] = (writes - granted, attempt + 1)
+        delay = min(2.0, 0.05 * 2**attempt) * self.rng.random()
+        return (at + seconds + delay, self.seq, WRITE, who)
+
+
+# -- scenarios -----------------------------------------------------------------------------------------
+
+
+def item_picker(w: Workload) -> Callable[[random.Random], int]:
+    """Live traffic over the same items and access pattern as the backlog."""
+    if w.access == "cold":
+        return lambda rng: rng.randrange(w.items)
+    hot = w.hot_items
+    return lambda rng: rng.randrange(hot) if rng.random() < 0.5 else rng.randrange(w.items)
+
+
+def waiter_drained_at(since: float, empty_at: float, quiet: float, rng: random.Random) -> float:
+    """When ``wait_drained`` reports drained: it polls from ``since`` with ``drain_schedule``'s
+    jittered backoff (1 s doubling to ``min(10, quiet / 3)``) and needs the buffer read empty for
+    ``quiet`` seconds after the later of the first empty read and ``since``."""
+    cap = min(10.0, max(1.0, quiet / 3))
+    t, attempt, empty_since = since, 0, None
+    while True:
+        if t < empty_at:
+            empty_since = None
+        elif empty_since is None:
+            empty_since = t
+        if empty_since is not None and t - max(empty_since, since) >= quiet:
+            return t
+        ceiling = max(1.0, min(cap, 2.0**attempt))
+        t += 1.0 + (ceiling - 1.0) * rng.random()
+        attempt += 1
+
+
+def cutover_pause(setup: Setup, w: Workload, rate: float, *, warmup: float = 30.0) -> dict[str, Any]:
+    """Writes pause at ``warmup`` seconds into steady live traffic at ``rate`` changes/s; the operator
+    runs ``pitrctl cutover`` at once. The pause lasts until ``pitrctl`` prints "switch now"."""
+    lat = setup.latencies
+    buf = FifoBuffer(w.items)
+    run = Simulation(setup, buf, live=item_picker(w), live_rate=rate).run(pause_at=warmup)
+    empty_at = max(run.seconds, warmup + lat.stream_to_buffer)
+    rng = random.Random(setup.seed + 1)
+    drained = waiter_drained_at(warmup, empty_at, DRAIN_QUIET_SECONDS, rng)
+    switch = drained + lat.cutover_phase + PITRCTL_INTERVAL_SECONDS * rng.random()
+    return {
+        "live_changes_per_s": rate,
+        "design": setup.design,
+        "pause_s": round(switch - warmup, 1),
+        "stream_propagation_s": lat.stream_to_buffer,
+        "buffer_drain_s": round(empty_at - warmup - lat.stream_to_buffer, 2),
+        "quiet_period_and_polls_s": round(drained - empty_at, 1),
+        "cutover_phase_s": lat.cutover_phase,
+        "operator_notice_s": round(switch - drained - lat.cutover_phase, 1),
+        "capacity_share_before_pause": round(run.capacity_share, 3),
+    }
+
+
+@dataclass
+class Prepared:
+    workload: Workload
+    buffer: FifoBuffer  # ours: after the subscriber's coalescing
+    messages: int
+
+
+def prepare(w: Workload) -> Prepared:
+    groups = buffered_groups(change_items(w), "ours")
+    return Prepared(w, FifoBuffer.filled(groups, w.items, 0.0), len(groups))
+
+
+def drain_row(p: Prepared, base: Setup, naive: Result) -> dict[str, Any]:
+    w = p.workload
+    ours = Simulation(replace(base, design="ours"), p.buffer.copy()).run()
+    guard = Simulation(replace(base, design="guard"), p.buffer.copy()).run()
+    return {
+        "items": w.items,
+        "access": w.access,
+        "changes": w.changes,
+        "messages": p.messages,
+        "items_per_concurrency": round(w.items / base.max_concurrency, 1),
+        "ours_drain_s": round(ours.seconds, 1),
+        "guard_drain_s": round(guard.seconds, 1),
+        "naive_drain_s": round(naive.seconds, 1),
+        "ours_wcu": round(ours.target_wcu),
+        "guard_wcu": round(guard.target_wcu + guard.ledger_wcu),
+        "guard_target_wcu": round(guard.target_wcu),
+        "naive_wcu": round(naive.target_wcu),
+        "ours_capacity_share": round(ours.capacity_share, 3),
+        "guard_capacity_share": round(guard.capacity_share, 3),
+        "naive_capacity_share": round(naive.capacity_share, 3),
+        "ours_invocations": ours.invocations,
+        "ours_throttled_retries": ours.throttled_retries,
+        "ours_peak_receives_per_s": ours.peak_receives_per_s,
+        "speedup_vs_naive": round(naive.seconds / ours.seconds, 1) if ours.seconds else None,
+    }
+
+
+def catch_up_row(p: Prepared, base: Setup, rate: float, design: str = "ours") -> dict[str, Any]:
+    """The backlog built up at ``rate`` during the restore; traffic goes on at ``rate``."""
+    w = p.workload
+    buf = p.buffer.copy()
+    buf.spread(w.changes / rate)
+    setup = replace(base, design=design)
+    # Past a simulated day the answer is "not in a useful time"; the cap keeps the run short.
+    res = Simulation(setup, buf, live=item_picker(w), live_rate=rate).run(
+        stop_when_caught_up=True, limit_s=86400.0
+    )
+    return {
+        "items": w.items,
+        "access": w.access,
+        "design": design,
+        "live_changes_per_s": rate,
+        "caught_up_s": round(res.caught_up_s, 1) if res.caught_up_s is not None else None,
+        "capacity_share": round(res.capacity_share, 3),
+    }
+
+
+DRAIN_CASES: tuple[tuple[int, str], ...] = (
+    (100, "cold"),
+    (1_000, "cold"),
+    (100_000, "cold"),
+    (1_000_000, "cold"),
+    (1_000, "hot"),
+    (100_000, "hot"),
+)
+
+
+def model(
+    base: Setup,
+    *,
+    changes: int = 1_000_000,
+    cases: Sequence[tuple[int, str]] = DRAIN_CASES,
+    live_rate: float = 1000.0,
+    cutover_rates: Sequence[float] = (100.0, 1000.0, 2500.0),
+    cutover_items: int = 100_000,
+) -> dict[str, Any]:
+    began = time.perf_counter()
+    naive_buffer = FifoBuffer.filled([0] * changes, 1, 0.0)
+    naive = Simulation(replace(base, design="naive"), naive_buffer).run()
+    drain, catch_up = [], []
+    for items, access in cases:
+        prepared = prepare(Workload(items, access, changes, base.seed))
+        drain.append(drain_row(prepared, base, naive))
+        catch_up.append(catch_up_row(prepared, base, live_rate))
+    cut = Workload(cutover_items, "cold", changes, base.seed)
+    cutover = [cutover_pause(replace(base, design=d), cut, r) for d in ("ours", "guard") for r in cutover_rates]
+    applicable = [r for r in drain if r["items"] >= 10 * base.max_concurrency]
+    return {
+        "model": "scale",
+        "setup": {
+            "batch_size": base.batch_size,
+            "maximum_concurrency": base.max_concurrency,
+            "item_kb": base.item_kb,
+            "capacity_mode": base.capacity_mode,
+            "write_capacity": base.write_capacity,
+            "ledger_capacity": base.ledger_capacity,
+            "latencies_s": asdict(base.latencies),
+            "seed": base.seed,
+        },
+        "drain": drain,
+        "catch_up": catch_up,
+        "cutover": cutover,
+        "criterion": {
+            "rule": "ours uses >= 90% of the target's write capacity while draining when items >= 10 x "
+            "maximum_concurrency",
+            "rows": len(applicable),
+            "met": [r["ours_capacity_share"] >= 0.9 for r in applicable],
+        },
+        "model_seconds": round(time.perf_counter() - began, 1),
+    }
+
+
+def _fmt_s(seconds: float | None) -> str:
+    if seconds is None:
+        return "never"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    if seconds >= 120:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds:.1f} s"
+
+
+def print_report(result: dict[str, Any], out: Callable[[str], Any] = print) -> None:
+    s = result["setup"]
+    out(
+        f"scale model: batch {s['batch_size']}, maximum_concurrency {s['maximum_concurrency']}, "
+        f"{s['item_kb']} KB items, target {s['capacity_mode']} {s['write_capacity']:.0f} write units/s"
+    )
+    header = (
+        f"{'items':>9} {'access':<5} {'messages':>9} | {'drain ours':>10} {'guard':>9} {'naive':>9} | "
+        f"{'WCU ours':>9} {'guard':>9} {'naive':>9} | {'capacity ours':>13} {'guard':>6} {'naive':>6}"
+    )
+    out(header)
+    out("-" * len(header))
+    for r in result["drain"]:
+        out(
+            f"{r['items']:>9,} {r['access']:<5} {r['messages']:>9,} | {_fmt_s(r['ours_drain_s']):>10} "
+            f"{_fmt_s(r['guard_drain_s']):>9} {_fmt_s(r['naive_drain_s']):>9} | {r['ours_wcu']:>9,} "
+            f"{r['guard_wcu']:>9,} {r['naive_wcu']:>9,} | {r['ours_capacity_share']:>13.0%} "
+            f"{r['guard_capacity_share']:>6.0%} {r['naive_capacity_share']:>6.0%}"
+        )
+    for r in result["catch_up"]:
+        out(
+            f"caught up ({r['design']}, {r['items']:,} {r['access']} items, {r['live_changes_per_s']:.0f} "
+            f"changes/s live): {_fmt_s(r['caught_up_s'])}"
+        )
+    for r in result["cutover"]:
+        out(
+            f"cut-over pause ({r['design']}, {r['live_changes_per_s']:.0f} changes/s): {r['pause_s']} s = "
+            f"propagation {r['stream_propagation_s']} + drain {r['buffer_drain_s']} + quiet period and "
+            f"polls {r['quiet_period_and_polls_s']} + phase cutover {r['cutover_phase_s']} + "
+            f"pitrctl {r['operator_notice_s']}"
+        )
+    c = result["criterion"]
+    out(f"capacity >= 90% while draining, items >= 10 x concurrency: {sum(c['met'])}/{c['rows']} rows")
+
+
+def print_sources(out: Callable[[str], Any] = print) -> None:
+    for name, p in PARAMETERS.items():
+        out(f"{name} = {p.value:g} {p.unit} [{p.source}]")
+        out(f'    "{p.quote}"')
+        if p.url:
+            out(f"    {p.url}")
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    d, lat = Setup(), Latencies()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--changes", type=int, default=1_000_000, help="backlog size (changes)")
+    parser.add_argument("--batch-size", type=int, default=d.batch_size)
+    parser.add_argument("--maximum-concurrency", type=int, default=d.max_concurrency)
+    parser.add_argument("--item-kb", type=float, default=d.item_kb)
+    parser.add_argument("--capacity-mode", choices=("on_demand", "provisioned"), default=d.capacity_mode)
+    parser.add_argument(
+        "--write-capacity", type=float, default=d.write_capacity, help="warm write units/s, or provisioned WCU"
+    )
+    parser.add_argument("--ledger-capacity", type=float, default=d.ledger_capacity)
+    parser.add_argument("--live-rate", type=float, default=1000.0, help="live changes/s while catching up")
+    parser.add_argument("--latency-scale", type=float, default=1.0, help="multiply every call latency")
+    parser.add_argument("--seed", type=int, default=d.seed)
+    parser.add_argument("--sources", action="store_true", help="print every parameter with its source")
+    args = parser.parse_args(argv)
+    args.latencies = replace(
+        lat,
+        **{
+            k: v * args.latency_scale
+            for k, v in asdict(lat).items()
+            if k not in ("stream_to_buffer", "cutover_phase")
+        },
+    )
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.sources:
+        print_sources()
+        return 0
+    try:
+        base = Setup(
+            batch_size=args.batch_size,
+            max_concurrency=args.maximum_concurrency,
+            item_kb=args.item_kb,
+            capacity_mode=args.capacity_mode,
+            write_capacity=args.write_capacity,
+            ledger_capacity=args.ledger_capacity,
+            latencies=args.latencies,
+            seed=args.seed,
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    result = model(base, changes=args.changes, live_rate=args.live_rate)
+    print_report(result)
+    print(json.dumps(result, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
