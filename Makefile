@@ -1,7 +1,8 @@
 # Everything a fresh machine needs is built from the project's own files:
 #   make rehearse   the whole pipeline end to end against moto (no AWS account)
 #   make test       the whole suite (lint, unit, pipeline, property-based, Terraform, checkov)
-#   make bench      data-path benchmarks against a naive baseline
+#   make bench      data-path benchmarks against a naive baseline, then the scale model
+#   make model      the scale model alone: the replay path on AWS, simulated (bench/scale_model.py)
 #   make docs       regenerate the README's reference tables
 
 PYTHON     ?= python3
@@ -14,7 +15,7 @@ PYTEST_ARGS ?=
 # elsewhere the terraform already on PATH is used.
 TF_ENV := if [ -x "$(TF_OFFLINE)" ]; then eval "$$("$(TF_OFFLINE)")"; fi;
 
-.PHONY: test rehearse bench docs lint fmt clean venv
+.PHONY: test rehearse bench model docs lint fmt clean venv
 
 venv: $(VENV)/.stamp $(CHECKOV)/.stamp
 
@@ -40,6 +41,9 @@ rehearse: $(VENV)/.stamp
 
 bench: $(VENV)/.stamp
 	$(VENV)/bin/python -m bench $(ARGS)
+
+model: $(VENV)/.stamp
+	$(VENV)/bin/python -m bench.scale_model $(ARGS)
 
 docs: $(VENV)/.stamp
 	$(VENV)/bin/python -m tools.readme_reference

@@ -14,7 +14,8 @@ DynamoDB and S3 are moto's; the queue is ``tests/pipeline/fake_fifo.FakeFifoQueu
 SQS walks every queued message on each send, which would make the run quadratic).
 
 Then a stale backlog (every change older than the replay start) measures how fast the writer skips.
-Prints a table, then one JSON object as the last line.
+Prints a table and one JSON object; then the scale model of the same path on AWS
+(``bench/scale_model.py``, skip it with ``--skip-model``) prints its table and its JSON object last.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from moto import mock_aws  # noqa: E402
 from pipeline.data_path import DataPath  # noqa: E402
 from pipeline.fake_fifo import FakeFifoQueue  # noqa: E402
 
+from bench import scale_model  # noqa: E402
 from pitr import clients, codec  # noqa: E402
 from pitrctl.rehearse.faults import Faults  # noqa: E402
 from pitrctl.rehearse.fifo_poller import FifoPoller  # noqa: E402
@@ -205,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--items", type=int, default=2_000)
     parser.add_argument("--seed", type=int, default=20261122)
     parser.add_argument("--stale", type=int, default=5_000, help="size of the stale backlog")
+    parser.add_argument("--skip-model", action="store_true", help="leave out the scale model")
     args = parser.parse_args(argv)
 
     start = float(int(time.time()) - 7200)
@@ -259,7 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"throughput ratio (ours / naive): {result['throughput_ratio_vs_naive']}")
     print(json.dumps(result, sort_keys=True))
-    return 0 if ours["correct"] else 1
+    model_ok = args.skip_model or scale_model.main([]) == 0
+    return 0 if ours["correct"] and model_ok else 1
 
 
 if __name__ == "__main__":

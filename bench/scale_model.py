@@ -148,8 +148,7 @@ PARAMETERS: dict[str, Parameter] = {
         2,
         "write units per transactional write of an item up to 1 KB (TransactWriteItems)",
         "AWS",
-        "Transactional write requests require two WCUs to perform one write per second for items up to "
-        "1 KB.",
+        "Transactional write requests require two WCUs to perform one write per second for items up to 1 KB.",
         "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html",
     ),
     "ON_DEMAND_NEW_TABLE": Parameter(
@@ -300,7 +299,9 @@ def change_items(w: Workload) -> list[int]:
     return [int(rand() * hot) if rand() < 0.5 else int(rand() * n) for _ in range(w.changes)]
 
 
-def buffered_groups(items: Sequence[int], design: str, stream_batch: int = SUBSCRIBER_STREAM_BATCH) -> list[int]:
+def buffered_groups(
+    items: Sequence[int], design: str, stream_batch: int = SUBSCRIBER_STREAM_BATCH
+) -> list[int]:
     """The message group of each buffered message, in send order.
 
     Ours: the subscriber coalesces each stream batch to each item's newest change (in stream order of
@@ -477,9 +478,7 @@ class Capacity:
     def take(self, now: float, writes: int, each: float) -> int:
         """Grant up to ``writes`` writes of ``each`` units; returns how many the bucket allows."""
         self._advance(now)
-        granted = int(self.tokens // each)
-        if granted > writes:
-            granted = writes
+        granted = min(int(self.tokens // each), writes)
         if granted:
             self.tokens -= granted * each
             self._count(now, granted * each)
@@ -550,6 +549,8 @@ class Simulation:
         self.received_at: dict[int, float] = {}
         self.receives: dict[int, int] = {}
         self.lag_high_at = 0.0  # last time an invocation applied a change older than the threshold
+        self.live_due = 0.0
+        self.second, self.in_second = -1, 0  # receives in the current second (peak rate)
 
     def _at(self, t: float, kind: int, who: int = 0) -> None:
         self.seq += 1
@@ -589,96 +590,117 @@ class Simulation:
         """Until the buffer is empty (no live traffic), caught up, or empty after ``pause_at``.
 
         One event per receive (the writes are charged to the table when they are made, ``receive +
-        invoke`` later), one per throttled retry, one per finished invocation.
+        invoke`` later), one per throttled retry, one per deleted batch.
         """
-        s, lat, buf, res = self.s, self.s.latencies, self.buffer, self.result
-        events, push, pop = self.events, heapq.heappush, heapq.heappop
-        start_writes = lat.receive + lat.invoke
-        naive = s.design == "naive"
-        busy: dict[int, list[tuple[int, int, float]]] = self.busy
-        receive, delete, batch_size = buf.receive, buf.delete, s.batch_size
-        for _ in range(min(s.initial_pollers, s.max_concurrency)):
-            self._spawn(0.0)
-        if self.pollers < s.max_concurrency:
-            self._at(60.0 / s.pollers_per_minute, SPAWN)
-        if self.live is not None:
-            self._at(lat.stream_to_buffer, ARRIVE)
-        live_due, now, second, in_second = 0.0, 0.0, -1, 0
+        s, res = self.s, self.result
+        self._start()
+        events, pop = self.events, heapq.heappop
+        now = 0.0
         while events:
             now, _, kind, who = pop(events)
             if now > limit_s:
                 break
             if kind == POLL:
-                self.polling -= 1
-                if int(now) != second:
-                    second, in_second = int(now), 0
-                in_second += 1
-                if in_second > res.peak_receives_per_s:
-                    res.peak_receives_per_s = in_second
-                batch = receive(batch_size)
-                if not batch:
-                    self.idle.append(who)
-                    if self.live is None and buf.queued == 0 and len(self.idle) == self.pollers:
-                        break
-                    continue
-                busy[who] = batch
-                res.invocations += 1
-                if self.record:
-                    res.batches.append([(g, n) for g, n, _ in batch])
-                    self.received_at[who] = now
-                # Ours writes each item of the batch once; the naive design writes every message.
-                writes = sum(n for _, n, _ in batch) if naive else len(batch)
-                at = now + start_writes
-                self.seq += 1
-                push(events, self._write(at, writes, 0, who))
-            elif kind == WRITE:
-                self.seq += 1
-                push(events, self._write(now, self.left[who][0], self.left[who][1], who))
-            elif kind == DONE:
-                batch = busy.pop(who)
-                finished = now  # the batch is deleted: its groups deliver again
-                if self.record:
-                    res.spans.append((self.received_at.pop(who), finished, [g for g, _, _ in batch]))
-                oldest = finished
-                for g, _, sent in batch:
-                    delete(g)
-                    if sent < oldest:
-                        oldest = sent
-                if now - oldest >= CAUGHT_UP_LAG_SECONDS:
-                    self.lag_high_at = now
-                if buf.queued == 0:
-                    res.seconds = finished
-                self.seq += 1
-                self.polling += 1
-                push(events, (finished, self.seq, POLL, who))
-                if self.idle and buf.ready:
-                    self._wake(finished)
-                if stop_when_caught_up and now - self.lag_high_at >= CAUGHT_UP_WINDOW_SECONDS:
-                    res.caught_up_s = now
+                if self._poll(now, who):
                     break
-                if pause_at is not None and buf.queued == 0 and now >= pause_at + lat.stream_to_buffer:
+            elif kind == WRITE:
+                left, attempt = self.left[who]
+                self.seq += 1
+                heapq.heappush(events, self._write(now, left, attempt, who))
+            elif kind == DONE:
+                self._done(now, who)
+                if self._stop(now, stop_when_caught_up, pause_at):
                     break
             elif kind == SPAWN:
                 self._spawn(now)
                 if self.pollers < s.max_concurrency:
                     self._at(now + 60.0 / s.pollers_per_minute, SPAWN)
-            elif kind == ARRIVE and self.live is not None:
-                made = now - lat.stream_to_buffer  # the changes arriving now were made then
-                if pause_at is not None and made >= pause_at:
-                    continue  # writes paused: nothing newer reaches the buffer
-                live_due += self.live_rate * self.live_every
-                while live_due >= 1:
-                    buf.send(self.live(self.rng), made)
-                    res.messages += 1
-                    live_due -= 1
-                self._at(now + self.live_every, ARRIVE)
-                self._wake(now)
+            elif kind == ARRIVE:
+                self._arrive(now, pause_at)
         end = res.seconds or now
         res.target_wcu = self.target.used
         res.ledger_wcu = self.ledger.used if self.ledger else 0.0
         provided = self.target.provided_until(end)
         res.capacity_share = self.target.used / provided if provided else 0.0
         return res
+
+    def _start(self) -> None:
+        """The mapping starts with a few pollers (and adds more); live traffic starts arriving."""
+        s = self.s
+        for _ in range(min(s.initial_pollers, s.max_concurrency)):
+            self._spawn(0.0)
+        if self.pollers < s.max_concurrency:
+            self._at(60.0 / s.pollers_per_minute, SPAWN)
+        if self.live is not None:
+            self._at(s.latencies.stream_to_buffer, ARRIVE)
+
+    def _stop(self, now: float, stop_when_caught_up: bool, pause_at: float | None) -> bool:
+        """Caught up (lag under 30 s for the waiter's window), or drained after the pause."""
+        if stop_when_caught_up and now - self.lag_high_at >= CAUGHT_UP_WINDOW_SECONDS:
+            self.result.caught_up_s = now
+            return True
+        return (
+            pause_at is not None
+            and self.buffer.queued == 0
+            and now >= pause_at + self.s.latencies.stream_to_buffer
+        )
+
+    def _poll(self, now: float, who: int) -> bool:
+        """A poller receives; True when the run is over (nothing left anywhere)."""
+        res, buf = self.result, self.buffer
+        self.polling -= 1
+        if int(now) != self.second:
+            self.second, self.in_second = int(now), 0
+        self.in_second += 1
+        res.peak_receives_per_s = max(res.peak_receives_per_s, self.in_second)
+        batch = buf.receive(self.s.batch_size)
+        if not batch:
+            self.idle.append(who)
+            return self.live is None and buf.queued == 0 and len(self.idle) == self.pollers
+        self.busy[who] = batch
+        res.invocations += 1
+        if self.record:
+            res.batches.append([(g, n) for g, n, _ in batch])
+            self.received_at[who] = now
+        # Ours writes each item of the batch once; the naive design writes every message.
+        writes = sum(n for _, n, _ in batch) if self.s.design == "naive" else len(batch)
+        self.seq += 1
+        lat = self.s.latencies
+        heapq.heappush(self.events, self._write(now + lat.receive + lat.invoke, writes, 0, who))
+        return False
+
+    def _done(self, now: float, who: int) -> None:
+        """The mapping deleted the batch: its groups deliver again; the poller receives again."""
+        res, buf = self.result, self.buffer
+        batch = self.busy.pop(who)
+        if self.record:
+            res.spans.append((self.received_at.pop(who), now, [g for g, _, _ in batch]))
+        oldest = now
+        for g, _, sent in batch:
+            buf.delete(g)
+            oldest = min(oldest, sent)
+        if now - oldest >= CAUGHT_UP_LAG_SECONDS:
+            self.lag_high_at = now
+        if buf.queued == 0:
+            res.seconds = now
+        self._at(now, POLL, who)
+        if self.idle and buf.ready:
+            self._wake(now)
+
+    def _arrive(self, now: float, pause_at: float | None) -> None:
+        """Live changes reach the buffer ``stream_to_buffer`` after they were made."""
+        if self.live is None:
+            return
+        made = now - self.s.latencies.stream_to_buffer
+        if pause_at is not None and made >= pause_at:
+            return  # writes paused: nothing newer reaches the buffer
+        self.live_due += self.live_rate * self.live_every
+        while self.live_due >= 1:
+            self.buffer.send(self.live(self.rng), made)
+            self.result.messages += 1
+            self.live_due -= 1
+        self._at(now + self.live_every, ARRIVE)
+        self._wake(now)
 
     def _write(self, at: float, writes: int, attempt: int, who: int) -> tuple[float, int, int, int]:
         """Charge the writes at ``at``: the event that follows (done, or a throttled retry)."""
@@ -820,7 +842,12 @@ def catch_up_row(p: Prepared, base: Setup, rate: float, design: str = "ours") ->
 
 # (items, access): a backlog that repeats few items a lot, one with one change per item, a skewed one.
 DRAIN_CASES: tuple[tuple[int, str], ...] = ((1_000, "cold"), (1_000_000, "cold"), (100_000, "hot"))
-MORE_CASES: tuple[tuple[int, str], ...] = ((100, "cold"), (100_000, "cold"), (1_000, "hot"), (1_000_000, "hot"))
+MORE_CASES: tuple[tuple[int, str], ...] = (
+    (100, "cold"),
+    (100_000, "cold"),
+    (1_000, "hot"),
+    (1_000_000, "hot"),
+)
 
 
 def model(
@@ -916,14 +943,16 @@ def print_report(result: dict[str, Any], out: Callable[[str], Any] = print) -> N
         out(
             f"{r['items']:>9,} {r['access']:<6} {r['maximum_concurrency']:>4} | "
             f"{_fmt_s(r['ours_drain_s']):>10} {col(r, 'guard_drain_s', _fmt_s, 9)} "
-            f"{col(r, 'naive_drain_s', _fmt_s, 9)} | {r['ours_wcu']:>9,} {col(r, 'guard_wcu', '{:,}'.format, 9)} "
-            f"{col(r, 'naive_wcu', '{:,}'.format, 9)} | {r['ours_capacity_share']:>10.0%} "
+            f"{col(r, 'naive_drain_s', _fmt_s, 9)} | {r['ours_wcu']:>9,} "
+            f"{col(r, 'guard_wcu', '{:,}'.format, 9)} {col(r, 'naive_wcu', '{:,}'.format, 9)} | "
+            f"{r['ours_capacity_share']:>10.0%} "
             f"{col(r, 'guard_capacity_share', '{:.0%}'.format, 6)} | {r['ours_bound']}"
         )
     for r in result["catch_up"]:
         out(
             f"caught up ({r['design']}, {r['items']:,} {r['access']} items, backlog "
-            f"{r['backlog_changes']:,}, {r['live_changes_per_s']:.0f} changes/s live): {_fmt_s(r['caught_up_s'])}"
+            f"{r['backlog_changes']:,}, {r['live_changes_per_s']:.0f} changes/s live): "
+            f"{_fmt_s(r['caught_up_s'])}"
         )
     for r in result["cutover"]:
         out(
@@ -956,7 +985,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--item-kb", type=float, default=d.item_kb)
     parser.add_argument("--capacity-mode", choices=("on_demand", "provisioned"), default=d.capacity_mode)
     parser.add_argument(
-        "--write-capacity", type=float, default=d.write_capacity, help="warm write units/s, or provisioned WCU"
+        "--write-capacity",
+        type=float,
+        default=d.write_capacity,
+        help="the target's warm write units/s (on demand) or provisioned WCU",
     )
     parser.add_argument("--ledger-capacity", type=float, default=d.ledger_capacity)
     parser.add_argument("--live-rate", type=float, default=1000.0, help="live changes/s while catching up")

@@ -11,6 +11,7 @@ than ``maximum_concurrency``, the write units it charges, the capacity it report
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import sys
@@ -58,7 +59,9 @@ def kit_batch(response: dict[str, Any]) -> list[tuple[int, int]]:
     concurrency=st.integers(min_value=1, max_value=4),
     seed=st.integers(min_value=0, max_value=2**16),
 )
-def test_buffer_batches_match_the_kit_queue(groups: list[int], batch_size: int, concurrency: int, seed: int) -> None:
+def test_buffer_batches_match_the_kit_queue(
+    groups: list[int], batch_size: int, concurrency: int, seed: int
+) -> None:
     """Same messages, same script of concurrent receives and deletes: the same batches."""
     kit = fill_kit_queue(groups)
     model = sm.FifoBuffer.filled(groups, 7, 0.0)
@@ -104,13 +107,17 @@ def test_sequential_simulation_matches_the_kit_poller(groups: list[int], batch_s
         batch: list[tuple[int, int]] = []
         for r in event["Records"]:
             g = int(r["attributes"]["MessageGroupId"][1:])
-            batch = batch[:-1] + [(g, batch[-1][1] + 1)] if batch and batch[-1][0] == g else [*batch, (g, 1)]
+            if batch and batch[-1][0] == g:
+                batch[-1] = (g, batch[-1][1] + 1)
+            else:
+                batch.append((g, 1))
         seen.append(batch)
         return {"batchItemFailures": []}
 
     FifoPoller(kit, kit.url, handler, batch_size=batch_size).drain()
     setup = sm.Setup(batch_size=batch_size, max_concurrency=2, initial_pollers=1, pollers_per_minute=1e-9)
-    result = sm.Simulation(setup, sm.FifoBuffer.filled(groups, max(groups) + 1, 0.0), record_batches=True).run()
+    buffer = sm.FifoBuffer.filled(groups, max(groups) + 1, 0.0)
+    result = sm.Simulation(setup, buffer, record_batches=True).run()
     assert result.batches == seen
     assert result.invocations == len(seen)
 
@@ -148,7 +155,7 @@ def test_simulation_holds_groups_and_charges_write_units(
             by_group.setdefault(g, []).append((start, end))
     for intervals in by_group.values():
         intervals.sort()
-        assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(intervals, intervals[1:]))
+        assert all(a_end <= b_start for (_, a_end), (b_start, _) in itertools.pairwise(intervals))
     # Never more invocations in flight than maximum_concurrency, nor than groups with messages.
     points = sorted([(s, 1) for s, _, _ in result.spans] + [(e, -1) for _, e, _ in result.spans])
     running = peak = 0
@@ -181,7 +188,7 @@ def test_a_group_is_held_until_its_batch_is_deleted(design: str) -> None:
     result = sm.Simulation(setup, sm.FifoBuffer.filled([0] * 200, 1, 0.0), record_batches=True).run()
     spans = sorted(result.spans)
     assert len(spans) == 20
-    assert all(a_end <= b_start for (_, a_end, _), (b_start, _, _) in zip(spans, spans[1:]))
+    assert all(a_end <= b_start for (_, a_end, _), (b_start, _, _) in itertools.pairwise(spans))
 
 
 def test_ours_fills_the_table_when_every_batch_holds_ten_items() -> None:
