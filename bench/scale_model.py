@@ -744,7 +744,9 @@ def waiter_drained_at(since: float, empty_at: float, quiet: float, rng: random.R
         attempt += 1
 
 
-def cutover_pause(setup: Setup, w: Workload, rate: float, *, warmup: float = 30.0) -> dict[str, Any]:
+def cutover_pause(
+    setup: Setup, w: Workload, rate: float, *, quiet: float = DRAIN_QUIET_SECONDS, warmup: float = 30.0
+) -> dict[str, Any]:
     """Writes pause at ``warmup`` seconds into steady live traffic at ``rate`` changes/s; the operator
     runs ``pitrctl cutover`` at once. The pause lasts until ``pitrctl`` prints "switch now"."""
     lat = setup.latencies
@@ -752,14 +754,15 @@ def cutover_pause(setup: Setup, w: Workload, rate: float, *, warmup: float = 30.
     run = Simulation(setup, buf, live=item_picker(w), live_rate=rate).run(pause_at=warmup)
     empty_at = max(run.seconds, warmup + lat.stream_to_buffer)
     rng = random.Random(setup.seed + 1)
-    drained = waiter_drained_at(warmup, empty_at, DRAIN_QUIET_SECONDS, rng)
+    drained = waiter_drained_at(warmup, empty_at, quiet, rng)
     switch = drained + lat.cutover_phase + PITRCTL_INTERVAL_SECONDS * rng.random()
     return {
         "live_changes_per_s": rate,
         "design": setup.design,
         "pause_s": round(switch - warmup, 1),
         "stream_propagation_s": lat.stream_to_buffer,
-        "buffer_drain_s": round(empty_at - warmup - lat.stream_to_buffer, 2),
+        "buffer_drain_s": round(max(0.0, empty_at - warmup - lat.stream_to_buffer), 2),
+        "drain_quiet_seconds": quiet,
         "quiet_period_and_polls_s": round(drained - empty_at, 1),
         "cutover_phase_s": lat.cutover_phase,
         "operator_notice_s": round(switch - drained - lat.cutover_phase, 1),
@@ -860,6 +863,7 @@ def model(
     catch_up_cases: Sequence[tuple[int, str]] = ((1_000_000, "cold"), (100_000, "hot")),
     cutover_rates: Sequence[float] = (100.0, 1000.0, 2500.0),
     cutover_items: int = 100_000,
+    drain_quiet_seconds: float = DRAIN_QUIET_SECONDS,
 ) -> dict[str, Any]:
     began = time.perf_counter()
     naive = Simulation(replace(base, design="naive"), FifoBuffer.filled([0] * changes, 1, 0.0)).run()
@@ -874,7 +878,9 @@ def model(
             catch_up.append(catch_up_row(prepared, base, live_rate))
     cut = Workload(cutover_items, "cold", changes, base.seed)
     cutover = [
-        cutover_pause(replace(base, design=d), cut, r) for d in ("ours", "guard") for r in cutover_rates
+        cutover_pause(replace(base, design=d), cut, r, quiet=drain_quiet_seconds)
+        for d in ("ours", "guard")
+        for r in cutover_rates
     ]
     applicable = [r for r in drain if r["items"] >= 10 * r["maximum_concurrency"]]
     return {
@@ -992,6 +998,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--ledger-capacity", type=float, default=d.ledger_capacity)
     parser.add_argument("--live-rate", type=float, default=1000.0, help="live changes/s while catching up")
+    parser.add_argument(
+        "--drain-quiet-seconds",
+        type=float,
+        default=DRAIN_QUIET_SECONDS,
+        help="the module's drain_quiet_seconds (cut-over waits for an empty buffer this long)",
+    )
     parser.add_argument("--latency-scale", type=float, default=1.0, help="multiply every call latency")
     parser.add_argument("--seed", type=int, default=d.seed)
     parser.add_argument("--sources", action="store_true", help="print every parameter with its source")
@@ -1026,7 +1038,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    result = model(base, changes=args.changes, live_rate=args.live_rate)
+    result = model(
+        base, changes=args.changes, live_rate=args.live_rate, drain_quiet_seconds=args.drain_quiet_seconds
+    )
     print_report(result)
     print(json.dumps(result, sort_keys=True))
     return 0
