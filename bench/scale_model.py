@@ -909,6 +909,7 @@ def model(
                     "access": r["access"],
                     "maximum_concurrency": r["maximum_concurrency"],
                     "capacity_share": r["ours_capacity_share"],
+                    "bound": r["ours_bound"],
                     "met": r["ours_capacity_share"] >= 0.9,
                 }
                 for r in applicable
