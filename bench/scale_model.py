@@ -203,6 +203,11 @@ PARAMETERS: dict[str, Parameter] = {
     ),
 }
 
+
+def _p(name: str) -> float:
+    return PARAMETERS[name].value
+
+
 SUBSCRIBER_STREAM_BATCH = 100  # cdc_subscriber.batch_size default: the subscriber coalesces per batch
 CAUGHT_UP_LAG_SECONDS = 30.0  # caught_up_lag_seconds default
 CAUGHT_UP_WINDOW_SECONDS = 120.0  # pitr.restore_waiter.CAUGHT_UP_WINDOW_SECONDS: lag is its Maximum
@@ -230,14 +235,14 @@ class Setup:
     """One simulated replay: the design, the mapping, the target's capacity."""
 
     design: str = "ours"  # "ours", "guard" (ours with the ordering guard) or "naive"
-    batch_size: int = 10
-    max_concurrency: int = 50
-    initial_pollers: int = 5
-    pollers_per_minute: float = 300.0
+    batch_size: int = int(_p("LAMBDA_FIFO_BATCH"))
+    max_concurrency: int = int(_p("LAMBDA_MAX_CONCURRENCY"))
+    initial_pollers: int = 5  # LAMBDA_SQS_RAMP: "starts processing five batches at a time"
+    pollers_per_minute: float = _p("LAMBDA_SQS_RAMP")
     item_kb: float = 1.0
     capacity_mode: str = "on_demand"  # or "provisioned"
-    write_capacity: float = 4000.0  # on-demand: warm write units/s; provisioned: WCU
-    ledger_capacity: float = 4000.0  # the guard's ledger table (on demand, idle until replay)
+    write_capacity: float = _p("ON_DEMAND_NEW_TABLE")  # on demand: warm write units/s; provisioned: WCU
+    ledger_capacity: float = _p("ON_DEMAND_NEW_TABLE")  # the guard's ledger table, idle until replay
     latencies: Latencies = field(default_factory=Latencies)
     seed: int = 20261130
 
@@ -252,18 +257,16 @@ class Setup:
             raise ValueError(f"unknown capacity mode {self.capacity_mode!r}")
 
     @property
-    def item_wcu(self) -> int:
-        return max(1, math.ceil(self.item_kb))
-
-    @property
     def target_wcu_per_write(self) -> int:
-        return self.item_wcu * (2 if self.design == "guard" else 1)
+        return max(1, math.ceil(self.item_kb)) * int(
+            _p("TRANSACT_WCU" if self.design == "guard" else "WCU_PER_KB")
+        )
 
     def write_seconds(self, writes: int) -> float:
         """How long the invocation's writes take when nothing is throttled."""
         lat = self.latencies
         if self.design == "ours":
-            return math.ceil(writes / 25) * lat.batch_write
+            return math.ceil(writes / _p("BATCH_WRITE_ITEMS")) * lat.batch_write
         if self.design == "guard":
             return writes * lat.transact
         return writes * lat.put
@@ -439,7 +442,9 @@ class Capacity:
     minutes old (``ON_DEMAND_DOUBLING``). Provisioned: fixed.
     """
 
-    def __init__(self, rate: float, on_demand: bool, doubling_after: float = 1800.0) -> None:
+    def __init__(
+        self, rate: float, on_demand: bool, doubling_after: float = _p("ON_DEMAND_DOUBLING")
+    ) -> None:
         self.base = rate
         self.rate = rate
         self.on_demand = on_demand
@@ -526,7 +531,7 @@ class Simulation:
         *,
         live: Callable[[random.Random], int] | None = None,
         live_rate: float = 0.0,
-        live_every: float = PARAMETERS["STREAM_POLL"].value,
+        live_every: float = _p("STREAM_POLL"),
         record_batches: bool = False,
     ) -> None:
         self.s = setup
@@ -573,7 +578,7 @@ class Simulation:
         granted = self.target.take(now, writes, each)
         if self.ledger is not None and granted:
             # A transaction needs both tables: what the ledger cannot take is not written at all.
-            both = self.ledger.take(now, granted, 2)  # one ledger row <= 1 KB, TRANSACT_WCU
+            both = self.ledger.take(now, granted, _p("TRANSACT_WCU"))  # one ledger row <= 1 KB
             if both < granted:
                 self.target.give_back(now, (granted - both) * each)
                 granted = both
@@ -1008,6 +1013,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--latency-scale", type=float, default=1.0, help="multiply every call latency")
     parser.add_argument("--seed", type=int, default=d.seed)
     parser.add_argument("--sources", action="store_true", help="print every parameter with its source")
+    parser.add_argument(
+        "--more-cases", action="store_true", help="also 100 and 100,000 cold, 1,000 and 1M hot"
+    )
     args = parser.parse_args(argv)
     args.latencies = replace(
         lat,
@@ -1040,7 +1048,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     result = model(
-        base, changes=args.changes, live_rate=args.live_rate, drain_quiet_seconds=args.drain_quiet_seconds
+        base,
+        changes=args.changes,
+        cases=DRAIN_CASES + MORE_CASES if args.more_cases else DRAIN_CASES,
+        live_rate=args.live_rate,
+        drain_quiet_seconds=args.drain_quiet_seconds,
     )
     print_report(result)
     print(json.dumps(result, sort_keys=True))
