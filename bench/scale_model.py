@@ -1,4 +1,4 @@
-"""Scale model of the replay path on AWS: a deterministic discrete-event simulation (standard library).
+"""Scale model of the replay path on AWS: a deterministic discrete-event simulation in plain Python.
 
 ``make bench`` measures the data path in one process; what decides how fast a restored table catches
 up on AWS is parallelism across message groups, the poller's concurrency, call latencies and the
@@ -22,10 +22,14 @@ restored table's write capacity. This model simulates those, for a backlog of ch
   starts at the warm throughput (``ON_DEMAND_NEW_TABLE``) and may double the previous peak once that
   peak is 30 minutes old (``ON_DEMAND_DOUBLING``); provisioned capacity is fixed.
 
-Every parameter is in :data:`PARAMETERS` with its source: an AWS documentation sentence (quoted, with
-the page), or ``assumed`` where AWS documents no number (call latencies: no AWS account is reachable
-from here, so nothing is measured on AWS; change them with the command-line options). What the model
-leaves out is listed in ``docs/tuning.md``.
+Every AWS parameter is in :data:`PARAMETERS` with its source: an AWS documentation sentence (quoted,
+with the page). The call latencies (:class:`Latencies`) are assumed: AWS documents no number beyond
+DynamoDB's single-digit milliseconds and no AWS account is reachable from here, so nothing is
+measured on AWS (``--latency-scale`` moves them all). The ordering guard's writes are assumed to be
+one ``TransactWriteItems`` per item (the item and its ledger row, in a ledger table of its own),
+one after the other. The module's own settings (``caught_up_lag_seconds``, ``drain_quiet_seconds``,
+the waiter's window and poll schedule) come from ``pitr``. What the model leaves out is listed in
+``docs/tuning.md``.
 
 Output: a table, then one JSON object as the last line. ``python -m bench.scale_model --help``.
 """
@@ -43,6 +47,9 @@ from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
+
+from pitr.restore_waiter import CAUGHT_UP_WINDOW_SECONDS, drain_schedule
+from pitr.watcher import WatcherConfig
 
 
 @dataclass(frozen=True)
@@ -209,9 +216,9 @@ def _p(name: str) -> float:
 
 
 SUBSCRIBER_STREAM_BATCH = 100  # cdc_subscriber.batch_size default: the subscriber coalesces per batch
-CAUGHT_UP_LAG_SECONDS = 30.0  # caught_up_lag_seconds default
-CAUGHT_UP_WINDOW_SECONDS = 120.0  # pitr.restore_waiter.CAUGHT_UP_WINDOW_SECONDS: lag is its Maximum
-DRAIN_QUIET_SECONDS = 60.0  # drain_quiet_seconds default
+WATCHER = WatcherConfig(source_table_name="scale-model")  # the module's defaults
+CAUGHT_UP_LAG_SECONDS = float(WATCHER.caught_up_lag_seconds)
+DRAIN_QUIET_SECONDS = float(WATCHER.drain_quiet_seconds)
 PITRCTL_INTERVAL_SECONDS = 10.0  # pitrctl --interval default (cutover polls the workflow)
 
 
@@ -732,10 +739,10 @@ def item_picker(w: Workload) -> Callable[[random.Random], int]:
 
 
 def waiter_drained_at(since: float, empty_at: float, quiet: float, rng: random.Random) -> float:
-    """When ``wait_drained`` reports drained: it polls from ``since`` with ``drain_schedule``'s
-    jittered backoff (1 s doubling to ``min(10, quiet / 3)``) and needs the buffer read empty for
-    ``quiet`` seconds after the later of the first empty read and ``since``."""
-    cap = min(10.0, max(1.0, quiet / 3))
+    """When ``wait_drained`` reports drained: it polls from ``since`` on ``drain_schedule``'s jittered
+    backoff and needs the buffer read empty for ``quiet`` seconds after the later of the first empty
+    read and ``since`` (``pitr.restore_waiter``)."""
+    schedule = drain_schedule(replace(WATCHER, drain_quiet_seconds=int(quiet)))
     t, attempt, empty_since = since, 0, None
     while True:
         if t < empty_at:
@@ -744,8 +751,7 @@ def waiter_drained_at(since: float, empty_at: float, quiet: float, rng: random.R
             empty_since = t
         if empty_since is not None and t - max(empty_since, since) >= quiet:
             return t
-        ceiling = max(1.0, min(cap, 2.0**attempt))
-        t += 1.0 + (ceiling - 1.0) * rng.random()
+        t += schedule.delay(attempt, rng.random)
         attempt += 1
 
 
