@@ -6,7 +6,9 @@ the pipeline tests use) with the same messages and the same receive/delete scrip
 batch: which groups, how many messages each (group holding, batches of at most ``batch_size``, as many
 from one group as possible). The poller (``FifoPoller``) is checked the same way at concurrency 1.
 Then the simulation's own invariants: never two batches of one group in flight, never more pollers
-than ``maximum_concurrency``, the write units it charges, the capacity it reports.
+than ``maximum_concurrency``, the write units it charges, the capacity it reports. Last, the real
+subscriber and replay writer (``make bench``'s in-process path) buffer the groups and write the items
+the model counts.
 """
 
 from __future__ import annotations
@@ -21,8 +23,12 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from moto import mock_aws
+from pipeline.data_path import DataPath
 from pipeline.fake_fifo import FakeFifoQueue
 
+from pitr import clients, codec
+from pitrctl.rehearse.faults import Faults
 from pitrctl.rehearse.fifo_poller import FifoPoller
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,6 +36,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench import scale_model as sm  # noqa: E402
+from bench.__main__ import batches, workload  # noqa: E402
 
 
 def fill_kit_queue(groups: list[int]) -> FakeFifoQueue:
@@ -283,3 +290,47 @@ def test_main_prints_a_table_and_json_last(capsys: pytest.CaptureFixture[str]) -
 def test_bad_setup_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert sm.main(["--batch-size", "11"]) == 2
     assert "batch sizes from 1 to 10" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("records", "items"), [(600, 40), (800, 2_000)])
+def test_model_counts_what_the_real_subscriber_and_writer_do(records: int, items: int) -> None:
+    """The real subscriber and replay writer, through the kit's queue and poller, against the model:
+    the same buffered groups in the same order (coalesced per stream batch), the same invocations and
+    the same items written (each item once per batch)."""
+    start = 1_700_000_000.0
+    stream = workload(records, items, seed=11, start=start)
+    with mock_aws():
+        clients.reset()
+        queue = FakeFifoQueue()
+        sent: list[str] = []
+        real_send = queue.send_message_batch
+
+        def recording_send(**kwargs: Any) -> dict[str, Any]:
+            sent.extend(e["MessageGroupId"] for e in kwargs["Entries"])
+            return real_send(**kwargs)
+
+        queue.send_message_batch = recording_send  # type: ignore[method-assign]
+        path = DataPath.create(faults=Faults(), queue=queue)
+        path.set_restore(replay_start=start - 3600)
+        for batch in batches(stream):
+            path.subscriber.process(batch)
+        path.replay()
+        written = sum(len(requests) for call in path.writer_ddb.requests for requests in call.values())
+        invocations = path.poller.stats.invocations
+
+    # Number the items in order of first change; the subscriber's groups are hashes of their keys.
+    ids: dict[str, int] = {}
+    item_of_group: dict[str, int] = {}
+    item_ids = []
+    for r in stream:
+        keys = r["dynamodb"]["Keys"]
+        item = ids.setdefault(codec.canonical_key(keys), len(ids))
+        item_of_group[codec.group_id(keys)] = item
+        item_ids.append(item)
+    model_groups = sm.buffered_groups(item_ids, "ours")
+    assert [item_of_group[g] for g in sent] == model_groups
+
+    setup = sm.Setup(max_concurrency=2, initial_pollers=1, pollers_per_minute=1e-9)
+    result = sm.Simulation(setup, sm.FifoBuffer.filled(model_groups, len(ids), 0.0)).run()
+    assert result.invocations == invocations
+    assert result.writes == written
