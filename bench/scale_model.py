@@ -423,20 +423,28 @@ class FifoBuffer:
 
     def delete(self, group: int) -> None:
         """Delete the group's messages in flight; the group is ready again if it holds more."""
-        n = self.held[group]
-        seq = self.head[group]
-        nxt = self.nxt
-        for _ in range(n):
-            seq = nxt[seq]
-        left = self.count[group] - n
-        self.count[group] = left
-        self.queued -= n
-        self.held[group] = 0
-        self.head[group] = seq
-        if left:
-            heapq.heappush(self.ready, self.place[group])
-        else:
-            self.tail[group] = -1
+        self.release([(group, 0, 0.0)])
+
+    def release(self, batch: Sequence[tuple[int, int, float]]) -> float:
+        """Delete a received batch (``receive``'s answer); returns its oldest send time."""
+        held, head, count, nxt, sent_at = self.held, self.head, self.count, self.nxt, self.sent_at
+        oldest = math.inf
+        for group, _, _ in batch:
+            n = held[group]
+            seq = head[group]
+            oldest = min(oldest, sent_at[seq])
+            for _ in range(n):
+                seq = nxt[seq]
+            left = count[group] - n
+            count[group] = left
+            self.queued -= n
+            held[group] = 0
+            head[group] = seq
+            if left:
+                heapq.heappush(self.ready, self.place[group])
+            else:
+                self.tail[group] = -1
+        return oldest
 
 
 # -- the tables ----------------------------------------------------------------------------------------
@@ -545,6 +553,7 @@ class Simulation:
         self.rng = random.Random(setup.seed)
         self.buffer = buffer
         self.target = Capacity(setup.write_capacity, setup.capacity_mode == "on_demand")
+        self.each = setup.target_wcu_per_write
         self.ledger = Capacity(setup.ledger_capacity, True) if setup.design == "guard" else None
         self.live = live
         self.live_rate = live_rate
@@ -581,7 +590,7 @@ class Simulation:
         self._at(now, POLL, self.pollers - 1)
 
     def _grant(self, now: float, writes: int) -> int:
-        each = self.s.target_wcu_per_write
+        each = self.each
         granted = self.target.take(now, writes, each)
         if self.ledger is not None and granted:
             # A transaction needs both tables: what the ledger cannot take is not written at all.
@@ -687,10 +696,7 @@ class Simulation:
         batch = self.busy.pop(who)
         if self.record:
             res.spans.append((self.received_at.pop(who), now, [g for g, _, _ in batch]))
-        oldest = now
-        for g, _, sent in batch:
-            buf.delete(g)
-            oldest = min(oldest, sent)
+        oldest = buf.release(batch)
         if now - oldest >= CAUGHT_UP_LAG_SECONDS:
             self.lag_high_at = now
         if buf.queued == 0:
