@@ -133,7 +133,7 @@ PARAMETERS: dict[str, Parameter] = {
         "AWS",
         "When messages are available, Lambda starts processing five batches at a time with five "
         "concurrent invocations of your function. If messages are still available, Lambda increases the "
-        "number of processes that are reading batches by up to 300 more instances per minute.",
+        "number of processes that are reading batches by up to 300 more concurrent invokes per minute.",
         "https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html",
     ),
     "BATCH_WRITE_ITEMS": Parameter(
