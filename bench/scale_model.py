@@ -799,6 +799,15 @@ def prepare(w: Workload) -> Prepared:
     return Prepared(w, FifoBuffer.filled(groups, w.items, 0.0), len(groups))
 
 
+def concurrency_for_table(setup: Setup, writes_per_invocation: float) -> int:
+    """The ``maximum_concurrency`` at which invocations alone would keep the table full: capacity *
+    invocation time / write units per invocation (at most 1,000, AWS's limit)."""
+    lat = setup.latencies
+    cycle = lat.receive + lat.invoke + setup.write_seconds(max(1, round(writes_per_invocation))) + lat.delete
+    units = max(writes_per_invocation, 1e-9) * setup.target_wcu_per_write
+    return max(2, min(1000, math.ceil(setup.write_capacity * cycle / units)))
+
+
 def drain_row(p: Prepared, base: Setup, naive: Result | None, *, guard: bool = True) -> dict[str, Any]:
     """Ours (and with the guard) against the naive design, draining ``p``'s backlog."""
     w = p.workload
@@ -819,6 +828,7 @@ def drain_row(p: Prepared, base: Setup, naive: Result | None, *, guard: bool = T
         # Which limit the drain met: the table (>= 80% used) or the invocations (SQS fills a batch
         # from one group, so a backlog that repeats items gives few writes per invocation).
         "ours_bound": "table" if ours.capacity_share >= 0.8 else "invocations",
+        "concurrency_for_table": concurrency_for_table(base, ours.writes / max(1, ours.invocations)),
     }
     if guard:
         g = Simulation(replace(base, design="guard"), p.buffer.copy()).run()
@@ -955,7 +965,7 @@ def print_report(result: dict[str, Any], out: Callable[[str], Any] = print) -> N
     )
     header = (
         f"{'items':>9} {'access':<6} {'conc':>4} | {'drain ours':>10} {'guard':>9} {'naive':>9} | "
-        f"{'WCU ours':>9} {'guard':>9} {'naive':>9} | {'table used':>10} {'guard':>6} | bound"
+        f"{'WCU ours':>9} {'guard':>9} {'naive':>9} | {'table used':>10} {'guard':>6} | bound (conc. to fill)"
     )
     out(header)
     out("-" * len(header))
@@ -970,7 +980,8 @@ def print_report(result: dict[str, Any], out: Callable[[str], Any] = print) -> N
             f"{col(r, 'naive_drain_s', _fmt_s, 9)} | {r['ours_wcu']:>9,} "
             f"{col(r, 'guard_wcu', '{:,}'.format, 9)} {col(r, 'naive_wcu', '{:,}'.format, 9)} | "
             f"{r['ours_capacity_share']:>10.0%} "
-            f"{col(r, 'guard_capacity_share', '{:.0%}'.format, 6)} | {r['ours_bound']}"
+            f"{col(r, 'guard_capacity_share', '{:.0%}'.format, 6)} | {r['ours_bound']} "
+            f"({r['concurrency_for_table']})"
         )
     for r in result["catch_up"]:
         out(

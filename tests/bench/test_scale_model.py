@@ -334,3 +334,16 @@ def test_model_counts_what_the_real_subscriber_and_writer_do(records: int, items
     result = sm.Simulation(setup, sm.FifoBuffer.filled(model_groups, len(ids), 0.0)).run()
     assert result.invocations == invocations
     assert result.writes == written
+
+
+def test_the_suggested_concurrency_fills_the_table() -> None:
+    """``concurrency_for_table`` from a run at 50 pollers: a run with that many (all started at once)
+    uses most of the table, where 50 used under half of it."""
+    groups = [i % 3000 for i in range(150_000)]
+    slow = sm.Simulation(sm.Setup(initial_pollers=50), sm.FifoBuffer.filled(groups, 3000, 0.0)).run()
+    assert slow.capacity_share < 0.5
+    suggested = sm.concurrency_for_table(sm.Setup(), slow.writes / slow.invocations)
+    assert 50 < suggested <= 1000
+    setup = sm.Setup(max_concurrency=suggested, initial_pollers=suggested)
+    fast = sm.Simulation(setup, sm.FifoBuffer.filled(groups, 3000, 0.0)).run()
+    assert fast.capacity_share >= 0.85
