@@ -14,22 +14,24 @@ restored table's write capacity. This model simulates those, for a backlog of ch
   (``LAMBDA_FIFO_SCALING``, ``LAMBDA_MAX_CONCURRENCY``), starting with 5 and adding up to 300 a minute
   (``LAMBDA_SQS_RAMP``);
 * the writer: ours writes each item of a batch once (its newest change) in one ``BatchWriteItem``
-  (``BATCH_WRITE_ITEMS``); with the ordering guard, one ``TransactWriteItems`` per item with a ledger
-  row (``TRANSACT_WCU``); the naive design one ``PutItem`` per message, one after the other;
+  (``BATCH_WRITE_ITEMS``); with the ordering guard (issue 11, ``pitr.guard``), one
+  ``TransactWriteItems`` per batch holding each item's write and its ledger row, all or nothing
+  (``TRANSACT_ACTIONS``, ``TRANSACT_ATOMIC``, ``TRANSACT_WCU``); the naive design one ``PutItem`` per
+  message, one after the other;
 * the target (and the guard's ledger table): a token bucket refilled at the table's write capacity,
-  one second deep. Writes beyond it are throttled (``UnprocessedItems``) and retried after the replay
-  writer's own backoff (``pitr.backoff``, 50 ms doubling to 2 s, full jitter). On-demand capacity
-  starts at the warm throughput (``ON_DEMAND_NEW_TABLE``) and may double the previous peak once that
-  peak is 30 minutes old (``ON_DEMAND_DOUBLING``); provisioned capacity is fixed.
+  one second deep. Writes beyond it are throttled (``UnprocessedItems``; a whole transaction) and
+  retried after the replay writer's own backoff (``pitr.backoff``, 50 ms doubling to 2 s, full
+  jitter). On-demand capacity starts at the warm throughput (``ON_DEMAND_NEW_TABLE``) and may double
+  the previous peak once that peak is 30 minutes old (``ON_DEMAND_DOUBLING``); provisioned capacity
+  is fixed.
 
 Every AWS parameter is in :data:`PARAMETERS` with its source: an AWS documentation sentence (quoted,
 with the page). The call latencies (:class:`Latencies`) are assumed: AWS documents no number beyond
 DynamoDB's single-digit milliseconds and no AWS account is reachable from here, so nothing is
-measured on AWS (``--latency-scale`` moves them all). The ordering guard's writes are assumed to be
-one ``TransactWriteItems`` per item (the item and its ledger row, in a ledger table of its own),
-one after the other. The module's own settings (``caught_up_lag_seconds``, ``drain_quiet_seconds``,
-the waiter's window and poll schedule) come from ``pitr``. What the model leaves out is listed in
-``docs/tuning.md``.
+measured on AWS (``--latency-scale`` moves them all). The guard's ledger is a table of its own, on
+demand, idle until replay (so at a new table's 4,000 writes a second). The module's own settings
+(``caught_up_lag_seconds``, ``drain_quiet_seconds``, the waiter's window and poll schedule) come from
+``pitr``. What the model leaves out is listed in ``docs/tuning.md``.
 
 Output: a table, then one JSON object as the last line. ``python -m bench.scale_model --help``.
 """
@@ -144,6 +146,20 @@ PARAMETERS: dict[str, Parameter] = {
         "up to 25 item put or delete operations.",
         "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html",
     ),
+    "TRANSACT_ACTIONS": Parameter(
+        100,
+        "actions per TransactWriteItems (the guard: an item's write and its ledger row are two)",
+        "AWS",
+        "TransactWriteItems is a synchronous write operation that groups up to 100 action requests.",
+        "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html",
+    ),
+    "TRANSACT_ATOMIC": Parameter(
+        0,
+        "a throttled transaction writes nothing (retried whole)",
+        "AWS",
+        "The actions are completed atomically so that either all of them succeed, or all of them fail.",
+        "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html",
+    ),
     "WCU_PER_KB": Parameter(
         1,
         "write units per standard write of an item up to 1 KB (BatchWriteItem, PutItem)",
@@ -231,7 +247,7 @@ class Latencies:
     invoke: float = 0.010  # synchronous invoke of a warm function, plus decoding the batch
     batch_write: float = 0.012  # BatchWriteItem of up to 25 items
     put: float = 0.006  # PutItem / DeleteItem
-    transact: float = 0.015  # TransactWriteItems of one target item and its ledger row
+    transact: float = 0.020  # TransactWriteItems of a batch's items and their ledger rows
     delete: float = 0.012  # DeleteMessageBatch by the mapping after the function returns
     stream_to_buffer: float = 1.4  # stream poll (<= 0.25 s) + batching window (1 s) + SendMessageBatch
     cutover_phase: float = 5.0  # disable replay, settings_sync "cutover", notify "switch now"
@@ -262,6 +278,8 @@ class Setup:
             raise ValueError("maximum_concurrency is 2 to 1000")
         if self.capacity_mode not in ("on_demand", "provisioned"):
             raise ValueError(f"unknown capacity mode {self.capacity_mode!r}")
+        if min(self.write_capacity, self.ledger_capacity) < self.batch_size * self.target_wcu_per_write:
+            raise ValueError("a write capacity under one batch's write units a second never drains")
 
     @property
     def target_wcu_per_write(self) -> int:
@@ -274,8 +292,8 @@ class Setup:
         lat = self.latencies
         if self.design == "ours":
             return math.ceil(writes / _p("BATCH_WRITE_ITEMS")) * lat.batch_write
-        if self.design == "guard":
-            return writes * lat.transact
+        if self.design == "guard":  # two actions per item: the item and its ledger row
+            return math.ceil(2 * writes / _p("TRANSACT_ACTIONS")) * lat.transact
         return writes * lat.put
 
 
@@ -504,9 +522,10 @@ class Capacity:
             self._count(now, granted * each)
         return granted
 
-    def give_back(self, now: float, units: float) -> None:
-        self.tokens += units
-        self._count(now, -units)
+    def available(self, now: float, each: float) -> int:
+        """How many writes of ``each`` units the table would take now."""
+        self._advance(now)
+        return int(self.tokens // each)
 
     def provided_until(self, now: float) -> float:
         self._advance(now)
@@ -591,13 +610,16 @@ class Simulation:
 
     def _grant(self, now: float, writes: int) -> int:
         each = self.each
-        granted = self.target.take(now, writes, each)
-        if self.ledger is not None and granted:
-            # A transaction needs both tables: what the ledger cannot take is not written at all.
-            both = self.ledger.take(now, granted, _p("TRANSACT_WCU"))  # one ledger row <= 1 KB
-            if both < granted:
-                self.target.give_back(now, (granted - both) * each)
-                granted = both
+        if self.ledger is None:  # BatchWriteItem: what the table cannot take comes back unprocessed
+            granted = self.target.take(now, writes, each)
+        else:
+            # One transaction per batch, items and ledger rows (<= 1 KB each): all or nothing.
+            row = _p("TRANSACT_WCU")
+            fits = self.target.available(now, each) >= writes and self.ledger.available(now, row) >= writes
+            granted = writes if fits else 0
+            if fits:
+                self.target.take(now, writes, each)
+                self.ledger.take(now, writes, row)
         self.result.writes += granted
         return granted
 
