@@ -138,6 +138,15 @@ PARAMETERS: dict[str, Parameter] = {
         "number of processes that are reading batches by up to 300 more concurrent invokes per minute.",
         "https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html",
     ),
+    "LAMBDA_PROVISIONED_POLLERS": Parameter(
+        10,
+        "concurrent invokes per provisioned poller (provisioned mode: pollers ready from the start)",
+        "AWS",
+        "Configures the minimum (2-200) and maximum (2-2000) number of dedicated event pollers for the "
+        "SQS event source mapping. Each poller can handle up to 1 MB/sec of throughput and 10 "
+        "concurrent invokes.",
+        "https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html",
+    ),
     "BATCH_WRITE_ITEMS": Parameter(
         25,
         "put or delete requests per BatchWriteItem",
@@ -840,6 +849,8 @@ def drain_row(p: Prepared, base: Setup, naive: Result | None, *, guard: bool = T
         "changes": w.changes,
         "messages": p.messages,
         "maximum_concurrency": base.max_concurrency,
+        # Provisioned pollers: every invoke available from the start, no ramp.
+        "pollers_from_start": base.initial_pollers >= base.max_concurrency,
         "items_per_concurrency": round(w.items / base.max_concurrency, 1),
         "ours_drain_s": round(ours.seconds, 1),
         "ours_wcu": round(ours.target_wcu),
@@ -918,11 +929,13 @@ def model(
     naive = Simulation(replace(base, design="naive"), FifoBuffer.filled([0] * changes, 1, 0.0)).run()
     drain, catch_up = [], []
     tuned = replace(base, max_concurrency=tuned_concurrency)
+    provisioned = replace(tuned, initial_pollers=tuned_concurrency)
     for items, access in cases:
         prepared = prepare(Workload(items, access, changes, base.seed))
         drain.append(drain_row(prepared, base, naive))
         if tuned_concurrency != base.max_concurrency:
             drain.append(drain_row(prepared, tuned, None, guard=False))
+            drain.append(drain_row(prepared, provisioned, None, guard=False))
         if (items, access) in catch_up_cases:
             catch_up.append(catch_up_row(prepared, base, live_rate))
     cut = Workload(cutover_items, "cold", changes, base.seed)
@@ -957,6 +970,7 @@ def model(
                     "items": r["items"],
                     "access": r["access"],
                     "maximum_concurrency": r["maximum_concurrency"],
+                    "pollers_from_start": r["pollers_from_start"],
                     "capacity_share": r["ours_capacity_share"],
                     "bound": r["ours_bound"],
                     "met": r["ours_capacity_share"] >= 0.9,
@@ -983,10 +997,11 @@ def print_report(result: dict[str, Any], out: Callable[[str], Any] = print) -> N
     out(
         f"scale model (bench/scale_model.py): batch {s['batch_size']}, {s['item_kb']:g} KB items, target "
         f"{s['capacity_mode']} at {s['write_capacity']:.0f} write units/s; drain of a backlog of "
-        f"{result['drain'][0]['changes']:,} changes"
+        f"{result['drain'][0]['changes']:,} changes (conc: maximum_concurrency; p: provisioned pollers, "
+        "no ramp)"
     )
     header = (
-        f"{'items':>9} {'access':<6} {'conc':>4} | {'drain ours':>10} {'guard':>9} {'naive':>9} | "
+        f"{'items':>9} {'access':<6} {'conc':>5} | {'drain ours':>10} {'guard':>9} {'naive':>9} | "
         f"{'WCU ours':>9} {'guard':>9} {'naive':>9} | {'table used':>10} {'guard':>6} | bound (conc. to fill)"
     )
     out(header)
@@ -997,7 +1012,8 @@ def print_report(result: dict[str, Any], out: Callable[[str], Any] = print) -> N
 
     for r in result["drain"]:
         out(
-            f"{r['items']:>9,} {r['access']:<6} {r['maximum_concurrency']:>4} | "
+            f"{r['items']:>9,} {r['access']:<6} "
+            f"{str(r['maximum_concurrency']) + ('p' if r['pollers_from_start'] else ''):>5} | "
             f"{_fmt_s(r['ours_drain_s']):>10} {col(r, 'guard_drain_s', _fmt_s, 9)} "
             f"{col(r, 'naive_drain_s', _fmt_s, 9)} | {r['ours_wcu']:>9,} "
             f"{col(r, 'guard_wcu', '{:,}'.format, 9)} {col(r, 'naive_wcu', '{:,}'.format, 9)} | "

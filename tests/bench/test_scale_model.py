@@ -282,7 +282,11 @@ def test_main_prints_a_table_and_json_last(capsys: pytest.CaptureFixture[str]) -
     assert {r["items"] for r in result["drain"]} >= {1_000, 1_000_000}
     compared = [r for r in result["drain"] if "naive_drain_s" in r]
     assert compared and all(r["naive_drain_s"] > r["ours_drain_s"] for r in compared)
-    assert {r["maximum_concurrency"] for r in result["drain"]} == {50, 200}
+    assert {(r["maximum_concurrency"], r["pollers_from_start"]) for r in result["drain"]} == {
+        (50, False),
+        (200, False),
+        (200, True),
+    }
     assert [r["live_changes_per_s"] for r in result["cutover"] if r["design"] == "ours"] == [100, 1000, 2500]
     assert all(r["pause_s"] > 0 for r in result["cutover"])
 
