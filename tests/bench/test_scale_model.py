@@ -38,6 +38,8 @@ if str(REPO) not in sys.path:
 from bench import scale_model as sm  # noqa: E402
 from bench.__main__ import batches, workload  # noqa: E402
 
+pytestmark = pytest.mark.slow
+
 
 def fill_kit_queue(groups: list[int]) -> FakeFifoQueue:
     queue = FakeFifoQueue()
