@@ -4,6 +4,7 @@
 #   make bench      data-path benchmarks against a naive baseline, then the scale model
 #   make model      the scale model alone: the replay path on AWS, simulated (bench/scale_model.py)
 #   make docs       regenerate the README's reference tables
+#   make package    rebuild the committed Lambda package after changing lambda_src
 
 PYTHON     ?= python3
 VENV       := .venv
@@ -15,7 +16,7 @@ PYTEST_ARGS ?=
 # elsewhere the terraform already on PATH is used.
 TF_ENV := if [ -x "$(TF_OFFLINE)" ]; then eval "$$("$(TF_OFFLINE)")"; fi;
 
-.PHONY: test rehearse bench model docs lint fmt clean venv
+.PHONY: test rehearse bench model docs package lint fmt clean venv
 
 venv: $(VENV)/.stamp $(CHECKOV)/.stamp
 
@@ -47,6 +48,11 @@ model: $(VENV)/.stamp
 
 docs: $(VENV)/.stamp
 	$(VENV)/bin/python -m tools.readme_reference
+
+# The Lambda package committed with the module (lambda_package/pitr.zip): rebuild after changing
+# lambda_src (tests/test_package.py fails until then). Byte-for-byte reproducible.
+package:
+	$(PYTHON) -m tools.build_package
 
 fmt: $(VENV)/.stamp
 	$(VENV)/bin/ruff format .
