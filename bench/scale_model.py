@@ -8,7 +8,7 @@ restored table's write capacity. This model simulates those, for a backlog of ch
   the naive design). A receive takes up to ``batch_size`` messages, as many as possible from the first
   available group before moving to the next, and a group with a message in flight delivers nothing
   else (``SQS_RECEIVE`` and ``SQS_GROUP_HELD``); groups keep their place until they are empty, as in
-  the simulation kit's queue (``tests/pipeline/fake_fifo.py``), which ``tests/bench`` checks;
+  the simulation kit's queue (``pitrctl/sim/fifo_queue.py``), which ``tests/bench`` checks;
 * the replay mapping: pollers, each receive -> invoke -> write -> delete, at most
   ``maximum_concurrency`` at once and no more than the groups that have something to deliver
   (``LAMBDA_FIFO_SCALING``, ``LAMBDA_MAX_CONCURRENCY``), starting with 5 and adding up to 300 a minute

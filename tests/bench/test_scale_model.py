@@ -24,12 +24,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from moto import mock_aws
-from pipeline.data_path import DataPath
-from pipeline.fake_fifo import FakeFifoQueue
 
 from pitr import clients, codec
-from pitrctl.rehearse.faults import Faults
-from pitrctl.rehearse.fifo_poller import FifoPoller
+from pitrctl.sim.data_path import DataPath
+from pitrctl.sim.faults import Faults
+from pitrctl.sim.fifo_queue import FakeFifoQueue
+from pitrctl.sim.sqs_mapping import FifoPoller
 
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
