@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from typing import Any
 from unittest import mock
 
-from pitr import clients, metrics, restore_record, restore_waiter, restore_workflow
+from pitr import clients, guard, metrics, restore_record, restore_waiter, restore_workflow
 from pitr import settings_sync as settings_sync_fn
 from pitr.backoff import Backoff
 from pitr.cdc_subscriber import Subscriber
@@ -494,7 +494,10 @@ class Sandbox:
             "SPILL_BUCKET": self.spill_bucket,
             "SOURCE_TABLE_NAME": n.source,
         }
+        self.ledger_table = f"{n.prefix}-ledger"
+        self.ddb.create_table(**guard.ledger_table_spec(self.ledger_table))
         self.writer_env = {
+            "LEDGER_TABLE": self.ledger_table,
             "RESTORE_RECORD_PARAMETER": n.record_parameter,
             "SOURCE_TABLE_NAME": n.source,
             "TARGET_TABLE_NAME_PATTERN": n.pattern,
@@ -542,6 +545,7 @@ class Sandbox:
             records=cache.get,
             source_table=n.source,
             target_pattern=n.pattern,
+            ledger_table=self.ledger_table,
             record_parameter=n.record_parameter,
             backoff=Backoff(base=0.05, cap=2.0),
             sleep=lambda _s: None,  # retries are immediate in simulated time

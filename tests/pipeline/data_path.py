@@ -22,7 +22,7 @@ from typing import Any
 
 import boto3
 
-from pitr import metrics, restore_record
+from pitr import guard, metrics, restore_record
 from pitr.backoff import Backoff
 from pitr.cdc_subscriber import Subscriber
 from pitr.replay_writer import ReplayWriter
@@ -89,6 +89,8 @@ class DataPath:
                 AttributeDefinitions=attributes,
                 BillingMode="PAY_PER_REQUEST",
             )
+        ledger = f"{source}-ledger"
+        ddb.create_table(**guard.ledger_table_spec(ledger))
         stream_arn = ddb.describe_table(TableName=source)["Table"]["LatestStreamArn"]
         sqs_real = queue if queue is not None else boto3.client("sqs")
         queue_url = (
@@ -142,6 +144,7 @@ class DataPath:
             records=lambda: path.record,
             source_table=source,
             target_pattern=pattern,
+            ledger_table=ledger,
             backoff=Backoff(base=0.001, cap=0.01),
             sleep=lambda _: None,
             emit=emit,

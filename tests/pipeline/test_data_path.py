@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from pipeline.data_path import DataPath, Faults
+from pipeline.guard_faults import GuardedDynamo
 from pitr import clients
 
 pytestmark = pytest.mark.slow
@@ -185,10 +186,12 @@ def test_400kb_list_of_booleans_and_nulls_round_trips_through_buffer_and_writer(
             },
         }
         path.set_restore(replay_start=now)
+        recorder = GuardedDynamo(path.writer.dynamodb)
+        path.writer.dynamodb = recorder
         assert path.stream_handler({"Records": [record]}) == {"batchItemFailures": []}
         path.replay()
-        ((request,),) = [r[path.target] for r in path.writer_ddb.requests]
-        assert request == {"PutRequest": {"Item": item}}
+        (request,) = recorder.target_writes(path.target)
+        assert request == {"Put": {"TableName": path.target, "Item": item}}
         assert path.ddb.describe_table(TableName=path.target)["Table"]["ItemCount"] == 1
 
 
