@@ -100,10 +100,15 @@ def transactions(changes: Sequence[Change]) -> list[list[int]]:
 
 @dataclass(frozen=True)
 class Verdict:
-    """What a cancelled transaction says about one change: stale (skip), retry, or failed."""
+    """What a cancelled transaction says about one change: stale (skip), retry, or failed.
+
+    ``retry`` with ``own`` False: the change's actions had no reason of their own (it was cancelled
+    only because another change of the transaction failed), so it is retried at once without them.
+    """
 
     stale: bool = False
     retry: bool = False
+    own: bool = True
     failed: str | None = None
 
 
@@ -120,6 +125,8 @@ def verdicts(reasons: Sequence[Mapping[str, Any]], count: int) -> list[Verdict]:
         target, ledger = (str(r.get("Code") or "None") for r in reasons[2 * index : 2 * index + 2])
         if ledger == STALE_REASON and target in ("None", STALE_REASON):
             out.append(Verdict(stale=True))
+        elif target == ledger == "None":
+            out.append(Verdict(retry=True, own=False))
         elif {target, ledger} <= {"None"} | RETRYABLE_REASONS:
             out.append(Verdict(retry=True))
         else:

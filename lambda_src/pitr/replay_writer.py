@@ -288,9 +288,10 @@ class ReplayWriter:
         *,
         outcome: tuple[set[str], set[str]],
         report: Report,
-    ) -> tuple[list[str], str | None]:
-        """One ``TransactWriteItems`` of ``pending``; returns (keys to retry, error to back off on:
-        None to retry at once). Stale and refused keys go to ``outcome`` (stale, failed)."""
+    ) -> tuple[list[str], list[str], str]:
+        """One ``TransactWriteItems`` of ``pending``. Returns (keys to retry at once: cancelled only
+        because of others; keys to retry after a backoff; the error behind those). Stale and refused
+        keys go to ``outcome`` (stale, failed)."""
         stale, failed = outcome
         now = self.clock()
         actions = []
@@ -303,29 +304,32 @@ class ReplayWriter:
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if code in RETRYABLE_CODES:
-                return pending, code
+                return [], pending, code
             if code != "TransactionCanceledException":
                 self._refused(target, pending, code, str(exc), report)
                 failed.update(pending)
-                return [], None
+                return [], [], code
             verdicts = guard.verdicts(exc.response.get("CancellationReasons") or [], len(pending))
-            retry = []
+            now_keys, later_keys = [], []
             for key, verdict in zip(pending, verdicts, strict=True):
                 if verdict.stale:
                     stale.add(key)
                 elif verdict.failed is not None:
                     failed.add(key)
                     self._refused(target, [key], code, verdict.failed, report)
+                elif verdict.own:
+                    later_keys.append(key)
                 else:
-                    retry.append(key)
-            # Cancelled only together with others that are now out: retry at once.
-            return retry, (None if len(retry) < len(pending) else "TransactionConflict or throttling")
+                    now_keys.append(key)
+            if not later_keys and len(now_keys) == len(pending):
+                return [], now_keys, code  # no reason given at all: back off with all of them
+            return now_keys, later_keys, "TransactionConflict or throttling"
         except BotoCoreError as exc:
             # A timeout leaves the outcome unknown: retrying is safe, a committed change is then
             # refused by its own watermark (stale) and stays written.
-            return pending, type(exc).__name__
+            return [], pending, type(exc).__name__
         report.written.extend(changes[k] for k in pending)
-        return [], None
+        return [], [], ""
 
     def _write(
         self,
@@ -338,20 +342,14 @@ class ReplayWriter:
         """Apply ``changes`` (item key -> change); returns (stale keys, failed keys)."""
         outcome: tuple[set[str], set[str]] = (set(), set())
         keys = list(changes)
-        for chunk in guard.transactions([changes[k] for k in keys]):
-            pending = [keys[i] for i in chunk]
-            attempt = 0
-            while pending:
-                if not self._has_time(deadline):
-                    logs.warning("no time left for another write; returning changes to the buffer")
-                    outcome[1].update(pending)
-                    break
-                pending, error = self._attempt(
-                    target, restore_id, pending, changes, outcome=outcome, report=report
-                )
-                if not pending or error is None:
-                    continue
-                attempt += 1
+        # Work list of (keys, attempts so far); keys cancelled only because of others go first.
+        work = [
+            ([keys[i] for i in chunk], 0)
+            for chunk in reversed(guard.transactions([changes[k] for k in keys]))
+        ]
+        while work:
+            pending, attempt = work.pop()
+            if attempt:
                 delay = self.backoff.delay(attempt - 1, self.rand)
                 if attempt >= self.max_attempts or not self._has_time(deadline, delay):
                     logs.warning(
@@ -359,11 +357,21 @@ class ReplayWriter:
                         target_table=target,
                         pending=len(pending),
                         attempts=attempt,
-                        last_error=error,
                     )
                     outcome[1].update(pending)
-                    break
+                    continue
                 self.sleep(delay)
+            if not self._has_time(deadline):
+                logs.warning("no time left for another write; returning changes to the buffer")
+                outcome[1].update(pending)
+                continue
+            now_keys, later_keys, _ = self._attempt(
+                target, restore_id, pending, changes, outcome=outcome, report=report
+            )
+            if later_keys:
+                work.append((later_keys, attempt + 1))
+            if now_keys:
+                work.append((now_keys, 0))
         return outcome
 
     # -- one invocation ------------------------------------------------------------------------
