@@ -122,9 +122,10 @@ def _canonical_value(value: Mapping[str, Any], context: Context = _EXACT) -> dic
             raise CodecError(f"key number {raw!r} is not a finite number")
         if context is _EXACT:
             # Never round: a longer coefficient (trailing zeros, or more than DynamoDB allows)
-            # widens the precision rather than merging two keys.
+            # widens the precision rather than merging two keys. -0 is the number 0.
             context = _EXACT.copy()
             context.prec = max(_EXACT.prec, len(number.as_tuple().digits))
+            number = abs(number) if number.is_zero() else number
         return {"N": str(number.normalize(context))}
     if kind == "B":
         return {"B": raw if isinstance(raw, str) else base64.b64encode(raw).decode("ascii")}
