@@ -175,7 +175,13 @@ class ReplayWriter:
     # -- restore record ------------------------------------------------------------------------
 
     def _restore(self) -> restore_record.RestoreRecord:
-        record = self.records()
+        try:
+            record = self.records()
+        except (ClientError, BotoCoreError) as exc:
+            raise ReplayError(
+                f"the restore record {self.record_parameter or '(parameter)'} cannot be read ({exc}); "
+                "the messages stay in the buffer and are retried"
+            ) from exc
         if record is None:
             raise ReplayError(
                 f"no restore is active: the restore record {self.record_parameter or '(parameter)'} is "
@@ -464,7 +470,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> ReplayWriter:
     env = os.environ if environ is None else environ
     parameter = _env(env, "RESTORE_RECORD_PARAMETER")
     if _cache is None:
-        ssm = clients.client("ssm")
+        ssm = clients.bounded("ssm")  # one attempt, bounded: a failure leaves the batch in the buffer
         _cache = restore_record.RecordCache(
             lambda: restore_record.load(ssm, parameter),
             ttl_seconds=float(env.get("RECORD_CACHE_SECONDS", "10")),

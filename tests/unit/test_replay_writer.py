@@ -398,3 +398,12 @@ def test_a_message_outside_its_item_group_is_not_applied(table: Any) -> None:
     report = writer(table).process([message(0, change("a", 1)), stray, message(2, change("c", 3))])
     assert report.failed_ids == ["m1"]
     assert items(table) == {"a": 1, "c": 3}
+
+
+def test_an_unreadable_restore_record_is_a_clear_error(table: Any) -> None:
+    def throttled() -> RestoreRecord:
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "rate"}}, "GetParameter")
+
+    w = ReplayWriter(table, None, throttled, SOURCE, PATTERN, LEDGER, record_parameter=PARAMETER)
+    with pytest.raises(ReplayError, match=f"the restore record {PARAMETER} cannot be read"):
+        w.process([message(0, change("a", 1))])
