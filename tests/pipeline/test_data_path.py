@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from pipeline.data_path import DataPath, Faults
-from pipeline.guard_faults import GuardedDynamo
+from pipeline.guard_faults import GuardedDynamo, GuardFaults
 from pitr import clients
 
 pytestmark = pytest.mark.slow
@@ -112,6 +112,12 @@ def test_target_converges_to_source_under_faults(
         clients.reset()
         faults = Faults(rng=random.Random(seed), **rates)
         path = DataPath.create(faults=faults, body_limit=1200, batch_size=fifo_batch)
+        path.subscriber.sleep = lambda _: None
+        # The writer's calls are TransactWriteItems (the ordering guard): throttle and crash those.
+        guard_faults = GuardFaults(
+            rng=faults.rng, throttle=rates["throttle"], crash_after_commit=rates["crash"]
+        )
+        path.writer.dynamodb = GuardedDynamo(path.ddb, guard_faults)
         clock = float(int(time.time()) - 3600)
 
         def run(ops: list[tuple[Any, ...]], replaying: bool) -> None:

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from pipeline.data_path import DataPath
-from pitr import clients, codec
+from pitr import clients, codec, guard
 from pitr.backoff import Backoff
 from pitr.replay_writer import ReplayWriter
 from pitrctl.rehearse.fifo_poller import FifoPoller
@@ -259,3 +259,38 @@ def test_the_restored_table_holds_nothing_of_ours(path: DataPath) -> None:
     assert target(path) == {("{'S': 'x'}", "{'N': '0'}"): {**key(), "v": {"N": "1"}}}
     ledger = path.ddb.scan(TableName=path.writer.ledger_table)["Items"]
     assert len(ledger) == 2 and {row["op"]["S"] for row in ledger} == {codec.PUT, codec.DELETE}
+
+
+def test_a_conditional_ledger_write_then_a_plain_write_is_not_atomic(path: DataPath) -> None:
+    """Why the guard pays for a transaction (docs/ordering.md): the cheaper order of writes, a
+    conditional ledger write first and then a plain target write, loses the newer change when two
+    invocations hold the item (issue (b)); the guard's transaction cannot be split that way."""
+    ddb, ledger, restore_id = path.ddb, path.writer.ledger_table, "r-1"
+    c1, c2 = change(1), change(2)
+
+    def ledger_first(c: codec.Change) -> Any:
+        action = guard.ledger_action(ledger, restore_id, c, NOW)["Put"]
+        ddb.put_item(**action)  # raises when the ledger already holds a newer change
+        return lambda: ddb.put_item(**guard.target_action(path.target, c)["Put"])
+
+    write_c1 = ledger_first(c1)  # invocation A (older) passes the ledger check ...
+    write_c2 = ledger_first(c2)  # ... B (newer) passes it too and writes
+    write_c2()
+    write_c1()  # A, delayed, writes last
+    row = ddb.get_item(TableName=ledger, Key={"pk": {"S": guard.ledger_key(restore_id, c2)}})["Item"]
+    assert row["wm"]["S"] == c2.watermark and value(path) == 1  # the ledger says c2, the item is c1
+
+    # The guard: each change is one transaction; in either order the newer one stays.
+    for first, second in ((c1, c2), (c2, c1)):
+        ddb.delete_item(TableName=ledger, Key={"pk": {"S": guard.ledger_key("r-2", c1)}})
+        for c in (first, second):
+            try:
+                ddb.transact_write_items(
+                    TransactItems=[
+                        guard.target_action(path.target, c),
+                        guard.ledger_action(ledger, "r-2", c, NOW),
+                    ]
+                )
+            except ddb.exceptions.TransactionCanceledException:
+                assert c is c1  # only the older change is ever refused
+        assert value(path) == 2
