@@ -285,6 +285,33 @@ class ReplayWriter:
             changes=len(keys),
         )
 
+    def _cancelled(
+        self,
+        target: str,
+        pending: list[str],
+        exc: ClientError,
+        *,
+        outcome: tuple[set[str], set[str]],
+        report: Report,
+    ) -> tuple[list[str], list[str], str]:
+        """Sort the changes of a cancelled transaction by their cancellation reasons."""
+        stale, failed = outcome
+        verdicts = guard.verdicts(exc.response.get("CancellationReasons") or [], len(pending))
+        now_keys, later_keys = [], []
+        for key, verdict in zip(pending, verdicts, strict=True):
+            if verdict.stale:
+                stale.add(key)
+            elif verdict.failed is not None:
+                failed.add(key)
+                self._refused(target, [key], "TransactionCanceledException", verdict.failed, report)
+            elif verdict.own:
+                later_keys.append(key)
+            else:
+                now_keys.append(key)
+        if not later_keys and len(now_keys) == len(pending):
+            return [], now_keys, "TransactionCanceledException"  # no reason given: back off with all
+        return now_keys, later_keys, "TransactionConflict or throttling"
+
     def _attempt(
         self,
         target: str,
@@ -298,7 +325,7 @@ class ReplayWriter:
         """One ``TransactWriteItems`` of ``pending``. Returns (keys to retry at once: cancelled only
         because of others; keys to retry after a backoff; the error behind those). Stale and refused
         keys go to ``outcome`` (stale, failed)."""
-        stale, failed = outcome
+        failed = outcome[1]
         now = self.clock()
         actions = []
         for key in pending:
@@ -312,24 +339,14 @@ class ReplayWriter:
             if code in RETRYABLE_CODES:
                 return [], pending, code
             if code != "TransactionCanceledException":
+                if len(pending) > 1:
+                    # A refusal of the whole request (a ValidationException names no action):
+                    # try each change alone, so one bad change does not fail the others.
+                    return pending, [], "split"
                 self._refused(target, pending, code, str(exc), report)
                 failed.update(pending)
                 return [], [], code
-            verdicts = guard.verdicts(exc.response.get("CancellationReasons") or [], len(pending))
-            now_keys, later_keys = [], []
-            for key, verdict in zip(pending, verdicts, strict=True):
-                if verdict.stale:
-                    stale.add(key)
-                elif verdict.failed is not None:
-                    failed.add(key)
-                    self._refused(target, [key], code, verdict.failed, report)
-                elif verdict.own:
-                    later_keys.append(key)
-                else:
-                    now_keys.append(key)
-            if not later_keys and len(now_keys) == len(pending):
-                return [], now_keys, code  # no reason given at all: back off with all of them
-            return now_keys, later_keys, "TransactionConflict or throttling"
+            return self._cancelled(target, pending, exc, outcome=outcome, report=report)
         except BotoCoreError as exc:
             # A timeout leaves the outcome unknown: retrying is safe, a committed change is then
             # refused by its own watermark (stale) and stays written.
@@ -371,12 +388,14 @@ class ReplayWriter:
                 logs.warning("no time left for another write; returning changes to the buffer")
                 outcome[1].update(pending)
                 continue
-            now_keys, later_keys, _ = self._attempt(
+            now_keys, later_keys, error = self._attempt(
                 target, restore_id, pending, changes, outcome=outcome, report=report
             )
             if later_keys:
                 work.append((later_keys, attempt + 1))
-            if now_keys:
+            if error == "split":
+                work.extend(([key], 0) for key in reversed(now_keys))
+            elif now_keys:
                 work.append((now_keys, 0))
         return outcome
 

@@ -407,3 +407,20 @@ def test_an_unreadable_restore_record_is_a_clear_error(table: Any) -> None:
     w = ReplayWriter(table, None, throttled, SOURCE, PATTERN, LEDGER, record_parameter=PARAMETER)
     with pytest.raises(ReplayError, match=f"the restore record {PARAMETER} cannot be read"):
         w.process([message(0, change("a", 1))])
+
+
+def test_a_change_the_whole_request_is_refused_for_does_not_fail_the_others(table: Any) -> None:
+    class RefusesB:
+        calls = 0
+
+        def transact_write_items(self, **kwargs: Any) -> Any:
+            RefusesB.calls += 1
+            keys = {(a.get("Put") or a.get("Delete"))["TableName"] for a in kwargs["TransactItems"]}
+            items = [a["Put"]["Item"] for a in kwargs["TransactItems"] if "Put" in a and TARGET in keys]
+            if any(i["pk"]["S"] == "b" for i in items):
+                raise ClientError({"Error": {"Code": "ValidationException", "Message": "bad"}}, "Tx")
+            return table.transact_write_items(**kwargs)
+
+    report = writer(RefusesB()).process([message(0, change("a", 1)), message(1, change("b", 2))])
+    assert report.failed_ids == ["m1"] and items(table) == {"a": 1}
+    assert RefusesB.calls == 3  # both, then each alone
