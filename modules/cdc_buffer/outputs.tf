@@ -86,6 +86,14 @@ output "security" {
   }
 }
 
+output "functions" {
+  description = "Each function's description, package and role policy as rendered (lambda_function's settings), for tests and reviews."
+  value = {
+    cdc_subscriber = module.subscriber.settings
+    replay_writer  = module.replay_writer.settings
+  }
+}
+
 output "ledger_table_name" {
   description = "Name of the ordering guard's ledger table (per restore and item, the newest change replay wrote)."
   value       = aws_dynamodb_table.ledger.name

@@ -22,7 +22,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError, ReadTimeoutError
 
-from pitrctl.rehearse.faults import Crash
+from pitrctl.sim.faults import Crash
 
 
 @dataclass

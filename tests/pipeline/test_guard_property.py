@@ -32,10 +32,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from pipeline.data_path import DataPath, Faults
 from pipeline.guard_faults import GuardedDynamo, GuardFaults
 from pitr import clients
-from pitrctl.rehearse.fifo_poller import FakeContext
+from pitrctl.sim.data_path import DataPath, Faults
+from pitrctl.sim.sqs_mapping import FakeContext
 
 pytestmark = pytest.mark.slow
 

@@ -17,11 +17,11 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from pipeline.data_path import DataPath
 from pitr import clients, codec, guard
 from pitr.backoff import Backoff
 from pitr.replay_writer import ReplayWriter
-from pitrctl.rehearse.fifo_poller import FifoPoller
+from pitrctl.sim.data_path import DataPath
+from pitrctl.sim.sqs_mapping import FifoPoller
 
 pytestmark = pytest.mark.slow
 

@@ -9,8 +9,7 @@ import pytest
 
 from pitr import clients, notify, restore_workflow
 from pitr.restore_record import CAUGHT_UP, RestoreRecord
-
-from .harness import RECORD, STANDBY_RETENTION, World
+from pitrctl.sim.workflow_world import RECORD, STANDBY_RETENTION, World
 
 TARGET = "orders-restored-1"
 

@@ -38,7 +38,6 @@ mock_provider "aws" {
   }
 }
 
-mock_provider "archive" {}
 
 variables {
   name_prefix               = "pitr-orders"
