@@ -11,7 +11,9 @@ Fault classes (each with a random rate per example):
 * a visibility timeout running out under a running invocation: another invocation receives the
   same group (and what follows) and writes first; the first then writes its older batch;
 * throttling and transaction conflicts of ``TransactWriteItems``, a lost response after a commit
-  (read timeout), a crash after a commit (the batch comes back);
+  (read timeout), a crash after a commit (the batch comes back): the kit's classes ``throttle``,
+  ``transaction_conflict``, ``lost_write_response``, ``crash`` (pitrctl.sim.faults.CountingDynamo),
+  and ``send_entry``, ``send_call`` (CountingSqs);
 * dead letters: messages that fail ``max_receive_count`` times move to the DLQ and are redriven to
   the end of their group at random moments (the old runbook), and at the end.
 
@@ -32,9 +34,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from pipeline.guard_faults import GuardedDynamo, GuardFaults
 from pitr import clients
 from pitrctl.sim.data_path import DataPath, Faults
+from pitrctl.sim.faults import CLASSES as KIT_CLASSES
 from pitrctl.sim.sqs_mapping import FakeContext
 
 pytestmark = pytest.mark.slow
@@ -164,9 +166,9 @@ rates = st.fixed_dictionaries(
         "lost_delete": st.sampled_from([0.0, 0.15, 0.3]),
         "overlap": st.sampled_from([0.0, 0.15, 0.3]),
         "throttle": st.sampled_from([0.0, 0.1, 0.3]),
-        "conflict": st.sampled_from([0.0, 0.1, 0.2]),
-        "lost_response": st.sampled_from([0.0, 0.1]),
-        "crash_after_commit": st.sampled_from([0.0, 0.1]),
+        "transaction_conflict": st.sampled_from([0.0, 0.1, 0.2]),
+        "lost_write_response": st.sampled_from([0.0, 0.1]),
+        "crash": st.sampled_from([0.0, 0.1]),
     }
 )
 
@@ -188,17 +190,10 @@ def test_hot_and_cold_items_converge_under_every_fault_class(
     rng = random.Random(seed)
     with mock_aws():
         clients.reset()
-        faults = Faults(rng=rng, send_entry=fault_rates["send_entry"], send_call=fault_rates["send_call"])
+        # The kit's fault classes at the data path's hops (CountingSqs, CountingDynamo); the poller's
+        # faults (lost single deletes, overlapping invocations, redrives) are ChaosPoller's.
+        faults = Faults(rng, **{name: rate for name, rate in fault_rates.items() if name in KIT_CLASSES})
         path = DataPath.create(faults=faults, batch_size=fifo_batch)
-        path.subscriber.sleep = lambda _: None
-        guard_faults = GuardFaults(
-            rng=rng,
-            throttle=fault_rates["throttle"],
-            conflict=fault_rates["conflict"],
-            lost_response=fault_rates["lost_response"],
-            crash_after_commit=fault_rates["crash_after_commit"],
-        )
-        path.writer.dynamodb = GuardedDynamo(path.ddb, guard_faults)
         path.writer.max_attempts = 3  # give up soon: failures reach the DLQ, then the redrive
         dlq = path.sqs.real.create_queue(
             QueueName="orders-buffer-dlq.fifo", Attributes={"FifoQueue": "true"}
