@@ -302,8 +302,9 @@ def test_bad_setup_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(("records", "items"), [(600, 40), (800, 2_000)])
 def test_model_counts_what_the_real_subscriber_and_writer_do(records: int, items: int) -> None:
     """The real subscriber and replay writer, through the kit's queue and poller, against the model:
-    the same buffered groups in the same order (coalesced per stream batch), the same invocations and
-    the same items written (each item once per batch)."""
+    the same buffered groups in the same order (coalesced per stream batch), the same invocations,
+    one transaction per batch, and the same items written (each item once per batch, with its ledger
+    row)."""
     start = 1_700_000_000.0
     stream = workload(records, items, seed=11, start=start)
     with mock_aws():
@@ -322,7 +323,16 @@ def test_model_counts_what_the_real_subscriber_and_writer_do(records: int, items
         for batch in batches(stream):
             path.subscriber.process(batch)
         path.replay()
-        written = sum(len(requests) for call in path.writer_ddb.requests for requests in call.values())
+        # The writer (with the ordering guard) sends one TransactWriteItems per batch: each item's
+        # write on the target and its ledger row.
+        actions = [
+            op["TableName"]
+            for call in path.writer_ddb.requests
+            for action in call.get("TransactItems", [])
+            for op in action.values()
+        ]
+        written = actions.count(path.target)
+        ledger_rows = len(actions) - written
         invocations = path.poller.stats.invocations
 
     # Number the items in order of first change; the subscriber's groups are hashes of their keys.
@@ -337,10 +347,11 @@ def test_model_counts_what_the_real_subscriber_and_writer_do(records: int, items
     model_groups = sm.buffered_groups(item_ids, "ours")
     assert [item_of_group[g] for g in sent] == model_groups
 
-    setup = sm.Setup(max_concurrency=2, initial_pollers=1, pollers_per_minute=1e-9)
+    setup = sm.Setup(design="guard", max_concurrency=2, initial_pollers=1, pollers_per_minute=1e-9)
     result = sm.Simulation(setup, sm.FifoBuffer.filled(model_groups, len(ids), 0.0)).run()
-    assert result.invocations == invocations
-    assert result.writes == written
+    assert result.invocations == invocations == len(path.writer_ddb.requests)
+    assert result.writes == written == ledger_rows
+    assert result.target_wcu == 2 * written  # transactional: 2 write units per item up to 1 KB
 
 
 def test_the_suggested_concurrency_fills_the_table() -> None:
