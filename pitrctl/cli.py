@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from pitrctl import arguments, commands, rehearse, session
+from pitrctl import arguments, commands, deadletters, rehearse, session
 from pitrctl.errors import PitrctlError, debugging, explain
 from pitrctl.ui import Ui
 
@@ -158,6 +158,14 @@ def build_parser(json_errors: bool = False) -> argparse.ArgumentParser:
     )
     _common(abort)
 
+    dead = subcommands.add_parser(
+        "deadletters",
+        help="re-apply the items of the buffer's dead letters from the source, then delete them",
+        formatter_class=defaults,
+    )
+    _common(dead)
+    deadletters.add_arguments(dead)
+
     rehearsal = subcommands.add_parser(
         "rehearse", help="run the whole pipeline locally against moto", formatter_class=defaults
     )
@@ -175,6 +183,7 @@ def _handler(command: str) -> Callable[..., dict[str, Any]]:
         "verify": verify.command,
         "cutover": commands.cutover,
         "abort": commands.abort,
+        "deadletters": deadletters.deadletters,
     }[command]
 
 

@@ -101,7 +101,12 @@ CALLS: dict[tuple[str, str], Grant | tuple[Grant, ...]] = {
     ("sqs", "send_message_batch"): Grant(("buffer_queue",), ("sqs:SendMessage",)),
     ("s3", "put_object"): Grant(("spill_object",), ("s3:PutObject",)),
     # replay_writer
-    ("dynamodb", "batch_write_item"): Grant(("target_table",)),
+    # The ordering guard: IAM has no TransactWriteItems action, each action of the transaction is
+    # authorised as its single-item call (target Put or Delete, the ledger's conditional Put).
+    ("dynamodb", "transact_write_items"): (
+        Grant(("target_table",), ("dynamodb:PutItem", "dynamodb:DeleteItem")),
+        Grant(("ledger_table",), ("dynamodb:PutItem",)),
+    ),
     ("s3", "get_object"): Grant(("spill_object",), ("s3:GetObject",)),
     # restore record and coverage parameter
     ("ssm", "get_parameter"): Grant(
@@ -366,6 +371,7 @@ class Deployment:
             "target_table": target,
             "target_index": f"{target}/index/by-customer",
             "target_stream": f"{target}/stream/2026-01-02T00:00:00.000",
+            "ledger_table": f"arn:{p}:dynamodb:{r}:{a}:table/{buffer['ledger_table_name']}",
             "buffer_queue": buffer["buffer_queue_arn"],
             "stream_failure_queue": buffer["stream_failure_queue_arn"],
             "spill_object": f"arn:{p}:s3:::{buffer['spill_bucket']}/changes/2026/01/02/change.json.gz",

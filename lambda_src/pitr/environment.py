@@ -31,6 +31,7 @@ VARIABLES: dict[str, tuple[str, ...]] = {
         "RESTORE_RECORD_PARAMETER",
         "SOURCE_TABLE_NAME",
         "TARGET_TABLE_NAME_PATTERN",
+        "LEDGER_TABLE",
         "RECORD_CACHE_SECONDS",
         "REPLAY_START_MARGIN_SECONDS",
     ),

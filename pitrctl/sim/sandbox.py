@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pitr import clients, environment, metrics, restore_record, restore_waiter, restore_workflow
+from pitr import clients, environment, guard, metrics, restore_record, restore_waiter, restore_workflow
 from pitr import settings_sync as settings_sync_fn
 from pitr.watcher import Runtime
 from pitrctl import workflow
@@ -260,9 +260,12 @@ class Sandbox:
                 "SOURCE_TABLE_NAME": n.source,
             },
         )
+        self.ledger_table = f"{n.prefix}-ledger"
+        self.ddb.create_table(**guard.ledger_table_spec(self.ledger_table))
         self.writer_env = functions.render(
             "pitr.replay_writer.handler",
             {
+                "LEDGER_TABLE": self.ledger_table,
                 "RESTORE_RECORD_PARAMETER": n.record_parameter,
                 "SOURCE_TABLE_NAME": n.source,
                 "TARGET_TABLE_NAME_PATTERN": n.pattern,
@@ -292,7 +295,9 @@ class Sandbox:
 
         self.emf_lines: list[str] = []
         self.sub_sqs = CountingSqs(self.sqs, self.faults)
-        self.subscriber = functions.subscriber(self.subscriber_env, sqs=self.sub_sqs, emit=self._emit)
+        self.subscriber = functions.subscriber(
+            self.subscriber_env, sqs=self.sub_sqs, emit=self._emit, sleep=lambda _s: None
+        )
         self.writer_ddb = CountingDynamo(self.ddb, self.faults)
         # The container's record cache, on simulated time.
         cache = restore_record.RecordCache(
