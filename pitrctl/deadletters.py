@@ -109,7 +109,7 @@ def deadletters(args: Any, aws: Aws, ui: Ui, clock: Callable[[], float] = time.t
         )
     sqs, ddb = aws("sqs"), aws("dynamodb")
     tally = Tally()
-    ui.say(f"re-applying dead-lettered items into {record.target_table} from {found.source_table}")
+    ui.text(f"re-applying dead-lettered items into {record.target_table} from {found.source_table}")
     limit = getattr(args, "max_messages", 0) or 0
     while not limit or tally.received < limit:
         batch = min(10, limit - tally.received) if limit else 10
@@ -141,7 +141,7 @@ def deadletters(args: Any, aws: Aws, ui: Ui, clock: Callable[[], float] = time.t
         )
     ui.fields("dead letters", {k: v for k, v in tally.as_dict().items() if k != "failures"})
     for failure in tally.failures:
-        ui.say(f"  failed {failure['message_id']}: {failure['error']}")
+        ui.text(f"  failed {failure['message_id']}: {failure['error']}")
     if tally.failed:
         raise PitrctlError(
             f"{tally.failed} dead-lettered messages could not be applied and stay in {dlq_url}",
