@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from pitr import clients, notify, restore_workflow
+from pitr import clients, notify, restore_workflow, step_errors
 from pitr.restore_record import CAUGHT_UP, RestoreRecord
 
 from .harness import RECORD, STANDBY_RETENTION, World
@@ -15,7 +15,37 @@ from .harness import RECORD, STANDBY_RETENTION, World
 TARGET = "orders-restored-1"
 
 
+class _Executions:
+    """DescribeExecution for the made-up executions of these tests: RUNNING unless marked ended.
+
+    AWS keeps a closed execution's status for 90 days; ``ended`` plays that.
+    """
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.ended: dict[str, str] = {}
+        self.exceptions = real.exceptions
+
+    def describe_execution(self, executionArn: str) -> dict[str, Any]:  # noqa: N803 (boto3's name)
+        return {"executionArn": executionArn, "status": self.ended.get(executionArn, "RUNNING")}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+def _executions(world: World) -> _Executions:
+    if not hasattr(world, "executions_stub"):
+        world.executions_stub = _Executions(world.sfn)  # type: ignore[attr-defined]
+        clients.override("stepfunctions", world.executions_stub)  # type: ignore[attr-defined]
+    return world.executions_stub  # type: ignore[attr-defined]
+
+
+def _arn(execution: str) -> str:
+    return f"arn:aws:states:eu-west-1:123456789012:execution:m:{execution}"
+
+
 def _claim(world: World, execution: str, target: str = TARGET) -> dict[str, Any]:
+    _executions(world)
     return restore_workflow.handle(
         {
             "action": "claim",
@@ -170,3 +200,74 @@ def test_a_refused_event_is_an_error() -> None:
         notify.publish(
             notify.STARTED, notify.build_detail(notify.STARTED), topic_arn=None, sns=None, events=Events()
         )
+
+
+def test_a_claim_releases_a_holder_that_ended_without_its_catch_then_claims(world_factory) -> None:
+    """StopExecution, a timeout or the history quota end an execution without its Catch: the record
+    stays claimed, replay on and retention raised. The next claim asks DescribeExecution, releases the
+    dead holder through the release path (replay end recorded for coverage) and claims."""
+    world: World = world_factory()
+    _in_flight(world, "e1")
+    assert world.replay_enabled() and world.retention() == 1_209_600
+    _executions(world).ended[_arn("e1")] = "ABORTED"
+    world.fake.advance(60)
+    out = _claim(world, "e2", target="orders-restored-2")
+    assert out["outcome"] == "claimed"
+    record = world.record()
+    assert record is not None and record.execution_arn == _arn("e2") and record.status == "claimed"
+    assert not world.replay_enabled(), "the dead holder's replay is off"
+    assert world.retention() == STANDBY_RETENTION, "retention back to standby until the new restore starts"
+    kept = json.loads(world.ssm.get_parameter(Name=world.cfg.coverage_parameter)["Parameter"]["Value"])
+    assert kept["replay_ended_at"] == "2030-03-17T17:47:40Z", "the dead replay's end counts for coverage"
+    failed = world.notifications()[-1]
+    assert failed["detail-type"] == "Restore Failed"
+    assert failed["detail"]["target_table"] == TARGET and "ended (ABORTED)" in failed["detail"]["reason"]
+
+
+def test_a_claim_against_a_running_holder_is_still_refused(world_factory) -> None:
+    world: World = world_factory()
+    _in_flight(world, "e1")
+    refused = _claim(world, "e2", target="orders-restored-2")
+    assert refused["outcome"] == "refused"
+    assert world.record().execution_arn == _arn("e1") and world.replay_enabled()
+
+
+def test_release_for_an_ended_holder_refuses_while_it_still_runs(world_factory) -> None:
+    world: World = world_factory()
+    _in_flight(world, "e1")
+    event = {"action": "release", "outcome": "aborted", "execution_arn": _arn("e1"), "holder_ended": True}
+    with pytest.raises(restore_workflow.HolderStillRunningError, match="still running"):
+        restore_workflow.handle(event, world.cfg, world.rt)
+    assert world.replay_enabled() and world.record() is not None
+    _executions(world).ended[_arn("e1")] = "TIMED_OUT"
+    out = restore_workflow.handle(event, world.cfg, world.rt)
+    assert out["released"] is True and world.record() is None and not world.replay_enabled()
+    assert world.detail_types()[-1] == "Restore Aborted"
+
+
+class _ContendedSsm:
+    """PutParameter answers TooManyUpdates ``failures`` times (a racing claim on the same parameter)."""
+
+    def __init__(self, real: Any, failures: int) -> None:
+        self.real, self.failures, self.exceptions = real, failures, real.exceptions
+
+    def put_parameter(self, **kw: Any) -> Any:
+        if self.failures > 0:
+            self.failures -= 1
+            raise self.real.exceptions.TooManyUpdates(
+                {"Error": {"Code": "TooManyUpdates", "Message": "There are concurrent updates"}},
+                "PutParameter",
+            )
+        return self.real.put_parameter(**kw)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+def test_a_contended_claim_is_a_transient_error_the_workflow_retries(world_factory) -> None:
+    world: World = world_factory()
+    assert _claim(world, "e1")["outcome"] == "claimed"
+    clients.override("ssm", _ContendedSsm(world.ssm, failures=1))
+    with pytest.raises(step_errors.AwsTransientError, match="TooManyUpdates"):
+        _claim(world, "e2")
+    assert _claim(world, "e2")["outcome"] == "duplicate", "the retried claim finds the winner"
