@@ -207,8 +207,8 @@ variable "max_restore_wait_hours" {
   nullable    = false
 
   validation {
-    condition     = var.max_restore_wait_hours >= 1 && var.max_restore_wait_hours <= 480
-    error_message = "max_restore_wait_hours must be between 1 and 480 (20 days): the waits of one restore must fit in Step Functions' 25,000-event execution history."
+    condition     = var.max_restore_wait_hours >= 1 && var.max_restore_wait_hours <= 720
+    error_message = "max_restore_wait_hours must be between 1 and 720 (30 days)."
   }
 }
 

@@ -135,14 +135,14 @@ variable "settings" {
 ################################################################################
 
 variable "max_restore_wait_hours" {
-  description = "How long the workflow waits for the restored table to become ACTIVE (and, after that, for replay to catch up) before it reports the restore as failed."
+  description = "How long the workflow waits, from its claim, for the restored table to become ACTIVE and then for replay to catch up (one deadline for both) before it reports the restore as failed."
   type        = number
   default     = 168
   nullable    = false
 
   validation {
-    condition     = var.max_restore_wait_hours >= 1 && var.max_restore_wait_hours <= 480
-    error_message = "max_restore_wait_hours must be between 1 and 480 (20 days): the waits of one restore must fit in Step Functions' 25,000-event execution history with room for reminders."
+    condition     = var.max_restore_wait_hours >= 1 && var.max_restore_wait_hours <= 720
+    error_message = "max_restore_wait_hours must be between 1 and 720 (30 days): the workflow history must stay far below Step Functions' 25,000-event limit."
   }
 }
 

@@ -323,7 +323,7 @@ run "max_restore_wait_above_what_the_history_holds_is_refused" {
   command = plan
 
   variables {
-    max_restore_wait_hours = 481
+    max_restore_wait_hours = 721
   }
 
   expect_failures = [var.max_restore_wait_hours]
