@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from argparse import Namespace
@@ -329,3 +330,114 @@ def test_cutover_and_abort_take_yes() -> None:
     parser = build_parser()
     assert parser.parse_args(["cutover", "--table", "t", "--yes"]).yes is True
     assert parser.parse_args(["abort", "--table", "t", "--yes"]).yes is True
+
+
+class _ClosedSfn:
+    """Step Functions as AWS answers for an execution in ``status``: SendTaskSuccess to a closed
+    execution's token raises TaskTimedOut (the token died with the execution)."""
+
+    def __init__(self, real: Any, status: str) -> None:
+        self.real, self.status, self.exceptions = real, status, real.exceptions
+        self.stopped: list[str] = []
+
+    def send_task_success(self, **_: Any) -> None:
+        raise self.real.exceptions.TaskTimedOut(
+            {"Error": {"Code": "TaskTimedOut", "Message": "Task Timed Out"}}, "SendTaskSuccess"
+        )
+
+    def describe_execution(self, executionArn: str) -> dict[str, str]:  # noqa: N803 (boto3's name)
+        return {"executionArn": executionArn, "status": self.status}
+
+    def stop_execution(self, executionArn: str, **_: Any) -> None:  # noqa: N803 (boto3's name)
+        self.stopped.append(executionArn)
+        self.status = "ABORTED"
+
+
+class _StepsLambda:
+    def __init__(self) -> None:
+        self.payloads: list[dict[str, Any]] = []
+
+    def invoke(self, FunctionName: str, Payload: bytes, **_: Any) -> dict[str, Any]:  # noqa: N803
+        self.payloads.append(json.loads(Payload))
+        return {"StatusCode": 200, "Payload": io.BytesIO(json.dumps({"released": True}).encode())}
+
+
+def _with_steps(machine: str) -> None:
+    ssm = _aws("ssm")
+    manifest = json.loads(ssm.get_parameter(Name="/dynamodb-pitr/orders/manifest")["Parameter"]["Value"])
+    manifest["restore_watcher"]["steps_function_arn"] = "arn:aws:lambda:eu-west-1:123456789012:function:steps"
+    ssm.put_parameter(
+        Name="/dynamodb-pitr/orders/manifest", Value=json.dumps(manifest), Type="String", Overwrite=True
+    )
+
+
+def _parked_record(status: str = "caught_up") -> None:
+    record = RestoreRecord(
+        restore_id="r",
+        target_table="orders-restored-9",
+        status=status,
+        replay_from="restore_point",
+        task_token="dead-token",
+        execution_arn="arn:aws:states:eu-west-1:123456789012:execution:pitr-orders-restore:r",
+    )
+    _aws("ssm").put_parameter(Name="/dynamodb-pitr/orders/restore", Value=record.to_json(), Type="String")
+
+
+@pytest.mark.parametrize("status", ["ABORTED", "TIMED_OUT", "FAILED"])
+def test_abort_releases_an_execution_that_ended_without_its_catch(
+    deployed: dict[str, str], status: str
+) -> None:
+    _with_steps(deployed["machine"])
+    _parked_record()
+    sfn, lam = _ClosedSfn(_aws("stepfunctions"), status), _StepsLambda()
+    aws = {"stepfunctions": sfn, "lambda": lam}
+    result = commands.abort(
+        Namespace(table="orders", ssm_prefix=None, interval=0.0, yes=True),
+        lambda service: aws.get(service) or _aws(service),
+        Ui(json_mode=True),
+        sleep=lambda _s: None,
+    )
+    assert result["released_by"] == "pitrctl" and result["execution_status"] == status
+    assert sfn.stopped == [], "an ended execution is not stopped again"
+    (payload,) = lam.payloads
+    assert payload["action"] == "release" and payload["holder_ended"] is True
+    assert payload["outcome"] == "aborted" and payload["execution_arn"].endswith(":r")
+
+
+def test_abort_of_a_running_execution_whose_token_died_stops_it_then_releases(
+    deployed: dict[str, str],
+) -> None:
+    """A reminder replaced the token just before the answer: TaskTimedOut, the execution still runs."""
+    _with_steps(deployed["machine"])
+    _parked_record()
+    sfn, lam = _ClosedSfn(_aws("stepfunctions"), "RUNNING"), _StepsLambda()
+    aws = {"stepfunctions": sfn, "lambda": lam}
+    result = commands.abort(
+        Namespace(table="orders", ssm_prefix=None, interval=0.0, yes=True),
+        lambda service: aws.get(service) or _aws(service),
+        Ui(json_mode=True),
+        sleep=lambda _s: None,
+    )
+    assert sfn.stopped and result["execution_status"] == "ABORTED"
+    assert lam.payloads[0]["holder_ended"] is True
+
+
+def test_cutover_of_an_ended_execution_says_to_abort(deployed: dict[str, str]) -> None:
+    _parked_record()
+    sfn = _ClosedSfn(_aws("stepfunctions"), "ABORTED")
+    with pytest.raises(PitrctlError, match="no longer running") as info:
+        commands.cutover(
+            Namespace(table="orders", ssm_prefix=None, interval=0.0, yes=True),
+            lambda service: sfn if service == "stepfunctions" else _aws(service),
+            Ui(json_mode=True),
+        )
+    assert "pitrctl abort" in info.value.hint
+
+
+def test_abort_needs_confirmation_and_changes_nothing_without_it(deployed: dict[str, str]) -> None:
+    _parked_record()
+    with pytest.raises(PitrctlError, match="confirmation"):
+        commands.abort(
+            Namespace(table="orders", ssm_prefix=None, interval=0.0, yes=False), _aws, Ui(json_mode=True)
+        )
+    assert _aws("ssm").get_parameter(Name="/dynamodb-pitr/orders/restore")
