@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from pitr import clients, notify, restore_workflow, step_errors
 from pitr.restore_record import CAUGHT_UP, RestoreRecord
@@ -271,3 +272,60 @@ def test_a_contended_claim_is_a_transient_error_the_workflow_retries(world_facto
     with pytest.raises(step_errors.AwsTransientError, match="TooManyUpdates"):
         _claim(world, "e2")
     assert _claim(world, "e2")["outcome"] == "duplicate", "the retried claim finds the winner"
+
+
+def _client_error(client: Any, code: str, operation: str, status: int = 400) -> Exception:
+    response = {
+        "Error": {"Code": code, "Message": f"{code} (injected)"},
+        "ResponseMetadata": {"HTTPStatusCode": status},
+    }
+    return client.exceptions.from_code(code)(response, operation)
+
+
+class _Raising:
+    """One operation of a real client answers an AWS error; the rest pass through."""
+
+    def __init__(self, real: Any, operation: str, error: Exception) -> None:
+        self.real, self.operation, self.error, self.exceptions = real, operation, error, real.exceptions
+
+    def __getattr__(self, name: str) -> Any:
+        if name == self.operation:
+
+            def fail(**_: Any) -> Any:
+                raise self.error
+
+            return fail
+        return getattr(self.real, name)
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "code", "status"),
+    [
+        ("sqs", "set_queue_attributes", "RequestThrottled", 403),  # SQS throttling
+        ("sns", "publish", "Throttled", 400),  # SNS throttling (ThrottledException)
+        ("ssm", "put_parameter", "ThrottlingException", 400),
+        ("sqs", "set_queue_attributes", "ServiceUnavailable", 503),
+        ("ssm", "put_parameter", "InternalServerError", 500),
+    ],
+)
+def test_throttles_and_server_errors_reach_the_workflow_under_one_retried_name(
+    world_factory, service: str, operation: str, code: str, status: int
+) -> None:
+    """botocore names an unmodeled error's class ClientError, which no Retry can match by name: the
+    steps raise AwsTransientError (retried by every task) once the SDK's own retries are spent."""
+    world: World = world_factory()
+    _claim(world, "e1")
+    real = {"sqs": world.sqs, "sns": world.sns, "ssm": world.ssm}[service]
+    clients.override(service, _Raising(real, operation, _client_error(real, code, operation, status)))
+    with pytest.raises(step_errors.AwsTransientError, match=code):
+        restore_workflow.handle({"action": "start", "execution_arn": _arn("e1")}, world.cfg, world.rt)
+
+
+def test_a_refused_call_is_not_retried(world_factory) -> None:
+    world: World = world_factory()
+    _claim(world, "e1")
+    denied = _client_error(world.sqs, "AccessDenied", "SetQueueAttributes")
+    clients.override("sqs", _Raising(world.sqs, "set_queue_attributes", denied))
+    with pytest.raises(ClientError) as info:
+        restore_workflow.handle({"action": "start", "execution_arn": _arn("e1")}, world.cfg, world.rt)
+    assert not isinstance(info.value, step_errors.AwsTransientError)

@@ -107,9 +107,10 @@ def test_every_retrier_names_errors_that_occur() -> None:
     Lambda.Unknown ... These include out-of-memory errors and function timeouts"; "When Lambda hits the
     maximum number of invocations, the error is Lambda.TooManyRequestsException"), a function timeout as
     newer runtimes name it ("Sandbox.Timedout"), and our functions' own error classes."""
-    from pitr import restore_workflow, step_errors
+    from pitr import notify, restore_workflow, step_errors
 
     ours = {
+        notify.NotifyError.__name__,  # EventBridge PutEvents answered a failed entry (throttled, internal)
         step_errors.AwsTransientError.__name__,
         restore_workflow.ReleaseIncompleteError.__name__,
         restore_workflow.ReplayNotDisabledError.__name__,

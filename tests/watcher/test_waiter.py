@@ -187,7 +187,8 @@ def test_a_restored_table_not_found_right_after_the_restore_call_is_waited_for()
     finally:
         clients.reset()
     assert result["done"] is True and result["table_status"] == "ACTIVE"
-    assert [s for _, s in fake.polls][0] == "NOT_FOUND" and "CREATING" in [s for _, s in fake.polls]
+    statuses = [s for _, s in fake.polls]
+    assert statuses[0] == "NOT_FOUND" and "CREATING" in statuses
 
 
 @pytest.mark.parametrize(
