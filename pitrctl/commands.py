@@ -329,8 +329,9 @@ def status(args: Any, aws: Aws, ui: Ui) -> dict[str, Any]:
 
 
 def _answer(sfn: Any, record: RestoreRecord, action: str) -> None:
-    """Send the operator's answer. A closed execution answers ``TaskTimedOut`` (as does a token a
-    reminder replaced); the caller tells the two apart with DescribeExecution."""
+    """Send the operator's answer. ``TaskTimedOut``: "The task token has either expired or the task
+    associated with the token has already been closed" (SFN API): a closed execution, or a token a
+    reminder replaced; the caller tells the two apart with DescribeExecution."""
     try:
         sfn.send_task_success(taskToken=record.task_token, output=json.dumps({"action": action}))
     except (sfn.exceptions.TaskTimedOut, sfn.exceptions.InvalidToken, sfn.exceptions.TaskDoesNotExist) as exc:

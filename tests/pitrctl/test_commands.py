@@ -334,7 +334,8 @@ def test_cutover_and_abort_take_yes() -> None:
 
 class _ClosedSfn:
     """Step Functions as AWS answers for an execution in ``status``: SendTaskSuccess to a closed
-    execution's token raises TaskTimedOut (the token died with the execution)."""
+    execution's token raises TaskTimedOut ("The task token has either expired or the task associated
+    with the token has already been closed", SFN API reference)."""
 
     def __init__(self, real: Any, status: str) -> None:
         self.real, self.status, self.exceptions = real, status, real.exceptions

@@ -4,7 +4,9 @@ AWS behaviours simulated here, each as documented:
 - "StopExecution" (and a timeout, or the history quota) end an execution as a whole; "Step Functions
   catchers are available for Task, Parallel and Map states, but not for top-level state machine
   execution failures" (Step Functions developer guide, "Handling errors"): no Cleanup runs.
-- SendTaskSuccess to a closed execution answers ``TaskTimedOut`` (SFN API: SendTaskSuccess errors).
+- SendTaskSuccess to a closed execution answers ``TaskTimedOut``: "The task token has either expired or
+  the task associated with the token has already been closed" (SFN API reference; moto answers
+  InvalidToken, so pitrctl never relies on which).
 - SSM PutParameter "TooManyUpdates": "There are concurrent updates for a resource that supports one
   update at a time." (two claims racing on the restore record).
 - DescribeTable "might return a ResourceNotFoundException" right after the table is created.
