@@ -127,6 +127,14 @@ def restore(args: Any, aws: Aws, ui: Ui, now: Callable[[], datetime] = _now) -> 
     source = found.source_table
     in_flight = _record(found, aws)
     if in_flight is not None:
+        holder = execution_status(aws("stepfunctions"), in_flight.execution_arn)
+        if holder != "RUNNING":
+            raise PitrctlError(
+                f"the restore of {source} into {in_flight.target_table} is still claimed, but its workflow "
+                f"ended ({holder}) without releasing it",
+                hint=f"release it with `pitrctl abort --table {source}` (replay off, its end recorded, "
+                "retention back to standby), then restore again",
+            )
         raise PitrctlError(
             f"a restore of {source} into {in_flight.target_table} is already in flight ({in_flight.status})",
             hint=f"one restore at a time: follow it with `pitrctl status --table {source} --follow`, "

@@ -131,12 +131,22 @@ def test_restore_needs_confirmation_without_terminal(deployed: dict[str, str]) -
 
 
 def test_restore_refused_while_another_is_in_flight(deployed: dict[str, str]) -> None:
+    sfn = _aws("stepfunctions")
+    running = sfn.start_execution(stateMachineArn=deployed["machine"], name="r", input="{}")["executionArn"]
     record = RestoreRecord(
-        restore_id="r", target_table="orders-restored-0", status="replaying", replay_from="restore_point"
+        restore_id="r",
+        target_table="orders-restored-0",
+        status="replaying",
+        replay_from="restore_point",
+        execution_arn=running,
     )
     _aws("ssm").put_parameter(Name="/dynamodb-pitr/orders/restore", Value=record.to_json(), Type="String")
     with pytest.raises(PitrctlError, match="already in flight"):
         commands.restore(_restore_args(), _aws, Ui(json_mode=True))
+    sfn.stop_execution(executionArn=running)
+    with pytest.raises(PitrctlError, match="ended") as info:
+        commands.restore(_restore_args(), _aws, Ui(json_mode=True))
+    assert "pitrctl abort" in info.value.hint
 
 
 def test_status_idle_and_active(deployed: dict[str, str]) -> None:

@@ -203,16 +203,20 @@ def test_a_refused_event_is_an_error() -> None:
         )
 
 
-def test_a_claim_releases_a_holder_that_ended_without_its_catch_then_claims(world_factory) -> None:
+@pytest.mark.parametrize("target", ["orders-restored-2", TARGET])
+def test_a_claim_releases_a_holder_that_ended_without_its_catch_then_claims(
+    world_factory, target: str
+) -> None:
     """StopExecution, a timeout or the history quota end an execution without its Catch: the record
-    stays claimed, replay on and retention raised. The next claim asks DescribeExecution, releases the
-    dead holder through the release path (replay end recorded for coverage) and claims."""
+    stays claimed, replay on and retention raised. The next claim (another target, or the same one
+    restored again) asks DescribeExecution, releases the dead holder through the release path (replay
+    end recorded for coverage) and claims, instead of being refused or ignored as a duplicate."""
     world: World = world_factory()
     _in_flight(world, "e1")
     assert world.replay_enabled() and world.retention() == 1_209_600
     _executions(world).ended[_arn("e1")] = "ABORTED"
     world.fake.advance(60)
-    out = _claim(world, "e2", target="orders-restored-2")
+    out = _claim(world, "e2", target=target)
     assert out["outcome"] == "claimed"
     record = world.record()
     assert record is not None and record.execution_arn == _arn("e2") and record.status == "claimed"
