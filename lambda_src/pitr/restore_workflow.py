@@ -234,12 +234,23 @@ def claim(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, A
 
 def start(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
     """Raise the buffer's retention to 14 days, mark the record restoring, notify."""
-    clients.client("sqs").set_queue_attributes(
+    ssm, sqs = clients.client("ssm"), clients.client("sqs")
+    sqs.set_queue_attributes(
         QueueUrl=cfg.buffer_queue_url,
         Attributes={"MessageRetentionPeriod": str(coverage.RESTORE_RETENTION_SECONDS)},
     )
     raised_at = format_time(rt.now())
-    record = _update(clients.client("ssm"), cfg, rt, event["execution_arn"], status=RESTORING)
+    try:
+        record = _update(ssm, cfg, rt, event["execution_arn"], status=RESTORING)
+    except RecordLostError:
+        # Released while raising (an invocation of a stopped execution runs on): nothing is claimed,
+        # so the raise must not outlive it.
+        if load(ssm, cfg.restore_record_parameter) is None:
+            sqs.set_queue_attributes(
+                QueueUrl=cfg.buffer_queue_url,
+                Attributes={"MessageRetentionPeriod": str(cfg.buffer_standby_retention_seconds)},
+            )
+        raise
     _notify(cfg, notify.STARTED, _detail(cfg, record, requested_at=event.get("requested_at")))
     return {"retention_raised_at": raised_at}
 
@@ -264,6 +275,14 @@ def enable_replay(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dic
     )
     _set_replay(cfg, True)
     enabled_at = rt.now()
+    try:
+        _own_record(clients.client("ssm"), cfg, event["execution_arn"])
+    except RecordLostError:
+        # Released while enabling (pitrctl abort after StopExecution: an invocation in flight runs
+        # on): the release may have disabled replay before this enable, so undo it. The release
+        # checks the mapping again after deleting the record, which covers the other order.
+        _set_replay(cfg, False)
+        raise
     _notify(cfg, notify.TABLE_ACTIVE, _detail(cfg, record, covered_since=plan["covered_since"]))
     # Catching up shares the claim's deadline (max_restore_wait): one bound on the waiting loops.
     return {"enabled_at": format_time(enabled_at)}
@@ -385,6 +404,9 @@ def release_restore(
     if record is not None and disabled:
         # The record goes last, and only once replay is off: while it exists nothing else claims.
         attempt("release record", lambda: _delete_if_held(ssm, cfg, record))
+        # An enable_replay still in flight for this record (its execution stopped, its invocation
+        # not) may have enabled replay after the disable above: with the record gone, turn it off.
+        attempt("disable replay after release", lambda: _disable_if_unclaimed(ssm, cfg, rt))
 
     target = record.target_table if record else target_table
     summary = {
@@ -410,6 +432,11 @@ def release_restore(
         "restore_point": detail.get("restore_point"),
         "replay_start": detail.get("replay_start"),
     }
+
+
+def _disable_if_unclaimed(ssm: Any, cfg: WatcherConfig, rt: Runtime) -> None:
+    if _mapping_state(cfg) != "Disabled" and load(ssm, cfg.restore_record_parameter) is None:
+        _disable_and_confirm(cfg, rt)
 
 
 def _delete_if_held(ssm: Any, cfg: WatcherConfig, record: RestoreRecord) -> None:

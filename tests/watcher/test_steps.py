@@ -333,3 +333,73 @@ def test_a_refused_call_is_not_retried(world_factory) -> None:
     with pytest.raises(ClientError) as info:
         restore_workflow.handle({"action": "start", "execution_arn": _arn("e1")}, world.cfg, world.rt)
     assert not isinstance(info.value, step_errors.AwsTransientError)
+
+
+class _ReleasedWhileEnabling:
+    """UpdateEventSourceMapping(Enabled=True) lands while a release runs (pitrctl abort after
+    StopExecution: the stopped execution's enable_replay invocation still runs to its end)."""
+
+    def __init__(self, real: Any, release: Any, before: bool) -> None:
+        self.real, self.release, self.before, self.exceptions = real, release, before, real.exceptions
+        self.done = False
+
+    def update_event_source_mapping(self, **kw: Any) -> Any:
+        if kw.get("Enabled") and not self.done:
+            self.done = True
+            if self.before:  # the whole release ran just before this enable reached Lambda
+                self.release()
+                return self.real.update_event_source_mapping(**kw)
+            result = self.real.update_event_source_mapping(**kw)
+            self.release()  # the release ran just after it
+            return result
+        return self.real.update_event_source_mapping(**kw)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+@pytest.mark.parametrize("before", [True, False])
+def test_an_enable_racing_a_release_never_leaves_replay_on(world_factory, before: bool) -> None:
+    world: World = world_factory()
+    arn = _arn("e1")
+    _claim(world, "e1")
+    restore_workflow.handle({"action": "start", "execution_arn": arn}, world.cfg, world.rt)
+    _executions(world).ended[arn] = "ABORTED"
+
+    def release() -> None:
+        clients.override("lambda", world.lam)
+        restore_workflow.handle(
+            {"action": "release", "outcome": "aborted", "execution_arn": arn, "holder_ended": True},
+            world.cfg,
+            world.rt,
+        )
+
+    clients.override("lambda", _ReleasedWhileEnabling(world.lam, release, before))
+    plan = {
+        "restore_point": "2030-03-17T12:00:00Z",
+        "replay_start": "2030-03-17T12:00:00Z",
+        "covered_since": "2030-03-17T09:00:00Z",
+    }
+    with pytest.raises(restore_workflow.RecordLostError):
+        restore_workflow.handle(
+            {"action": "enable_replay", "execution_arn": arn, "plan": plan}, world.cfg, world.rt
+        )
+    clients.override("lambda", world.lam)
+    assert not world.replay_enabled(), "replay left on with no restore record"
+    assert world.record() is None and world.retention() == STANDBY_RETENTION
+
+
+def test_a_start_racing_a_release_never_leaves_retention_raised(world_factory) -> None:
+    world: World = world_factory()
+    arn = _arn("e1")
+    _claim(world, "e1")
+    _executions(world).ended[arn] = "ABORTED"
+    restore_workflow.handle(
+        {"action": "release", "outcome": "aborted", "execution_arn": arn, "holder_ended": True},
+        world.cfg,
+        world.rt,
+    )
+    # The stopped execution's start invocation arrives after the release.
+    with pytest.raises(restore_workflow.RecordLostError):
+        restore_workflow.handle({"action": "start", "execution_arn": arn}, world.cfg, world.rt)
+    assert world.retention() == STANDBY_RETENTION and world.record() is None
