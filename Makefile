@@ -3,6 +3,7 @@
 #   make test       the whole suite (lint, unit, pipeline, property-based, Terraform, checkov)
 #   make bench      data-path benchmarks against a naive baseline
 #   make docs       regenerate the README's reference tables
+#   make package    rebuild the committed Lambda package after changing lambda_src
 
 PYTHON     ?= python3
 VENV       := .venv
@@ -14,7 +15,7 @@ PYTEST_ARGS ?=
 # elsewhere the terraform already on PATH is used.
 TF_ENV := if [ -x "$(TF_OFFLINE)" ]; then eval "$$("$(TF_OFFLINE)")"; fi;
 
-.PHONY: test rehearse bench docs lint fmt clean venv
+.PHONY: test rehearse bench docs package lint fmt clean venv
 
 venv: $(VENV)/.stamp $(CHECKOV)/.stamp
 
@@ -43,6 +44,11 @@ bench: $(VENV)/.stamp
 
 docs: $(VENV)/.stamp
 	$(VENV)/bin/python -m tools.readme_reference
+
+# The Lambda package committed with the module (lambda_package/pitr.zip): rebuild after changing
+# lambda_src (tests/test_package.py fails until then). Byte-for-byte reproducible.
+package:
+	$(PYTHON) -m tools.build_package
 
 fmt: $(VENV)/.stamp
 	$(VENV)/bin/ruff format .

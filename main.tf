@@ -6,17 +6,63 @@ data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
+# Read only when the table is not given as a resource: a data source whose arguments reference a
+# resource with planned changes (the table created in the same configuration) is read at apply, so its
+# checks would only fire then.
 data "aws_dynamodb_table" "source" {
+  count = var.source_table == null ? 1 : 0
+
   name = var.source_table_name
+}
+
+locals {
+  # What the module needs to know about the source table, from the resource when given (known at plan
+  # for everything its configuration sets) or from the data source.
+  source_from_resource = var.source_table != null
+  source_lookup        = one(data.aws_dynamodb_table.source)
+  source = local.source_from_resource ? {
+    # The resource's arn is unknown until the table exists; the ARN is fully determined by its name.
+    arn              = "arn:${local.partition}:dynamodb:${local.region}:${local.account_id}:table/${var.source_table_name}"
+    stream_enabled   = coalesce(var.source_table.stream_enabled, false)
+    stream_view_type = var.source_table.stream_view_type
+    stream_arn       = var.source_table.stream_arn
+    pitr_enabled     = coalesce(try(var.source_table.point_in_time_recovery[0].enabled, null), false)
+    sse_enabled      = coalesce(try(var.source_table.server_side_encryption[0].enabled, null), false)
+    sse_kms_key_arn  = try(var.source_table.server_side_encryption[0].kms_key_arn, null)
+    } : {
+    arn              = local.source_lookup.arn
+    stream_enabled   = coalesce(local.source_lookup.stream_enabled, false)
+    stream_view_type = local.source_lookup.stream_view_type
+    stream_arn       = local.source_lookup.stream_arn
+    pitr_enabled     = coalesce(try(local.source_lookup.point_in_time_recovery[0].enabled, null), false)
+    sse_enabled      = coalesce(try(local.source_lookup.server_side_encryption[0].enabled, null), false)
+    sse_kms_key_arn  = try(local.source_lookup.server_side_encryption[0].kms_key_arn, null)
+  }
+  source_stream_view_type = coalesce(local.source.stream_view_type, "NONE")
+  # The key encrypting the table (and so its stream), when it is a KMS key: reading the stream needs
+  # kms:Decrypt on it (aws-cdk's grantStreamRead adds it, aws/aws-cdk#23400). Enabled with no ARN
+  # given means the AWS managed aws/dynamodb key, whose ARN AWS reports once the table exists.
+  source_table_kms_key_arn = local.source.sse_enabled ? local.source.sse_kms_key_arn : null
+}
+
+# The stream checks, at plan whenever the table's stream settings are known then: always for an
+# existing table (data source read at plan), and for a table created in the same configuration when
+# it is given as `source_table`.
+resource "terraform_data" "source_table_guard" {
+  input = var.source_table_name
 
   lifecycle {
-    postcondition {
-      condition     = self.stream_enabled == true && self.stream_arn != null && self.stream_arn != ""
+    precondition {
+      condition     = !local.source_from_resource || var.source_table.name == var.source_table_name
+      error_message = "source_table is the resource of table ${try(var.source_table.name, "?")}, but source_table_name is ${var.source_table_name}: give the same table to both."
+    }
+    precondition {
+      condition     = local.source.stream_enabled == true && (local.source_from_resource || (local.source.stream_arn != null && local.source.stream_arn != ""))
       error_message = "Table ${var.source_table_name} has no DynamoDB stream. The module buffers changes from the stream: enable it with stream_enabled = true and stream_view_type = \"NEW_AND_OLD_IMAGES\" (or \"NEW_IMAGE\") on the table."
     }
-    postcondition {
-      condition     = self.stream_enabled != true || contains(["NEW_IMAGE", "NEW_AND_OLD_IMAGES"], coalesce(self.stream_view_type, "NONE"))
-      error_message = "Table ${var.source_table_name} has stream view type ${coalesce(self.stream_view_type, "NONE")}, which carries no new item images, so changes cannot be replayed. Set stream_view_type = \"NEW_AND_OLD_IMAGES\" (or \"NEW_IMAGE\"); changing it replaces the stream."
+    precondition {
+      condition     = local.source.stream_enabled != true || contains(["NEW_IMAGE", "NEW_AND_OLD_IMAGES"], local.source_stream_view_type)
+      error_message = "Table ${var.source_table_name} has stream view type ${local.source_stream_view_type}, which carries no new item images, so changes cannot be replayed. Set stream_view_type = \"NEW_AND_OLD_IMAGES\" (or \"NEW_IMAGE\"); changing it replaces the stream."
     }
   }
 }
@@ -30,8 +76,8 @@ locals {
   partition  = data.aws_partition.current.partition
   region     = data.aws_region.current.region
 
-  source_table_arn = data.aws_dynamodb_table.source.arn
-  source_stream    = data.aws_dynamodb_table.source.stream_arn
+  source_table_arn = local.source.arn
+  source_stream    = local.source.stream_arn
 
   # Short, AWS-name-safe prefix: Lambda, IAM and EventBridge names allow neither '.' nor 64+ characters.
   sanitized_table = replace(var.source_table_name, ".", "-")
@@ -49,7 +95,7 @@ locals {
   target_table_name_regex     = "^${replace(replace(local.target_table_name_pattern, ".", "\\."), "*", ".*")}$"
   pattern_matches_source      = can(regex(local.target_table_name_regex, var.source_table_name))
   target_table_arn_pattern    = "arn:${local.partition}:dynamodb:${local.region}:${local.account_id}:table/${local.target_table_name_pattern}"
-  source_pitr_enabled         = try(data.aws_dynamodb_table.source.point_in_time_recovery[0].enabled, false)
+  source_pitr_enabled         = local.source.pitr_enabled
   restore_record_parameter_id = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${local.restore_record_parameter}"
 
   tags = merge(var.tags, {
@@ -92,6 +138,7 @@ locals {
     kms_key_arn               = var.kms_key_arn
     log_retention_days        = var.lambda_log_retention_days
     vpc_config                = var.lambda_vpc_config
+    lambda_package            = var.lambda_package
     tags                      = local.tags
   }
 }
@@ -107,10 +154,12 @@ module "cdc_buffer" {
   kms_key_arn               = local.common.kms_key_arn
   log_retention_days        = local.common.log_retention_days
   vpc_config                = local.common.vpc_config
+  lambda_package            = local.common.lambda_package
   tags                      = local.common.tags
 
   restore_record_parameter = local.restore_record_parameter
   alarm_topic_arn          = module.restore_watcher.topic_arn
+  source_table_kms_key_arn = local.source_table_kms_key_arn
 
   buffer_standby_retention_seconds = var.buffer_standby_retention_seconds
   cdc_subscriber                   = var.cdc_subscriber
@@ -128,6 +177,7 @@ module "settings_sync" {
   kms_key_arn               = local.common.kms_key_arn
   log_retention_days        = local.common.log_retention_days
   vpc_config                = local.common.vpc_config
+  lambda_package            = local.common.lambda_package
   tags                      = local.common.tags
 
   settings    = var.settings
@@ -146,6 +196,7 @@ module "restore_watcher" {
   kms_key_arn               = local.common.kms_key_arn
   log_retention_days        = local.common.log_retention_days
   vpc_config                = local.common.vpc_config
+  lambda_package            = local.common.lambda_package
   tags                      = local.common.tags
 
   restore_record_parameter   = local.restore_record_parameter
@@ -202,14 +253,32 @@ locals {
   }
 }
 
+locals {
+  # AWS: "Standard tier parameters support a maximum parameter value of 4096 characters" (advanced: 8 KB).
+  # The manifest passes 4 KB for long table names, patterns and SSM paths, so it moves to the
+  # Advanced tier only then (an Advanced parameter costs a monthly fee; a Standard one does not).
+  manifest_json           = jsonencode(local.manifest)
+  manifest_standard_limit = 4096
+  manifest_advanced_limit = 8192
+  manifest_needs_advanced = length(local.manifest_json) > local.manifest_standard_limit
+  manifest_tier           = local.manifest_needs_advanced ? "Advanced" : "Standard"
+}
+
 resource "aws_ssm_parameter" "manifest" {
   #checkov:skip=CKV2_AWS_34:The manifest holds only resource names and ARNs, no secrets; operators and pitrctl read it without a KMS grant.
   name        = local.manifest_parameter_name
-  description = "dynamodb-pitr-restore manifest for ${var.source_table_name}: names and ARNs of the deployment (read by pitrctl and the restore workflow)."
+  description = "dynamodb-pitr-restore manifest: names and ARNs of the deployment (read by pitrctl and the restore workflow). Table: ${var.source_table_name}"
   type        = "String"
-  tier        = "Standard"
-  value       = jsonencode(local.manifest)
+  tier        = local.manifest_tier
+  value       = local.manifest_json
   tags        = local.tags
 
-  depends_on = [terraform_data.target_pattern_guard]
+  lifecycle {
+    precondition {
+      condition     = length(local.manifest_json) <= local.manifest_advanced_limit
+      error_message = "The deployment manifest is ${length(local.manifest_json)} characters, over the 8 KB SSM parameters allow: shorten ssm_prefix or target_table_name_pattern."
+    }
+  }
+
+  depends_on = [terraform_data.target_pattern_guard, terraform_data.source_table_guard]
 }

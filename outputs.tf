@@ -135,3 +135,13 @@ output "security_summary" {
     restore_watcher = module.restore_watcher.security
   }
 }
+
+output "rendered" {
+  description = "What AWS checks only at apply or at run time, as the module renders it: each function's description, package and role policy, the workflow definition and role policy, the created topic's policy, the manifest's length and tier. For tests and policy reviews."
+  value = {
+    functions       = merge(module.cdc_buffer.functions, module.settings_sync.functions, module.restore_watcher.functions)
+    workflow        = module.restore_watcher.workflow
+    manifest_length = length(local.manifest_json)
+    manifest_tier   = local.manifest_tier
+  }
+}

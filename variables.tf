@@ -13,6 +13,24 @@ variable "source_table_name" {
   }
 }
 
+variable "source_table" {
+  description = "The source table's resource, when the table is created in the same configuration: `source_table = aws_dynamodb_table.orders`. The module then takes the stream, point-in-time recovery and encryption settings from it, so a missing stream or a view type without new images fails at plan (a lookup of a table that is still being created happens only at apply). null looks the existing table up by source_table_name."
+  type = object({
+    name             = string
+    stream_enabled   = optional(bool)
+    stream_view_type = optional(string)
+    stream_arn       = optional(string)
+    point_in_time_recovery = optional(list(object({
+      enabled = optional(bool)
+    })))
+    server_side_encryption = optional(list(object({
+      enabled     = optional(bool)
+      kms_key_arn = optional(string)
+    })))
+  })
+  default = null
+}
+
 ################################################################################
 # Restore behaviour
 ################################################################################
@@ -58,6 +76,15 @@ variable "name_prefix" {
     condition     = var.name_prefix == null || can(regex("^[a-zA-Z][a-zA-Z0-9_-]{0,31}$", var.name_prefix))
     error_message = "name_prefix must start with a letter, hold only a-z, A-Z, 0-9, '_' and '-', and be at most 32 characters (the longest suffix the module adds must still fit AWS's 64-character names)."
   }
+
+  # The spill bucket's name starts with the prefix, lowercased with '_' as '-'. S3: "Bucket names must
+  # not start with the prefix xn--", "... sthree-", "... amzn-s3-demo-". (The reserved suffixes,
+  # -s3alias, --ol-s3, .mrap, --x-s3, --table-s3, cannot occur: the bucket name ends in the unique
+  # digits S3 appends to bucket_prefix.)
+  validation {
+    condition     = var.name_prefix == null || !can(regex("^(xn--|sthree-|amzn-s3-demo-)", lower(replace(coalesce(var.name_prefix, "x"), "_", "-"))))
+    error_message = "name_prefix must not start with \"xn--\", \"sthree-\" or \"amzn-s3-demo-\" (with '_' read as '-', any case): S3 reserves these bucket name prefixes, and the spill bucket is named after name_prefix."
+  }
 }
 
 variable "ssm_prefix" {
@@ -68,6 +95,13 @@ variable "ssm_prefix" {
   validation {
     condition     = var.ssm_prefix == null || can(regex("^[a-zA-Z0-9_.-]+(/[a-zA-Z0-9_.-]+)*$", var.ssm_prefix))
     error_message = "ssm_prefix must be a '/'-separated path of a-z, A-Z, 0-9, '_', '.', '-' segments, without leading or trailing '/'."
+  }
+
+  # Bounds the manifest (the paths appear in it three times) under SSM's 8 KB; the default,
+  # "dynamodb-pitr/" and a 255-character table name, is 269.
+  validation {
+    condition     = var.ssm_prefix == null || length(coalesce(var.ssm_prefix, "x")) <= 300
+    error_message = "ssm_prefix must be at most 300 characters."
   }
 
   validation {
@@ -100,6 +134,20 @@ variable "kms_key_arn" {
   validation {
     condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
     error_message = "kms_key_arn must be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>); aliases are not accepted because key policies and grants need the key itself."
+  }
+}
+
+variable "lambda_package" {
+  description = "Deployment package of the functions, for pipelines that build their own artifact: filename (a zip with the pitr package at its root, as `make package` builds it) and optionally source_code_hash (base64 SHA-256; read from the file when null). Plan and apply must both see the file at this path. null uses the package committed with the module (lambda_package/pitr.zip), which travels with the module source."
+  type = object({
+    filename         = string
+    source_code_hash = optional(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.lambda_package == null || endswith(try(var.lambda_package.filename, ""), ".zip")
+    error_message = "lambda_package.filename must be a .zip file."
   }
 }
 

@@ -17,6 +17,7 @@ TEMPLATE = Path(__file__).resolve().parent.parent / "modules" / "restore_watcher
 # The map the module passes to templatefile (modules/restore_watcher/main.tf, local.workflow_values).
 TEMPLATE_KEYS = (
     "cutover_reminder_seconds",
+    "partition",
     "settings_json",
     "settings_sync_function_arn",
     "source_table_name",
@@ -78,6 +79,7 @@ def values(
     settings: dict[str, bool] | None = None,
     cutover_reminder_hours: float = 24,
     cutover_reminder_seconds: int | None = None,
+    partition: str = "aws",
 ) -> dict[str, Any]:
     """The template map, built the way the module builds ``local.workflow_values``."""
     seconds = (
@@ -87,6 +89,8 @@ def values(
     )
     return {
         "cutover_reminder_seconds": seconds,
+        # Service integration ARNs ("arn:<partition>:states:::lambda:invoke") name the partition.
+        "partition": partition,
         "settings_json": json.dumps(settings or {}, separators=(",", ":"), sort_keys=True),
         "settings_sync_function_arn": settings_sync_function_arn,
         "source_table_name": source_table_name,

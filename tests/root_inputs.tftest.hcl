@@ -12,7 +12,6 @@ mock_provider "aws" {
     defaults = { region = "eu-west-1", name = "eu-west-1" }
   }
 }
-mock_provider "archive" {}
 
 variables {
   source_table_name = "orders"
@@ -53,6 +52,55 @@ run "good_table_passes" {
     condition     = jsondecode(aws_ssm_parameter.manifest.value).replay_from == "restore_point"
     error_message = "replay_from default"
   }
+  assert {
+    # Issue 14 item 1: a short name's manifest fits the free Standard tier (4096 characters).
+    condition     = aws_ssm_parameter.manifest.tier == "Standard" && output.rendered.manifest_length == length(aws_ssm_parameter.manifest.value) && output.rendered.manifest_length <= 4096
+    error_message = "a manifest of ${output.rendered.manifest_length} characters stays Standard"
+  }
+}
+
+# Issue 14 item 5: S3 reserves these bucket name prefixes, and the spill bucket starts with name_prefix.
+run "s3_reserved_prefix_xn_rejected" {
+  command = plan
+
+  variables {
+    name_prefix = "xn--orders"
+  }
+
+  expect_failures = [var.name_prefix]
+}
+
+run "s3_reserved_prefix_sthree_rejected" {
+  command = plan
+
+  variables {
+    name_prefix = "Sthree_orders" # lowercased, '_' as '-': "sthree-orders"
+  }
+
+  expect_failures = [var.name_prefix]
+}
+
+run "s3_reserved_prefix_demo_rejected" {
+  command = plan
+
+  variables {
+    name_prefix = "amzn-s3-demo-orders"
+  }
+
+  expect_failures = [var.name_prefix]
+}
+
+run "prefix_near_reserved_accepted" {
+  command = plan
+
+  variables {
+    name_prefix = "xn-orders"
+  }
+
+  assert {
+    condition     = local.name_prefix == "xn-orders"
+    error_message = "only the reserved prefixes are refused"
+  }
 }
 
 run "new_image_stream_passes" {
@@ -84,7 +132,7 @@ run "no_stream_fails" {
     }
   }
 
-  expect_failures = [data.aws_dynamodb_table.source]
+  expect_failures = [terraform_data.source_table_guard]
 }
 
 run "keys_only_stream_fails" {
@@ -101,7 +149,7 @@ run "keys_only_stream_fails" {
     }
   }
 
-  expect_failures = [data.aws_dynamodb_table.source]
+  expect_failures = [terraform_data.source_table_guard]
 }
 
 run "old_image_stream_fails" {
@@ -118,7 +166,7 @@ run "old_image_stream_fails" {
     }
   }
 
-  expect_failures = [data.aws_dynamodb_table.source]
+  expect_failures = [terraform_data.source_table_guard]
 }
 
 run "pitr_off_warns" {

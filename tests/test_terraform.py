@@ -87,6 +87,12 @@ def test_bad_table_messages_reach_the_operator() -> None:
     """Each deliberately bad run fails, and with the message that says what to do."""
     tf = require_terraform()
     _init(tf, REPO)
+    # The runs that use tests/fixtures need their module installed for this test directory.
+    _run(
+        tf,
+        ["init", "-backend=false", "-input=false", "-no-color", "-test-directory=tests/terraform/messages"],
+        REPO,
+    )
     result = _run(tf, ["test", "-no-color", "-test-directory=tests/terraform/messages"], REPO)
     output = " ".join((result.stdout + result.stderr).split())  # undo Terraform's line wrapping
     assert result.returncode != 0, output
@@ -97,4 +103,13 @@ def test_bad_table_messages_reach_the_operator() -> None:
         "Point-in-time recovery is off on orders",
     ):
         assert expected in output, f"missing message {expected!r} in:\n{output}"
-    assert "0 passed, 3 failed" in output, output
+    # Issue 14 item 8: the table created in the same configuration, given as source_table, fails at
+    # plan (both runs are `command = plan`) with the same messages.
+    # Each message now comes from two runs: the looked-up table and the table resource.
+    for expected in (
+        "stream view type KEYS_ONLY, which carries no new item images",
+        "has no DynamoDB stream",
+    ):
+        assert output.count(expected) == 2, f"{expected!r} should fail both runs at plan:\n{output}"
+    assert "local.source_from_resource is true" in output, output
+    assert "0 passed, 5 failed" in output, output

@@ -10,10 +10,6 @@ terraform {
       source  = "hashicorp/aws"
       version = ">= 6.0, < 7.0"
     }
-    archive = {
-      source  = "hashicorp/archive"
-      version = ">= 2.4"
-    }
   }
 }
 
@@ -64,8 +60,10 @@ resource "aws_dynamodb_table" "orders" {
 module "orders_pitr" {
   source = "../.."
 
-  # Referencing the resource (not a string) orders the module's table lookup after the table exists.
   source_table_name = aws_dynamodb_table.orders.name
+  # The table is created here: the module takes its stream settings from the resource, so a missing
+  # stream or a view type without new images fails the plan (a lookup would wait for the apply).
+  source_table = aws_dynamodb_table.orders
 
   tags = {
     Environment = "example"

@@ -226,14 +226,27 @@ locals {
       },
     ],
     local.kms_statements,
+    var.source_table_kms_key_arn == null ? [] : [
+      {
+        # Reading the stream of a table encrypted with a KMS key decrypts with that key: aws-cdk's
+        # grantStreamRead grants kms:Decrypt on the table's key for it (aws/aws-cdk#23400, "add kms
+        # permissions to grantStreamRead"). The module's own kms_key_arn may be another key.
+        Sid      = "DecryptSourceStream"
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt"]
+        Resource = [var.source_table_kms_key_arn]
+      },
+    ],
   )
 }
 
 module "subscriber" {
   source = "../lambda_function"
 
+  package = var.lambda_package
+
   function_name = local.subscriber_name
-  description   = "dynamodb-pitr-restore: copies every change of ${var.source_table_name} from its stream into the FIFO buffer."
+  description   = "dynamodb-pitr-restore: copies every change of the source table from its stream into the FIFO buffer. Table: ${var.source_table_name}"
   handler       = "pitr.cdc_subscriber.handler"
   memory_size   = var.cdc_subscriber.memory_size
   timeout       = var.cdc_subscriber.timeout
@@ -330,8 +343,10 @@ locals {
 module "replay_writer" {
   source = "../lambda_function"
 
+  package = var.lambda_package
+
   function_name = local.replay_writer_name
-  description   = "dynamodb-pitr-restore: replays buffered changes of ${var.source_table_name} into the restored table."
+  description   = "dynamodb-pitr-restore: replays buffered changes of the source table into the restored table. Table: ${var.source_table_name}"
   handler       = "pitr.replay_writer.handler"
   memory_size   = var.replay_writer.memory_size
   timeout       = var.replay_writer.timeout

@@ -83,3 +83,11 @@ output "security" {
     functions      = { subscriber = module.subscriber.security, replay_writer = module.replay_writer.security }
   }
 }
+
+output "functions" {
+  description = "Each function's description, package and role policy as rendered (lambda_function's settings), for tests and reviews."
+  value = {
+    cdc_subscriber = module.subscriber.settings
+    replay_writer  = module.replay_writer.settings
+  }
+}

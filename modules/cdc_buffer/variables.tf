@@ -59,6 +59,12 @@ variable "restore_record_parameter" {
   type        = string
 }
 
+variable "source_table_kms_key_arn" {
+  description = "KMS key encrypting the source table (and so its stream) when it is a KMS key; the subscriber gets kms:Decrypt on it. null: AWS owned key, no grant."
+  type        = string
+  default     = null
+}
+
 variable "alarm_topic_arn" {
   description = "SNS topic the alarms notify; null creates alarms without actions."
   type        = string
@@ -167,4 +173,13 @@ variable "replay_writer" {
     condition     = var.replay_writer.lag_alarm_seconds >= 30
     error_message = "replay_writer.lag_alarm_seconds must be at least 30."
   }
+}
+
+variable "lambda_package" {
+  description = "Deployment package of every function (filename, optional source_code_hash); null uses the committed lambda_package/pitr.zip."
+  type = object({
+    filename         = string
+    source_code_hash = optional(string)
+  })
+  default = null
 }

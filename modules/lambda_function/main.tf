@@ -1,17 +1,18 @@
 ################################################################################
-# Package: the whole pitr package in one archive per function
+# Package: the committed, deterministic package of the pitr package (or the caller's artifact)
 ################################################################################
 
 locals {
-  source_dir = "${path.module}/../../lambda_src"
-}
+  # Built by `make package` (tools/build_package.py) and committed, so it travels with the module
+  # source: a plan and an apply in separate CI jobs both have it (an archive_file data source writes
+  # its zip at plan time into the working directory, which the apply job does not get).
+  default_package = "${path.module}/../../lambda_package/pitr.zip"
+  package_path    = coalesce(try(var.package.filename, null), local.default_package)
+  package_hash    = try(var.package.source_code_hash, null) != null ? var.package.source_code_hash : filebase64sha256(local.package_path)
 
-data "archive_file" "package" {
-  type             = "zip"
-  source_dir       = local.source_dir
-  output_path      = "${path.root}/.build/${var.function_name}.zip"
-  output_file_mode = "0644"
-  excludes         = ["**/__pycache__/**", "**/*.pyc", "**/tests/**"]
+  # AWS: a function's Description is 0 to 256 characters. Callers put the table name last, so a long
+  # name is what gets shortened (the source-table tag keeps it whole).
+  description = length(var.description) <= 256 ? var.description : "${substr(var.description, 0, 253)}..."
 }
 
 data "aws_partition" "current" {}
@@ -41,9 +42,12 @@ locals {
     var.vpc_config == null ? [] : [
       {
         # ENI management for VPC placement: these EC2 actions do not support resource-level scoping.
+        # The EC2 actions of AWS's managed AWSLambdaVPCAccessExecutionRole (policy v3, 2024-01-05):
+        # "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
+        # "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses".
         Sid      = "ManageVpcNetworkInterfaces"
         Effect   = "Allow"
-        Action   = ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]
+        Action   = ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]
         Resource = ["*"]
       },
     ],
@@ -100,11 +104,11 @@ resource "aws_cloudwatch_log_group" "this" {
 resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_116:Invoked synchronously by event source mappings and Step Functions, which own retries and failure destinations; an async DLQ would never receive anything.
   #checkov:skip=CKV_AWS_117:VPC placement is optional (vpc_config); the functions call only AWS APIs.
-  #checkov:skip=CKV_AWS_272:Code signing needs a signing profile the user owns; the package is built from this repository by archive_file.
+  #checkov:skip=CKV_AWS_272:Code signing needs a signing profile the user owns; the package is built from this repository (make package) or given as an artifact.
   #checkov:skip=CKV_AWS_115:Reserved concurrency is configurable (reserved_concurrent_executions); the replay writer is bounded by its mapping's maximum concurrency instead.
   #checkov:skip=CKV_AWS_173:Environment variables hold only names and ARNs; they are encrypted with kms_key_arn when set, and with the AWS managed key otherwise.
   function_name                  = var.function_name
-  description                    = var.description
+  description                    = local.description
   role                           = aws_iam_role.this.arn
   handler                        = var.handler
   runtime                        = "python3.13"
@@ -112,8 +116,8 @@ resource "aws_lambda_function" "this" {
   memory_size                    = var.memory_size
   timeout                        = var.timeout
   reserved_concurrent_executions = var.reserved_concurrent_executions
-  filename                       = data.archive_file.package.output_path
-  source_code_hash               = data.archive_file.package.output_base64sha256
+  filename                       = local.package_path
+  source_code_hash               = local.package_hash
   kms_key_arn                    = var.kms_key_arn
 
   environment {

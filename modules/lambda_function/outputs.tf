@@ -38,3 +38,14 @@ output "security" {
     vpc_security_group_ids = try(aws_lambda_function.this.vpc_config[0].security_group_ids, [])
   }
 }
+
+output "settings" {
+  description = "What AWS checks only at apply or at run time (description, package, role policy), as the function gets them, for tests and reviews."
+  value = {
+    function_name    = var.function_name
+    description      = local.description
+    filename         = local.package_path
+    source_code_hash = local.package_hash
+    policy           = aws_iam_role_policy.this.policy
+  }
+}

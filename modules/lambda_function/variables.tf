@@ -13,9 +13,18 @@ variable "function_name" {
 }
 
 variable "description" {
-  description = "Description of the function."
+  description = "Description of the function; put the table name last: past AWS's 256 characters it is cut there."
   type        = string
   default     = ""
+}
+
+variable "package" {
+  description = "The function's deployment package: filename (a zip holding the pitr package at its root) and optionally source_code_hash (base64 SHA-256; computed from the file when null). null uses the module's committed lambda_package/pitr.zip."
+  type = object({
+    filename         = string
+    source_code_hash = optional(string)
+  })
+  default = null
 }
 
 variable "handler" {

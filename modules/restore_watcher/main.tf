@@ -87,6 +87,18 @@ locals {
         Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
       },
       {
+        # The key above lets EventBridge encrypt for the topic; an EventBridge rule's SNS target
+        # publishes with no role, so the topic policy must allow it too (AWS re:Post "Why isn't my
+        # SNS topic receiving EventBridge notifications": "events.amazonaws.com" must be listed as
+        # the "Service" and "sns:Publish" as the "Action"). Only this account's rules.
+        Sid       = "EventBridgeRulesPublish"
+        Effect    = "Allow"
+        Principal = { Service = "events.amazonaws.com" }
+        Action    = "sns:Publish"
+        Resource  = local.topic_arn
+        Condition = { ArnLike = { "aws:SourceArn" = "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/*" } }
+      },
+      {
         Sid       = "DenyInsecureTransport"
         Effect    = "Deny"
         Principal = "*"
@@ -261,8 +273,10 @@ locals {
 module "waiter" {
   source = "../lambda_function"
 
+  package = var.lambda_package
+
   function_name = local.waiter_function_name
-  description   = "Waits for a restore of ${var.source_table_name} inside one invocation (dynamodb-pitr-restore)."
+  description   = "dynamodb-pitr-restore: waits for a restore of the source table inside one invocation. Table: ${var.source_table_name}"
   handler       = "pitr.restore_waiter.handler"
   # Each invocation returns before INVOCATION_BUDGET_SECONDS; the timeout leaves a minute of margin.
   timeout            = 900
@@ -278,8 +292,10 @@ module "waiter" {
 module "steps" {
   source = "../lambda_function"
 
+  package = var.lambda_package
+
   function_name = local.steps_function_name
-  description   = "Claims, switches replay and retention, notifies and releases restores of ${var.source_table_name} (dynamodb-pitr-restore)."
+  description   = "dynamodb-pitr-restore: claims, switches replay and retention, notifies and releases restores of the source table. Table: ${var.source_table_name}"
   handler       = "pitr.restore_workflow.handler"
   timeout       = 300
   memory_size   = 256
@@ -304,6 +320,7 @@ locals {
   # The only map the template is rendered with; pitrctl/workflow.py builds the same (TEMPLATE_KEYS).
   workflow_values = {
     cutover_reminder_seconds   = var.cutover_reminder_hours * 3600
+    partition                  = local.partition
     settings_json              = jsonencode(var.settings)
     settings_sync_function_arn = var.settings_sync_function_arn
     source_table_name          = var.source_table_name
@@ -346,6 +363,18 @@ locals {
         Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
         Resource  = [var.kms_key_arn]
         Condition = { StringEquals = { "kms:EncryptionContext:aws:states:stateMachineArn" = local.state_machine_arn } }
+      },
+      {
+        # Log delivery of a state machine encrypted with a customer managed key: the execution role
+        # generates the data key for the delivered logs, with the logs SourceArn encryption context
+        # (what aws-cdk's StateMachine grants for "CWL Encryption": kms:GenerateDataKey with
+        # kms:EncryptionContext:SourceArn = arn:<partition>:logs:<region>:<account>:*). The key
+        # policy must also let delivery.logs.amazonaws.com decrypt (README, examples/hardened).
+        Sid       = "EncryptWorkflowLogDelivery"
+        Effect    = "Allow"
+        Action    = ["kms:GenerateDataKey"]
+        Resource  = [var.kms_key_arn]
+        Condition = { StringEquals = { "kms:EncryptionContext:SourceArn" = "arn:${local.partition}:logs:${local.region}:${local.account_id}:*" } }
       },
     ])
   }

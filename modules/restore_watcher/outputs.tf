@@ -52,3 +52,20 @@ output "security" {
     functions              = { waiter = module.waiter.security, steps = module.steps.security }
   }
 }
+
+output "functions" {
+  description = "Each function's description, package and role policy as rendered (lambda_function's settings), for tests and reviews."
+  value = {
+    restore_waiter = module.waiter.settings
+    restore_steps  = module.steps.settings
+  }
+}
+
+output "workflow" {
+  description = "The workflow definition, the workflow role's policy and the created topic's policy as rendered, for tests and reviews."
+  value = {
+    definition   = local.workflow_definition
+    policy       = jsonencode(local.workflow_policy)
+    topic_policy = local.create_topic ? jsonencode(local.topic_policy) : null
+  }
+}

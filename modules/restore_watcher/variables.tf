@@ -238,3 +238,12 @@ variable "notification_emails" {
     error_message = "notification_emails must hold email addresses."
   }
 }
+
+variable "lambda_package" {
+  description = "Deployment package of every function (filename, optional source_code_hash); null uses the committed lambda_package/pitr.zip."
+  type = object({
+    filename         = string
+    source_code_hash = optional(string)
+  })
+  default = null
+}

@@ -189,8 +189,10 @@ locals {
 module "function" {
   source = "../lambda_function"
 
+  package = var.lambda_package
+
   function_name = local.function_name
-  description   = "Copies the settings a point-in-time restore drops from ${var.source_table_name} to a restored table (dynamodb-pitr-restore)."
+  description   = "dynamodb-pitr-restore: copies the settings a point-in-time restore drops from the source table to a restored table. Table: ${var.source_table_name}"
   handler       = "pitr.settings_sync.handler"
   memory_size   = var.memory_size
   timeout       = var.timeout

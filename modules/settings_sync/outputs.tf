@@ -33,3 +33,10 @@ output "security" {
     functions = { settings_sync = module.function.security }
   }
 }
+
+output "functions" {
+  description = "The function's description, package and role policy as rendered (lambda_function's settings), for tests and reviews."
+  value = {
+    settings_sync = module.function.settings
+  }
+}

@@ -100,3 +100,12 @@ variable "timeout" {
     error_message = "timeout must be between 60 and 900 seconds."
   }
 }
+
+variable "lambda_package" {
+  description = "Deployment package of every function (filename, optional source_code_hash); null uses the committed lambda_package/pitr.zip."
+  type = object({
+    filename         = string
+    source_code_hash = optional(string)
+  })
+  default = null
+}

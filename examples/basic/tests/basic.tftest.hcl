@@ -15,7 +15,6 @@ mock_provider "aws" {
     defaults = { arn = "arn:aws:sqs:eu-west-1:123456789012:mocked-queue" }
   }
 }
-mock_provider "archive" {}
 
 override_data {
   target = module.orders_pitr.data.aws_dynamodb_table.source

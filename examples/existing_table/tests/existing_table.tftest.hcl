@@ -12,7 +12,6 @@ mock_provider "aws" {
     defaults = { region = "eu-west-1", name = "eu-west-1" }
   }
 }
-mock_provider "archive" {}
 
 override_data {
   target = module.payments_pitr.data.aws_dynamodb_table.source

@@ -25,7 +25,6 @@ mock_provider "aws" {
     defaults = { id = "sg-0123456789abcdef0" }
   }
 }
-mock_provider "archive" {}
 
 variables {
   vpc_id     = "vpc-0a1b2c3d4e5f60718"
@@ -81,6 +80,22 @@ run "one_key_encrypts_everything" {
   assert {
     condition     = contains([for s in jsondecode(aws_kms_key.pitr.policy).Statement : s.Sid if can(s.Principal.Service)], "CloudWatchLogsEncryptLogGroups") && contains([for s in jsondecode(aws_kms_key.pitr.policy).Statement : s.Principal.Service if can(s.Principal.Service)], "cloudwatch.amazonaws.com")
     error_message = "the key policy lets CloudWatch Logs (log groups) and CloudWatch alarms (topic) use the key"
+  }
+  assert {
+    # Issue 14 item 3: the workflow's log delivery into its encrypted log group.
+    condition = contains(jsondecode(aws_kms_key.pitr.policy).Statement, {
+      Sid       = "LogDeliveryWritesEncryptedLogs"
+      Effect    = "Allow"
+      Principal = { Service = "delivery.logs.amazonaws.com" }
+      Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
+      Resource  = "*"
+      Condition = { StringLike = { "kms:EncryptionContext:SourceArn" = "arn:aws:logs:eu-west-1:123456789012:*" } }
+    })
+    error_message = "the key policy lets log delivery write the workflow's encrypted logs"
+  }
+  assert {
+    condition     = strcontains(output.security_summary.restore_watcher.workflow_log_group_key, "key/") && output.security_summary.restore_watcher.workflow_log_group_key == aws_kms_key.pitr.arn
+    error_message = "the workflow's log group is encrypted with the key"
   }
 }
 

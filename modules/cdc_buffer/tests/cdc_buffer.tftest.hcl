@@ -33,7 +33,6 @@ mock_provider "aws" {
   }
 }
 
-mock_provider "archive" {}
 
 variables {
   name_prefix               = "pitr-orders"

@@ -26,7 +26,6 @@ mock_provider "aws" {
     defaults = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:mocked" }
   }
 }
-mock_provider "archive" {}
 
 variables {
   name_prefix                      = "pitr-orders"
@@ -112,7 +111,7 @@ run "workflow_settings_and_iam_scoping" {
     error_message = "rendered with templatefile and local.workflow_values"
   }
   assert {
-    condition     = jsonencode(sort(keys(local.workflow_values))) == jsonencode(["cutover_reminder_seconds", "settings_json", "settings_sync_function_arn", "source_table_name", "steps_function_arn", "stream_mapping_uuid", "waiter_function_arn"])
+    condition     = jsonencode(sort(keys(local.workflow_values))) == jsonencode(["cutover_reminder_seconds", "partition", "settings_json", "settings_sync_function_arn", "source_table_name", "steps_function_arn", "stream_mapping_uuid", "waiter_function_arn"])
     error_message = "the template map must equal pitrctl.workflow.TEMPLATE_KEYS"
   }
   assert {

@@ -13,7 +13,6 @@ mock_provider "aws" {
     defaults = { region = "eu-west-1", name = "eu-west-1" }
   }
 }
-mock_provider "archive" {}
 
 variables {
   source_table_name = "orders"

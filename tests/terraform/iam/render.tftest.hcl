@@ -1,0 +1,80 @@
+# Renders the whole module once (mocked provider, `command = apply`) so tests/test_iam_per_call.py can
+# read every role's policy and every function's handler as Terraform renders them (`terraform test
+# -json -verbose` prints the state). Realistic, distinct names for what the provider computes: the
+# test resolves the resources each AWS call touches from them. Not run by the root's `terraform test`.
+
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_region" {
+    defaults = { region = "eu-west-1", name = "eu-west-1" }
+  }
+}
+
+variables {
+  source_table_name = "orders"
+  source_table = {
+    name                   = "orders"
+    stream_enabled         = true
+    stream_view_type       = "NEW_AND_OLD_IMAGES"
+    stream_arn             = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000"
+    point_in_time_recovery = [{ enabled = true }]
+    server_side_encryption = [{ enabled = true, kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/7a7a7a7a-1111-4222-8333-444455556666" }]
+  }
+  kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/0b9c5e4e-1111-4222-8333-444455556666"
+}
+
+override_resource {
+  target = module.cdc_buffer.aws_sqs_queue.buffer
+  values = {
+    arn = "arn:aws:sqs:eu-west-1:123456789012:pitr-orders-buffer.fifo"
+    url = "https://sqs.eu-west-1.amazonaws.com/123456789012/pitr-orders-buffer.fifo"
+  }
+}
+
+override_resource {
+  target = module.cdc_buffer.aws_sqs_queue.buffer_dlq
+  values = {
+    arn = "arn:aws:sqs:eu-west-1:123456789012:pitr-orders-buffer-dlq.fifo"
+    url = "https://sqs.eu-west-1.amazonaws.com/123456789012/pitr-orders-buffer-dlq.fifo"
+  }
+}
+
+override_resource {
+  target = module.cdc_buffer.aws_sqs_queue.stream_failures
+  values = {
+    arn = "arn:aws:sqs:eu-west-1:123456789012:pitr-orders-stream-failures"
+    url = "https://sqs.eu-west-1.amazonaws.com/123456789012/pitr-orders-stream-failures"
+  }
+}
+
+override_resource {
+  target = module.cdc_buffer.aws_s3_bucket.spill
+  values = {
+    bucket = "pitr-orders-spill-20260101000000000000000001"
+    arn    = "arn:aws:s3:::pitr-orders-spill-20260101000000000000000001"
+  }
+}
+
+override_resource {
+  target = module.cdc_buffer.aws_lambda_event_source_mapping.stream
+  values = { uuid = "bbbbbbbb-0000-4000-8000-000000000002" }
+}
+
+override_resource {
+  target = module.cdc_buffer.aws_lambda_event_source_mapping.replay
+  values = { uuid = "aaaaaaaa-0000-4000-8000-000000000001" }
+}
+
+run "render" {
+  command = apply
+
+  assert {
+    condition     = length(output.rendered.functions) == 5
+    error_message = "five functions rendered"
+  }
+}
