@@ -540,11 +540,11 @@ resource "aws_sqs_queue_policy" "trigger_dead_letters" {
 locals {
   # An execution that ends without its Catch (timed out, stopped by hand, or failed in its release)
   # leaves its restore claimed: `pitrctl abort` releases it (the next restore's claim would too).
-  release_by_hand = "replay may still be on, retention raised and the record claimed: run `pitrctl abort --table ${var.source_table_name}`, which releases it (replay off, replay end recorded for coverage, standby retention, record released)"
+  release_by_hand = "run `pitrctl abort --table ${var.source_table_name}`: it releases the restore (replay off, replay end recorded for coverage, standby retention, record released)"
   execution_alarms = {
-    failed    = { metric = "ExecutionsFailed", what = "failed. The Restore Failed notification says why; replay is off, its end recorded, retention back to standby and the record released, unless the execution failed with ReleaseIncompleteError or a notification lists release_errors: then ${local.release_by_hand}" }
-    timed_out = { metric = "ExecutionsTimedOut", what = "timed out: ${local.release_by_hand}" }
-    aborted   = { metric = "ExecutionsAborted", what = "was stopped (StopExecution): ${local.release_by_hand}" }
+    failed    = { metric = "ExecutionsFailed", what = "failed; the Restore Failed notification says why. The workflow released the restore, unless the execution failed with ReleaseIncompleteError (release_errors in the notification): then ${local.release_by_hand}" }
+    timed_out = { metric = "ExecutionsTimedOut", what = "timed out without its clean-up: ${local.release_by_hand}" }
+    aborted   = { metric = "ExecutionsAborted", what = "was stopped (StopExecution) without its clean-up: ${local.release_by_hand}" }
   }
 }
 
@@ -569,7 +569,7 @@ resource "aws_cloudwatch_metric_alarm" "executions" {
 
 resource "aws_cloudwatch_metric_alarm" "trigger_failed" {
   alarm_name          = "${var.name_prefix}-restore-trigger-failed"
-  alarm_description   = "The rule could not start the restore workflow of ${var.source_table_name} for a restore (FailedInvocations, or events in ${aws_sqs_queue.trigger_dead_letters.name}): the restore goes on in DynamoDB but nothing buffers coverage for it. Run `pitrctl abort --table ${var.source_table_name}` if a restore is claimed, then start the workflow by hand (README runbook: Restore trigger failed)."
+  alarm_description   = "EventBridge could not start the restore workflow of ${var.source_table_name} for a restore (FailedInvocations, or an event in ${aws_sqs_queue.trigger_dead_letters.name}): the restored table gets no replay and the buffer's retention stays at standby. Start the workflow by hand with the event's target table (README runbook: Restore trigger failed)."
   comparison_operator = "GreaterThanOrEqualToThreshold"
   evaluation_periods  = 1
   threshold           = 1
