@@ -37,7 +37,7 @@ test: venv
 	@$(TF_ENV) CHECKOV_BIN="$(CURDIR)/$(CHECKOV)/bin/checkov" $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 rehearse: $(VENV)/.stamp
-	$(VENV)/bin/pitrctl rehearse $(ARGS)
+	@$(VENV)/bin/pitrctl rehearse $(ARGS)
 
 bench: $(VENV)/.stamp
 	$(VENV)/bin/python -m bench $(ARGS)

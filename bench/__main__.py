@@ -10,7 +10,7 @@ process against in-process moto:
 * naive: one SendMessage per record into one message group -> the same poller -> one PutItem or
   DeleteItem per message (the seed sample's design).
 
-DynamoDB and S3 are moto's; the queue is ``tests/pipeline/fake_fifo.FakeFifoQueue`` for both (moto's
+DynamoDB and S3 are moto's; the queue is ``pitrctl.sim.fifo_queue.FakeFifoQueue`` for both (moto's
 SQS walks every queued message on each send, which would make the run quadratic).
 
 Then a stale backlog (every change older than the replay start) measures how fast the writer skips.
@@ -42,12 +42,12 @@ for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
     os.environ.pop(_name, None)
 
 from moto import mock_aws  # noqa: E402
-from pipeline.data_path import DataPath  # noqa: E402
-from pipeline.fake_fifo import FakeFifoQueue  # noqa: E402
 
 from pitr import clients, codec  # noqa: E402
-from pitrctl.rehearse.faults import Faults  # noqa: E402
-from pitrctl.rehearse.fifo_poller import FifoPoller  # noqa: E402
+from pitrctl.sim.data_path import DataPath  # noqa: E402
+from pitrctl.sim.faults import Faults  # noqa: E402
+from pitrctl.sim.fifo_queue import FakeFifoQueue  # noqa: E402
+from pitrctl.sim.sqs_mapping import FifoPoller  # noqa: E402
 
 STREAM_BATCH = 100
 HOT_ITEMS = 50

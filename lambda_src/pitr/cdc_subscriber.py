@@ -21,7 +21,6 @@ Environment: ``BUFFER_QUEUE_URL``, ``SPILL_BUCKET``, ``SOURCE_TABLE_NAME``.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from pitr import clients, logs, metrics
+from pitr import clients, environment, logs, metrics
 from pitr.codec import BATCH_BYTES_LIMIT, BODY_LIMIT, Change, CodecError, encode, from_stream_record
 
 MAX_ENTRIES = 10  # SendMessageBatch limit
@@ -252,7 +251,7 @@ class Subscriber:
 
 
 def from_env(environ: Mapping[str, str] | None = None) -> Subscriber:
-    env = os.environ if environ is None else environ
+    env = environment.of("pitr.cdc_subscriber.handler", environ)
     try:
         queue_url = env["BUFFER_QUEUE_URL"]
         source_table = env["SOURCE_TABLE_NAME"]

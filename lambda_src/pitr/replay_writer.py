@@ -20,14 +20,13 @@ Per batch from the FIFO replay mapping (at most 10 messages, in order within eac
    shows it and the poller backs off.
 
 Environment: ``RESTORE_RECORD_PARAMETER``, ``SOURCE_TABLE_NAME``, ``TARGET_TABLE_NAME_PATTERN``,
-``SPILL_BUCKET``, optional ``RECORD_CACHE_SECONDS`` (default 10), ``REPLAY_START_MARGIN_SECONDS``
+optional ``RECORD_CACHE_SECONDS`` (default 10), ``REPLAY_START_MARGIN_SECONDS``
 (default 0).
 """
 
 from __future__ import annotations
 
 import math
-import os
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -36,7 +35,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from pitr import clients, logs, metrics, restore_record
+from pitr import clients, environment, logs, metrics, restore_record
 from pitr.backoff import Backoff
 from pitr.codec import DELETE, Change, CodecError, SpillPointer, decode, decode_spilled, to_client_image
 from pitr.patterns import check_target
@@ -367,7 +366,7 @@ def _env(environ: Mapping[str, str], name: str) -> str:
 def from_env(environ: Mapping[str, str] | None = None) -> ReplayWriter:
     """The writer configured from the environment; the record cache lives as long as the container."""
     global _cache  # noqa: PLW0603 - per-container cache (DESIGN 4: SSM GetParameter is rate limited)
-    env = os.environ if environ is None else environ
+    env = environment.of("pitr.replay_writer.handler", environ)
     parameter = _env(env, "RESTORE_RECORD_PARAMETER")
     if _cache is None:
         ssm = clients.client("ssm")

@@ -540,7 +540,7 @@ def handle(
     action = event.get("action")
     if action not in ACTIONS:
         raise ValueError(f"unknown workflow step {action!r}; expected one of {sorted(ACTIONS)}")
-    cfg = cfg or WatcherConfig.from_env()
+    cfg = cfg or WatcherConfig.from_env(handler="pitr.restore_workflow.handler")
     try:
         result = ACTIONS[action](event, cfg, rt or Runtime())
     except ClientError as exc:

@@ -6,14 +6,14 @@ same environment; tests pass a ``Runtime`` with a fake clock and sleep so nothin
 
 from __future__ import annotations
 
-import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from pitr import metrics
+from pitr import environment, metrics
 
 # The namespace, dimension and metric the replay writer emits in EMF (docs/interfaces.md).
 METRIC_NAMESPACE = metrics.NAMESPACE
@@ -33,7 +33,7 @@ class Runtime:
         return datetime.fromtimestamp(self.clock(), tz=UTC)
 
 
-def _int(env: dict[str, str], name: str, default: int) -> int:
+def _int(env: Any, name: str, default: int) -> int:
     raw = env.get(name)
     if raw in (None, ""):
         return default
@@ -65,8 +65,11 @@ class WatcherConfig:
     invocation_budget_seconds: int = 840
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> WatcherConfig:
-        env = dict(os.environ if env is None else env)
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, handler: str = "pitr.restore_waiter.handler"
+    ) -> WatcherConfig:
+        """The config of ``handler``'s function (the waiter or the steps) from its environment."""
+        env = environment.of(handler, env).declared_only()
         source = env.get("SOURCE_TABLE_NAME", "")
         if not source:
             raise ValueError("environment variable SOURCE_TABLE_NAME is not set")

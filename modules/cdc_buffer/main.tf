@@ -354,7 +354,6 @@ module "replay_writer" {
     RESTORE_RECORD_PARAMETER    = var.restore_record_parameter
     SOURCE_TABLE_NAME           = var.source_table_name
     TARGET_TABLE_NAME_PATTERN   = var.target_table_name_pattern
-    SPILL_BUCKET                = aws_s3_bucket.spill.bucket
     RECORD_CACHE_SECONDS        = tostring(var.replay_writer.record_cache_seconds)
     REPLAY_START_MARGIN_SECONDS = tostring(var.replay_writer.replay_start_margin_seconds)
   }

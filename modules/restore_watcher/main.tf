@@ -156,6 +156,7 @@ resource "aws_sns_topic_subscription" "email" {
 ################################################################################
 
 locals {
+  # Each function's environment is its contract in pitr.environment (tests/unit/test_environment.py).
   common_environment = {
     SOURCE_TABLE_NAME                = var.source_table_name
     REPLAY_FROM                      = var.replay_from
@@ -215,6 +216,7 @@ locals {
     ACTIVE_POLL_CAP_SECONDS   = tostring(var.active_poll_cap_seconds)
     CAUGHT_UP_LAG_SECONDS     = tostring(var.caught_up_lag_seconds)
     DRAIN_QUIET_SECONDS       = tostring(var.drain_quiet_seconds)
+    DRAIN_TIMEOUT_SECONDS     = tostring(var.drain_timeout_seconds)
     INVOCATION_BUDGET_SECONDS = "840"
     STREAM_FAILURE_QUEUE_URL  = var.stream_failure_queue_url
   })

@@ -194,6 +194,18 @@ variable "drain_quiet_seconds" {
   }
 }
 
+variable "drain_timeout_seconds" {
+  description = "At cut-over, how long the drain may wait for the buffer to stay empty for drain_quiet_seconds before the workflow reports the cut-over blocked."
+  type        = number
+  default     = 900
+  nullable    = false
+
+  validation {
+    condition     = var.drain_timeout_seconds >= 60 && var.drain_timeout_seconds <= 86400
+    error_message = "drain_timeout_seconds must be between 60 and 86400."
+  }
+}
+
 variable "workflow_log_level" {
   description = "Step Functions log level: ALL, ERROR, FATAL or OFF. Execution data is never logged (it holds the task token)."
   type        = string

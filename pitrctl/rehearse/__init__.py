@@ -9,8 +9,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import sys
+import tempfile
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from pitr import logs
@@ -19,25 +23,50 @@ from pitrctl.ui import Ui
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--items", type=int, default=300, help="distinct items the traffic touches")
-    parser.add_argument("--write-rate", type=float, default=40.0, help="source writes per second")
-    parser.add_argument(
-        "--duration", type=float, default=40.0, help="seconds of live traffic before cut-over"
+    add = parser.add_argument
+    add("--items", type=int, default=300, help="distinct items the traffic touches (default: %(default)s)")
+    add("--write-rate", type=float, default=40.0, help="source writes per second (default: %(default)s)")
+    add(
+        "--duration",
+        type=float,
+        default=40.0,
+        help="simulated seconds of live traffic before cut-over (default: %(default)s)",
     )
-    parser.add_argument(
-        "--restore-seconds", type=float, default=10.0, help="how long the simulated restore takes"
+    add(
+        "--restore-seconds",
+        type=float,
+        default=10.0,
+        help="simulated seconds the restore takes (default: %(default)s)",
     )
-    parser.add_argument(
+    add(
         "--replay-from",
         choices=["restore_point", "restore_request"],
         default="restore_point",
-        help="replay start",
+        help="replay start (default: %(default)s)",
     )
-    parser.add_argument("--large-items", type=int, default=3, help="items written near the 400 KB limit")
-    parser.add_argument(
-        "--fault-rate", type=float, default=0.0, help="share of calls that throttle or fail partly"
+    add(
+        "--large-items",
+        type=int,
+        default=3,
+        help="items written near the 400 KB limit (default: %(default)s)",
     )
-    parser.add_argument("--seed", type=int, default=7, help="random seed of the traffic and the faults")
+    add(
+        "--fault-rate",
+        type=float,
+        default=0.0,
+        help="turn on every AWS fault class of the simulation (pitrctl.sim.faults) at this rate, "
+        "0 to <1 (default: %(default)s)",
+    )
+    add(
+        "--seed", type=int, default=7, help="random seed of the traffic and the faults (default: %(default)s)"
+    )
+    add(
+        "--log-file",
+        default=None,
+        help="where the functions' JSON log lines go (default: a new file in the temporary directory, "
+        "named in the report)",
+    )
+    add("--verbose", action="store_true", help="show the functions' log lines on stderr instead of a file")
 
 
 def run(args: Any, ui: Ui) -> dict[str, Any]:
@@ -66,29 +95,56 @@ def run(args: Any, ui: Ui) -> dict[str, Any]:
             hint="e.g. pitrctl rehearse --items 300 --write-rate 40 --duration 120",
             exit_code=2,
         )
-    with quiet_function_logs():
+    with function_logs(args.verbose, args.log_file) as where:
         report = rehearse(options, ui)
+    report["function_log"] = where
     show(report, ui)
     return report
 
 
 @contextlib.contextmanager
-def quiet_function_logs() -> Iterator[None]:
-    """The functions' JSON log lines go to stderr, warnings and errors only: stdout is the report."""
+def function_logs(verbose: bool, path: str | None) -> Iterator[str]:
+    """The functions' JSON log lines go to a file (or, ``verbose``, to stderr): stdout is the report.
+
+    Yields where they go. Nothing is lost: every level the functions log is kept.
+    """
     logger = logs.get_logger()
-    saved = [
-        (handler, handler.setStream(sys.stderr))
-        for handler in logger.handlers
-        if isinstance(handler, logging.StreamHandler)
-    ]
-    level = logger.level
-    logger.setLevel(logging.WARNING)
+    saved_handlers, saved_level = list(logger.handlers), logger.level
+    formatter = next((h.formatter for h in saved_handlers if h.formatter is not None), None)
+    if verbose:
+        handler: logging.Handler = logging.StreamHandler(sys.stderr)
+        where = "stderr"
+    else:
+        if path is None:
+            stamp = time.strftime("%Y%m%dT%H%M%S")
+            path = str(Path(tempfile.gettempdir()) / f"pitrctl-rehearse-{stamp}-{os.getpid()}.log")
+        handler = logging.FileHandler(path, encoding="utf-8")
+        where = path
+    handler.setFormatter(formatter)
+    logger.handlers = [handler]
+    logger.setLevel(logging.INFO)
     try:
-        yield
+        yield where
     finally:
-        logger.setLevel(level)
-        for handler, stream in saved:
-            handler.setStream(stream)
+        handler.close()
+        logger.handlers = saved_handlers
+        logger.setLevel(saved_level)
+
+
+# What each count counts (the table's column titles; the JSON report's keys are on the left).
+COUNTS = {
+    "changes_made": "source writes made by the traffic",
+    "buffered": "changes the subscriber put in the buffer",
+    "replayed": "changes the writer applied to the restored table",
+    "skipped": "changes older than the replay start, not applied",
+    "coalesced": "changes superseded by a newer one in the same batch",
+    "duplicates": "changes delivered again and dropped as duplicates",
+    "spilled": "changes too large for SQS, carried through S3",
+    "dead_lettered": "messages moved to the buffer's dead-letter queue",
+}
+
+
+SIMULATED = "simulated (moto lacks the API)"
 
 
 def show(report: dict[str, Any], ui: Ui) -> None:
@@ -96,36 +152,23 @@ def show(report: dict[str, Any], ui: Ui) -> None:
     counts = report["counts"]
     ui.table(
         "Counts",
-        (
-            "changes made",
-            "buffered",
-            "replayed",
-            "skipped",
-            "coalesced",
-            "duplicates dropped",
-            "spilled to S3",
-        ),
-        [
-            (
-                counts["changes_made"],
-                counts["buffered"],
-                counts["replayed"],
-                counts["skipped"],
-                counts["coalesced"],
-                counts["duplicates"],
-                counts["spilled"],
-            )
-        ],
+        ("count", "what it counts"),
+        [(counts.get(key, 0), meaning) for key, meaning in COUNTS.items()],
     )
-    ui.table(
-        "Settings (source vs restored table)",
-        ("setting", "copied", "note"),
-        [
-            (name, "yes" if s["equal"] else "NO", "simulated (moto lacks the API)" if s["simulated"] else "")
-            for name, s in verification["settings"].items()
-        ],
-    )
-    for difference in verification["item_differences"]:
+    if verification.get("settings"):
+        ui.table(
+            "Settings (source vs restored table)",
+            ("setting", "copied", "note"),
+            [
+                (
+                    name,
+                    "yes" if s["equal"] else "NO",
+                    "simulated (moto lacks the API)" if s["simulated"] else "",
+                )
+                for name, s in verification["settings"].items()
+            ],
+        )
+    for difference in verification.get("item_differences", []):
         ui.say(f"[red]item {difference['key']}: {difference['problem']}[/]")
     if verification["passed"]:
         ui.say(
@@ -133,5 +176,8 @@ def show(report: dict[str, Any], ui: Ui) -> None:
             f"every setting copied, replay off, restore record released ({report['wall_seconds']} s wall, "
             f"{report['simulated_seconds']:.0f} s simulated)"
         )
+    elif verification.get("reason"):
+        ui.say(f"[bold red]verification FAILED[/]: {verification['reason']}")
     else:
         ui.say("[bold red]verification FAILED[/]: see the differences above")
+    ui.say(f"function logs: {report.get('function_log', 'stderr')}")

@@ -11,15 +11,16 @@ from __future__ import annotations
 import math
 import time
 from argparse import Namespace
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from pitr.restore_record import CAUGHT_UP
 from pitrctl import commands
-from pitrctl.rehearse import traffic
-from pitrctl.rehearse.sandbox import Sandbox, SandboxOptions
-from pitrctl.rehearse.verify import compare_items, compare_settings, scan_all
+from pitrctl.sim import traffic
+from pitrctl.sim.restores import scan_all
+from pitrctl.sim.sandbox import Sandbox, SandboxOptions
+from pitrctl.sim.verify import compare_items, compare_settings
 from pitrctl.ui import Ui
 
 KEY_NAMES = ["pk", "sk"]
@@ -33,7 +34,8 @@ class RehearsalOptions:
     restore_seconds: float = 30.0
     replay_from: str = "restore_point"
     large_items: int = 3
-    fault_rate: float = 0.0
+    fault_rate: float = 0.0  # every fault class at this rate
+    faults: dict[str, float] = field(default_factory=dict)  # per-class rates (tests), over fault_rate
     seed: int = 7
     tick_seconds: float = 1.0
 
@@ -156,7 +158,7 @@ def _verify(box: Sandbox, options: RehearsalOptions, live: Traffic, restore: _Re
         source_items, restore.snapshot, live.changed_since(math.floor(start)), options.replay_from
     )
     differences = compare_items(expected, scan_all(box.ddb, restore.target), KEY_NAMES)
-    settings = compare_settings(box.aws, box.names.source, restore.target)
+    settings = compare_settings(box.names.source, restore.target)
     verification = {
         "items_expected": len(expected),
         "item_differences": differences[:20],
@@ -179,38 +181,50 @@ def _verify(box: Sandbox, options: RehearsalOptions, live: Traffic, restore: _Re
 def rehearse(options: RehearsalOptions, ui: Ui) -> dict[str, Any]:
     wall_start = time.monotonic()
     sandbox_options = SandboxOptions(
-        replay_from=options.replay_from, fault_rate=options.fault_rate, seed=options.seed
+        replay_from=options.replay_from,
+        fault_rate=options.fault_rate,
+        faults=options.faults,
+        seed=options.seed,
     )
     timeline: dict[str, float] = {}
     with Sandbox(sandbox_options) as box:
         box.started = box.clock.clock()
         live = Traffic(box, options)
-        box.clock.on_advance = lambda seconds: (live(seconds), box.tick())
+        box.clock.hooks[:] = [live, lambda _seconds: box.tick()]
         ui.say(
             f"[bold]Rehearsal[/]: {options.items} items, {options.write_rate:g} writes/s, "
             f"{options.duration:g} s of traffic, replay from {options.replay_from}"
         )
-        restore = _request_restore(box, options, ui)
-        timeline["restore_point_s"] = restore.restore_point - box.started
-        timeline["restore_requested_s"] = restore.requested_at - box.started
-        _wait_caught_up(box, options, ui, restore)
-        timeline["caught_up_s"] = box.clock.clock() - box.started
+        restore: _Restore | None = None
+        cutover: dict[str, Any] = {}
+        try:
+            restore = _request_restore(box, options, ui)
+            timeline["restore_point_s"] = restore.restore_point - box.started
+            timeline["restore_requested_s"] = restore.requested_at - box.started
+            _wait_caught_up(box, options, ui, restore)
+            timeline["caught_up_s"] = box.clock.clock() - box.started
 
-        live.on = False
-        ui.say(f"{_status(box)}  traffic paused for the cut-over")
-        args = Namespace(table=box.names.source, ssm_prefix=None, interval=5.0, yes=True)
-        cutover = commands.cutover(args, box.aws, Ui(json_mode=True), sleep=box.clock.sleep)
-        timeline["cut_over_s"] = box.clock.clock() - box.started
-        ui.say(f"{_status(box)}  switch now: {restore.target}")
+            live.on = False
+            ui.say(f"{_status(box)}  traffic paused for the cut-over")
+            args = Namespace(table=box.names.source, ssm_prefix=None, interval=5.0, yes=True)
+            cutover = commands.cutover(args, box.aws, Ui(json_mode=True), sleep=box.clock.sleep)
+            timeline["cut_over_s"] = box.clock.clock() - box.started
+            ui.say(f"{_status(box)}  switch now: {restore.target}")
 
-        verification = _verify(box, options, live, restore)
+            verification = _verify(box, options, live, restore)
+        except Exception as exc:  # a stuck pipeline is a failed verification, never a traceback
+            verification = {
+                "passed": False,
+                "reason": f"the pipeline did not finish: {type(exc).__name__}: {exc}",
+            }
+            ui.say(f"[red]stopped[/]: {type(exc).__name__}: {exc}")
         counts = asdict(box.counters)
         counts["changes_made"] = live.made
         counts["dead_lettered"] = box.poller.stats.dead_lettered
         simulated = box.clock.clock() - box.started
     return {
         "options": asdict(options),
-        "target_table": restore.target,
+        "target_table": restore.target if restore else None,
         "timeline": timeline,
         "counts": counts,
         "cutover": {k: v for k, v in cutover.items() if k != "import_block"},

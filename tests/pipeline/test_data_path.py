@@ -20,8 +20,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from pipeline.data_path import DataPath, Faults
 from pitr import clients
+from pitrctl.sim.data_path import DataPath, Faults
 
 pytestmark = pytest.mark.slow
 
@@ -57,6 +57,8 @@ fault_rates = st.fixed_dictionaries(
         "crash": st.sampled_from([0.0, 0.05, 0.15]),
         "lost_delete": st.sampled_from([0.0, 0.1]),
         "duplicate_stream": st.sampled_from([0.0, 0.2]),
+        "lost_message_delete": st.sampled_from([0.0, 0.1]),
+        "late_duplicate_stream": st.sampled_from([0.0, 0.2]),
     }
 )
 

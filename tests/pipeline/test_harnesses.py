@@ -9,9 +9,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from pipeline.fake_fifo import FakeFifoQueue
-from pitrctl.rehearse.fifo_poller import FifoPoller, QueueStuckError
-from pitrctl.rehearse.stream_driver import StreamDriver, StreamStuckError
+from pitrctl.sim.fifo_queue import FakeFifoQueue
+from pitrctl.sim.sqs_mapping import FifoPoller, QueueStuckError
+from pitrctl.sim.stream_mapping import StreamDriver, StreamStuckError
 
 
 @pytest.fixture(params=["moto", "fake"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -91,3 +92,47 @@ def test_cli_json_report(capsys: pytest.CaptureFixture[str]) -> None:
 def test_cli_rejects_bad_options(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["rehearse", "--json", "--fault-rate", "1.5"]) == 2
     assert "fault-rate" in json.loads(capsys.readouterr().out)["error"]
+
+
+def test_a_stuck_pipeline_is_a_failed_verification_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from pitrctl.sim.stream_mapping import StreamDriver, StreamStuckError
+
+    def stuck(*_args: Any, **_kwargs: Any) -> None:
+        raise StreamStuckError("record 42 failed 50 times")
+
+    monkeypatch.setattr(StreamDriver, "deliver", stuck)
+    code = main(
+        ["rehearse", "--json", "--items", "5", "--duration", "10", "--log-file", str(tmp_path / "f.log")]
+    )
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)  # stdout is the report alone
+    assert code == 1
+    assert report["verification"]["passed"] is False
+    assert "StreamStuckError: record 42 failed 50 times" in report["verification"]["reason"]
+    assert "Traceback" not in captured.out + captured.err
+
+
+def test_function_logs_go_to_a_file_unless_verbose(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    log = tmp_path / "functions.log"
+    args = ["rehearse", "--json", "--items", "10", "--write-rate", "5", "--duration", "20"]
+    args += ["--restore-seconds", "5", "--log-file", str(log)]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert report["function_log"] == str(log)
+    lines = log.read_text().splitlines()
+    assert lines and all(json.loads(line)["level"] for line in lines), "JSON lines of every level"
+    assert '"level"' not in captured.err, "no function log line on the terminal"
+
+
+def test_help_shows_the_defaults(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["rehearse", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for default in ("(default: 300)", "(default: 40.0)", "(default: 0.0)", "(default: restore_point)"):
+        assert default in text
+    assert "--verbose" in text

@@ -4,8 +4,9 @@ import itertools
 
 import boto3
 
-from pitrctl.rehearse import traffic
-from pitrctl.rehearse.verify import compare_items, scan_all
+from pitrctl.sim import traffic
+from pitrctl.sim.restores import scan_all
+from pitrctl.sim.verify import compare_items
 
 
 def test_plan_is_reproducible_and_mixed() -> None:

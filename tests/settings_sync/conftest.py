@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from settings_sync.settings_world import PATTERN, SOURCE, World, build
+from pitrctl.sim.worlds import PATTERN, SOURCE, World, build
 
 
 @pytest.fixture

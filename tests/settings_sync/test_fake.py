@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, ParamValidationError
 
-from pitrctl.rehearse.dynamodb_extras import DynamoDBExtrasFake, paginate
-from settings_sync.settings_world import KEYS, c
+from pitrctl.sim.dynamodb_extras import DynamoDBExtrasFake, paginate
+from pitrctl.sim.worlds import KEYS, c
 
 
 @pytest.fixture

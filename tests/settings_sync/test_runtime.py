@@ -14,8 +14,8 @@ from botocore.exceptions import ClientError
 from pitr.settings_sync import handler
 from pitr.settings_sync.context import SyncContext
 from pitr.settings_sync.runner import NAMES, sync
-from pitrctl.rehearse.dynamodb_extras import DynamoDBExtrasFake, paginate
-from settings_sync.settings_world import KEYS, SOURCE, TARGET, all_pages, c, create_target
+from pitrctl.sim.dynamodb_extras import DynamoDBExtrasFake, paginate
+from pitrctl.sim.worlds import KEYS, SOURCE, TARGET, all_pages, c, create_target
 
 ONLY_ALARMS = {n: n == "alarms" for n in NAMES}
 

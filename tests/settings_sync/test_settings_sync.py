@@ -10,7 +10,7 @@ import pytest
 
 from pitr.patterns import PatternError
 from pitr.settings_sync import NAMES, InputError, handler, runner
-from settings_sync.settings_world import (
+from pitrctl.sim.worlds import (
     NEIGHBOUR,
     SOURCE,
     TARGET,
@@ -261,7 +261,7 @@ def test_changed_trigger_and_precision_are_updated_at_the_next_cutover(world: Wo
 
 
 def test_indexes_left_out_of_the_restore_are_skipped(aws: None, env: None) -> None:
-    from settings_sync.settings_world import KEYS, build
+    from pitrctl.sim.worlds import KEYS, build
 
     world = build()
     ddb = c("dynamodb")

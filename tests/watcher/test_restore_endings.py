@@ -26,9 +26,8 @@ import pytest
 
 from pitr import clients
 from pitrctl import commands
+from pitrctl.sim.workflow_world import COVERAGE, RECORD, REGION, SOURCE, STANDBY_RETENTION, World
 from pitrctl.ui import Ui
-
-from .harness import COVERAGE, RECORD, REGION, SOURCE, STANDBY_RETENTION, World
 
 pytestmark = pytest.mark.slow
 
@@ -326,7 +325,7 @@ def test_a_restored_table_not_found_right_after_the_restore_call_is_waited_for(w
             appeared.append(True)
             world.simulate_restore(TARGET, takes_seconds=120, restore_point=appear_at - 60)
 
-    world.fake.on_sleep.insert(0, appear)
+    world.fake.hooks.insert(0, lambda _seconds: appear())
     arn = world.start(TARGET, "restore-not-yet")
     _parked(world)
     assert appeared and world.record().execution_arn == arn

@@ -10,8 +10,7 @@ from botocore.exceptions import ClientError
 
 from pitr import clients, notify, restore_workflow, step_errors
 from pitr.restore_record import CAUGHT_UP, RestoreRecord
-
-from .harness import RECORD, STANDBY_RETENTION, World
+from pitrctl.sim.workflow_world import RECORD, STANDBY_RETENTION, World
 
 TARGET = "orders-restored-1"
 

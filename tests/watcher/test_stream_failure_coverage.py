@@ -19,8 +19,7 @@ import pytest
 from pitr import clients, restore_waiter
 from pitr.restore_record import format_time
 from pitr.watcher import Runtime, WatcherConfig
-
-from .harness import stream_failure_record
+from pitrctl.sim.events import stream_failure_record
 
 COVERAGE = "/dynamodb-pitr/orders/coverage"
 CREATED = datetime(2030, 1, 1, tzinfo=UTC)

@@ -1,7 +1,7 @@
 """The real workflow definition executed in moto with the real waiter and step handlers.
 
-Stand-ins (``standins.py``) play the data path and settings_sync; see ``harness.py`` for what is
-simulated and why.
+Stand-ins (``pitrctl.sim.standins``) play the data path and settings_sync; see
+``pitrctl.sim.workflow_world`` for what is simulated and why.
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from pitr import restore_waiter
 from pitr.backoff import Backoff
 from pitr.restore_record import parse_time
 from pitr.watcher import Runtime, WatcherConfig
-
-from .harness import COVERAGE, SOURCE, STANDBY_RETENTION, World
+from pitrctl.sim.workflow_world import COVERAGE, SOURCE, STANDBY_RETENTION, World
 
 pytestmark = pytest.mark.slow
 
@@ -57,7 +56,7 @@ def test_happy_path_through_cutover(world_factory) -> None:
 
     # Replay was enabled within the cap of the table becoming ACTIVE (the fake clock moves only in
     # the waiter's sleeps; the 5 s margin pays for the real steps in between).
-    active_at = world.restores[TARGET]["active_at"]
+    active_at = world.restores.by_target[TARGET].active_at
     assert active_at - restore_point == 1800
     exited = next(
         e for e in world.history(arn) if e.get("stateExitedEventDetails", {}).get("name") == "EnableReplay"

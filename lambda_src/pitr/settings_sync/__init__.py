@@ -14,7 +14,6 @@ logged. The handler raises only on bad input, before any change.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from pitr import environment
 from pitr.patterns import check_target
 
 from .context import SyncContext, error_code
@@ -101,7 +101,7 @@ def _deadline(context: Any) -> float:
 
 
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
-    request = parse(event, os.environ)
+    request = parse(event, environment.of("pitr.settings_sync.handler"))
     ctx = SyncContext(
         source_table=request.source_table,
         target_table=request.target_table,

@@ -1,4 +1,6 @@
-"""STAND-INS for parts built elsewhere: swap them for the real handlers after merging.
+"""Stand-ins for this project's own functions, for the workflow world (``workflow_world.World``).
+
+Not a simulation of AWS: the workflow's tests use them to see only the workflow's contract.
 
 - ``SubscriberStandin`` / ``replay_standin`` stand for the data path (issue 3: ``pitr.cdc_subscriber``,
   ``pitr.replay_writer.handler``). They move whole item images through the real (moto) FIFO buffer
@@ -100,22 +102,6 @@ def replay_standin(
             ],
         )
     return {"batchItemFailures": []}
-
-
-def drain_buffer(
-    sqs: Any, queue_url: str, handler: Callable[[dict[str, Any]], Any], max_batches: int = 100
-) -> int:
-    """STAND-IN for Lambda's SQS poller: batches of up to 10 in FIFO order, deleted after success."""
-    applied = 0
-    for _ in range(max_batches):
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
-        if not messages:
-            break
-        handler({"Records": [{"body": m["Body"], "messageId": m["MessageId"]} for m in messages]})
-        for m in messages:
-            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
-        applied += len(messages)
-    return applied
 
 
 class SettingsSyncStandin:

@@ -1,118 +1,46 @@
-"""Runs the real workflow definition in moto with the real waiter and step handlers (moto.md recipe).
+"""The workflow world: the real workflow definition in moto with the real waiter and step handlers.
 
-What the harness simulates, because moto does not:
-- a restore that takes time: moto's RestoreTableToPointInTime is a stub (ACTIVE at once, the source's
-  items at call time), so the harness creates the target with the source's items as of the restore
-  point and reports it CREATING (with ``RestoreSummary``) until a simulated completion time;
-- time: the handlers get a fake clock whose ``sleep`` advances it and lets the world move on (the
-  replay poller drains the buffer, scheduled writes reach the source), so days pass in milliseconds;
-- Lambda: ``LambdaFunction._invoke_lambda`` runs in-process handlers (the waiter, the steps, and
-  the stand-ins of ``standins.py``).
+Built from the kit: ``clock.SimClock`` (any sleep advances time and moves the world on: due writes
+reach the source, the replay poller drains the buffer), ``restores.Restores`` (CREATING period,
+restore-point contents, ``RestoreSummary``), ``events.cloudtrail_restore``, ``moto_patches``
+(``route_lambda`` runs in-process handlers) and ``sqs_mapping.FifoPoller`` (Lambda's FIFO poller).
+The data path and settings_sync are played by ``standins``. Use it through the ``world_factory``
+fixture (``tests/watcher/conftest.py``), which runs moto with Step Functions executing.
 """
 
 from __future__ import annotations
 
-import io
+import contextlib
 import json
-import threading
 import time
-import zipfile
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Callable
 from typing import Any
 
 import boto3
-import pytest
 
-from pitr import clients, restore_record, restore_waiter, restore_workflow
+from pitr import restore_record, restore_waiter, restore_workflow
 from pitr.watcher import Runtime, WatcherConfig
 from pitrctl import workflow
+from pitrctl.sim import events, moto_patches
+from pitrctl.sim.clock import SimClock
+from pitrctl.sim.events import ACCOUNT, REGION
+from pitrctl.sim.restores import Restores, scan_all
+from pitrctl.sim.sqs_mapping import FifoPoller
+from pitrctl.sim.standins import SettingsSyncStandin, SubscriberStandin, replay_standin
 
-from .standins import SettingsSyncStandin, SubscriberStandin, drain_buffer, replay_standin
-
-ACCOUNT = "123456789012"
-REGION = "eu-west-1"
 SOURCE = "orders"
 RECORD = "/dynamodb-pitr/orders/restore"
 COVERAGE = "/dynamodb-pitr/orders/coverage"
 STANDBY_RETENTION = 14_400
-START = 1_900_000_000.0  # fake epoch: 2030-03-17
-
-
-SOURCE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{SOURCE}"
-
-
-def _whole_seconds(epoch: float) -> str:
-    return datetime.fromtimestamp(int(epoch), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def stream_failure_record(last: str, first: str | None = None) -> str:
-    """A discarded stream batch as Lambda sends it to an SQS on-failure destination (AWS Lambda
-    developer guide, "Retaining discarded records for a DynamoDB event source in Lambda")."""
-    return json.dumps(
-        {
-            "requestContext": {
-                "requestId": "316aa6d0-8154-xmpl-9af7-85d5f4a6bc81",
-                "functionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:pitr-orders-subscriber",
-                "condition": "RetryAttemptsExhausted",
-                "approximateInvokeCount": 1,
-            },
-            "responseContext": {
-                "statusCode": 200,
-                "executedVersion": "$LATEST",
-                "functionError": "Unhandled",
-            },
-            "version": "1.0",
-            "timestamp": "2030-03-17T10:00:00.021Z",
-            "DDBStreamBatchInfo": {
-                "shardId": "shardId-00000001573689847184-864758bb",
-                "startSequenceNumber": "800000000003126276362",
-                "endSequenceNumber": "800000000003126276362",
-                "approximateArrivalOfFirstRecord": first or last,
-                "approximateArrivalOfLastRecord": last,
-                "batchSize": 1,
-                "streamArn": f"{SOURCE_ARN}/stream/2030-01-01T00:00:00.000",
-            },
-        }
-    )
-
-
-class FakeClock:
-    """Shared by every handler: ``sleep`` advances time and runs the world's due events."""
-
-    def __init__(self, start: float = START) -> None:
-        self.now = start
-        self.on_sleep: list[Callable[[], None]] = []
-        self.sleeps: list[float] = []
-        self._lock = threading.RLock()
-
-    def clock(self) -> float:
-        with self._lock:
-            return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.sleeps.append(seconds)
-            self.now += seconds
-        for hook in list(self.on_sleep):
-            hook()
-
-    def advance(self, seconds: float) -> None:
-        self.sleep(seconds)
-
-
-def _zip() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("handler.py", "def handler(event, context):\n    return event\n")
-    return buf.getvalue()
+START = 1_900_000_000.0  # simulated epoch: 2030-03-17
+SOURCE_ARN = events.table_arn(SOURCE)
 
 
 class World:
     """One source table, its buffer, the workflow and the functions, in moto."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, reminder_seconds: int = 3600, **config: Any) -> None:
-        self.fake = FakeClock()
+    def __init__(self, stack: contextlib.ExitStack, reminder_seconds: int = 3600, **config: Any) -> None:
+        self.fake = SimClock(START)
         self.rt = Runtime(clock=self.fake.clock, sleep=self.fake.sleep, rand=lambda: 0.999)
         self.ddb = boto3.client("dynamodb", region_name=REGION)
         self.sqs = boto3.client("sqs", region_name=REGION)
@@ -122,11 +50,11 @@ class World:
         self.cw = boto3.client("cloudwatch", region_name=REGION)
         self.events = boto3.client("events", region_name=REGION)
         self.sns = boto3.client("sns", region_name=REGION)
-        self.restores: dict[str, dict[str, Any]] = {}
+        self.restores = Restores(self.fake.clock)
         self.scheduled: list[tuple[float, str, str | None]] = []
         self.late: list[tuple[float, dict[str, Any]]] = []
         self.settings = SettingsSyncStandin()
-        self._patch_describe(monkeypatch)
+        stack.enter_context(moto_patches.restore_status(self.restores))
 
         self.ddb.create_table(
             TableName=SOURCE,
@@ -166,7 +94,7 @@ class World:
                 Runtime="python3.13",
                 Role=role,
                 Handler="handler.handler",
-                Code={"ZipFile": _zip()},
+                Code={"ZipFile": moto_patches.lambda_zip()},
             )["FunctionArn"]
         self.replay_uuid = self.lam.create_event_source_mapping(
             EventSourceArn=self.queue_arn,
@@ -195,8 +123,9 @@ class World:
             "pitr-orders-settings-sync": self.settings,
             "pitr-orders-replay-writer": self._replay,
         }
-        self._route_lambda(monkeypatch)
-        self.fake.on_sleep.append(self.tick)
+        stack.enter_context(moto_patches.route_lambda(self.handlers))
+        self.poller = FifoPoller(self.sqs, self.queue_url, lambda event, _context: self._replay(event))
+        self.fake.hooks.append(lambda _seconds: self.tick())
 
         self.definition = workflow.render(
             workflow.values(
@@ -215,43 +144,6 @@ class World:
             roleArn=f"arn:aws:iam::{ACCOUNT}:role/sfn",
             type="STANDARD",
         )["stateMachineArn"]
-
-    # ---- moto patches -------------------------------------------------------------------------
-
-    def _patch_describe(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        from moto.dynamodb.models.table import Table
-
-        original = Table.describe
-        world = self
-
-        def describe(table: Any, base_key: str = "TableDescription") -> dict[str, Any]:
-            result = original(table, base_key=base_key)
-            sim = world.restores.get(table.name)
-            if sim is not None:
-                creating = sim["active_at"] is None or world.fake.clock() < sim["active_at"]
-                result[base_key]["TableStatus"] = "CREATING" if creating else "ACTIVE"
-                result[base_key]["RestoreSummary"] = {
-                    "SourceTableArn": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{SOURCE}",
-                    "RestoreDateTime": sim["restore_point"],
-                    "RestoreInProgress": creating,
-                }
-            return result
-
-        monkeypatch.setattr(Table, "describe", describe)
-
-    def _route_lambda(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        from moto.awslambda.models import LambdaFunction
-
-        handlers = self.handlers
-
-        def invoke(fn: Any, event: Any = None) -> tuple[str, bool, str]:
-            payload = json.loads(event) if isinstance(event, str) else event
-            try:
-                return json.dumps(handlers[fn.function_name](payload)), False, ""
-            except Exception as exc:
-                return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)}), True, ""
-
-        monkeypatch.setattr(LambdaFunction, "_invoke_lambda", invoke)
 
     def _capture_notifications(self) -> None:
         self.events_queue = self.sqs.create_queue(QueueName="captured-events")["QueueUrl"]
@@ -296,7 +188,9 @@ class World:
         for _, change in late:
             self.subscriber.buffer(change)
         if self.replay_enabled():
-            drain_buffer(self.sqs, self.queue_url, self._replay)
+            for _ in range(100):
+                if self.poller.poll_once() == 0:
+                    break
 
     def schedule_writes(self, start_in: float, every: float, writes: list[tuple[str, str | None]]) -> None:
         base = self.fake.clock() + start_in
@@ -312,54 +206,33 @@ class World:
         """The stream mapping gave up on a batch whose records arrived between ``first`` and ``last``."""
         self.sqs.send_message(
             QueueUrl=self.failure_queue_url,
-            MessageBody=stream_failure_record(_whole_seconds(last), first=_whole_seconds(first)),
+            MessageBody=events.stream_failure_record(
+                events.iso_seconds(last), first=events.iso_seconds(first)
+            ),
         )
 
     def simulate_restore(
-        self, target: str, takes_seconds: float | None, restore_point: float | None = None
+        self,
+        target: str,
+        takes_seconds: float | None,
+        restore_point: float | None = None,
+        not_found_seconds: float = 0.0,
     ) -> None:
-        """A restore of the source into ``target`` holding the source as of now (the restore point)."""
-        point = self.fake.clock() if restore_point is None else restore_point
-        items = self.ddb.scan(TableName=SOURCE)["Items"]
-        self.ddb.create_table(
-            TableName=target,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
+        """A restore of the source into ``target`` holding the source as of now; ``restore_point``
+        (default now) is what its ``RestoreSummary`` says; ``DescribeTable`` answers not found for
+        ``not_found_seconds`` (``faults.DescribeTableNotFound``)."""
+        self.restores.start(
+            self.ddb,
+            source=SOURCE,
+            target=target,
+            restore_point=self.fake.clock() if restore_point is None else restore_point,
+            items=scan_all(self.ddb, SOURCE),
+            takes_seconds=takes_seconds,
+            not_found_seconds=not_found_seconds,
         )
-        for item in items:
-            self.ddb.put_item(TableName=target, Item=item)
-        self.restores[target] = {
-            "restore_point": datetime.fromtimestamp(point, tz=UTC),
-            "active_at": None if takes_seconds is None else self.fake.clock() + takes_seconds,
-        }
 
     def cloudtrail_event(self, target: str, by_arn: bool = False) -> dict[str, Any]:
-        params: dict[str, Any] = {"targetTableName": target, "useLatestRestorableTime": True}
-        if by_arn:
-            params["sourceTableArn"] = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{SOURCE}"
-        else:
-            params["sourceTableName"] = SOURCE
-        when = datetime.fromtimestamp(self.fake.clock(), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return {
-            "version": "0",
-            "id": "6f1b1d2e-0000-4000-8000-000000000001",
-            "detail-type": "AWS API Call via CloudTrail",
-            "source": "aws.dynamodb",
-            "account": ACCOUNT,
-            "time": when,
-            "region": REGION,
-            "resources": [],
-            "detail": {
-                "eventVersion": "1.09",
-                "eventTime": when,
-                "eventSource": "dynamodb.amazonaws.com",
-                "eventName": "RestoreTableToPointInTime",
-                "awsRegion": REGION,
-                "requestParameters": params,
-                "recipientAccountId": ACCOUNT,
-            },
-        }
+        return events.cloudtrail_restore(source=SOURCE, target=target, at=self.fake.clock(), by_arn=by_arn)
 
     def start(self, target: str, name: str, **kw: Any) -> str:
         return self.sfn.start_execution(
@@ -414,33 +287,27 @@ class World:
     def record(self) -> restore_record.RestoreRecord | None:
         return restore_record.load(self.ssm, RECORD)
 
-    def notifications(self) -> list[dict[str, Any]]:
-        """Every EventBridge event the workflow put so far (captured through an SQS target)."""
+    def _drain(self, queue_url: str, into: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Move every message of a capture queue into ``into`` (decoded); returns ``into``."""
         while True:
-            msgs = self.sqs.receive_message(QueueUrl=self.events_queue, MaxNumberOfMessages=10).get(
+            messages = self.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get(
                 "Messages", []
             )
-            if not msgs:
-                break
-            for m in msgs:
-                self.captured.append(json.loads(m["Body"]))
-                self.sqs.delete_message(QueueUrl=self.events_queue, ReceiptHandle=m["ReceiptHandle"])
-        return self.captured
+            if not messages:
+                return into
+            for m in messages:
+                into.append(json.loads(m["Body"]))
+                self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+
+    def notifications(self) -> list[dict[str, Any]]:
+        """Every EventBridge event the workflow put so far (captured through an SQS target)."""
+        return self._drain(self.events_queue, self.captured)
 
     def detail_types(self) -> list[str]:
         return [e["detail-type"] for e in self.notifications()]
 
     def sns_messages(self) -> list[dict[str, Any]]:
-        while True:
-            msgs = self.sqs.receive_message(QueueUrl=self.sns_queue, MaxNumberOfMessages=10).get(
-                "Messages", []
-            )
-            if not msgs:
-                break
-            for m in msgs:
-                self.captured_sns.append(json.loads(m["Body"]))
-                self.sqs.delete_message(QueueUrl=self.sns_queue, ReceiptHandle=m["ReceiptHandle"])
-        return self.captured_sns
+        return self._drain(self.sns_queue, self.captured_sns)
 
     def retention(self) -> int:
         attrs = self.sqs.get_queue_attributes(
@@ -462,13 +329,3 @@ class World:
         arn = record.execution_arn
         self.wait_for(lambda: self.history(arn)[-1]["type"] == "TaskSubmitted", "the task to be parked")
         self.sfn.send_task_success(taskToken=record.task_token, output=json.dumps({"action": action}))
-
-
-@pytest.fixture
-def world_factory(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., World]]:
-    from moto import mock_aws
-
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        clients.reset()
-        yield lambda **kw: World(monkeypatch, **kw)
-    clients.reset()

@@ -89,6 +89,7 @@ class StreamDriver:
         self.pending: list[dict[str, Any]] = []
         self._iterators: dict[str, str | None] = {}
         self.stats = DeliveryStats()
+        self.late: list[list[dict[str, Any]]] = []  # checkpointed batches to deliver again later
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -132,14 +133,26 @@ class StreamDriver:
         handler: Handler,
         batch_size: int = 100,
         maximum_attempts: int = 50,
+        *,
         duplicate: Callable[[], bool] | None = None,
         bisect: bool = False,
+        late_duplicate: Callable[[], bool] | None = None,
     ) -> DeliveryStats:
         """Invoke ``handler`` until every pending record is checkpointed.
 
         ``duplicate`` (fault injection): when it returns True after a fully successful invocation,
         the same batch is delivered once more, as Lambda's at-least-once delivery may do.
+        ``late_duplicate`` (``faults.LateDuplicateStreamBatch``): when it returns True after a fully
+        successful invocation, the batch is kept and delivered again at the start of the next
+        ``deliver`` call, after every newer batch of this one.
         """
+        for batch in self.late:
+            self.stats.duplicate_invocations += 1
+            try:
+                handler({"Records": copy.deepcopy(batch)}, None)
+            except Exception:  # already checkpointed: a failed copy changes nothing
+                self.stats.errors += 1
+        self.late = []
         attempts: dict[str, int] = {}
         retry: list[dict[str, Any]] | None = None
         while retry or self.pending:
@@ -163,6 +176,8 @@ class StreamDriver:
             done = len(batch) if failed_at is None else failed_at
             if failed_at is not None:
                 self.stats.partial_failures += 1
+            elif late_duplicate is not None and late_duplicate():
+                self.late.append(copy.deepcopy(batch))
             elif duplicate is not None and duplicate():
                 self.stats.duplicate_invocations += 1
                 try:

@@ -20,7 +20,8 @@ Order within a group is moto's (its FIFO keeps send order and holds a group whil
 flight; its ``SequenceNumber`` attribute is random, so the harness cannot check order by it).
 
 Fault injection: ``lose_deletes`` returns True to skip deleting a batch's successes (a crash after
-the writes), so the whole batch is delivered again.
+the writes), so the whole batch is delivered again; ``lose_message_delete`` is asked per succeeded
+message and loses that one delete only (``faults.LostMessageDelete``).
 
 Usage::
 
@@ -50,6 +51,7 @@ class PollStats:
     errors: int = 0
     redelivered_batches: int = 0
     dead_lettered: int = 0
+    lost_message_deletes: int = 0
     error_messages: list[str] = field(default_factory=list)
 
 
@@ -78,6 +80,7 @@ class FifoPoller:
         max_receive_count: int | None = None,
         dlq_url: str | None = None,
         lose_deletes: Callable[[], bool] | None = None,
+        lose_message_delete: Callable[[], bool] | None = None,
         region: str = "eu-west-1",
     ) -> None:
         if not 1 <= batch_size <= 10:
@@ -90,6 +93,7 @@ class FifoPoller:
         self.max_receive_count = max_receive_count
         self.dlq_url = dlq_url
         self.lose_deletes = lose_deletes
+        self.lose_message_delete = lose_message_delete
         self.region = region
         self.queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
             "Attributes"
@@ -171,6 +175,14 @@ class FifoPoller:
             self.stats.redelivered_batches += 1
             self._return(messages)
             return len(messages)
+        if self.lose_message_delete is not None:
+            # One message's delete lost (faults.LostMessageDelete): its copy comes back after the
+            # rest of the batch (its newer group-mates included) was deleted.
+            lost = [m for m in succeeded if self.lose_message_delete()]
+            if lost:
+                self.stats.lost_message_deletes += len(lost)
+                succeeded = [m for m in succeeded if m not in lost]
+                failed = failed + lost
         self._delete(succeeded)
         self._return(failed)
         return len(messages)

@@ -23,12 +23,13 @@ from typing import Any
 import boto3
 
 from pitr import metrics, restore_record
-from pitr.backoff import Backoff
 from pitr.cdc_subscriber import Subscriber
 from pitr.replay_writer import ReplayWriter
-from pitrctl.rehearse.faults import TTL_IDENTITY, CountingDynamo, CountingSqs, Crash, Faults
-from pitrctl.rehearse.fifo_poller import FakeContext, FifoPoller
-from pitrctl.rehearse.stream_driver import StreamDriver
+from pitrctl.sim import functions
+from pitrctl.sim.events import TTL_IDENTITY
+from pitrctl.sim.faults import CountingDynamo, CountingSqs, Crash, Faults
+from pitrctl.sim.sqs_mapping import FakeContext, FifoPoller
+from pitrctl.sim.stream_mapping import StreamDriver
 
 __all__ = ["CountingDynamo", "CountingSqs", "Crash", "DataPath", "Faults"]
 
@@ -116,10 +117,18 @@ class DataPath:
             lines.append(line)
             return line
 
-        subscriber = Subscriber(sqs, s3, queue_url, bucket, source, emit=emit)
+        pattern = f"{source}-restored-*"
+        subscriber = functions.subscriber(
+            functions.render(
+                "pitr.cdc_subscriber.handler",
+                {"BUFFER_QUEUE_URL": queue_url, "SPILL_BUCKET": bucket, "SOURCE_TABLE_NAME": source},
+            ),
+            sqs=sqs,
+            s3=s3,
+            emit=emit,
+        )
         if body_limit is not None:
             subscriber.body_limit = body_limit
-        pattern = f"{source}-restored-*"
         path = cls(
             source=source,
             target=target,
@@ -136,14 +145,19 @@ class DataPath:
             faults=faults,
             metric_lines=lines,
         )
-        path.writer = ReplayWriter(
+        writer_env = {
+            "RESTORE_RECORD_PARAMETER": f"/dynamodb-pitr/{source}/restore",
+            "SOURCE_TABLE_NAME": source,
+            "TARGET_TABLE_NAME_PATTERN": pattern,
+            "RECORD_CACHE_SECONDS": 10,
+            "REPLAY_START_MARGIN_SECONDS": 0,
+        }
+        path.writer = functions.replay_writer_of(
+            functions.render("pitr.replay_writer.handler", writer_env),
             dynamodb=writer_ddb,
             s3=s3,
             records=lambda: path.record,
-            source_table=source,
-            target_pattern=pattern,
-            backoff=Backoff(base=0.001, cap=0.01),
-            sleep=lambda _: None,
+            sleep=lambda _: None,  # retries are immediate in simulated time
             emit=emit,
         )
         path.poller = FifoPoller(
@@ -152,6 +166,7 @@ class DataPath:
             path.replay_handler,
             batch_size=batch_size,
             lose_deletes=lambda: faults.hit(faults.lost_delete),
+            lose_message_delete=lambda: faults.hit(faults.lost_message_delete),
         )
         return path
 
@@ -190,6 +205,7 @@ class DataPath:
             self.stream_handler,
             batch_size=batch_size,
             duplicate=lambda: self.faults.hit(self.faults.duplicate_stream),
+            late_duplicate=lambda: self.faults.hit(self.faults.late_duplicate_stream),
         )
 
     def replay(self, max_polls: int = 100_000) -> None:

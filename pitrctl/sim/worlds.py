@@ -1,7 +1,9 @@
 """A source table with every setting a restore drops, and a target as AWS's restore leaves it.
 
-Built against moto plus ``fakes.DynamoDBExtrasFake`` (Kinesis destinations, Contributor Insights and
-stream resource policies, which moto lacks). ``settings_of`` reads every setting back from AWS for
+Built against moto plus ``dynamodb_extras.DynamoDBExtrasFake`` (Kinesis destinations, Contributor
+Insights and stream resource policies, which moto lacks). ``build_source`` makes the source (the
+settings tests and ``pitrctl rehearse`` share it); ``build`` adds a neighbour table and the
+target. ``settings_of`` reads every setting back from AWS for
 either table with the table's own names replaced by placeholders, so the source and the target
 compare equal exactly when every setting was copied.
 """
@@ -9,10 +11,8 @@ compare equal exactly when every setting was copied.
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import re
-import zipfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,14 +20,14 @@ from pitr import clients
 from pitr.settings_sync import alarms as alarm_setting
 from pitr.settings_sync import autoscaling as scaling_setting
 from pitr.settings_sync import triggers as trigger_setting
-from pitrctl.rehearse.dynamodb_extras import DynamoDBExtrasFake, paginate
+from pitrctl.sim.dynamodb_extras import DynamoDBExtrasFake, paginate
+from pitrctl.sim.events import ACCOUNT, REGION
+from pitrctl.sim.moto_patches import lambda_zip
 
 SOURCE = "orders"
 TARGET = "orders-restored-1"
 PATTERN = "orders-restored-*"
 NEIGHBOUR = "orders-archive"  # a name the source's is a prefix of: nothing of it may be copied
-ACCOUNT = "123456789012"
-REGION = "eu-west-1"
 
 KEYS = {
     "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
@@ -62,7 +62,7 @@ KEYS = {
 class World:
     fake: DynamoDBExtrasFake
     source_stream: str
-    subscriber_uuid: str
+    subscriber_uuid: str | None  # this module's own stream mapping (None: the caller makes it)
     kinesis_active: str
     kinesis_disabled: str
 
@@ -78,13 +78,6 @@ class World:
 
 def c(service: str) -> Any:
     return clients.client(service)
-
-
-def _zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("h.py", "def handler(event, context):\n    return None\n")
-    return buffer.getvalue()
 
 
 def _role(name: str, statements: list[dict[str, Any]]) -> str:
@@ -106,7 +99,11 @@ def _role(name: str, statements: list[dict[str, Any]]) -> str:
 
 def _function(name: str, role: str) -> str:
     return c("lambda").create_function(
-        FunctionName=name, Runtime="python3.13", Role=role, Handler="h.handler", Code={"ZipFile": _zip()}
+        FunctionName=name,
+        Runtime="python3.13",
+        Role=role,
+        Handler="handler.handler",
+        Code={"ZipFile": lambda_zip()},
     )["FunctionArn"]
 
 
@@ -137,6 +134,29 @@ def create_target(name: str = TARGET) -> dict[str, Any]:
 
 
 def build(neighbour: bool = True) -> World:
+    """The source, optionally a neighbour table whose name the source's is a prefix of, the target."""
+    world = build_source()
+    if neighbour:
+        ddb, aas = c("dynamodb"), c("application-autoscaling")
+        ddb.create_table(TableName=NEIGHBOUR, **KEYS)
+        aas.register_scalable_target(
+            ServiceNamespace="dynamodb",
+            ResourceId=f"table/{NEIGHBOUR}",
+            ScalableDimension="dynamodb:table:ReadCapacityUnits",
+            MinCapacity=1,
+            MaxCapacity=9,
+        )
+        _alarm(f"{NEIGHBOUR}-throttles", NEIGHBOUR)
+    create_target()
+    return world
+
+
+def build_source(subscriber: bool = True) -> World:
+    """The source table with every setting; ``subscriber``: with this module's stream mapping.
+
+    Its stream has Lambda mappings, which make moto wipe the stream: call
+    ``moto_patches.unhook_stream_mappings`` before reading records from it.
+    """
     ddb, aas, lam = c("dynamodb"), c("application-autoscaling"), c("lambda")
     fake = DynamoDBExtrasFake(kinesis=c("kinesis")).install(ddb)
     # moto ignores MaxRecords; AWS pages alarms by 100 at most.
@@ -303,7 +323,6 @@ def build(neighbour: bool = True) -> World:
     )
     audit = _function("audit", can_read_restored)
     search = _function("search", source_only)
-    subscriber = _function("pitr-orders-cdc-subscriber", can_read_restored)
     lam.create_event_source_mapping(
         EventSourceArn=stream,
         FunctionName=audit,
@@ -322,9 +341,14 @@ def build(neighbour: bool = True) -> World:
     lam.create_event_source_mapping(
         EventSourceArn=stream, FunctionName=search, StartingPosition="LATEST", Enabled=False, BatchSize=100
     )
-    subscriber_uuid = lam.create_event_source_mapping(
-        EventSourceArn=stream, FunctionName=subscriber, StartingPosition="LATEST", BatchSize=100
-    )["UUID"]
+    subscriber_uuid = None
+    if subscriber:
+        subscriber_uuid = lam.create_event_source_mapping(
+            EventSourceArn=stream,
+            FunctionName=_function("pitr-orders-cdc-subscriber", can_read_restored),
+            StartingPosition="LATEST",
+            BatchSize=100,
+        )["UUID"]
 
     kinesis = c("kinesis")
     arns = []
@@ -340,18 +364,6 @@ def build(neighbour: bool = True) -> World:
     ddb.describe_kinesis_streaming_destination(TableName=SOURCE)  # both settle ACTIVE
     ddb.disable_kinesis_streaming_destination(TableName=SOURCE, StreamArn=arns[1])
 
-    if neighbour:
-        ddb.create_table(TableName=NEIGHBOUR, **KEYS)
-        aas.register_scalable_target(
-            ServiceNamespace="dynamodb",
-            ResourceId=f"table/{NEIGHBOUR}",
-            ScalableDimension="dynamodb:table:ReadCapacityUnits",
-            MinCapacity=1,
-            MaxCapacity=9,
-        )
-        _alarm(f"{NEIGHBOUR}-throttles", NEIGHBOUR)
-
-    create_target()
     return World(fake, stream, subscriber_uuid, arns[0], arns[1])
 
 
@@ -383,6 +395,8 @@ def all_pages(
 
 
 def settings_of(table: str) -> dict[str, Any]:
+    """Every setting of ``table`` read back from AWS, its own names replaced by placeholders, so a
+    source and its restored copy compare equal exactly when every setting was copied."""
     ddb = c("dynamodb")
     description = ddb.describe_table(TableName=table)["Table"]
     out: dict[str, Any] = {}

@@ -24,72 +24,28 @@ What is simulated, because moto cannot do it (``shared/notes/moto.md``):
 from __future__ import annotations
 
 import contextlib
-import io
 import json
-import os
 import random
 import threading
 import time
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
-from unittest import mock
 
-from pitr import clients, metrics, restore_record, restore_waiter, restore_workflow
+from pitr import clients, environment, metrics, restore_record, restore_waiter, restore_workflow
 from pitr import settings_sync as settings_sync_fn
-from pitr.backoff import Backoff
-from pitr.cdc_subscriber import Subscriber
-from pitr.replay_writer import ReplayWriter
 from pitr.settings_sync.context import SyncContext
-from pitr.watcher import Runtime, WatcherConfig
+from pitr.watcher import Runtime
 from pitrctl import workflow
-from pitrctl.rehearse.dynamodb_extras import DynamoDBExtrasFake
-from pitrctl.rehearse.faults import CountingDynamo, CountingSqs, Faults
-from pitrctl.rehearse.fifo_poller import FakeContext, FifoPoller
-from pitrctl.rehearse.stream_driver import StreamDriver
+from pitrctl.sim import events, functions, moto_patches, worlds
+from pitrctl.sim.clock import SimClock
+from pitrctl.sim.events import ACCOUNT, REGION
+from pitrctl.sim.faults import CountingDynamo, CountingSqs, Faults
+from pitrctl.sim.restores import Restores, scan_all
+from pitrctl.sim.sqs_mapping import FakeContext, FifoPoller
+from pitrctl.sim.stream_mapping import StreamDriver
 
-ACCOUNT = "123456789012"
-REGION = "eu-west-1"
-SIM_START = 1_893_456_000.0  # 2030-01-01T00:00:00Z: simulated time never meets the wall clock
 EVENT_PATTERN_TEMPLATE = workflow.TEMPLATE.parent / "event_pattern.json.tftpl"
-
-
-class SimClock:
-    """Simulated epoch seconds. Only the driving thread advances time; other threads wait for it."""
-
-    def __init__(self, start: float = SIM_START) -> None:
-        self.now = start
-        self._cond = threading.Condition()
-        self._driver = threading.get_ident()
-        self.on_advance: Callable[[float], None] | None = None
-        self.stopped = False
-
-    def clock(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        with self._cond:
-            self.now += seconds
-            self._cond.notify_all()
-        if self.on_advance is not None:
-            self.on_advance(seconds)
-
-    def sleep(self, seconds: float) -> None:
-        """The driving thread moves the world on; any other thread waits until time has passed."""
-        if threading.get_ident() == self._driver:
-            self.advance(seconds)
-            return
-        wake = self.now + seconds
-        with self._cond:
-            while self.now < wake and not self.stopped:
-                self._cond.wait(timeout=0.05)
-
-    def stop(self) -> None:
-        with self._cond:
-            self.stopped = True
-            self._cond.notify_all()
 
 
 @dataclass
@@ -122,13 +78,6 @@ class Names:
     @property
     def coverage_parameter(self) -> str:
         return f"/{self.ssm_prefix}/coverage"
-
-
-def _zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("pitr/README", "placeholder: the sandbox runs the handlers in-process\n")
-    return buffer.getvalue()
 
 
 def render_event_pattern(values: dict[str, str]) -> dict[str, Any]:
@@ -170,14 +119,6 @@ class ReliableCallbacks:
 
 
 @dataclass
-class Restore:
-    target: str
-    restore_point: float
-    active_at: float
-    items: list[dict[str, Any]]
-
-
-@dataclass
 class Counters:
     changes_made: int = 0
     buffered: int = 0
@@ -194,7 +135,8 @@ class Counters:
 @dataclass
 class SandboxOptions:
     replay_from: str = "restore_point"
-    fault_rate: float = 0.0
+    fault_rate: float = 0.0  # every fault class at this rate (faults.CLASSES)
+    faults: dict[str, float] = field(default_factory=dict)  # per-class rates, over fault_rate
     seed: int = 7
     replay_batches_per_tick: int = 200
     drain_quiet_seconds: int = 30
@@ -208,9 +150,8 @@ class Sandbox:
 
     options: SandboxOptions
     names: Names = field(default_factory=lambda: Names.for_table("orders"))
-    clock: SimClock = field(default_factory=SimClock)
+    clock: SimClock = field(default_factory=lambda: SimClock(driver_only=True))
     counters: Counters = field(default_factory=Counters)
-    restores: dict[str, Restore] = field(default_factory=dict)
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
     _handlers: dict[str, Callable[[dict[str, Any]], Any]] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
@@ -220,40 +161,24 @@ class Sandbox:
     def __enter__(self) -> Sandbox:
         from moto import mock_aws  # noqa: PLC0415 - moto is needed only when a rehearsal runs
 
-        self._stack.enter_context(
-            mock.patch.dict(
-                os.environ,
-                {
-                    "AWS_ACCESS_KEY_ID": "rehearse",
-                    "AWS_SECRET_ACCESS_KEY": "rehearse",
-                    "AWS_SESSION_TOKEN": "rehearse",
-                    "AWS_DEFAULT_REGION": REGION,
-                    "AWS_REGION": REGION,
-                    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-                },
-            )
-        )
-        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):  # restored by the patch above on exit
-            os.environ.pop(name, None)
+        self._stack.enter_context(moto_patches.offline_environment())
         self._stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
         clients.reset()
         self._stack.callback(clients.reset)
         self._stack.callback(self.clock.stop)
-        self._patch_moto()
-        self.faults = Faults(rng=random.Random(self.options.seed))
-        if self.options.fault_rate:
-            rate = self.options.fault_rate
-            self.faults.send_entry = rate
-            self.faults.throttle = rate
-            self.faults.unprocessed = rate
-            self.faults.duplicate_stream = rate
-            self.faults.lost_delete = rate / 2
-        self.clock.on_advance = lambda _seconds: self.tick()
+        self.restores = Restores(self.clock.clock)
+        self._stack.enter_context(moto_patches.restore_status(self.restores))
+        self._stack.enter_context(moto_patches.fast_sqs_clock())
+        self._stack.enter_context(moto_patches.route_lambda(self._handlers))
+        self.faults = Faults.every(
+            self.options.fault_rate, random.Random(self.options.seed), **self.options.faults
+        )
+        self.clock.hooks.append(lambda _seconds: self.tick())
         self._deploy()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.clock.on_advance = None
+        self.clock.hooks.clear()
         self._stack.close()
 
     def aws(self, service: str) -> Any:
@@ -261,57 +186,6 @@ class Sandbox:
         if service == "stepfunctions":
             return self.operator_sfn
         return clients.client(service)  # DynamoDB's carries the extras fake
-
-    # ---- moto patches ---------------------------------------------------------------------------
-
-    def _patch_moto(self) -> None:
-        from moto.awslambda.models import LambdaFunction  # noqa: PLC0415
-        from moto.dynamodb.models.table import Table  # noqa: PLC0415
-
-        original_describe = Table.describe
-        sandbox = self
-
-        def describe(table: Any, base_key: str = "TableDescription") -> dict[str, Any]:
-            result = original_describe(table, base_key=base_key)
-            restore = sandbox.restores.get(table.name)
-            if restore is not None:
-                creating = sandbox.clock.clock() < restore.active_at
-                result[base_key]["TableStatus"] = "CREATING" if creating else "ACTIVE"
-                result[base_key]["RestoreSummary"] = {
-                    "SourceTableArn": sandbox.source_arn,
-                    "RestoreDateTime": datetime.fromtimestamp(restore.restore_point, tz=UTC),
-                    "RestoreInProgress": creating,
-                }
-            return result
-
-        def invoke(function: Any, event: Any = None) -> tuple[str, bool, str]:
-            payload = json.loads(event) if isinstance(event, str) else event
-            handler = sandbox._handlers.get(function.function_name)
-            if handler is None:
-                return (
-                    json.dumps({"errorType": "NotRouted", "errorMessage": function.function_name}),
-                    True,
-                    "",
-                )
-            try:
-                return json.dumps(handler(payload), default=str), False, ""
-            except Exception as exc:  # a function error, as Lambda reports it to Step Functions
-                return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)}), True, ""
-
-        self._stack.enter_context(mock.patch.object(Table, "describe", describe))
-        # Speed only, same values: moto's SQS asks for the time once per queued message on every
-        # call (through datetime arithmetic); the epoch milliseconds come straight from time.time().
-        import moto.sqs.models as sqs_models  # noqa: PLC0415
-
-        slow = sqs_models.unix_time_millis
-        self._stack.enter_context(
-            mock.patch.object(
-                sqs_models,
-                "unix_time_millis",
-                lambda dt=None: time.time() * 1000.0 if dt is None else slow(dt),
-            )
-        )
-        self._stack.enter_context(mock.patch.object(LambdaFunction, "_invoke_lambda", invoke))
 
     # ---- deployment (what `terraform apply` creates) --------------------------------------------
 
@@ -321,7 +195,6 @@ class Sandbox:
 
     def _deploy(self) -> None:
         self.ddb = clients.client("dynamodb")
-        self.extras = DynamoDBExtrasFake(kinesis=clients.client("kinesis")).install(self.ddb)
         self.sqs = clients.client("sqs")
         self.ssm = clients.client("ssm")
         self.sfn = clients.client("stepfunctions")
@@ -334,127 +207,18 @@ class Sandbox:
         self._write_manifest()
 
     def _create_source(self) -> None:
-        """The live table with real settings: a restore drops them and settings_sync copies them."""
-        source = self.names.source
-        self.ddb.create_table(
-            TableName=source,
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-                {"AttributeName": "payload", "AttributeType": "S"},
-            ],
-            BillingMode="PROVISIONED",
-            ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "by_payload",
-                    "KeySchema": [{"AttributeName": "payload", "KeyType": "HASH"}],
-                    "Projection": {"ProjectionType": "KEYS_ONLY"},
-                    "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
-                }
-            ],
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-            Tags=[{"Key": "team", "Value": "orders"}, {"Key": "env", "Value": "rehearse"}],
-            DeletionProtectionEnabled=True,
-        )
-        self.ddb.update_time_to_live(
-            TableName=source, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
-        )
-        self.ddb.update_continuous_backups(
-            TableName=source,
-            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True, "RecoveryPeriodInDays": 7},
-        )
-        self.stream_arn = self.ddb.describe_table(TableName=source)["Table"]["LatestStreamArn"]
-        scaling = clients.client("application-autoscaling")
-        for resource, dimension in (
-            (f"table/{source}", "dynamodb:table:WriteCapacityUnits"),
-            (f"table/{source}/index/by_payload", "dynamodb:index:WriteCapacityUnits"),
-        ):
-            scaling.register_scalable_target(
-                ServiceNamespace="dynamodb",
-                ResourceId=resource,
-                ScalableDimension=dimension,
-                MinCapacity=5,
-                MaxCapacity=50,
-            )
-            scaling.put_scaling_policy(
-                PolicyName=f"{resource.replace('/', '-')}-writes",
-                ServiceNamespace="dynamodb",
-                ResourceId=resource,
-                ScalableDimension=dimension,
-                PolicyType="TargetTrackingScaling",
-                TargetTrackingScalingPolicyConfiguration={
-                    "TargetValue": 70.0,
-                    "PredefinedMetricSpecification": {
-                        "PredefinedMetricType": "DynamoDBWriteCapacityUtilization"
-                    },
-                },
-            )
-        self.cloudwatch.put_metric_alarm(
-            AlarmName=f"{source}-throttled-writes",
-            Namespace="AWS/DynamoDB",
-            MetricName="WriteThrottleEvents",
-            Dimensions=[{"Name": "TableName", "Value": source}],
-            Statistic="Sum",
-            Period=60,
-            EvaluationPeriods=1,
-            Threshold=1,
-            ComparisonOperator="GreaterThanOrEqualToThreshold",
-        )
-        kinesis = clients.client("kinesis")
-        kinesis.create_stream(StreamName=f"{source}-changes", ShardCount=1)
-        kinesis_arn = kinesis.describe_stream(StreamName=f"{source}-changes")["StreamDescription"][
-            "StreamARN"
-        ]
-        self.ddb.enable_kinesis_streaming_destination(
-            TableName=source,
-            StreamArn=kinesis_arn,
-            EnableKinesisStreamingConfiguration={"ApproximateCreationDateTimePrecision": "MICROSECOND"},
-        )
-        self.ddb.update_contributor_insights(TableName=source, ContributorInsightsAction="ENABLE")
-        self.ddb.describe_kinesis_streaming_destination(TableName=source)  # settles ENABLING -> ACTIVE
-        self.ddb.describe_contributor_insights(TableName=source)
-        self.ddb.put_resource_policy(
-            ResourceArn=self.source_arn,
-            Policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "ReadersInTheAccount",
-                            "Effect": "Allow",
-                            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-                            "Action": ["dynamodb:GetItem", "dynamodb:Query"],
-                            "Resource": self.source_arn,
-                        }
-                    ],
-                }
-            ),
-        )
+        """The live table with every setting a restore drops (``worlds.build_source``); this
+        module's own subscriber and its mapping are made with the data path."""
+        world = worlds.build_source(subscriber=False)
+        self.extras = world.fake
+        self.stream_arn = world.source_stream
         iam = clients.client("iam")
         self.role_arn = iam.create_role(
             RoleName="rehearse-functions",
             AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
         )["Role"]["Arn"]
-        # An application trigger on the source stream (copied at cut-over). moto wipes a stream that
-        # has a mapping (moto.md), so the table's own list of mappings is cleared right after.
-        self._function("orders-audit", "app.audit.handler")
-        self.lam.create_event_source_mapping(
-            EventSourceArn=self.stream_arn,
-            FunctionName="orders-audit",
-            StartingPosition="LATEST",
-            BatchSize=50,
-        )
-        self._unhook_stream_mappings()
-
-    def _unhook_stream_mappings(self) -> None:
-        from moto.dynamodb.models import dynamodb_backends  # noqa: PLC0415
-
-        dynamodb_backends[ACCOUNT][REGION].get_table(self.names.source).lambda_event_source_mappings.clear()
+        # moto wipes a stream that has a mapping (moto.md): the table's own list is cleared.
+        moto_patches.unhook_stream_mappings(self.names.source)
 
     def _function(self, name: str, handler: str, env: dict[str, str] | None = None) -> str:
         return self.lam.create_function(
@@ -462,7 +226,7 @@ class Sandbox:
             Runtime="python3.13",
             Role=self.role_arn,
             Handler=handler,
-            Code={"ZipFile": _zip()},
+            Code={"ZipFile": moto_patches.lambda_zip()},
             Environment={"Variables": env or {}},
             Architectures=["arm64"],
         )["FunctionArn"]
@@ -489,19 +253,24 @@ class Sandbox:
         self.spill_bucket = f"{n.prefix}-spill-{ACCOUNT}"
         s3.create_bucket(Bucket=self.spill_bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
 
-        self.subscriber_env = {
-            "BUFFER_QUEUE_URL": self.buffer_url,
-            "SPILL_BUCKET": self.spill_bucket,
-            "SOURCE_TABLE_NAME": n.source,
-        }
-        self.writer_env = {
-            "RESTORE_RECORD_PARAMETER": n.record_parameter,
-            "SOURCE_TABLE_NAME": n.source,
-            "TARGET_TABLE_NAME_PATTERN": n.pattern,
-            "SPILL_BUCKET": self.spill_bucket,
-            "RECORD_CACHE_SECONDS": "10",
-            "REPLAY_START_MARGIN_SECONDS": "0",
-        }
+        self.subscriber_env = functions.render(
+            "pitr.cdc_subscriber.handler",
+            {
+                "BUFFER_QUEUE_URL": self.buffer_url,
+                "SPILL_BUCKET": self.spill_bucket,
+                "SOURCE_TABLE_NAME": n.source,
+            },
+        )
+        self.writer_env = functions.render(
+            "pitr.replay_writer.handler",
+            {
+                "RESTORE_RECORD_PARAMETER": n.record_parameter,
+                "SOURCE_TABLE_NAME": n.source,
+                "TARGET_TABLE_NAME_PATTERN": n.pattern,
+                "RECORD_CACHE_SECONDS": 10,
+                "REPLAY_START_MARGIN_SECONDS": 0,
+            },
+        )
         self._function(n.fn("cdc-subscriber"), "pitr.cdc_subscriber.handler", self.subscriber_env)
         self._function(n.fn("replay-writer"), "pitr.replay_writer.handler", self.writer_env)
         self.stream_mapping_uuid = self.lam.create_event_source_mapping(
@@ -509,7 +278,7 @@ class Sandbox:
             FunctionName=n.fn("cdc-subscriber"),
             StartingPosition="TRIM_HORIZON",
         )["UUID"]
-        self._unhook_stream_mappings()
+        moto_patches.unhook_stream_mappings(self.names.source)
         # The replay mapping exists (the workflow switches it by UUID) but points moto at a queue
         # nobody sends to: moto would otherwise invoke the writer on every SendMessage once enabled.
         # FifoPoller plays Lambda's poller on the real buffer whenever this mapping is Enabled.
@@ -524,26 +293,18 @@ class Sandbox:
 
         self.emf_lines: list[str] = []
         self.sub_sqs = CountingSqs(self.sqs, self.faults)
-        self.subscriber = Subscriber(
-            sqs=self.sub_sqs,
-            s3=s3,
-            queue_url=self.buffer_url,
-            spill_bucket=self.spill_bucket,
-            source_table=n.source,
-            emit=self._emit,
-        )
+        self.subscriber = functions.subscriber(self.subscriber_env, sqs=self.sub_sqs, emit=self._emit)
         self.writer_ddb = CountingDynamo(self.ddb, self.faults)
+        # The container's record cache, on simulated time.
         cache = restore_record.RecordCache(
-            lambda: restore_record.load(self.ssm, n.record_parameter), ttl_seconds=10, clock=self.clock.clock
+            lambda: restore_record.load(self.ssm, n.record_parameter),
+            ttl_seconds=float(self.writer_env["RECORD_CACHE_SECONDS"]),
+            clock=self.clock.clock,
         )
-        self.writer = ReplayWriter(
+        self.writer = functions.replay_writer_of(
+            self.writer_env,
             dynamodb=self.writer_ddb,
-            s3=s3,
             records=cache.get,
-            source_table=n.source,
-            target_pattern=n.pattern,
-            record_parameter=n.record_parameter,
-            backoff=Backoff(base=0.05, cap=2.0),
             sleep=lambda _s: None,  # retries are immediate in simulated time
             clock=self.clock.clock,
             emit=self._emit,
@@ -557,6 +318,7 @@ class Sandbox:
             max_receive_count=100,
             dlq_url=self.dlq_url,
             lose_deletes=lambda: self.faults.hit(self.faults.lost_delete),
+            lose_message_delete=lambda: self.faults.hit(self.faults.lost_message_delete),
         )
 
     def _queue_arn(self, url: str) -> str:
@@ -568,42 +330,54 @@ class Sandbox:
         n = self.names
         sns = clients.client("sns")
         self.topic_arn = sns.create_topic(Name=n.fn("notifications"))["TopicArn"]
-        self.settings_env = {
+        self.settings_env = functions.render(
+            "pitr.settings_sync.handler",
+            {
+                "SOURCE_TABLE_NAME": n.source,
+                "TARGET_TABLE_NAME_PATTERN": n.pattern,
+                "SETTINGS_SWITCHES": "{}",
+            },
+        )
+        opts = self.options
+        watcher_env = {
             "SOURCE_TABLE_NAME": n.source,
             "TARGET_TABLE_NAME_PATTERN": n.pattern,
-            "SETTINGS_SWITCHES": json.dumps({}),
+            "REPLAY_FROM": opts.replay_from,
+            "RESTORE_RECORD_PARAMETER": n.record_parameter,
+            "COVERAGE_PARAMETER": n.coverage_parameter,
+            "BUFFER_QUEUE_URL": self.buffer_url,
+            "STREAM_FAILURE_QUEUE_URL": self.failures_url,
+            "BUFFER_STANDBY_RETENTION_SECONDS": 14_400,
+            "REPLAY_MAPPING_UUID": self.replay_mapping_uuid,
+            "TOPIC_ARN": self.topic_arn,
+            "MAX_RESTORE_WAIT_SECONDS": 7 * 86_400,
+            "ACTIVE_POLL_CAP_SECONDS": opts.active_poll_cap_seconds,
+            "CAUGHT_UP_LAG_SECONDS": opts.caught_up_lag_seconds,
+            "DRAIN_QUIET_SECONDS": opts.drain_quiet_seconds,
+            "DRAIN_TIMEOUT_SECONDS": 900,
+            "INVOCATION_BUDGET_SECONDS": 840,
         }
+        self.waiter_env = functions.render_part("pitr.restore_waiter.handler", watcher_env)
+        self.steps_env = functions.render_part("pitr.restore_workflow.handler", watcher_env)
         arns = {
-            "waiter": self._function(n.fn("restore-waiter"), "pitr.restore_waiter.handler"),
-            "steps": self._function(n.fn("restore-steps"), "pitr.restore_workflow.handler"),
+            "waiter": self._function(n.fn("restore-waiter"), "pitr.restore_waiter.handler", self.waiter_env),
+            "steps": self._function(n.fn("restore-steps"), "pitr.restore_workflow.handler", self.steps_env),
             "settings": self._function(
                 n.fn("settings-sync"), "pitr.settings_sync.handler", self.settings_env
             ),
         }
-        opts = self.options
-        self.watcher_config = WatcherConfig(
-            source_table_name=n.source,
-            target_table_name_pattern=n.pattern,
-            replay_from=opts.replay_from,
-            restore_record_parameter=n.record_parameter,
-            coverage_parameter=n.coverage_parameter,
-            buffer_queue_url=self.buffer_url,
-            buffer_standby_retention_seconds=14_400,
-            replay_mapping_uuid=self.replay_mapping_uuid,
-            topic_arn=self.topic_arn,
-            active_poll_cap_seconds=opts.active_poll_cap_seconds,
-            caught_up_lag_seconds=opts.caught_up_lag_seconds,
-            drain_quiet_seconds=opts.drain_quiet_seconds,
-            stream_failure_queue_url=self.failures_url,
-        )
+        self.waiter_config = functions.watcher_config(self.waiter_env, "pitr.restore_waiter.handler")
+        self.steps_config = functions.watcher_config(self.steps_env, "pitr.restore_workflow.handler")
         runtime = Runtime(
             clock=self.clock.clock, sleep=self.clock.sleep, rand=random.Random(opts.seed).random
         )
-        self._handlers = {
-            n.fn("restore-waiter"): lambda e: restore_waiter.handle(e, self.watcher_config, runtime),
-            n.fn("restore-steps"): lambda e: restore_workflow.handle(e, self.watcher_config, runtime),
-            n.fn("settings-sync"): self._settings_sync,
-        }
+        self._handlers.update(
+            {
+                n.fn("restore-waiter"): lambda e: restore_waiter.handle(e, self.waiter_config, runtime),
+                n.fn("restore-steps"): lambda e: restore_workflow.handle(e, self.steps_config, runtime),
+                n.fn("settings-sync"): self._settings_sync,
+            }
+        )
         self.workflow_values = workflow.values(
             source_table_name=n.source,
             waiter_function_arn=arns["waiter"],
@@ -628,7 +402,9 @@ class Sandbox:
         )
 
     def _settings_sync(self, event: dict[str, Any]) -> dict[str, Any]:
-        request = settings_sync_fn.parse(event, self.settings_env)
+        request = settings_sync_fn.parse(
+            event, environment.of("pitr.settings_sync.handler", self.settings_env)
+        )
         context = SyncContext(
             source_table=request.source_table,
             target_table=request.target_table,
@@ -703,6 +479,7 @@ class Sandbox:
                 lambda event, context: self.subscriber.process(event["Records"]).response,
                 batch_size=100,
                 duplicate=lambda: self.faults.hit(self.faults.duplicate_stream),
+                late_duplicate=lambda: self.faults.hit(self.faults.late_duplicate_stream),
             )
             if self.replay_enabled():
                 for _ in range(self.options.replay_batches_per_tick):
@@ -716,69 +493,32 @@ class Sandbox:
 
     def snapshot(self) -> list[dict[str, Any]]:
         """The source's items now: what a restore to this moment holds."""
-        items: list[dict[str, Any]] = []
-        for page in self.ddb.get_paginator("scan").paginate(TableName=self.names.source):
-            items.extend(page["Items"])
-        return items
+        return scan_all(self.ddb, self.names.source)
 
     def simulate_restore(
         self, target: str, restore_point: float, items: list[dict[str, Any]], takes_seconds: float
     ) -> None:
-        """``RestoreTableToPointInTime`` as AWS does it: a new table, CREATING for a while, holding
-        the source as of the restore point, with the keys, indexes and capacity of the source and
-        none of the settings a restore drops."""
-        source = self.ddb.describe_table(TableName=self.names.source)["Table"]
-        self.ddb.create_table(
-            TableName=target,
-            KeySchema=source["KeySchema"],
-            AttributeDefinitions=source["AttributeDefinitions"],
-            BillingMode="PROVISIONED",
-            ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": index["IndexName"],
-                    "KeySchema": index["KeySchema"],
-                    "Projection": index["Projection"],
-                    "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
-                }
-                for index in source.get("GlobalSecondaryIndexes", [])
-            ],
+        """``RestoreTableToPointInTime`` as AWS does it (``restores.Restores.start``)."""
+        self.restores.start(
+            self.ddb,
+            source=self.names.source,
+            target=target,
+            restore_point=restore_point,
+            items=items,
+            takes_seconds=takes_seconds,
+            not_found_seconds=30.0 if self.faults.hit(self.faults.describe_not_found) else 0.0,
         )
-        self.restores[target] = Restore(target, restore_point, self.clock.clock() + takes_seconds, items)
-        for start in range(0, len(items), 25):
-            self.ddb.batch_write_item(
-                RequestItems={target: [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]}
-            )
 
     def cloudtrail_event(self, target: str, restore_point: float | None) -> dict[str, Any]:
         """The event CloudTrail delivers to EventBridge for a successful restore call."""
-        when = datetime.fromtimestamp(self.clock.clock(), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        parameters: dict[str, Any] = {"sourceTableName": self.names.source, "targetTableName": target}
-        if restore_point is None:
-            parameters["useLatestRestorableTime"] = True
-        else:
-            parameters["restoreDateTime"] = datetime.fromtimestamp(restore_point, tz=UTC).strftime(
-                "%b %d, %Y, %I:%M:%S %p"
-            )
-        return {
-            "version": "0",
-            "id": f"rehearse-{int(self.clock.clock())}",
-            "detail-type": "AWS API Call via CloudTrail",
-            "source": "aws.dynamodb",
-            "account": ACCOUNT,
-            "time": when,
-            "region": REGION,
-            "resources": [],
-            "detail": {
-                "eventVersion": "1.09",
-                "eventTime": when,
-                "eventSource": "dynamodb.amazonaws.com",
-                "eventName": "RestoreTableToPointInTime",
-                "awsRegion": REGION,
-                "requestParameters": parameters,
-                "recipientAccountId": ACCOUNT,
-            },
-        }
+        now = self.clock.clock()
+        return events.cloudtrail_restore(
+            source=self.names.source,
+            target=target,
+            at=now,
+            restore_point=restore_point,
+            event_id=f"rehearse-{int(now)}",
+        )
 
     def deliver_event(self, event: dict[str, Any]) -> str | None:
         """EventBridge: start the workflow when the rule's pattern matches; returns the execution."""

@@ -1,0 +1,261 @@
+"""Fault injection at the data path's hops: failed SendMessageBatch entries and calls, throttled and
+partly unprocessed BatchWriteItem requests, crashes part-way through a request.
+
+Client proxies wrap a real (moto) client and decide each injection with ``Faults``' seeded random
+source, so a run is reproducible. Used by the pipeline tests, ``make bench`` and ``pitrctl rehearse``.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+
+class Crash(RuntimeError):  # noqa: N818 - it models a crash, not an error the code raises
+    """An injected crash of the function in the middle of a batch (timeout, out of memory)."""
+
+
+@dataclass
+class Fault:
+    """One documented AWS behaviour, injected at ``rate`` (0..1) of the occasions it can happen."""
+
+    rate: float = 0.0
+
+
+# ---- SQS ---------------------------------------------------------------------------------------
+
+
+class SendEntryFailure(Fault):
+    """A ``SendMessageBatch`` entry fails while the others succeed.
+
+    AWS (SendMessageBatch API reference): "The result of sending each message is reported
+    individually in the response. Because the batch request can result in a combination of
+    successful and unsuccessful actions, you should check for batch errors even when the call
+    returns an HTTP status code of 200."
+    """
+
+
+class SendCallThrottled(Fault):
+    """A whole ``SendMessageBatch`` call is throttled (``RequestThrottled``).
+
+    AWS (SQS API reference, common errors): "ThrottlingException: The request was denied due to
+    request throttling."
+    """
+
+
+class LostBatchDelete(Fault):
+    """Every delete of a batch is lost (a crash after the writes): the whole batch comes back.
+
+    AWS (Lambda developer guide, SQS): "Lambda event source mappings process each event at least
+    once, and duplicate processing of records can occur."
+    """
+
+
+class LostMessageDelete(Fault):
+    """One message's delete is lost while the rest of its batch is deleted: that message comes back
+    after the newer messages of its group were applied.
+
+    AWS (SQS developer guide, "Amazon SQS at-least-once delivery"): "On rare occasions, one of the
+    servers that stores a copy of a message might be unavailable when you receive or delete a
+    message. If this occurs, the copy of the message isn't deleted on the server that is
+    unavailable, and you might get that message copy again when you receive messages."
+    """
+
+
+# ---- DynamoDB Streams + Lambda -----------------------------------------------------------------
+
+
+class DuplicateStreamBatch(Fault):
+    """The stream mapping invokes the function twice with one batch, back to back.
+
+    AWS (Lambda developer guide, "How Lambda processes records from stream and queue-based event
+    sources"): "Lambda event source mappings process each event at least once, and duplicate
+    processing of records can occur."
+    """
+
+
+class LateDuplicateStreamBatch(Fault):
+    """A batch already checkpointed is delivered again later, after newer batches were processed.
+
+    AWS (same page): "Lambda event source mappings process each event at least once, and duplicate
+    processing of records can occur." Nothing bounds when the duplicate arrives.
+    """
+
+
+class CrashMidBatch(Fault):
+    """The function times out (or runs out of memory) after writing part of a batch.
+
+    AWS (Lambda developer guide, DynamoDB error handling): "If your function returns an error,
+    Lambda retries the batch until processing succeeds or the data expires."
+    """
+
+
+# ---- DynamoDB ----------------------------------------------------------------------------------
+
+
+class BatchWriteThrottled(Fault):
+    """``BatchWriteItem`` raises ``ProvisionedThroughputExceededException``.
+
+    AWS (BatchWriteItem API reference): "If none of the items can be processed due to insufficient
+    provisioned throughput on all of the tables in the request, then BatchWriteItem returns a
+    ProvisionedThroughputExceededException."
+    """
+
+
+class UnprocessedItems(Fault):
+    """``BatchWriteItem`` leaves part of the request in ``UnprocessedItems``.
+
+    AWS (BatchWriteItem API reference): "If any requested operations fail because the table's
+    provisioned throughput is exceeded or an internal processing failure occurs, the failed
+    operations are returned in the UnprocessedItems response parameter."
+    """
+
+
+class DescribeTableNotFound(Fault):
+    """``DescribeTable`` of a table just created by a restore answers ``ResourceNotFoundException``
+    for a while (``Restores.start(not_found_seconds=...)``).
+
+    AWS (DescribeTable API reference): "If you issue a DescribeTable request immediately after a
+    CreateTable request, DynamoDB might return a ResourceNotFoundException. This is because
+    DescribeTable uses an eventually consistent query, and the metadata for your table might not be
+    available at that moment."
+    """
+
+
+# ---- SSM ---------------------------------------------------------------------------------------
+
+
+class TooManyUpdates(Fault):
+    """``PutParameter`` answered ``TooManyUpdates`` (``FlakySsm``).
+
+    AWS (SSM API reference, TooManyUpdates): "There are concurrent updates for a resource that
+    supports one update at a time."
+    """
+
+
+CLASSES: dict[str, type[Fault]] = {
+    "send_entry": SendEntryFailure,
+    "send_call": SendCallThrottled,
+    "lost_delete": LostBatchDelete,
+    "lost_message_delete": LostMessageDelete,
+    "duplicate_stream": DuplicateStreamBatch,
+    "late_duplicate_stream": LateDuplicateStreamBatch,
+    "crash": CrashMidBatch,
+    "throttle": BatchWriteThrottled,
+    "unprocessed": UnprocessedItems,
+    "describe_not_found": DescribeTableNotFound,
+    "too_many_updates": TooManyUpdates,
+}
+
+
+class Faults:
+    """Every fault class with its rate, and the seeded random source that decides each injection.
+
+    ``Faults(throttle=0.2, lost_message_delete=0.1)`` turns on single classes (names: ``CLASSES``);
+    ``Faults.every(0.05)`` turns on every class at one rate (``pitrctl rehearse --fault-rate``).
+    """
+
+    def __init__(self, rng: random.Random | None = None, **rates: float) -> None:
+        unknown = set(rates) - set(CLASSES)
+        if unknown:
+            raise ValueError(f"unknown fault classes {sorted(unknown)}; known: {sorted(CLASSES)}")
+        self.rng = rng or random.Random(0)
+        self.classes: dict[str, Fault] = {name: cls(rates.get(name, 0.0)) for name, cls in CLASSES.items()}
+
+    @classmethod
+    def every(cls, rate: float, rng: random.Random | None = None, **overrides: float) -> Faults:
+        return cls(rng, **{**dict.fromkeys(CLASSES, rate), **overrides})
+
+    def __getattr__(self, name: str) -> Fault:
+        classes = self.__dict__.get("classes", {})
+        if name in classes:
+            return classes[name]
+        raise AttributeError(name)
+
+    def rates(self) -> dict[str, float]:
+        return {name: fault.rate for name, fault in self.classes.items() if fault.rate}
+
+    def hit(self, fault: Fault | float) -> bool:
+        rate = fault.rate if isinstance(fault, Fault) else fault
+        return rate > 0 and self.rng.random() < rate
+
+
+class FlakySsm:
+    """SSM client proxy whose ``PutParameter`` may be answered ``TooManyUpdates``."""
+
+    def __init__(self, real: Any, faults: Faults) -> None:
+        self.real, self.faults = real, faults
+
+    def put_parameter(self, **kwargs: Any) -> dict[str, Any]:
+        if self.faults.hit(self.faults.too_many_updates):
+            raise ClientError({"Error": {"Code": "TooManyUpdates", "Message": "injected"}}, "PutParameter")
+        return self.real.put_parameter(**kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+class CountingSqs:
+    """SQS client proxy that counts SendMessageBatch calls and can fail entries or calls."""
+
+    def __init__(self, real: Any, faults: Faults) -> None:
+        self.real, self.faults = real, faults
+        self.send_calls = 0
+        self.sent = 0
+
+    def send_message_batch(self, **kwargs: Any) -> dict[str, Any]:
+        self.send_calls += 1
+        if self.faults.hit(self.faults.send_call):
+            raise ClientError(
+                {"Error": {"Code": "RequestThrottled", "Message": "injected"}}, "SendMessageBatch"
+            )
+        entries = kwargs["Entries"]
+        failing = [e for e in entries if self.faults.hit(self.faults.send_entry)]
+        ok = [e for e in entries if e not in failing]
+        response = self.real.send_message_batch(QueueUrl=kwargs["QueueUrl"], Entries=ok) if ok else {}
+        self.sent += len(response.get("Successful", []))
+        failed = list(response.get("Failed", [])) + [
+            {"Id": e["Id"], "Code": "InternalError", "Message": "injected", "SenderFault": False}
+            for e in failing
+        ]
+        return {"Successful": response.get("Successful", []), "Failed": failed}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+class CountingDynamo:
+    """DynamoDB client proxy that counts BatchWriteItem calls and injects throttling, partial
+    results (UnprocessedItems) and crashes part-way through a request."""
+
+    def __init__(self, real: Any, faults: Faults) -> None:
+        self.real, self.faults = real, faults
+        self.write_calls = 0
+        self.requests: list[dict[str, Any]] = []  # every BatchWriteItem request (for inspection)
+
+    def batch_write_item(self, **kwargs: Any) -> dict[str, Any]:
+        self.write_calls += 1
+        self.requests.append(kwargs["RequestItems"])
+        faults = self.faults
+        if faults.hit(faults.throttle):
+            raise ClientError(
+                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "injected"}},
+                "BatchWriteItem",
+            )
+        ((table, requests),) = kwargs["RequestItems"].items()
+        if faults.hit(faults.crash):
+            done = faults.rng.randrange(len(requests) + 1)
+            if done:
+                self.real.batch_write_item(RequestItems={table: requests[:done]})
+            raise Crash(f"injected crash after {done} of {len(requests)} writes")
+        left = [r for r in requests if faults.hit(faults.unprocessed)]
+        keep = [r for r in requests if r not in left]
+        if keep:
+            self.real.batch_write_item(RequestItems={table: keep})
+        return {"UnprocessedItems": {table: left} if left else {}}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)

@@ -1,0 +1,138 @@
+"""One environment contract per function (pitr.environment): Terraform sets exactly what the code reads.
+
+Terraform's side is read from the modules' HCL (python-hcl2): every ``module`` block with a
+``handler`` gives its ``environment`` map, resolved through ``local.*`` and ``merge(...)``; the
+shared ``modules/lambda_function`` adds ``COMMON``. The code's side is what each ``from_env`` reads
+when built from that environment (``Environment.read``).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import pytest
+
+from pitr import cdc_subscriber, environment, replay_writer, settings_sync
+from pitr.watcher import WatcherConfig
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _split_top(text: str) -> list[str]:
+    """Split ``text`` at commas outside brackets and quotes."""
+    parts, depth, quoted, current = [], 0, False, ""
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in "({[":
+            depth += 1
+        elif not quoted and char in ")}]":
+            depth -= 1
+        if char == "," and depth == 0 and not quoted:
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += char
+    if current.strip():
+        parts.append(current.strip())
+    return parts
+
+
+def _keys(expression: Any, local: dict[str, Any]) -> set[str]:
+    """The keys of an environment expression as python-hcl2 gives it."""
+    if isinstance(expression, dict):
+        return {key.strip('"') for key in expression if not key.startswith("__")}
+    text = expression.strip()
+    if text.startswith("${") and text.endswith("}"):
+        text = text[2:-1].strip()
+    if text.startswith("local."):
+        return _keys(local[text.removeprefix("local.")], local)
+    if text.startswith("var."):
+        return set()  # the caller's map (modules/lambda_function's var.environment)
+    if text.startswith("merge(") and text.endswith(")"):
+        return set().union(*(_keys(part, local) for part in _split_top(text[6:-1])))
+    if text.startswith("{") and text.endswith("}"):
+        return {re.match(r"\s*\"?(\w+)\"?\s*=", part).group(1) for part in _split_top(text[1:-1])}
+    raise AssertionError(f"cannot read the environment expression {expression!r}")
+
+
+def terraform_environments() -> dict[str, set[str]]:
+    """Handler -> the environment keys Terraform renders for its function (COMMON included)."""
+    function_module = hcl2.load((REPO / "modules/lambda_function/main.tf").open())
+    (function,) = [
+        r['"aws_lambda_function"'] for r in function_module["resource"] if '"aws_lambda_function"' in r
+    ]
+    (block,) = function['"this"']["environment"]
+    common = _keys(block["variables"], {})
+    found: dict[str, set[str]] = {}
+    for path in sorted(REPO.glob("modules/*/main.tf")):
+        parsed = hcl2.load(path.open())
+        local = {k: v for block in parsed.get("locals", []) for k, v in block.items()}
+        for module in parsed.get("module", []):
+            for body in module.values():
+                if "handler" in body:
+                    found[body["handler"].strip('"')] = _keys(body.get("environment", {}), local) | common
+    return found
+
+
+def test_every_function_has_a_contract_and_terraform_sets_exactly_it() -> None:
+    rendered = terraform_environments()
+    assert set(rendered) == set(environment.VARIABLES), "a function without a contract, or the reverse"
+    for handler, keys in rendered.items():
+        declared = set(environment.VARIABLES[handler]) | set(environment.COMMON)
+        assert keys == declared, (
+            f"{handler}: Terraform sets {sorted(keys - declared)} the contract lacks; "
+            f"the contract lists {sorted(declared - keys)} Terraform never sets"
+        )
+
+
+def _values(handler: str) -> dict[str, str]:
+    numbers = {"SECONDS", "RETENTION"}
+    values = {}
+    for name in (*environment.VARIABLES[handler], *environment.COMMON):
+        if any(word in name for word in numbers):
+            values[name] = "60"
+        elif name == "SETTINGS_SWITCHES":
+            values[name] = "{}"
+        elif name == "TARGET_TABLE_NAME_PATTERN":
+            values[name] = "orders-restored-*"
+        elif name == "REPLAY_FROM":
+            values[name] = "restore_point"
+        else:
+            values[name] = "orders" if name == "SOURCE_TABLE_NAME" else f"value-of-{name.lower()}"
+    return values
+
+
+def _build(handler: str, env: environment.Environment) -> None:
+    if handler == "pitr.cdc_subscriber.handler":
+        cdc_subscriber.from_env(env)
+    elif handler == "pitr.replay_writer.handler":
+        replay_writer.reset_cache()
+        replay_writer.from_env(env)
+        replay_writer.reset_cache()
+    elif handler == "pitr.settings_sync.handler":
+        event = {"source_table": "orders", "target_table": "orders-restored-1", "phase": "restore"}
+        settings_sync.parse(event, env)
+    else:
+        WatcherConfig.from_env(env, handler)
+
+
+@pytest.mark.parametrize("handler", sorted(environment.VARIABLES))
+def test_the_code_reads_every_variable_of_its_contract(handler: str) -> None:
+    env = environment.of(handler, _values(handler))
+    _build(handler, env)
+    assert env.read == set(environment.VARIABLES[handler]), "a variable Terraform sets and nothing reads"
+
+
+def test_reading_a_variable_outside_the_contract_fails() -> None:
+    env = environment.of("pitr.cdc_subscriber.handler", {"DRAIN_TIMEOUT_SECONDS": "5"})
+    with pytest.raises(environment.UndeclaredVariableError, match="DRAIN_TIMEOUT_SECONDS"):
+        env.get("DRAIN_TIMEOUT_SECONDS")
+
+
+def test_drain_timeout_reaches_the_watcher() -> None:
+    env = _values("pitr.restore_waiter.handler") | {"DRAIN_TIMEOUT_SECONDS": "1234"}
+    assert WatcherConfig.from_env(env).drain_timeout_seconds == 1234
