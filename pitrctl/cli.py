@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from pitrctl import commands, rehearse
+from pitrctl import commands, deadletters, rehearse
 from pitrctl.errors import PitrctlError
 from pitrctl.ui import Ui
 
@@ -65,6 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
     _common(abort)
     abort.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
+    dead = subcommands.add_parser(
+        "deadletters",
+        help="re-apply the items of the buffer's dead letters from the source, then delete them",
+    )
+    _common(dead)
+    deadletters.add_arguments(dead)
+
     rehearsal = subcommands.add_parser("rehearse", help="run the whole pipeline locally against moto")
     _common(rehearsal, table=False)
     rehearse.add_arguments(rehearsal)
@@ -100,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             "status": commands.status,
             "cutover": commands.cutover,
             "abort": commands.abort,
+            "deadletters": deadletters.deadletters,
         }[args.command]
         ui.result(handler(args, _clients(args.region), ui))
         return 0
