@@ -152,11 +152,13 @@ def build_parser(json_errors: bool = False) -> argparse.ArgumentParser:
         default="ask",
         help="compare the tables (pitrctl verify) before cutting over: ask, always, or never",
     )
+    cutover.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
     abort = subcommands.add_parser(
-        "abort", help="stop mirroring without cutting over", formatter_class=defaults
+        "abort", help="end the restore in flight at any point (no cut-over)", formatter_class=defaults
     )
     _common(abort)
+    abort.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
     dead = subcommands.add_parser(
         "deadletters",
