@@ -57,3 +57,14 @@ def test_the_total_adds_up() -> None:
     assert f"**${total - DASHBOARD:.2f}**" in section
     assert "2026-11-30" in section  # the prices' date
     assert "us-east-1" in section  # and region
+
+
+def test_every_alarm_has_a_runbook_row() -> None:
+    buffer = _locals(REPO / "modules" / "cdc_buffer" / "main.tf")["alarms"]
+    executions = _locals(REPO / "modules" / "restore_watcher" / "main.tf")["execution_alarms"]
+    assert isinstance(buffer, dict) and isinstance(executions, dict)
+    names = [f"<prefix>-{key}" for key in buffer]
+    names += [f"<prefix>-restore-{key.replace('_', '-')}" for key in executions]
+    readme = (REPO / "README.md").read_text()
+    missing = [name for name in names if f"| `{name}` |" not in readme]
+    assert not missing, f"README.md's Alarms table lacks a row for {missing}"
