@@ -65,6 +65,58 @@ class LostMessageDelete(Fault):
     """
 
 
+class VisibilityTimeoutExpired(Fault):
+    """The visibility timeout runs out while an invocation is still working on its batch: the group is
+    released and a second invocation receives the same messages (and the group's newer ones) and
+    finishes first; the first invocation's writes land after the second's.
+
+    AWS (ReceiveMessage API reference, VisibilityTimeout): "If the message is not deleted or its
+    visibility timeout is not extended before the timeout expires, it becomes visible again and can
+    be retrieved by other consumers." And (Lambda developer guide, SQS): "After the visibility
+    timeout, the messages become visible to Lambda again."
+    """
+
+
+class ThrottledInvocation(Fault):
+    """The function is throttled: Lambda keeps the received batch, retries the invocation until the
+    visibility timeout runs out and then lets the messages go back to the queue, never invoked; each
+    such receive counts toward the queue's ``maxReceiveCount``.
+
+    AWS (Lambda operator guide, "Handling errors for an SQS event source in Lambda"): "If the
+    invocation fails due to throttling, Lambda gradually backs off retries by reducing the amount of
+    concurrency allocated to your Amazon SQS event source mapping. Lambda continues to retry the
+    message until the message's timestamp exceeds your queue's visibility timeout, at which point
+    Lambda drops the message."
+    """
+
+
+class DeduplicationInterval(Fault):
+    """A FIFO queue deduplicates a ``MessageDeduplicationId`` for 5 minutes after the first send, even
+    once that message was received and deleted; a resend after the interval is a new message. The
+    queues of the kit keep this window (``fifo_queue.FakeFifoQueue``, ``sqs_dedup.dedup_interval``
+    over moto, which forgets an id once its message leaves the queue). The rate is how often a
+    late duplicate stream batch (``LateDuplicateStreamBatch``) comes after the interval, so that its
+    resent messages are new to the queue (``StreamDriver.deliver(before_late=...)``).
+
+    AWS (SQS developer guide, "Amazon SQS FIFO queue key terms"): "If multiple messages with the same
+    deduplication ID are sent within a 5 minute deduplication interval, they are treated as
+    duplicates, and only one copy is delivered." and "Amazon SQS continues tracking the
+    deduplication ID even after the message has been received and deleted."
+    """
+
+
+class DeadLetterRedrive(Fault):
+    """A message moved to the dead-letter queue and redriven to its source queue comes back as a new
+    message at the end of its group, after the group's newer messages (``sqs_mapping.redrive``). The
+    rate is how often a received message makes that round trip (``FifoPoller(redriven=...)``).
+
+    AWS (SQS developer guide, "Learn how to configure a dead-letter queue redrive in Amazon SQS"):
+    "Dead-letter queues redrive messages in the order they are received, starting with the oldest
+    message. However, the destination queue ingests the redriven messages, as well as new messages
+    from other producers, according to the order in which it receives them."
+    """
+
+
 # ---- DynamoDB Streams + Lambda -----------------------------------------------------------------
 
 
@@ -141,6 +193,10 @@ CLASSES: dict[str, type[Fault]] = {
     "send_call": SendCallThrottled,
     "lost_delete": LostBatchDelete,
     "lost_message_delete": LostMessageDelete,
+    "visibility_expired": VisibilityTimeoutExpired,
+    "throttled_invocation": ThrottledInvocation,
+    "dedup_interval": DeduplicationInterval,
+    "dead_letter_redrive": DeadLetterRedrive,
     "duplicate_stream": DuplicateStreamBatch,
     "late_duplicate_stream": LateDuplicateStreamBatch,
     "crash": CrashMidBatch,
