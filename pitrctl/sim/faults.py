@@ -177,6 +177,33 @@ class DescribeTableNotFound(Fault):
     """
 
 
+# ---- Lambda ------------------------------------------------------------------------------------
+
+
+class MappingConflict(Fault):
+    """A second ``CreateEventSourceMapping`` of one function on one event source is refused with
+    ``ResourceConflictException`` (``lambda_layer``; moto accepts duplicates). Always on where the
+    layer is attached; the rate is unused.
+
+    AWS (CreateEventSourceMapping, ResourceConflictException): "The resource already exists, or
+    another operation is in progress." AWS's answer to a second mapping (aws/serverless-application-
+    model#1320): "The event source arn (...) and function (...) provided mapping already exists.
+    Please update or delete the existing mapping with UUID ..."
+    """
+
+
+class EncryptedFilterCriteria(Fault):
+    """A mapping's ``FilterCriteria`` encrypted with a customer managed key: ``ListEventSourceMappings``
+    shows it as null, only ``GetEventSourceMapping`` shows it (``lambda_layer``). The rate is how often
+    a mapping created with a filter has it encrypted; a ``KMSKeyArn`` always encrypts it.
+
+    AWS (GetEventSourceMapping response, FilterCriteria): "If filter criteria is encrypted, this
+    field shows up as null in the response of ListEventSourceMapping API calls. You can view this
+    field in plaintext in the response of GetEventSourceMapping and DeleteEventSourceMapping calls
+    if you have kms:Decrypt permissions for the correct KMS key."
+    """
+
+
 # ---- SSM ---------------------------------------------------------------------------------------
 
 
@@ -204,6 +231,8 @@ CLASSES: dict[str, type[Fault]] = {
     "unprocessed": UnprocessedItems,
     "describe_not_found": DescribeTableNotFound,
     "too_many_updates": TooManyUpdates,
+    "mapping_conflict": MappingConflict,
+    "encrypted_filter": EncryptedFilterCriteria,
 }
 
 
