@@ -156,4 +156,4 @@ def test_a_second_cutover_creates_no_second_trigger(settings_world: Any) -> None
             "EventSourceMappings"
         ]
     ]
-    assert len(functions) == len(set(functions)) == 2, "one mapping per function on the target's stream"
+    assert functions and len(functions) == len(set(functions)), "one mapping per function on the stream"
