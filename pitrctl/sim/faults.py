@@ -204,6 +204,58 @@ class EncryptedFilterCriteria(Fault):
     """
 
 
+# ---- Step Functions ----------------------------------------------------------------------------
+
+
+class StopExecutionByHand(Fault):
+    """An operator stops the workflow's execution (``sfn_layer.ExecutionRules.stop_by_hand``): it is
+    ``ABORTED`` at once, whatever task it was in (moto leaves a parked execution ``RUNNING``). The
+    rate is how often a test's world stops a running execution; the rehearsal does not (it would
+    only abort itself).
+
+    AWS (StopExecution API reference): "Stops an execution." and (SendTaskSuccess, TaskTimedOut):
+    "The task token has either expired or the task associated with the token has already been
+    closed."
+    """
+
+
+class TaskTokenClosed(Fault):
+    """``SendTaskSuccess`` (``SendTaskFailure``, ``SendTaskHeartbeat``) with the token of a closed
+    execution answers ``TaskTimedOut`` (``sfn_layer``; moto answers ``InvalidToken``). Always on where
+    the layer is attached; the rate is unused.
+
+    AWS (SFN.Client.exceptions.TaskTimedOut): "The task token has either expired or the task
+    associated with the token has already been closed."
+    """
+
+
+class ExecutionNameTaken(Fault):
+    """``StartExecution`` with a name used in the last 90 days answers ``ExecutionAlreadyExists``,
+    unless the first execution is open and the input identical (``sfn_layer``). Always on where the
+    layer is attached; the rate is unused.
+
+    AWS (StartExecution API reference, name): "An execution can't use the name of another execution
+    for 90 days. When you make multiple StartExecution calls with the same name, the new execution
+    doesn't run and the following rules apply: When the original execution is open and the
+    execution input from the new call is different, the ExecutionAlreadyExists message is returned.
+    When the original execution is open and the execution input from the new call is identical, the
+    Success message is returned. When the original execution is closed, the ExecutionAlreadyExists
+    message is returned regardless of input."
+    """
+
+
+class HistoryLimit(Fault):
+    """An execution whose history reaches 25,000 events without ``ExecutionSucceeded`` fails
+    (``sfn_layer.attach(history_limit=...)``, a smaller limit in tests). The rate is unused.
+
+    AWS (Step Functions developer guide, "Avoid reaching the history quota"): "AWS Step Functions has
+    a hard quota of 25,000 entries in the execution event history. When an execution reaches 24,999
+    events, it waits for the next event to happen." and "If the event number 25,000 isn't
+    ExecutionSucceeded, the ExecutionFailed event is logged and the state machine execution fails
+    because of reaching the history limit"
+    """
+
+
 # ---- SSM ---------------------------------------------------------------------------------------
 
 
@@ -233,6 +285,10 @@ CLASSES: dict[str, type[Fault]] = {
     "too_many_updates": TooManyUpdates,
     "mapping_conflict": MappingConflict,
     "encrypted_filter": EncryptedFilterCriteria,
+    "stop_by_hand": StopExecutionByHand,
+    "task_token_closed": TaskTokenClosed,
+    "execution_name_taken": ExecutionNameTaken,
+    "history_limit": HistoryLimit,
 }
 
 

@@ -37,7 +37,7 @@ from pitr import settings_sync as settings_sync_fn
 from pitr.settings_sync.context import SyncContext
 from pitr.watcher import Runtime
 from pitrctl import workflow
-from pitrctl.sim import events, functions, moto_patches, sqs_dedup, worlds
+from pitrctl.sim import events, functions, lambda_layer, moto_patches, sfn_layer, sqs_dedup, worlds
 from pitrctl.sim.clock import SimClock
 from pitrctl.sim.events import ACCOUNT, REGION
 from pitrctl.sim.faults import CountingDynamo, CountingSqs, Faults
@@ -200,7 +200,11 @@ class Sandbox:
         self.ssm = clients.client("ssm")
         self.sfn = clients.client("stepfunctions")
         self.lam = clients.client("lambda")
+        # One mapping per function and event source; encrypted filters null in List (lambda_layer).
+        lambda_layer.attach(self.lam, encrypt_filters=lambda: self.faults.hit(self.faults.encrypted_filter))
         self.cloudwatch = clients.client("cloudwatch")
+        # Stopped executions ABORTED, answers to closed ones TaskTimedOut, names taken for 90 days.
+        self.execution_rules = sfn_layer.attach(self.sfn, self.clock.clock)
         self.operator_sfn = ReliableCallbacks(self.sfn, self.parked)
         self._create_source()
         self._create_data_path()
