@@ -183,6 +183,12 @@ module "settings_sync" {
   settings    = var.settings
   memory_size = var.settings_sync_memory_size
   timeout     = var.settings_sync_timeout
+
+  sync_options = {
+    trigger_filter_kms_key_arns                = var.trigger_filter_kms_key_arns
+    warm_throughput_max_write_units_per_second = var.warm_throughput_max_write_units_per_second
+    add_replicas_after_cutover                 = var.add_replicas_after_cutover
+  }
 }
 
 module "restore_watcher" {

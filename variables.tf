@@ -202,6 +202,11 @@ variable "settings" {
       resource_policy      - the table's and the stream's resource policies, ARNs rewritten to the target
       alarms               - CloudWatch alarms on the table's and its indexes' metrics (not auto
                              scaling's own TargetTracking-* alarms), re-pointed at the target
+      scheduled_scaling    - Application Auto Scaling scheduled actions of the table and every GSI
+      warm_throughput      - pre-warms the restored table and its GSIs to the source's warm throughput
+      replicas             - reports the source's global table replica Regions (see
+                             add_replicas_after_cutover)
+      iam_policies         - reports customer managed and trigger role policies naming the source
   EOT
   type = object({
     streams              = optional(bool, true)
@@ -215,9 +220,44 @@ variable "settings" {
     contributor_insights = optional(bool, true)
     resource_policy      = optional(bool, true)
     alarms               = optional(bool, true)
+    scheduled_scaling    = optional(bool, true)
+    warm_throughput      = optional(bool, true)
+    replicas             = optional(bool, true)
+    iam_policies         = optional(bool, true)
   })
   default  = {}
   nullable = false
+}
+
+variable "trigger_filter_kms_key_arns" {
+  description = "ARNs of the customer managed KMS keys that encrypt the filters of the source stream's triggers (Lambda event source mappings). settings_sync gets kms:Decrypt on them to read and copy those filters; without it such a trigger is reported as failed with the grant it needs."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for k in var.trigger_filter_kms_key_arns : can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", k))])
+    error_message = "trigger_filter_kms_key_arns must be KMS key ARNs (arn:aws:kms:<region>:<account>:key/<id>)."
+  }
+}
+
+variable "warm_throughput_max_write_units_per_second" {
+  description = "Ceiling of the warm throughput (write units per second) asked for the restored table and each GSI when a restore's input says the replay backlog needs more than the source's (warm_write_units_per_second). 0 pre-warms to the source's warm throughput only."
+  type        = number
+  default     = 0
+  nullable    = false
+
+  validation {
+    condition     = var.warm_throughput_max_write_units_per_second >= 0 && floor(var.warm_throughput_max_write_units_per_second) == var.warm_throughput_max_write_units_per_second
+    error_message = "warm_throughput_max_write_units_per_second must be a whole number >= 0."
+  }
+}
+
+variable "add_replicas_after_cutover" {
+  description = "Global tables: whether phase cutover adds the source's replica Regions to the restored table (one Region per run, asynchronous; later runs of phase cutover report progress). Off (default): phase restore reports them with the command that adds them. On grants settings_sync the replica permissions in every Region for the target name pattern."
+  type        = bool
+  default     = false
+  nullable    = false
 }
 
 variable "settings_sync_memory_size" {

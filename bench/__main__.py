@@ -6,12 +6,21 @@ events in batches of 100 (the stream mapping's default batch size). Both pipelin
 process against in-process moto:
 
 * ours: ``cdc_subscriber`` (coalesce per item, SendMessageBatch, group per item) -> FIFO buffer ->
-  FIFO poller (batches of 10) -> ``replay_writer`` (coalesce, BatchWriteItem);
+  FIFO poller (batches of 10) -> ``replay_writer`` (coalesce, then per item a TransactWriteItems of
+  the target write and the ordering guard's conditional ledger watermark);
 * naive: one SendMessage per record into one message group -> the same poller -> one PutItem or
   DeleteItem per message (the seed sample's design).
 
 DynamoDB and S3 are moto's; the queue is ``pitrctl.sim.fifo_queue.FakeFifoQueue`` for both (moto's
 SQS walks every queued message on each send, which would make the run quadratic).
+
+Write units per change, as DynamoDB bills them: a standard write costs 1 unit per KB of the item
+(rounded up, per item); "TransactWriteItems ... DynamoDB performs two underlying reads or writes of
+every item in the transaction: one to prepare the transaction and one to commit the transaction"
+(developer guide, capacity management for transactions): 2 units per KB per item, for the target
+write and the ledger row alike. Reported for ours (target + ledger), for the same coalesced writes
+without the guard (BatchWriteItem, the design before the guard: the guard's cost is the difference)
+and for naive (one write per change).
 
 Then a stale backlog (every change older than the replay start) measures how fast the writer skips.
 Prints a table, then one JSON object as the last line.
@@ -21,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import sys
@@ -41,9 +51,10 @@ os.environ["AWS_ACCOUNT_ID_ENDPOINT_MODE"] = "disabled"
 for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
     os.environ.pop(_name, None)
 
+from botocore.exceptions import ClientError  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from pitr import clients, codec  # noqa: E402
+from pitr import clients, codec, guard  # noqa: E402
 from pitrctl.sim.data_path import DataPath  # noqa: E402
 from pitrctl.sim.faults import Faults  # noqa: E402
 from pitrctl.sim.fifo_queue import FakeFifoQueue  # noqa: E402
@@ -51,6 +62,84 @@ from pitrctl.sim.sqs_mapping import FifoPoller  # noqa: E402
 
 STREAM_BATCH = 100
 HOT_ITEMS = 50
+
+
+def _value_bytes(value: dict[str, Any]) -> int:
+    """Approximate stored size of an attribute value (DynamoDB item size rules)."""
+    ((kind, raw),) = value.items()
+    scalar = {"S": lambda: len(raw.encode()), "N": lambda: len(raw.strip("-").replace(".", "")) // 2 + 1}
+    if kind in scalar:
+        return scalar[kind]()
+    if kind == "B":
+        return len(raw)
+    if kind in ("SS", "NS", "BS"):
+        return sum(_value_bytes({kind[0]: x}) for x in raw)
+    if kind == "M":
+        return 3 + sum(len(k.encode()) + _value_bytes(v) + 1 for k, v in raw.items())
+    if kind == "L":
+        return 3 + sum(_value_bytes(v) + 1 for v in raw)
+    return 1  # BOOL, NULL
+
+
+def write_units(item: dict[str, Any]) -> int:
+    """Standard write units of one item: 1 per KB, rounded up (at least 1)."""
+    size = sum(len(name.encode()) + _value_bytes(value) for name, value in item.items())
+    return max(1, math.ceil(size / 1024))
+
+
+class BilledDynamo:
+    """DynamoDB proxy that adds up the write units of committed TransactWriteItems calls.
+
+    It also runs each transaction as its single-item calls: moto copies every table a transaction
+    touches (to roll back), which makes a 20,000-change run quadratic. The bench is single-threaded,
+    so checking the ledger conditions first and then writing is as atomic as the real transaction.
+    """
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.calls = 0
+        self.transactional_units = 0  # what AWS bills: 2 per KB per item in a transaction
+        self.standard_units = 0  # the same target writes as plain (BatchWriteItem) writes
+        self.target_units = 0  # the target's share of transactional_units
+
+    def _run(self, actions: list[dict[str, Any]]) -> None:
+        reasons = []
+        for action in actions:
+            ((_, body),) = action.items()
+            code = "None"
+            if body.get("ConditionExpression"):
+                assert body["ConditionExpression"] == guard.LEDGER_CONDITION
+                row = self.real.get_item(TableName=body["TableName"], Key={"pk": body["Item"]["pk"]}).get(
+                    "Item"
+                )
+                if row is not None and not row["wm"]["S"] < body["ExpressionAttributeValues"][":wm"]["S"]:
+                    code = "ConditionalCheckFailed"
+            reasons.append({"Code": code})
+        if any(r["Code"] != "None" for r in reasons):
+            error = {"Error": {"Code": "TransactionCanceledException", "Message": "bench"}}
+            raise ClientError({**error, "CancellationReasons": reasons}, "TransactWriteItems")
+        for action in actions:
+            ((kind, body),) = action.items()
+            if kind == "Put":
+                self.real.put_item(TableName=body["TableName"], Item=body["Item"])
+            else:
+                self.real.delete_item(TableName=body["TableName"], Key=body["Key"])
+
+    def transact_write_items(self, **kwargs: Any) -> Any:
+        self.calls += 1
+        self._run(kwargs["TransactItems"])
+        response: dict[str, Any] = {}
+        for action in kwargs["TransactItems"]:
+            ((_, body),) = action.items()
+            units = write_units(body.get("Item") or body["Key"])
+            self.transactional_units += 2 * units
+            if not body.get("ConditionExpression"):  # the target write (the ledger's is conditional)
+                self.standard_units += units
+                self.target_units += 2 * units
+        return response
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
 
 
 def workload(records: int, items: int, seed: int, start: float) -> list[dict[str, Any]]:
@@ -122,6 +211,8 @@ def run_ours(records: list[dict[str, Any]], start: float) -> dict[str, Any]:
         clients.reset()
         path = DataPath.create(faults=Faults(), queue=FakeFifoQueue())
         path.set_restore(replay_start=start - 3600)
+        billed = BilledDynamo(path.writer.dynamodb)
+        path.writer.dynamodb = billed
         capture = timed(lambda: [path.subscriber.process(b) for b in batches(records)])
         replay = timed(path.replay)
         groups = {r["dynamodb"]["Keys"]["pk"]["S"] + "/" + r["dynamodb"]["Keys"]["sk"]["N"] for r in records}
@@ -129,7 +220,10 @@ def run_ours(records: list[dict[str, Any]], start: float) -> dict[str, Any]:
         return {
             "send_calls": path.sqs.send_calls,
             "messages": path.sqs.sent,
-            "write_calls": path.writer_ddb.write_calls,
+            "write_calls": billed.calls,
+            "write_units": billed.transactional_units,
+            "target_write_units": billed.target_units,
+            "unguarded_write_units": billed.standard_units,
             "invocations": path.poller.stats.invocations,
             "capture_s": capture,
             "replay_s": replay,
@@ -161,7 +255,7 @@ def run_naive(records: list[dict[str, Any]]) -> dict[str, Any]:
         queue = FakeFifoQueue()
         path = DataPath.create(faults=Faults(), queue=queue)
         sqs, ddb = queue, path.ddb
-        calls = {"send": 0, "write": 0}
+        calls = {"send": 0, "write": 0, "units": 0}
 
         def capture() -> None:
             for record in records:
@@ -180,9 +274,11 @@ def run_naive(records: list[dict[str, Any]]) -> dict[str, Any]:
                 assert isinstance(change, codec.Change)
                 if change.op == codec.DELETE:
                     ddb.delete_item(TableName=path.target, Key=codec.to_client_image(change.key))
+                    calls["units"] += write_units(change.key)
                 else:
                     assert change.item is not None
                     ddb.put_item(TableName=path.target, Item=codec.to_client_image(change.item))
+                    calls["units"] += write_units(change.item)
                 calls["write"] += 1
             return {"batchItemFailures": []}
 
@@ -193,6 +289,7 @@ def run_naive(records: list[dict[str, Any]]) -> dict[str, Any]:
         return {
             "send_calls": calls["send"],
             "write_calls": calls["write"],
+            "write_units": calls["units"],
             "capture_s": capture_s,
             "replay_s": replay_s,
             "correct": correct,
@@ -224,6 +321,14 @@ def main(argv: list[str] | None = None) -> int:
         "write_calls_per_1000": round(ours["write_calls"] * 1000 / n, 2),
         "naive_write_calls_per_1000": round(naive["write_calls"] * 1000 / n, 2),
         "messages_per_1000": round(ours["messages"] * 1000 / n, 2),
+        "write_units_per_change": round(ours["write_units"] / n, 3),
+        "target_write_units_per_change": round(ours["target_write_units"] / n, 3),
+        "ledger_write_units_per_change": round((ours["write_units"] - ours["target_write_units"]) / n, 3),
+        "unguarded_write_units_per_change": round(ours["unguarded_write_units"] / n, 3),
+        "guard_cost_write_units_per_change": round(
+            (ours["write_units"] - ours["unguarded_write_units"]) / n, 3
+        ),
+        "naive_write_units_per_change": round(naive["write_units"] / n, 3),
         "records_per_s": round(ours_rate, 1),
         "naive_records_per_s": round(naive_rate, 1),
         "throughput_ratio_vs_naive": round(ours_rate / naive_rate, 2),
@@ -243,6 +348,15 @@ def main(argv: list[str] | None = None) -> int:
         ),
         ("messages buffered / 1000 records", result["messages_per_1000"], 1000.0),
         ("write calls / 1000 records", result["write_calls_per_1000"], result["naive_write_calls_per_1000"]),
+        (
+            "write units / change (billed)",
+            result["write_units_per_change"],
+            result["naive_write_units_per_change"],
+        ),
+        ("  of which target (2x: transactional)", result["target_write_units_per_change"], "-"),
+        ("  of which ledger (2x: transactional)", result["ledger_write_units_per_change"], "-"),
+        ("  same writes without the guard", result["unguarded_write_units_per_change"], "-"),
+        ("  the guard's cost", result["guard_cost_write_units_per_change"], "-"),
         ("message groups", result["distinct_message_groups"], 1),
         ("capture seconds", round(ours["capture_s"], 2), round(naive["capture_s"], 2)),
         ("replay seconds", round(ours["replay_s"], 2), round(naive["replay_s"], 2)),

@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from pitrctl import commands, rehearse
+from pitrctl import commands, deadletters, rehearse
 from pitrctl.errors import PitrctlError
 from pitrctl.ui import Ui
 
@@ -63,6 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     abort = subcommands.add_parser("abort", help="stop mirroring without cutting over")
     _common(abort)
 
+    dead = subcommands.add_parser(
+        "deadletters",
+        help="re-apply the items of the buffer's dead letters from the source, then delete them",
+    )
+    _common(dead)
+    deadletters.add_arguments(dead)
+
     rehearsal = subcommands.add_parser("rehearse", help="run the whole pipeline locally against moto")
     _common(rehearsal, table=False)
     rehearse.add_arguments(rehearsal)
@@ -98,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             "status": commands.status,
             "cutover": commands.cutover,
             "abort": commands.abort,
+            "deadletters": deadletters.deadletters,
         }[args.command]
         ui.result(handler(args, _clients(args.region), ui))
         return 0

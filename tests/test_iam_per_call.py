@@ -101,7 +101,12 @@ CALLS: dict[tuple[str, str], Grant | tuple[Grant, ...]] = {
     ("sqs", "send_message_batch"): Grant(("buffer_queue",), ("sqs:SendMessage",)),
     ("s3", "put_object"): Grant(("spill_object",), ("s3:PutObject",)),
     # replay_writer
-    ("dynamodb", "batch_write_item"): Grant(("target_table",)),
+    # The ordering guard: IAM has no TransactWriteItems action, each action of the transaction is
+    # authorised as its single-item call (target Put or Delete, the ledger's conditional Put).
+    ("dynamodb", "transact_write_items"): (
+        Grant(("target_table",), ("dynamodb:PutItem", "dynamodb:DeleteItem")),
+        Grant(("ledger_table",), ("dynamodb:PutItem",)),
+    ),
     ("s3", "get_object"): Grant(("spill_object",), ("s3:GetObject",)),
     # restore record and coverage parameter
     ("ssm", "get_parameter"): Grant(
@@ -130,7 +135,9 @@ CALLS: dict[tuple[str, str], Grant | tuple[Grant, ...]] = {
     ("lambda", "update_event_source_mapping"): Grant(
         {"restore_workflow": ("replay_mapping",), "settings_sync": ("account_mapping",)}
     ),
-    ("lambda", "get_event_source_mapping"): Grant({"restore_workflow": ("replay_mapping",)}),
+    ("lambda", "get_event_source_mapping"): Grant(
+        {"restore_workflow": ("replay_mapping",), "settings_sync": ("account_mapping",)}
+    ),
     ("sns", "publish"): Grant(("topic",)),
     ("events", "put_events"): Grant(("default_bus",)),
     # settings_sync: reads on both tables, writes on the target only
@@ -158,6 +165,9 @@ CALLS: dict[tuple[str, str], Grant | tuple[Grant, ...]] = {
     ("application-autoscaling", "describe_scaling_policies"): Grant(("*",)),
     ("application-autoscaling", "register_scalable_target"): Grant(("*",)),
     ("application-autoscaling", "put_scaling_policy"): Grant(("*",)),
+    ("application-autoscaling", "describe_scheduled_actions"): Grant(("*",)),
+    ("application-autoscaling", "put_scheduled_action"): Grant(("*",)),
+    ("application-autoscaling", "delete_scheduled_action"): Grant(("*",)),
     ("cloudwatch", "describe_alarms"): Grant(("account_alarm",)),
     ("cloudwatch", "put_metric_alarm"): Grant(("account_alarm",)),
     ("cloudwatch", "enable_alarm_actions"): Grant(("account_alarm",)),
@@ -165,12 +175,18 @@ CALLS: dict[tuple[str, str], Grant | tuple[Grant, ...]] = {
     ("lambda", "list_event_source_mappings"): Grant(("*",)),
     ("lambda", "create_event_source_mapping"): Grant(("*",)),
     ("lambda", "get_function_configuration"): Grant(("account_function",)),
+    # settings_sync: a trigger's tags, on its mapping's ARN
+    ("lambda", "list_tags"): Grant({"settings_sync": ("account_mapping",)}),
+    ("lambda", "tag_resource"): Grant({"settings_sync": ("account_mapping",)}),
+    ("lambda", "untag_resource"): Grant({"settings_sync": ("account_mapping",)}),
     ("iam", "simulate_principal_policy"): Grant(("account_role",)),
     ("iam", "list_role_policies"): Grant(("account_role",)),
     ("iam", "get_role_policy"): Grant(("account_role",)),
     ("iam", "list_attached_role_policies"): Grant(("account_role",)),
     ("iam", "get_policy"): Grant(("account_policy", "aws_managed_policy")),
     ("iam", "get_policy_version"): Grant(("account_policy", "aws_managed_policy")),
+    # settings_sync: the customer managed policies naming the source (ListPolicies takes no resource)
+    ("iam", "list_policies"): Grant(("*",)),
 }
 
 # What Lambda's event source mappings do with the function's role (no boto3 call in the code).
@@ -355,6 +371,7 @@ class Deployment:
             "target_table": target,
             "target_index": f"{target}/index/by-customer",
             "target_stream": f"{target}/stream/2026-01-02T00:00:00.000",
+            "ledger_table": f"arn:{p}:dynamodb:{r}:{a}:table/{buffer['ledger_table_name']}",
             "buffer_queue": buffer["buffer_queue_arn"],
             "stream_failure_queue": buffer["stream_failure_queue_arn"],
             "spill_object": f"arn:{p}:s3:::{buffer['spill_bucket']}/changes/2026/01/02/change.json.gz",

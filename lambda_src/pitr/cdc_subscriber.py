@@ -7,9 +7,20 @@ Per stream batch (DESIGN 3.1):
    one item could reorder: older fails, newer succeeds, the retried newer is dropped as a duplicate
    and the older ends last);
 2. the surviving changes are packed in stream order into requests of at most 10 entries and 1 MiB;
-3. requests are sent in stream order; at the first failed entry sending stops, and the batch item
-   failure is reported at the earliest record whose change is not in the buffer, counting a record
-   coalesced into a newer one that was not sent as not sent. The stream mapping retries from there.
+3. requests are sent in stream order; entries the buffer refuses (``Failed``) or that a failed call
+   did not send are sent again, alone, after a capped exponential backoff with full jitter, for at
+   most ``max_rounds`` rounds while the invocation has time. A sustained share of refusals (say 20%)
+   thus still completes the batch: each round leaves about that share of the previous round's
+   entries, so a 100-record batch is through in a few rounds (tests/unit/test_cdc_subscriber.py).
+   Resending an entry alone is safe: there is one entry per item, and the replay writer's ordering
+   guard (docs/ordering.md) keeps every item's newest change whatever order its messages arrive in;
+4. only what is still unsent after that is reported: the batch item failure at the earliest record
+   whose change is not in the buffer, counting a record coalesced into a newer one that was not sent
+   as not sent. The stream mapping retries from there.
+
+Every AWS call is bounded: the clients make one attempt (no botocore retries: this loop is the only
+retry policy) with connect and read timeouts, and no call starts unless it can end before the
+invocation's deadline (``call_seconds``).
 
 Failures are reported, never raised (a record that cannot be read or encoded cuts the batch before
 its item's first record). A function error makes the mapping retry the batch, and with bisection
@@ -21,6 +32,7 @@ Environment: ``BUFFER_QUEUE_URL``, ``SPILL_BUCKET``, ``SOURCE_TABLE_NAME``.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +41,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from pitr import clients, environment, logs, metrics
+from pitr.backoff import Backoff
 from pitr.codec import BATCH_BYTES_LIMIT, BODY_LIMIT, Change, CodecError, encode, from_stream_record
 
 MAX_ENTRIES = 10  # SendMessageBatch limit
@@ -113,6 +126,7 @@ class Outcome:
     coalesced: int = 0
     failed_entries: int = 0
     requests: int = 0
+    rounds: int = 0
     response: dict[str, Any] = field(default_factory=dict)
 
 
@@ -130,9 +144,18 @@ class Subscriber:
     max_entries: int = MAX_ENTRIES
     emit: Callable[..., Any] = metrics.emit
     clock: Callable[[], float] = time.time
+    sleep: Callable[[float], None] = time.sleep
+    rand: Callable[[], float] = random.random
+    backoff: Backoff = field(default_factory=lambda: Backoff(base=0.05, cap=1.0))
+    max_rounds: int = 8
+    # Longest one AWS call can take (connect + read timeouts, one attempt): see clients.bounded.
+    call_seconds: float = 0.0
+
+    def _has_time(self, deadline: float | None, wait: float = 0.0) -> bool:
+        return deadline is None or self.clock() + wait + self.call_seconds <= deadline
 
     def _encode(
-        self, changes: Sequence[Change], indices: Sequence[int]
+        self, changes: Sequence[Change], indices: Sequence[int], deadline: float | None = None
     ) -> tuple[list[Entry], int, int | None]:
         """Entries for the records at ``indices``; stops at the first change that cannot be encoded
         or spilled and returns its index as the third value (None when all were encoded)."""
@@ -143,6 +166,8 @@ class Subscriber:
             try:
                 encoded = encode(change, self.spill_bucket, self.body_limit)
                 if encoded.spill is not None:
+                    if not self._has_time(deadline):
+                        raise CodecError("no time left to spill the change before the deadline")
                     # Before the message: a pointer must never reach the buffer without its object.
                     # No SSE arguments: the bucket's default encryption (its KMS key if any) applies.
                     key, blob = encoded.spill
@@ -154,7 +179,9 @@ class Subscriber:
             entries.append(Entry(index, change.group_id, change.event_id, encoded.body))
         return entries, spilled, None
 
-    def _prepare(self, records: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[Entry], int, int]:
+    def _prepare(
+        self, records: Sequence[Mapping[str, Any]], deadline: float | None = None
+    ) -> tuple[list[str], list[Entry], int, int]:
         """Coalesced, encoded entries for the longest prefix of ``records`` that can be buffered.
 
         A record that cannot be read or encoded cuts the batch before the item's first record: the
@@ -173,7 +200,7 @@ class Subscriber:
                 break
         while True:
             item_keys = [change.item_key for change in changes[:limit]]
-            entries, spilled, bad = self._encode(changes, newest_per_item(item_keys))
+            entries, spilled, bad = self._encode(changes, newest_per_item(item_keys), deadline)
             if bad is None:
                 return item_keys, entries, spilled, limit
             limit = item_keys.index(item_keys[bad])  # the failing item's first record
@@ -194,6 +221,35 @@ class Subscriber:
         ok = {int(item["Id"]) for item in response.get("Successful", [])}
         return ok, list(response.get("Failed", []))
 
+    def _round(self, pending: Sequence[Entry], deadline: float | None, outcome: Outcome) -> list[Entry]:
+        """Send ``pending`` once, in stream order; returns the entries not sent (refused, or left
+        for lack of time)."""
+        unsent: list[Entry] = []
+        batches = pack(pending, self.max_entries, self.batch_bytes)
+        for number, batch in enumerate(batches):
+            if not self._has_time(deadline):
+                logs.warning("close to the function timeout; reporting the unsent records")
+                return unsent + [entry for later in batches[number:] for entry in later]
+            outcome.requests += 1
+            try:
+                ok, failed = self._send(batch)
+            except (ClientError, BotoCoreError) as exc:
+                logs.warning("send_message_batch failed; its entries are retried", error=str(exc))
+                failed = [
+                    {"Id": str(entry.index), "Code": "Exception", "Message": str(exc)} for entry in batch
+                ]
+                ok = set()
+            if failed:
+                outcome.failed_entries += len(failed)
+                logs.warning(
+                    "buffer refused entries; they are retried",
+                    failed=[{k: f.get(k) for k in ("Id", "Code", "Message", "SenderFault")} for f in failed],
+                )
+            # An entry neither in Successful nor in Failed was not confirmed: send it again (the
+            # deduplication id makes a second copy harmless).
+            unsent += [entry for entry in batch if entry.index not in ok]
+        return unsent
+
     def process(self, records: Sequence[Mapping[str, Any]], deadline: float | None = None) -> Outcome:
         """Buffer a stream batch; never raises for a record or a send that fails, it reports them.
 
@@ -202,31 +258,21 @@ class Subscriber:
         Reported failures are retried from the checkpoint with every later record of the batch, so
         coalescing picks the same (or a newer) record per item.
         """
-        item_keys, entries, spilled, limit = self._prepare(records)
+        item_keys, entries, spilled, limit = self._prepare(records, deadline)
         outcome = Outcome(failure_index=None, spilled=spilled, coalesced=len(item_keys) - len(entries))
 
-        sent: set[int] = set()
-        for batch in pack(entries, self.max_entries, self.batch_bytes):
-            if deadline is not None and self.clock() > deadline:
-                logs.warning("close to the function timeout; reporting the unsent records")
+        pending: list[Entry] = list(entries)
+        for attempt in range(self.max_rounds):
+            pending = self._round(pending, deadline, outcome)
+            outcome.rounds = attempt + 1
+            if not pending:
                 break
-            outcome.requests += 1
-            try:
-                ok, failed = self._send(batch)
-            except (ClientError, BotoCoreError) as exc:
-                logs.error("send_message_batch failed; reporting the unsent records", error=str(exc))
-                failed = [
-                    {"Id": str(entry.index), "Code": "Exception", "Message": str(exc)} for entry in batch
-                ]
-                ok = set()
-            sent |= ok
-            if failed:
-                outcome.failed_entries += len(failed)
-                logs.warning(
-                    "buffer refused entries; stopping this batch",
-                    failed=[{k: f.get(k) for k in ("Id", "Code", "Message", "SenderFault")} for f in failed],
-                )
+            delay = self.backoff.delay(attempt, self.rand)
+            if attempt + 1 >= self.max_rounds or not self._has_time(deadline, delay):
                 break
+            self.sleep(delay)
+        unsent = {entry.index for entry in pending}
+        sent = {entry.index for entry in entries} - unsent
 
         outcome.sent = len(sent)
         outcome.failure_index = earliest_unsent(item_keys, sent)
@@ -258,11 +304,12 @@ def from_env(environ: Mapping[str, str] | None = None) -> Subscriber:
     except KeyError as exc:
         raise RuntimeError(f"cdc_subscriber needs the environment variable {exc.args[0]}") from exc
     return Subscriber(
-        sqs=clients.client("sqs"),
-        s3=clients.client("s3"),
+        sqs=clients.bounded("sqs"),
+        s3=clients.bounded("s3"),
         queue_url=queue_url,
         spill_bucket=env.get("SPILL_BUCKET") or None,
         source_table=source_table,
+        call_seconds=clients.BOUNDED_CALL_SECONDS,
     )
 
 
@@ -271,6 +318,7 @@ def handler(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
     subscriber = from_env()
     deadline = None
     if context is not None and hasattr(context, "get_remaining_time_in_millis"):
-        # Start no request in the last 5 s: report the rest rather than time out (a function error).
-        deadline = subscriber.clock() + context.get_remaining_time_in_millis() / 1000.0 - 5.0
+        # Keep 2 s to report; no call starts unless it can end (call_seconds) before the deadline, so
+        # the function reports the rest rather than time out (a function error).
+        deadline = subscriber.clock() + context.get_remaining_time_in_millis() / 1000.0 - 2.0
     return subscriber.process(event.get("Records", []), deadline).response

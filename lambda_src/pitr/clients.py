@@ -22,13 +22,25 @@ _BASE_CONFIG: dict[str, Any] = {
 }
 
 
-def _config() -> Config:
+# The data path (cdc_subscriber, replay_writer) retries in its own loops, with backoff bounded by the
+# invocation's deadline: their clients make ONE attempt per call ("total_max_attempts": 1, botocore's
+# retry count including the first attempt), each bounded by these timeouts, so a call never outlives
+# the deadline the loop checked before starting it (BOUNDED_CALL_SECONDS).
+_BOUNDED_CONFIG: dict[str, Any] = {
+    "retries": {"total_max_attempts": 1, "mode": "standard"},
+    "connect_timeout": 2,
+    "read_timeout": 8,
+}
+BOUNDED_CALL_SECONDS = 10.0
+
+
+def _config(base: dict[str, Any] = _BASE_CONFIG) -> Config:
     try:
-        return Config(**_BASE_CONFIG, account_id_endpoint_mode="disabled")
+        return Config(**base, account_id_endpoint_mode="disabled")
     except TypeError:
         # botocore older than account-id endpoints (the Lambda runtime may bundle one): the
         # option does not exist there, and neither does the routing it turns off.
-        return Config(**_BASE_CONFIG)
+        return Config(**base)
 
 
 _clients: dict[str, Any] = {}
@@ -41,9 +53,18 @@ def client(service: str) -> Any:
     return _clients[service]
 
 
+def bounded(service: str) -> Any:
+    """The container-wide single-attempt client for ``service`` (the caller's loop retries)."""
+    name = f"{service}:bounded"
+    if name not in _clients:
+        _clients[name] = boto3.client(service, config=_config(_BOUNDED_CONFIG))
+    return _clients[name]
+
+
 def override(service: str, value: Any) -> None:
-    """Use ``value`` as the client for ``service`` (tests)."""
+    """Use ``value`` as the client for ``service``, bounded or not (tests)."""
     _clients[service] = value
+    _clients[f"{service}:bounded"] = value
 
 
 def reset() -> None:

@@ -21,8 +21,14 @@ item's strings hold. A body is one of:
   Spilled bodies keep ``t``, so the replay writer skips stale changes without reading S3.
 
 Message group id: ``sha256`` (hex) of the canonical, typed primary key (attribute names sorted,
-numbers normalised): every item is ordered, distinct items replay in parallel.
+numbers normalised exactly: DynamoDB numbers carry up to 38 significant digits, and two keys that
+differ in any of them are two items): every item is ordered, distinct items replay in parallel.
 Deduplication id: the stream record's ``eventID``.
+
+Versions up to 1.x normalised key numbers at Python's default precision (28 digits), so two keys
+differing only beyond the 28th digit shared a group and an identity. Groups of keys with at most 28
+significant digits are unchanged; :func:`legacy_group_id` gives the old group of the others, which
+the replay writer still accepts for messages buffered before an upgrade.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
 VERSION = 1
@@ -51,6 +57,13 @@ COMPRESS_MIN_BYTES = 512
 
 _COMPRESSED_PREFIX = "z1:"
 _TTL_PRINCIPAL = "dynamodb.amazonaws.com"
+
+
+# Exact normalisation: more digits than any DynamoDB number has (38), and DynamoDB's exponent range
+# (1E-130 to 9.9999999999999999999999999999999999999E+125) well inside the context's.
+_EXACT = Context(prec=40, Emax=999_999, Emin=-999_999)
+# What versions up to 1.x used (decimal's default context): rounds beyond 28 digits.
+_LEGACY = Context(prec=28, Emax=999_999, Emin=-999_999)
 
 
 class CodecError(ValueError):
@@ -77,6 +90,10 @@ class Change:
     def item_key(self) -> str:
         return canonical_key(self.key)
 
+    @property
+    def watermark(self) -> str:
+        return watermark(self.seq)
+
 
 @dataclass(frozen=True)
 class SpillPointer:
@@ -92,15 +109,24 @@ class SpillPointer:
 # ---------------------------------------------------------------------------------------------
 
 
-def _canonical_value(value: Mapping[str, Any]) -> dict[str, str]:
+def _canonical_value(value: Mapping[str, Any], context: Context = _EXACT) -> dict[str, str]:
     if len(value) != 1:
         raise CodecError(f"key attribute value must have exactly one type, got {sorted(value)}")
     ((kind, raw),) = value.items()
     if kind == "N":
         try:
-            return {"N": str(Decimal(raw).normalize())}
+            number = Decimal(raw)  # the constructor is exact whatever the context's precision
         except InvalidOperation as exc:
             raise CodecError(f"key number {raw!r} is not a number") from exc
+        if not number.is_finite():
+            raise CodecError(f"key number {raw!r} is not a finite number")
+        if context is _EXACT:
+            # Never round: a longer coefficient (trailing zeros, or more than DynamoDB allows)
+            # widens the precision rather than merging two keys. -0 is the number 0.
+            context = _EXACT.copy()
+            context.prec = max(_EXACT.prec, len(number.as_tuple().digits))
+            number = abs(number) if number.is_zero() else number
+        return {"N": str(number.normalize(context))}
     if kind == "B":
         return {"B": raw if isinstance(raw, str) else base64.b64encode(raw).decode("ascii")}
     if kind == "S":
@@ -108,17 +134,35 @@ def _canonical_value(value: Mapping[str, Any]) -> dict[str, str]:
     raise CodecError(f"key attribute type {kind!r} is not S, N or B")
 
 
-def canonical_key(key: Mapping[str, Any]) -> str:
-    """A stable text form of a full primary key (hash and range), equal for equal items."""
+def canonical_key(key: Mapping[str, Any], context: Context = _EXACT) -> str:
+    """A stable text form of a full primary key (hash and range): equal exactly for equal items."""
     if not key:
         raise CodecError("stream record has no Keys")
-    canonical = {name: _canonical_value(key[name]) for name in sorted(key)}
+    canonical = {name: _canonical_value(key[name], context) for name in sorted(key)}
     return json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
 def group_id(key: Mapping[str, Any]) -> str:
     """The SQS message group of an item: a hash, so any key fits SQS's 128-character limit."""
     return hashlib.sha256(canonical_key(key).encode("ascii")).hexdigest()
+
+
+def legacy_group_id(key: Mapping[str, Any]) -> str:
+    """The group versions up to 1.x gave the item (numbers rounded to 28 digits); equal to
+    :func:`group_id` for every key whose numbers have at most 28 significant digits."""
+    return hashlib.sha256(canonical_key(key, _LEGACY).encode("ascii")).hexdigest()
+
+
+def watermark(seq: str) -> str:
+    """The ordering key of a change: its stream ``SequenceNumber`` as a fixed-width decimal string.
+
+    Sequence numbers are numeric strings of 21 to 40 characters (StreamRecord API reference), so
+    as text "9..." sorts after "10..."; zero-padded to 40 digits, text order is numeric order, which
+    DynamoDB condition expressions compare (``<`` on strings is byte order). See docs/ordering.md.
+    """
+    if not seq.isdigit() or len(seq) > 40:
+        raise CodecError(f"SequenceNumber {seq!r} is not a number of at most 40 digits")
+    return seq.rjust(40, "0")
 
 
 # ---------------------------------------------------------------------------------------------

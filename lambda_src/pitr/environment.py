@@ -31,10 +31,16 @@ VARIABLES: dict[str, tuple[str, ...]] = {
         "RESTORE_RECORD_PARAMETER",
         "SOURCE_TABLE_NAME",
         "TARGET_TABLE_NAME_PATTERN",
+        "LEDGER_TABLE",
         "RECORD_CACHE_SECONDS",
         "REPLAY_START_MARGIN_SECONDS",
     ),
-    "pitr.settings_sync.handler": ("SOURCE_TABLE_NAME", "TARGET_TABLE_NAME_PATTERN", "SETTINGS_SWITCHES"),
+    "pitr.settings_sync.handler": (
+        "SOURCE_TABLE_NAME",
+        "TARGET_TABLE_NAME_PATTERN",
+        "SETTINGS_SWITCHES",
+        "SETTINGS_OPTIONS",
+    ),
     "pitr.restore_waiter.handler": (
         *_WATCHER_COMMON,
         "ACTIVE_POLL_CAP_SECONDS",

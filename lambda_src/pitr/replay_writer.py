@@ -1,26 +1,35 @@
-"""Buffer -> restored table: apply buffered changes in order (DESIGN 3.1, 3.2).
+"""Buffer -> restored table: apply buffered changes, each item's newest change winning (DESIGN 3.1,
+3.2, docs/ordering.md).
 
 Per batch from the FIFO replay mapping (at most 10 messages, in order within each message group):
 
-1. read the restore record (cached per container, short TTL): the target table and the replay
-   start. No record (no restore active), no replay start yet, or a target that is the source or does
-   not match ``TARGET_TABLE_NAME_PATTERN``: a clear error, and the batch stays in the buffer;
+1. read the restore record (cached per container, short TTL): the restore id, the target table and
+   the replay start. No record (no restore active), no replay start yet, or a target that is the
+   source or does not match ``TARGET_TABLE_NAME_PATTERN``: a clear error, and the batch stays in the
+   buffer;
 2. decode each message; changes older than the replay start are skipped and counted. The boundary
    is inclusive and compared at the stream's resolution: stream times are rounded down to the second,
    so a change is stale only when its time is before the replay start rounded down (minus the
    optional ``REPLAY_START_MARGIN_SECONDS``). Re-applying a full image is harmless, missing one is not;
-3. per item, only the newest change of the batch (in queue order) is written: a put of its full new
-   image, or a delete by key (also deletes made by DynamoDB's time to live, so the target matches the
-   source even where its own TTL would act later or not at all);
-4. ``BatchWriteItem`` in requests of at most 25, retrying throttling and ``UnprocessedItems`` with
-   capped exponential backoff and full jitter while the invocation has time;
+3. per item (exact identity), only the batch's newest change by stream sequence number is written:
+   a put of its full new image, or a delete by key (also deletes made by DynamoDB's time to live, so
+   the target matches the source even where its own TTL would act later or not at all);
+4. through the ordering guard (:mod:`pitr.guard`): ``TransactWriteItems`` of the target write and a
+   conditional write of the item's watermark in the ledger table. A change older than (or the same
+   as) what replay already wrote for its item is skipped, whatever order AWS delivers messages in:
+   a lost delete, a visibility timeout that ran out under a running invocation, a stream batch sent
+   twice, a redriven dead letter. Throttling and transaction conflicts are retried with capped
+   exponential backoff and full jitter while the invocation has time (the only retry loop: the
+   clients make one attempt per call, bounded by connect and read timeouts);
 5. a message that cannot be applied is reported failed together with every later message of its
    group (earlier ones are superseded by it: it carries the item's full newer state). When nothing
    in the batch succeeded the handler raises instead, so the function's Errors metric (and alarm)
-   shows it and the poller backs off.
+   shows it and the poller backs off. A change that cannot be written with its watermark (the ledger
+   or the target refuses it) is logged as an error naming both tables and counted in
+   ``GuardFailures`` (alarm ``replay-guard-failures``).
 
 Environment: ``RESTORE_RECORD_PARAMETER``, ``SOURCE_TABLE_NAME``, ``TARGET_TABLE_NAME_PATTERN``,
-optional ``RECORD_CACHE_SECONDS`` (default 10), ``REPLAY_START_MARGIN_SECONDS``
+``LEDGER_TABLE``, optional ``RECORD_CACHE_SECONDS`` (default 10), ``REPLAY_START_MARGIN_SECONDS``
 (default 0).
 """
 
@@ -35,12 +44,11 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from pitr import clients, environment, logs, metrics, restore_record
+from pitr import clients, environment, guard, logs, metrics, restore_record
 from pitr.backoff import Backoff
-from pitr.codec import DELETE, Change, CodecError, SpillPointer, decode, decode_spilled, to_client_image
+from pitr.codec import Change, CodecError, SpillPointer, decode, decode_spilled, legacy_group_id
 from pitr.patterns import check_target
 
-MAX_WRITES = 25  # BatchWriteItem limit
 RETRYABLE_CODES = frozenset(
     {
         "ProvisionedThroughputExceededException",
@@ -49,6 +57,8 @@ RETRYABLE_CODES = frozenset(
         "InternalServerError",
         "ServiceUnavailable",
         "LimitExceededException",
+        "TransactionInProgressException",
+        "TransactionConflictException",
     }
 )
 
@@ -84,9 +94,12 @@ class Report:
     skipped: int = 0
     coalesced: int = 0
     duplicates: int = 0
+    superseded: int = 0
+    guard_failures: int = 0
     ttl_deletes: int = 0
     write_calls: int = 0
     lag_seconds: float | None = None
+    written: list[Change] = field(default_factory=list)
 
     @property
     def response(self) -> dict[str, Any]:
@@ -115,16 +128,10 @@ def by_group(messages: Sequence[Message]) -> dict[str, list[int]]:
     return groups
 
 
-def write_request(change: Change) -> dict[str, Any]:
-    """The ``BatchWriteItem`` request that makes the target hold what the change left in the source."""
-    if change.op == DELETE:
-        return {"DeleteRequest": {"Key": to_client_image(change.key)}}
-    assert change.item is not None  # decode() refuses puts without an item
-    return {"PutRequest": {"Item": to_client_image(change.item)}}
-
-
-def chunks(items: Sequence[Any], size: int) -> list[list[Any]]:
-    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+def in_group(group: str, change: Change) -> bool:
+    """A message group is one item: its exact group, or the group a version before exact number keys
+    gave it (messages buffered before an upgrade; codec.legacy_group_id)."""
+    return group in (change.group_id, legacy_group_id(change.key))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -133,28 +140,32 @@ def chunks(items: Sequence[Any], size: int) -> list[list[Any]]:
 
 
 @dataclass
-class _Plan:
-    """Per group: the change to write, the message it came from, the messages failed before writing."""
+class _Candidate:
+    """An item's newest change in the batch: where it came from and what it is."""
 
     group: str
-    change: Change | SpillPointer | None = None
-    change_index: int | None = None
-    failed_from: int | None = None  # index into the group's message list
+    position: int  # index into the group's message list
+    decoded: Change | SpillPointer
+    change: Change  # the header (the full change once a spill is resolved)
 
 
 @dataclass
 class ReplayWriter:
-    """Applies buffered changes to the target table of the active restore."""
+    """Applies buffered changes to the target table of the active restore, through the guard."""
 
     dynamodb: Any
     s3: Any
     records: Callable[[], restore_record.RestoreRecord | None]
     source_table: str
     target_pattern: str
+    ledger_table: str
     record_parameter: str = ""
     margin_seconds: float = 0.0
     backoff: Backoff = field(default_factory=lambda: Backoff(base=0.05, cap=2.0))
     max_attempts: int = 10
+    # Longest one AWS call can take (the clients' connect + read timeouts, one attempt): no call
+    # starts unless it can end before the deadline.
+    call_seconds: float = 0.0
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.time
     rand: Callable[[], float] = random.random
@@ -162,8 +173,14 @@ class ReplayWriter:
 
     # -- restore record ------------------------------------------------------------------------
 
-    def _target_and_start(self) -> tuple[str, float]:
-        record = self.records()
+    def _restore(self) -> restore_record.RestoreRecord:
+        try:
+            record = self.records()
+        except (ClientError, BotoCoreError) as exc:
+            raise ReplayError(
+                f"the restore record {self.record_parameter or '(parameter)'} cannot be read ({exc}); "
+                "the messages stay in the buffer and are retried"
+            ) from exc
         if record is None:
             raise ReplayError(
                 f"no restore is active: the restore record {self.record_parameter or '(parameter)'} is "
@@ -177,111 +194,209 @@ class ReplayWriter:
                 "replay mapping was enabled by hand, disable it until the workflow enables it."
             )
         check_target(self.source_table, record.target_table, self.target_pattern)
-        return record.target_table, record.replay_start_epoch
+        return record
+
+    def _has_time(self, deadline: float, wait: float = 0.0) -> bool:
+        return self.clock() + wait + self.call_seconds <= deadline
 
     # -- planning ------------------------------------------------------------------------------
 
-    def _plan_group(
-        self, group: str, indices: Sequence[int], messages: Sequence[Message], stale: float, report: Report
-    ) -> _Plan:
-        plan = _Plan(group)
+    def _plan(
+        self, messages: Sequence[Message], groups: Mapping[str, Sequence[int]], stale: float, report: Report
+    ) -> tuple[dict[str, _Candidate], dict[str, int]]:
+        """Per item (exact identity) its newest change of the batch; per group the position from
+        which its messages fail (a message that cannot be decoded or is not of its group)."""
+        candidates: dict[str, _Candidate] = {}
+        failed_from: dict[str, int] = {}
         seen: set[str] = set()
-        for position, index in enumerate(indices):
-            try:
-                decoded = decode(messages[index].body)
-            except CodecError as exc:
-                logs.error(
-                    "message cannot be decoded; it and the later messages of its group stay in the buffer",
-                    message_id=messages[index].message_id,
-                    error=str(exc),
-                )
-                plan.failed_from = position
-                break
-            change = decoded.change if isinstance(decoded, SpillPointer) else decoded
-            if change.group_id != group:
-                # A message group is one item (codec.group_id); anything else is not ours to coalesce.
-                logs.error(
-                    "message does not belong to its group; it and the later messages of the group stay "
-                    "in the buffer",
-                    message_id=messages[index].message_id,
-                    group=group,
-                )
-                plan.failed_from = position
-                break
-            if change.event_id in seen:
-                report.duplicates += 1
-            seen.add(change.event_id)
-            if change.time < stale:
-                report.skipped += 1
-                continue
-            if plan.change is not None:
-                report.coalesced += 1
-            plan.change, plan.change_index = decoded, position
-        return plan
+        for group, indices in groups.items():
+            for position, index in enumerate(indices):
+                try:
+                    decoded = decode(messages[index].body)
+                    change = decoded.change if isinstance(decoded, SpillPointer) else decoded
+                    mark = change.watermark
+                except CodecError as exc:
+                    logs.error(
+                        "message cannot be decoded; it and the later messages of its group stay in the "
+                        "buffer",
+                        message_id=messages[index].message_id,
+                        error=str(exc),
+                    )
+                    failed_from[group] = position
+                    break
+                if not in_group(group, change):
+                    # A message group is one item (codec.group_id); anything else is not ours to apply.
+                    logs.error(
+                        "message does not belong to its group; it and the later messages of the group "
+                        "stay in the buffer",
+                        message_id=messages[index].message_id,
+                        group=group,
+                    )
+                    failed_from[group] = position
+                    break
+                if change.event_id in seen:
+                    report.duplicates += 1
+                seen.add(change.event_id)
+                if change.time < stale:
+                    report.skipped += 1
+                    continue
+                key = change.item_key
+                current = candidates.get(key)
+                if current is not None:
+                    report.coalesced += 1
+                    if current.change.watermark >= mark:
+                        continue  # an older (or the same) change delivered after a newer one
+                candidates[key] = _Candidate(group, position, decoded, change)
+        return candidates, failed_from
 
-    def _resolve(self, plan: _Plan, messages: Sequence[Message], indices: Sequence[int]) -> Change | None:
-        """The plan's full change, reading a spilled image from S3; None (plan failed) on error."""
-        if isinstance(plan.change, SpillPointer):
-            pointer = plan.change
-            try:
-                blob = self.s3.get_object(Bucket=pointer.bucket, Key=pointer.key)["Body"].read()
-                return decode_spilled(pointer, blob)
-            except (ClientError, BotoCoreError, CodecError) as exc:
-                logs.error(
-                    "spilled change cannot be read",
-                    message_id=messages[indices[plan.change_index or 0]].message_id,
-                    bucket=pointer.bucket,
-                    key=pointer.key,
-                    error=str(exc),
-                )
-                return None
-        return plan.change
+    def _resolve(self, candidate: _Candidate, messages: Sequence[Message], deadline: float) -> Change | None:
+        """The candidate's full change, reading a spilled image from S3; None on error."""
+        if not isinstance(candidate.decoded, SpillPointer):
+            return candidate.change
+        pointer = candidate.decoded
+        if not self._has_time(deadline):
+            return None
+        try:
+            blob = self.s3.get_object(Bucket=pointer.bucket, Key=pointer.key)["Body"].read()
+            return decode_spilled(pointer, blob)
+        except (ClientError, BotoCoreError, CodecError) as exc:
+            logs.error(
+                "spilled change cannot be read",
+                event_id=pointer.change.event_id,
+                bucket=pointer.bucket,
+                key=pointer.key,
+                error=str(exc),
+            )
+            return None
 
-    # -- writing -------------------------------------------------------------------------------
+    # -- writing through the guard -------------------------------------------------------------
+
+    def _refused(self, target: str, keys: Sequence[str], code: str, error: str, report: Report) -> None:
+        report.guard_failures += len(keys)
+        logs.error(
+            "the ordering guard cannot write these changes with their watermark: the ledger or the "
+            "target table refused the transaction. Check that the ledger table exists and the replay "
+            "writer's role may write it and the target; the messages stay in the buffer",
+            ledger_table=self.ledger_table,
+            target_table=target,
+            code=code,
+            error=error,
+            changes=len(keys),
+        )
+
+    def _cancelled(
+        self,
+        target: str,
+        pending: list[str],
+        exc: ClientError,
+        *,
+        outcome: tuple[set[str], set[str]],
+        report: Report,
+    ) -> tuple[list[str], list[str], str]:
+        """Sort the changes of a cancelled transaction by their cancellation reasons."""
+        stale, failed = outcome
+        verdicts = guard.verdicts(exc.response.get("CancellationReasons") or [], len(pending))
+        now_keys, later_keys = [], []
+        for key, verdict in zip(pending, verdicts, strict=True):
+            if verdict.stale:
+                stale.add(key)
+            elif verdict.failed is not None:
+                failed.add(key)
+                self._refused(target, [key], "TransactionCanceledException", verdict.failed, report)
+            elif verdict.own:
+                later_keys.append(key)
+            else:
+                now_keys.append(key)
+        if not later_keys and len(now_keys) == len(pending):
+            return [], now_keys, "TransactionCanceledException"  # no reason given: back off with all
+        return now_keys, later_keys, "TransactionConflict or throttling"
+
+    def _attempt(
+        self,
+        target: str,
+        restore_id: str,
+        pending: list[str],
+        changes: Mapping[str, Change],
+        *,
+        outcome: tuple[set[str], set[str]],
+        report: Report,
+    ) -> tuple[list[str], list[str], str]:
+        """One ``TransactWriteItems`` of ``pending``. Returns (keys to retry at once: cancelled only
+        because of others; keys to retry after a backoff; the error behind those). Stale and refused
+        keys go to ``outcome`` (stale, failed)."""
+        failed = outcome[1]
+        now = self.clock()
+        actions = []
+        for key in pending:
+            actions.append(guard.target_action(target, changes[key]))
+            actions.append(guard.ledger_action(self.ledger_table, restore_id, changes[key], now))
+        report.write_calls += 1
+        try:
+            self.dynamodb.transact_write_items(TransactItems=actions)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in RETRYABLE_CODES:
+                return [], pending, code
+            if code != "TransactionCanceledException":
+                if len(pending) > 1:
+                    # A refusal of the whole request (a ValidationException names no action):
+                    # try each change alone, so one bad change does not fail the others.
+                    return pending, [], "split"
+                self._refused(target, pending, code, str(exc), report)
+                failed.update(pending)
+                return [], [], code
+            return self._cancelled(target, pending, exc, outcome=outcome, report=report)
+        except BotoCoreError as exc:
+            # A timeout leaves the outcome unknown: retrying is safe, a committed change is then
+            # refused by its own watermark (stale) and stays written.
+            return [], pending, type(exc).__name__
+        report.written.extend(changes[k] for k in pending)
+        return [], [], ""
 
     def _write(
-        self, target: str, requests: list[tuple[str, dict[str, Any]]], deadline: float, report: Report
-    ) -> set[str]:
-        """Write (group, request) pairs; returns the groups whose write did not succeed."""
-        failed: set[str] = set()
-        for chunk in chunks(requests, MAX_WRITES):
-            pending = chunk
-            attempt = 0
-            while pending:
-                try:
-                    report.write_calls += 1
-                    response = self.dynamodb.batch_write_item(
-                        RequestItems={target: [request for _, request in pending]}
-                    )
-                    unprocessed = response.get("UnprocessedItems", {}).get(target, [])
-                    matched = [pair for pair in pending if pair[1] in unprocessed]
-                    # Should AWS ever hand back a request in another form than sent, retry all of
-                    # them: re-writing the newest image of an item is harmless, dropping one is not.
-                    pending = matched if len(matched) == len(unprocessed) else pending
-                    error = "UnprocessedItems"
-                except ClientError as exc:
-                    code = exc.response.get("Error", {}).get("Code", "")
-                    if code not in RETRYABLE_CODES:
-                        logs.error("batch_write_item failed", target_table=target, code=code, error=str(exc))
-                        failed |= {group for group, _ in pending}
-                        break
-                    error = code
-                if not pending:
-                    break
-                attempt += 1
+        self,
+        target: str,
+        restore_id: str,
+        changes: Mapping[str, Change],
+        deadline: float,
+        report: Report,
+    ) -> tuple[set[str], set[str]]:
+        """Apply ``changes`` (item key -> change); returns (stale keys, failed keys)."""
+        outcome: tuple[set[str], set[str]] = (set(), set())
+        keys = list(changes)
+        # Work list of (keys, attempts so far); keys cancelled only because of others go first.
+        work = [
+            ([keys[i] for i in chunk], 0)
+            for chunk in reversed(guard.transactions([changes[k] for k in keys]))
+        ]
+        while work:
+            pending, attempt = work.pop()
+            if attempt:
                 delay = self.backoff.delay(attempt - 1, self.rand)
-                if attempt >= self.max_attempts or self.clock() + delay > deadline:
+                if attempt >= self.max_attempts or not self._has_time(deadline, delay):
                     logs.warning(
-                        "writes still throttled or unprocessed; returning them to the buffer",
+                        "writes still throttled or conflicting; returning them to the buffer",
                         target_table=target,
                         pending=len(pending),
                         attempts=attempt,
-                        last_error=error,
                     )
-                    failed |= {group for group, _ in pending}
-                    break
+                    outcome[1].update(pending)
+                    continue
                 self.sleep(delay)
-        return failed
+            if not self._has_time(deadline):
+                logs.warning("no time left for another write; returning changes to the buffer")
+                outcome[1].update(pending)
+                continue
+            now_keys, later_keys, error = self._attempt(
+                target, restore_id, pending, changes, outcome=outcome, report=report
+            )
+            if later_keys:
+                work.append((later_keys, attempt + 1))
+            if error == "split":
+                work.extend(([key], 0) for key in reversed(now_keys))
+            elif now_keys:
+                work.append((now_keys, 0))
+        return outcome
 
     # -- one invocation ------------------------------------------------------------------------
 
@@ -290,45 +405,47 @@ class ReplayWriter:
         report = Report()
         if not messages:
             return report
-        target, replay_start = self._target_and_start()
-        stale = stale_before(replay_start, self.margin_seconds)
+        record = self._restore()
+        target = record.target_table
+        stale_time = stale_before(record.replay_start_epoch or 0.0, self.margin_seconds)
         deadline = self.clock() + 60.0 if deadline is None else deadline
 
         groups = by_group(messages)
-        plans = {g: self._plan_group(g, idx, messages, stale, report) for g, idx in groups.items()}
-        requests: list[tuple[str, dict[str, Any]]] = []
+        candidates, failed_from = self._plan(messages, groups, stale_time, report)
         changes: dict[str, Change] = {}
-        for group, plan in plans.items():
-            if plan.change is None:
-                continue
-            change = self._resolve(plan, messages, groups[group])
+        failed_keys: set[str] = set()
+        for key, candidate in candidates.items():
+            change = self._resolve(candidate, messages, deadline)
             if change is None:
-                plan.failed_from = plan.change_index
-                continue
-            changes[group] = change
-            requests.append((group, write_request(change)))
+                failed_keys.add(key)
+            else:
+                changes[key] = change
 
-        for group in self._write(target, requests, deadline, report):
-            plans[group].failed_from = plans[group].change_index
+        stale, failed = self._write(target, record.restore_id, changes, deadline, report)
+        failed_keys |= failed
+        report.superseded = len(stale)
+        for key in failed_keys:
+            group, position = candidates[key].group, candidates[key].position
+            failed_from[group] = min(failed_from.get(group, position), position)
 
         now = self.clock()
-        for group, plan in plans.items():
-            indices = groups[group]
-            if plan.failed_from is not None:
-                report.failed_ids += [messages[i].message_id for i in indices[plan.failed_from :]]
-            elif group in changes:
-                change = changes[group]
-                report.replayed += 1
-                report.ttl_deletes += int(change.ttl)
-                lag = max(0.0, now - change.time)
-                report.lag_seconds = lag if report.lag_seconds is None else max(report.lag_seconds, lag)
+        for key, change in changes.items():
+            if key in failed_keys or key in stale:
+                continue
+            report.replayed += 1
+            report.ttl_deletes += int(change.ttl)
+            lag = max(0.0, now - change.time)
+            report.lag_seconds = lag if report.lag_seconds is None else max(report.lag_seconds, lag)
+        for group, position in failed_from.items():
+            report.failed_ids += [messages[i].message_id for i in groups[group][position:]]
 
         self._emit(target, report)
         if report.failed_ids and len(report.failed_ids) == len(messages):
             raise ReplayError(
                 f"no message of this batch could be applied to {target} "
                 f"({len(messages)} messages; see the error logs above). They stay in the buffer and "
-                "are retried; messages that keep failing go to the dead-letter queue (alarm)."
+                "are retried; messages that keep failing go to the dead-letter queue (alarm; "
+                "pitrctl deadletters re-applies their items)."
             )
         return report
 
@@ -338,6 +455,8 @@ class ReplayWriter:
             "SkippedChanges": (report.skipped, metrics.COUNT),
             "CoalescedChanges": (report.coalesced, metrics.COUNT),
             "DuplicateChanges": (report.duplicates, metrics.COUNT),
+            "SupersededChanges": (report.superseded, metrics.COUNT),
+            "GuardFailures": (report.guard_failures, metrics.COUNT),
             "FailedChanges": (len(report.failed_ids), metrics.COUNT),
         }
         if report.lag_seconds is not None:
@@ -369,19 +488,21 @@ def from_env(environ: Mapping[str, str] | None = None) -> ReplayWriter:
     env = environment.of("pitr.replay_writer.handler", environ)
     parameter = _env(env, "RESTORE_RECORD_PARAMETER")
     if _cache is None:
-        ssm = clients.client("ssm")
+        ssm = clients.bounded("ssm")  # one attempt, bounded: a failure leaves the batch in the buffer
         _cache = restore_record.RecordCache(
             lambda: restore_record.load(ssm, parameter),
             ttl_seconds=float(env.get("RECORD_CACHE_SECONDS", "10")),
         )
     return ReplayWriter(
-        dynamodb=clients.client("dynamodb"),
-        s3=clients.client("s3"),
+        dynamodb=clients.bounded("dynamodb"),
+        s3=clients.bounded("s3"),
         records=_cache.get,
         source_table=_env(env, "SOURCE_TABLE_NAME"),
         target_pattern=_env(env, "TARGET_TABLE_NAME_PATTERN"),
+        ledger_table=_env(env, "LEDGER_TABLE"),
         record_parameter=parameter,
         margin_seconds=float(env.get("REPLAY_START_MARGIN_SECONDS", "0")),
+        call_seconds=clients.BOUNDED_CALL_SECONDS,
     )
 
 
@@ -396,8 +517,8 @@ def handler(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
     writer = from_env()
     deadline = None
     if context is not None and hasattr(context, "get_remaining_time_in_millis"):
-        # Stop retrying with 10 s to spare, so failures are reported rather than lost to a timeout.
-        deadline = writer.clock() + context.get_remaining_time_in_millis() / 1000.0 - 10.0
+        # Keep 2 s to report; no call starts unless it can end (call_seconds) before the deadline.
+        deadline = writer.clock() + context.get_remaining_time_in_millis() / 1000.0 - 2.0
     report = writer.process(event.get("Records", []), deadline)
     if report.failed_ids:
         logs.warning("messages returned to the buffer", count=len(report.failed_ids))

@@ -20,10 +20,16 @@ locals {
   # S3 bucket names: lowercase, no '_'; bucket_prefix allows at most 37 characters.
   spill_bucket_prefix = "${trim(substr(lower(replace(var.name_prefix, "_", "-")), 0, 30), "-")}-spill-"
 
-  # 14 days: what the workflow raises the buffer's retention to during a restore, and how long
-  # spilled bodies are kept.
+  # 14 days: what the workflow raises the buffer's retention to during a restore.
   restore_retention_seconds = 1209600
-  alarm_actions             = var.alarm_topic_arn == null ? [] : [var.alarm_topic_arn]
+  # How long spilled bodies are kept: as long as their message can live. A message waits up to 14
+  # days in the buffer, then up to 14 more in the dead-letter queue: "For FIFO queues, the enqueue
+  # timestamp resets when the message is moved to a dead-letter queue" (SQS developer guide,
+  # dead-letter queue retention). 28 days plus a day of margin.
+  spill_retention_days = 29
+
+  ledger_table_name = "${var.name_prefix}-ledger"
+  alarm_actions     = var.alarm_topic_arn == null ? [] : [var.alarm_topic_arn]
 
   kms_statements = var.kms_key_arn == null ? [] : [
     {
@@ -125,7 +131,7 @@ resource "aws_s3_bucket" "spill" {
   #checkov:skip=CKV2_AWS_62:No consumer needs event notifications; the replay writer reads objects by the key in each message.
   #checkov:skip=CKV_AWS_145:Encrypted with the customer managed key when kms_key_arn is set; otherwise with S3 managed keys (SSE-S3), which need no key policy.
   bucket_prefix = local.spill_bucket_prefix
-  # Transient data only (every object is a copy of a stream change, kept 14 days at most): a destroy
+  # Transient data only (every object is a copy of a stream change, kept 29 days at most): a destroy
   # must not fail on leftover objects.
   force_destroy = true
   tags          = var.tags
@@ -164,7 +170,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "spill" {
     status = "Enabled"
     filter {}
     expiration {
-      days = 14
+      days = local.spill_retention_days
     }
     abort_incomplete_multipart_upload {
       days_after_initiation = 1
@@ -187,6 +193,42 @@ resource "aws_s3_bucket_policy" "spill" {
   })
 
   depends_on = [aws_s3_bucket_public_access_block.spill]
+}
+
+################################################################################
+# Ordering guard ledger: per restore and item, the newest change replay wrote (docs/ordering.md)
+################################################################################
+
+resource "aws_dynamodb_table" "ledger" {
+  #checkov:skip=CKV_AWS_28:Point-in-time recovery is not needed: every row is derived from buffered changes and only matters during a restore; each restore starts from an empty key range.
+  #checkov:skip=CKV2_AWS_16:On-demand capacity; auto scaling applies to provisioned tables only.
+  name         = local.ledger_table_name
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "pk"
+
+  attribute {
+    name = "pk"
+    type = "S"
+  }
+
+  # Rows are keyed "<restore id>#<item identity>": a restore never sees another's rows, and rows
+  # expire by themselves after 35 days (longer than a change can wait in the buffer and its DLQ).
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = var.kms_key_arn
+  }
+
+  point_in_time_recovery {
+    enabled = false
+  }
+
+  deletion_protection_enabled = false
+  tags                        = var.tags
 }
 
 ################################################################################
@@ -329,6 +371,14 @@ locals {
         Resource = [local.target_table_arn_pattern]
       },
       {
+        # The ordering guard: each change is one TransactWriteItems of the target write and a
+        # conditional Put of the item's watermark here (TransactWriteItems is authorised per action).
+        Sid      = "WriteOrderingLedger"
+        Effect   = "Allow"
+        Action   = ["dynamodb:PutItem"]
+        Resource = [aws_dynamodb_table.ledger.arn]
+      },
+      {
         # Belt and braces beside the pattern check in code: never write to the live table.
         Sid      = "NeverWriteSourceTable"
         Effect   = "Deny"
@@ -354,6 +404,7 @@ module "replay_writer" {
     RESTORE_RECORD_PARAMETER    = var.restore_record_parameter
     SOURCE_TABLE_NAME           = var.source_table_name
     TARGET_TABLE_NAME_PATTERN   = var.target_table_name_pattern
+    LEDGER_TABLE                = aws_dynamodb_table.ledger.name
     RECORD_CACHE_SECONDS        = tostring(var.replay_writer.record_cache_seconds)
     REPLAY_START_MARGIN_SECONDS = tostring(var.replay_writer.replay_start_margin_seconds)
   }
@@ -442,6 +493,15 @@ locals {
       metric      = "Errors"
       statistic   = "Sum"
       dimensions  = { FunctionName = local.replay_writer_name }
+      threshold   = 0
+      periods     = 1
+    }
+    replay-guard-failures = {
+      description = "The replay writer of ${var.source_table_name} could not write changes together with their watermark in the ordering ledger ${local.ledger_table_name} (missing table, access denied, key or validation error): those changes stay in the buffer and reach the dead-letter queue if it persists. Check the writer's logs for 'ordering guard cannot write'."
+      namespace   = "DynamoDBPitrRestore"
+      metric      = "GuardFailures"
+      statistic   = "Sum"
+      dimensions  = { SourceTable = var.source_table_name }
       threshold   = 0
       periods     = 1
     }

@@ -63,6 +63,7 @@ output "manifest" {
     stream_failure_queue_url         = aws_sqs_queue.stream_failures.url
     stream_failure_queue_arn         = aws_sqs_queue.stream_failures.arn
     spill_bucket                     = aws_s3_bucket.spill.bucket
+    ledger_table_name                = aws_dynamodb_table.ledger.name
     subscriber_function_name         = module.subscriber.function_name
     subscriber_function_arn          = module.subscriber.function_arn
     replay_writer_function_name      = module.replay_writer.function_name
@@ -79,6 +80,7 @@ output "security" {
   description = "Encryption of the queues and the spill bucket, and each function's encryption and VPC placement, for security reviews and tests."
   value = {
     queue_kms_keys = { for name, queue in local.queues : name => queue.kms_master_key_id }
+    ledger_kms_key = aws_dynamodb_table.ledger.server_side_encryption[0].kms_key_arn
     spill_kms_keys = [for rule in aws_s3_bucket_server_side_encryption_configuration.spill.rule : rule.apply_server_side_encryption_by_default[0].kms_master_key_id]
     functions      = { subscriber = module.subscriber.security, replay_writer = module.replay_writer.security }
   }
@@ -90,4 +92,14 @@ output "functions" {
     cdc_subscriber = module.subscriber.settings
     replay_writer  = module.replay_writer.settings
   }
+}
+
+output "ledger_table_name" {
+  description = "Name of the ordering guard's ledger table (per restore and item, the newest change replay wrote)."
+  value       = aws_dynamodb_table.ledger.name
+}
+
+output "ledger_table_arn" {
+  description = "ARN of the ordering guard's ledger table."
+  value       = aws_dynamodb_table.ledger.arn
 }

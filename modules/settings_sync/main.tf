@@ -69,6 +69,10 @@ locals {
     contributor_insights = var.settings.contributor_insights
     resource_policy      = var.settings.resource_policy
     alarms               = var.settings.alarms
+    scheduled_scaling    = var.settings.scheduled_scaling
+    warm_throughput      = var.settings.warm_throughput
+    replicas             = var.settings.replicas
+    iam_policies         = var.settings.iam_policies
   }
 
   environment = {
@@ -76,7 +80,57 @@ locals {
     TARGET_TABLE_NAME_PATTERN = var.target_table_name_pattern
     # The deployment's default switches; each call's input may override them.
     SETTINGS_SWITCHES = jsonencode(local.settings)
+    # The warm throughput ceiling and the replica switch (the filter keys are for IAM only).
+    SETTINGS_OPTIONS = jsonencode(var.sync_options)
   }
+
+  # Replicas of a restored table live in the source's other Regions, under the target's name.
+  replica_table_arns = [
+    "arn:${local.partition}:dynamodb:*:${local.account_id}:table/${var.target_table_name_pattern}",
+    "arn:${local.partition}:dynamodb:*:${local.account_id}:table/${var.target_table_name_pattern}/index/*",
+  ]
+
+  # Only when a trigger's filter is encrypted with a customer managed key: reading it needs
+  # kms:Decrypt on that key, and a copy encrypted with the same key needs it too.
+  filter_key_statements = slice([
+    {
+      Sid      = "DecryptTriggerFilters"
+      Effect   = "Allow"
+      Action   = ["kms:Decrypt"]
+      Resource = var.sync_options.trigger_filter_kms_key_arns
+    },
+  ], 0, length(var.sync_options.trigger_filter_kms_key_arns) > 0 ? 1 : 0)
+
+  # Only with add_replicas_after_cutover: what AWS requires to add a replica (global tables version
+  # 2019.11.21): UpdateTable in the table's Region (granted above on the target) and, in the replica
+  # Regions, CreateTable, CreateTableReplica and the item APIs replication uses; the first replica of
+  # the account creates DynamoDB's replication service-linked role.
+  replica_statements = slice([
+    {
+      Sid    = "AddReplicasOfTargetTables"
+      Effect = "Allow"
+      Action = [
+        "dynamodb:CreateTable",
+        "dynamodb:CreateTableReplica",
+        "dynamodb:DescribeTable",
+        "dynamodb:Scan",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+        "dynamodb:PutItem",
+        "dynamodb:GetItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:BatchWriteItem",
+      ]
+      Resource = local.replica_table_arns
+    },
+    {
+      Sid       = "CreateReplicationServiceLinkedRole"
+      Effect    = "Allow"
+      Action    = ["iam:CreateServiceLinkedRole"]
+      Resource  = ["arn:${local.partition}:iam::${local.account_id}:role/aws-service-role/replication.dynamodb.amazonaws.com/AWSServiceRoleForDynamoDBReplication"]
+      Condition = { StringEquals = { "iam:AWSServiceName" = "replication.dynamodb.amazonaws.com" } }
+    },
+  ], 0, var.sync_options.add_replicas_after_cutover ? 2 : 0)
 
   policy_statements = [
     {
@@ -108,6 +162,9 @@ locals {
         "application-autoscaling:DescribeScalingPolicies",
         "application-autoscaling:RegisterScalableTarget",
         "application-autoscaling:PutScalingPolicy",
+        "application-autoscaling:DescribeScheduledActions",
+        "application-autoscaling:PutScheduledAction",
+        "application-autoscaling:DeleteScheduledAction",
       ]
       Resource = ["*"]
     },
@@ -139,9 +196,11 @@ locals {
       Resource = ["*"]
     },
     {
-      Sid      = "UpdateTriggers"
+      # GetEventSourceMapping: the only read that shows an encrypted filter. Tags of a mapping are
+      # read and set on its ARN.
+      Sid      = "ReadAndUpdateTriggers"
       Effect   = "Allow"
-      Action   = ["lambda:UpdateEventSourceMapping"]
+      Action   = ["lambda:GetEventSourceMapping", "lambda:UpdateEventSourceMapping", "lambda:ListTags", "lambda:TagResource", "lambda:UntagResource"]
       Resource = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:event-source-mapping:*"]
     },
     {
@@ -164,6 +223,14 @@ locals {
       Effect   = "Allow"
       Action   = ["iam:GetPolicy", "iam:GetPolicyVersion"]
       Resource = ["arn:${local.partition}:iam::aws:policy/*", "arn:${local.partition}:iam::${local.account_id}:policy/*"]
+    },
+    {
+      # Reports the customer managed policies that name the source table. ListPolicies has no
+      # resource type; the documents are read with GetPolicyVersion (granted above on policy/*).
+      Sid      = "ListCustomerManagedPolicies"
+      Effect   = "Allow"
+      Action   = ["iam:ListPolicies"]
+      Resource = ["*"]
     },
     {
       # What DynamoDB requires of the caller to describe and enable a Kinesis destination.
@@ -199,7 +266,7 @@ module "function" {
 
   environment = local.environment
 
-  policy_statements  = local.policy_statements
+  policy_statements  = concat(local.policy_statements, local.filter_key_statements, local.replica_statements)
   log_retention_days = var.log_retention_days
   kms_key_arn        = var.kms_key_arn
   vpc_config         = var.vpc_config

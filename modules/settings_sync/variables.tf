@@ -72,6 +72,10 @@ variable "settings" {
     contributor_insights = optional(bool, true)
     resource_policy      = optional(bool, true)
     alarms               = optional(bool, true)
+    scheduled_scaling    = optional(bool, true)
+    warm_throughput      = optional(bool, true)
+    replicas             = optional(bool, true)
+    iam_policies         = optional(bool, true)
   })
   default  = {}
   nullable = false
@@ -98,6 +102,37 @@ variable "timeout" {
   validation {
     condition     = var.timeout >= 60 && var.timeout <= 900
     error_message = "timeout must be between 60 and 900 seconds."
+  }
+}
+
+variable "sync_options" {
+  description = <<-EOT
+    What settings_sync may do beyond copying (each optional):
+      trigger_filter_kms_key_arns                - customer managed KMS keys that encrypt the filters of the
+                                                   source stream's triggers; the function gets kms:Decrypt on
+                                                   them to read and copy those filters ([])
+      warm_throughput_max_write_units_per_second - ceiling of the warm throughput asked for the replay backlog
+                                                   (input warm_write_units_per_second); 0 pre-warms to the
+                                                   source's only (0)
+      add_replicas_after_cutover                 - phase cutover adds the source's global table replica
+                                                   Regions (one per run, asynchronous) and the function gets
+                                                   the replica permissions (false)
+  EOT
+  type = object({
+    trigger_filter_kms_key_arns                = optional(list(string), [])
+    warm_throughput_max_write_units_per_second = optional(number, 0)
+    add_replicas_after_cutover                 = optional(bool, false)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = alltrue([for k in var.sync_options.trigger_filter_kms_key_arns : can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", k))])
+    error_message = "sync_options.trigger_filter_kms_key_arns must be KMS key ARNs (arn:aws:kms:<region>:<account>:key/<id>)."
+  }
+  validation {
+    condition     = var.sync_options.warm_throughput_max_write_units_per_second >= 0 && floor(var.sync_options.warm_throughput_max_write_units_per_second) == var.sync_options.warm_throughput_max_write_units_per_second
+    error_message = "sync_options.warm_throughput_max_write_units_per_second must be a whole number >= 0."
   }
 }
 

@@ -162,7 +162,7 @@ def show(report: dict[str, Any], ui: Ui) -> None:
             [
                 (
                     name,
-                    "yes" if s["equal"] else "NO",
+                    "yes" if s["equal"] else ("reported" if s.get("reported") else "NO"),
                     "simulated (moto lacks the API)" if s["simulated"] else "",
                 )
                 for name, s in verification["settings"].items()

@@ -164,7 +164,7 @@ def _verify(box: Sandbox, options: RehearsalOptions, live: Traffic, restore: _Re
         "item_differences": differences[:20],
         "item_difference_count": len(differences),
         "settings": settings,
-        "settings_not_copied": sorted(n for n, s in settings.items() if not s["equal"]),
+        "settings_not_copied": sorted(n for n, s in settings.items() if not s["equal"] and not s["reported"]),
         "simulated_settings": sorted(n for n, s in settings.items() if s["simulated"]),
         "record_released": box.record() is None,
         "replay_mapping": box.lam.get_event_source_mapping(UUID=box.replay_mapping_uuid)["State"],

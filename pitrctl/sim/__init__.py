@@ -21,7 +21,9 @@ Module -> what it simulates:
   ``sfn_layer`` (stop by hand, answers to closed executions, names taken for 90 days, the history
   limit) are the layers.
 - ``fifo_queue``: ``FakeFifoQueue``, an in-memory SQS FIFO queue for ``make bench``.
-- ``dynamodb_extras``: ``DynamoDBExtrasFake``, the DynamoDB calls moto lacks; ``paginate``.
+- ``dynamodb_extras``: ``DynamoDBExtrasFake``, the DynamoDB calls moto lacks (with warm throughput
+  and global table replicas as AWS documents them); ``LambdaMappingsFake``, event source mappings as
+  AWS documents them (one per function and source, encrypted filters); ``paginate``.
 - ``faults``: one class per documented AWS fault, each with its rate; ``Faults`` (``Faults(name=rate)``,
   ``Faults.every(rate)``) and the client proxies that inject them.
 - ``functions``: the functions as Lambda builds them, from the environment Terraform renders

@@ -22,7 +22,7 @@ from typing import Any
 
 import boto3
 
-from pitr import metrics, restore_record
+from pitr import guard, metrics, restore_record
 from pitr.cdc_subscriber import Subscriber
 from pitr.replay_writer import ReplayWriter
 from pitrctl.sim import functions
@@ -90,6 +90,8 @@ class DataPath:
                 AttributeDefinitions=attributes,
                 BillingMode="PAY_PER_REQUEST",
             )
+        ledger = f"{source}-ledger"
+        ddb.create_table(**guard.ledger_table_spec(ledger))
         stream_arn = ddb.describe_table(TableName=source)["Table"]["LatestStreamArn"]
         sqs_real = queue if queue is not None else boto3.client("sqs")
         queue_url = (
@@ -126,6 +128,7 @@ class DataPath:
             sqs=sqs,
             s3=s3,
             emit=emit,
+            sleep=lambda _: None,  # resends are immediate in simulated time
         )
         if body_limit is not None:
             subscriber.body_limit = body_limit
@@ -146,6 +149,7 @@ class DataPath:
             metric_lines=lines,
         )
         writer_env = {
+            "LEDGER_TABLE": ledger,
             "RESTORE_RECORD_PARAMETER": f"/dynamodb-pitr/{source}/restore",
             "SOURCE_TABLE_NAME": source,
             "TARGET_TABLE_NAME_PATTERN": pattern,

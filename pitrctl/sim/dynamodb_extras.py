@@ -6,6 +6,15 @@
 - Contributor Insights: ``update/describe/list_contributor_insights``.
 - Resource policies on stream ARNs (moto only knows table ARNs): ``get/put/delete_resource_policy``
   on ``.../stream/...`` ARNs; table ARNs still go to moto.
+- Warm throughput as AWS documents it: "Updating your warm throughput value is an asynchronous
+  task. The Status will change from UPDATING to ACTIVE when the update is complete", and "Once
+  increased, warm throughput values can't be decreased" (moto applies it at once and lowers it).
+  ``update_table``'s ``WarmThroughput`` (table and ``GlobalSecondaryIndexUpdates`` ``Update``) is
+  kept here and shown by ``describe_table``; the table itself stays ACTIVE.
+- Global table replicas (version 2019.11.21, which moto lacks): ``update_table``'s
+  ``ReplicaUpdates`` ``Create``/``Delete``, shown in ``describe_table``'s ``Replicas``; the table is
+  UPDATING and the replica CREATING until the next describe, and another ``UpdateTable`` meanwhile
+  answers ``ResourceInUseException``. ``set_replicas`` gives a table replicas directly.
 
 Tables, indexes and streams are looked up through the client's real ``describe_table`` (moto), so
 a missing table fails as on AWS. Status changes are asynchronous as on AWS: ``ENABLING`` becomes
@@ -71,6 +80,9 @@ class DynamoDBExtrasFake:
         self.destinations: dict[str, dict[str, _Destination]] = {}
         self.insights: dict[tuple[str, str | None], _Insights] = {}
         self.stream_policies: dict[str, tuple[str, str]] = {}
+        # (table, index or None) -> warm throughput, and table -> {region: replica status}
+        self.warm: dict[tuple[str, str | None], dict[str, Any]] = {}
+        self.replicas: dict[str, dict[str, str]] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self._client: Any = None
         self._original: dict[str, Callable[..., Any]] = {}
@@ -78,9 +90,9 @@ class DynamoDBExtrasFake:
     # ---- wiring -------------------------------------------------------------------------------
     def install(self, client: Any) -> DynamoDBExtrasFake:
         self._client = client
-        for op in ("describe_table", *_POLICY_OPS):
+        for op in ("describe_table", "update_table", *_POLICY_OPS):
             self._original[op] = getattr(client, op)
-        for op in (*_KINESIS_OPS, *_INSIGHTS_OPS, *_POLICY_OPS):
+        for op in (*_KINESIS_OPS, *_INSIGHTS_OPS, *_POLICY_OPS, "update_table", "describe_table"):
             setattr(client, op, self._wrap(op, getattr(self, f"_{op}")))
         return self
 
@@ -317,6 +329,113 @@ class DynamoDBExtrasFake:
             raise self._error("PolicyNotFoundException", "no policy", "delete_resource_policy")
         return {}
 
+    # ---- warm throughput and replicas (UpdateTable / DescribeTable) ---------------------------------
+    def set_replicas(self, table: str, regions: list[str]) -> None:
+        self.replicas[table] = dict.fromkeys(regions, "ACTIVE")
+
+    def _warm_of(self, table: dict[str, Any], index: str | None) -> dict[str, Any]:
+        key = (table["TableName"], index)
+        if key not in self.warm:
+            if index is None:
+                shown = table.get("WarmThroughput") or {}
+            else:
+                shown = next(
+                    (
+                        g.get("WarmThroughput") or {}
+                        for g in table.get("GlobalSecondaryIndexes", [])
+                        if g["IndexName"] == index
+                    ),
+                    {},
+                )
+            self.warm[key] = {
+                "ReadUnitsPerSecond": shown.get("ReadUnitsPerSecond", 1),
+                "WriteUnitsPerSecond": shown.get("WriteUnitsPerSecond", 1),
+                "Status": "ACTIVE",
+            }
+        return self.warm[key]
+
+    def _raise_warm(self, table: dict[str, Any], index: str | None, wanted: dict[str, Any]) -> None:
+        current = self._warm_of(table, index)
+        for unit in ("ReadUnitsPerSecond", "WriteUnitsPerSecond"):
+            if unit in wanted and wanted[unit] < current[unit]:
+                where = f"index {index}" if index else "table"
+                raise self._error(
+                    "ValidationException",
+                    f"One or more parameter values were invalid: Requested {unit} for WarmThroughput for "
+                    f"{where} is lower than the current value {current[unit]}",
+                    "update_table",
+                )
+        current.update({k: wanted[k] for k in ("ReadUnitsPerSecond", "WriteUnitsPerSecond") if k in wanted})
+        current["Status"] = "UPDATING"
+
+    def _update_table(self, **kwargs: Any) -> dict[str, Any]:
+        name = kwargs["TableName"]
+        table = self._table(name)
+        forwarded = dict(kwargs)
+        warm = forwarded.pop("WarmThroughput", None)
+        index_updates = []
+        for update in forwarded.pop("GlobalSecondaryIndexUpdates", None) or []:
+            inner = update.get("Update") or {}
+            if set(inner) == {"IndexName", "WarmThroughput"}:
+                self._check_index(table, inner["IndexName"], "update_table")
+                self._raise_warm(table, inner["IndexName"], inner["WarmThroughput"])
+            else:
+                index_updates.append(update)
+        if index_updates:
+            forwarded["GlobalSecondaryIndexUpdates"] = index_updates
+        if warm:
+            self._raise_warm(table, None, warm)
+        replica_updates = forwarded.pop("ReplicaUpdates", None) or []
+        if replica_updates:
+            if table["TableStatus"] != "ACTIVE" or any(
+                s != "ACTIVE" for s in self.replicas.get(name, {}).values()
+            ):
+                raise self._error("ResourceInUseException", f"Table {name} is being updated", "update_table")
+            spec = table.get("StreamSpecification") or {}
+            if not spec.get("StreamEnabled") or spec.get("StreamViewType") != "NEW_AND_OLD_IMAGES":
+                raise self._error(
+                    "ValidationException",
+                    "Table must have DynamoDB Streams enabled with StreamViewType NEW_AND_OLD_IMAGES",
+                    "update_table",
+                )
+            for update in replica_updates:
+                if "Create" in update:
+                    self.replicas.setdefault(name, {})[update["Create"]["RegionName"]] = "CREATING"
+                elif "Delete" in update:
+                    self.replicas.setdefault(name, {}).pop(update["Delete"]["RegionName"], None)
+        if set(forwarded) - {"TableName"}:
+            self._original["update_table"](**forwarded)
+        return {"TableDescription": self._shown(name)["Table"]}
+
+    def _describe_table(self, TableName: str) -> dict[str, Any]:
+        response = self._shown(TableName)
+        name = response["Table"]["TableName"]
+        # Asynchronous changes settle after they have been seen once.
+        for key, warm in self.warm.items():
+            if key[0] == name and warm["Status"] == "UPDATING":
+                warm["Status"] = "ACTIVE"
+        replicas = self.replicas.get(name) or {}
+        for region, status in replicas.items():
+            if status == "CREATING":
+                replicas[region] = "ACTIVE"
+        return response
+
+    def _shown(self, table_name: str) -> dict[str, Any]:
+        response = self._original["describe_table"](TableName=table_name)
+        table = response["Table"]
+        name = table["TableName"]
+        if (name, None) in self.warm:
+            table["WarmThroughput"] = dict(self._warm_of(table, None))
+        for index in table.get("GlobalSecondaryIndexes", []):
+            if (name, index["IndexName"]) in self.warm:
+                index["WarmThroughput"] = dict(self._warm_of(table, index["IndexName"]))
+        replicas = self.replicas.get(name)
+        if replicas:
+            table["Replicas"] = [{"RegionName": r, "ReplicaStatus": s} for r, s in sorted(replicas.items())]
+            if any(s != "ACTIVE" for s in replicas.values()):
+                table["TableStatus"] = "UPDATING"
+        return response
+
 
 def _camel(op: str) -> str:
     return "".join(part.capitalize() for part in op.split("_"))
@@ -357,3 +476,149 @@ def paginate(
         return response
 
     setattr(client, op, call)
+
+
+# ---- Lambda event source mappings as AWS documents them -------------------------------------------
+
+_ESM_OPS = (
+    "create_event_source_mapping",
+    "get_event_source_mapping",
+    "list_event_source_mappings",
+    "update_event_source_mapping",
+    "list_tags",
+    "tag_resource",
+    "untag_resource",
+)
+
+
+def _esm_removed(mapping: dict[str, Any]) -> dict[str, Any]:
+    """A mapping as AWS shows it after an update that removed settings (moto keeps the empty values)."""
+    out = {k: v for k, v in mapping.items() if k != "Tags"}  # tags are not part of a mapping's answer
+    if not (out.get("FilterCriteria") or {}).get("Filters"):
+        out.pop("FilterCriteria", None)
+    destination = out.get("DestinationConfig") or {}
+    if not (destination.get("OnFailure") or {}).get("Destination"):
+        out.pop("DestinationConfig", None)
+    if not out.get("KMSKeyArn"):
+        out.pop("KMSKeyArn", None)
+    if not (out.get("MetricsConfig") or {}).get("Metrics"):
+        out.pop("MetricsConfig", None)
+    return out
+
+
+class LambdaMappingsFake:
+    """Lambda's event source mapping semantics that moto 5.2 does not have, on a boto3 Lambda client.
+
+    - One mapping per function and event source. moto allows duplicates; AWS answers
+      ``ResourceConflictException``: "The event source arn (...) and function (...) provided mapping
+      already exists. Please update or delete the existing mapping with UUID ...".
+    - Encrypted filters. ``FilterCriteria``: "If filter criteria is encrypted, this field shows up as
+      null in the response of ListEventSourceMapping API calls. You can view this field in plaintext
+      in the response of GetEventSourceMapping and DeleteEventSourceMapping calls if you have
+      kms:Decrypt permissions for the correct KMS key." Keys in ``undecryptable_keys`` stand for keys
+      the caller may not decrypt with: Get then answers ``FilterCriteriaError`` and no filter.
+    - Removing a setting with ``UpdateEventSourceMapping`` (an empty ``FilterCriteria``, an
+      ``OnFailure`` without destination, an empty ``KMSKeyArn``, no ``Metrics``) leaves it absent from
+      the answers, as AWS shows an unset setting; moto echoes the empty values back.
+    - Tags of a mapping are read with ``ListTags`` on its ``EventSourceMappingArn`` (they are not part
+      of ``GetEventSourceMapping``'s answer); ``CreateEventSourceMapping``'s ``Tags`` set them.
+    """
+
+    def __init__(self, undecryptable_keys: tuple[str, ...] = ()) -> None:
+        self.undecryptable_keys = set(undecryptable_keys)
+        self.tags: dict[str, dict[str, str]] = {}
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self._client: Any = None
+        self._original: dict[str, Callable[..., Any]] = {}
+
+    def install(self, client: Any) -> LambdaMappingsFake:
+        self._client = client
+        for op in (*_ESM_OPS, "get_function_configuration"):
+            self._original[op] = getattr(client, op)
+        for op in _ESM_OPS:
+            setattr(client, op, self._wrap(op, getattr(self, f"_{op}")))
+        return self
+
+    def _wrap(self, op: str, impl: Callable[..., Any]) -> Callable[..., Any]:
+        operation = self._client.meta.service_model.operation_model(_camel(op))
+
+        def call(**kwargs: Any) -> Any:
+            validate_parameters(kwargs, operation.input_shape)
+            self.calls.append((op, kwargs))
+            return impl(**kwargs)
+
+        return call
+
+    def _error(self, code: str, message: str, op: str) -> ClientError:
+        cls = self._client.exceptions.from_code(code)
+        return cls({"Error": {"Code": code, "Message": message}}, _camel(op))
+
+    def _is_mapping(self, arn: str) -> bool:
+        return ":event-source-mapping:" in arn
+
+    def _create_event_source_mapping(self, **kwargs: Any) -> dict[str, Any]:
+        function_arn = self._original["get_function_configuration"](FunctionName=kwargs["FunctionName"])[
+            "FunctionArn"
+        ]
+        for existing in self._original["list_event_source_mappings"](EventSourceArn=kwargs["EventSourceArn"])[
+            "EventSourceMappings"
+        ]:
+            if existing["FunctionArn"] == function_arn:
+                raise self._error(
+                    "ResourceConflictException",
+                    f'The event source arn (" {kwargs["EventSourceArn"]} ") and function '
+                    f'(" {function_arn} ") provided mapping already exists. Please update or delete '
+                    f"the existing mapping with UUID {existing['UUID']}",
+                    "create_event_source_mapping",
+                )
+        tags = kwargs.pop("Tags", None) or {}
+        created = self._original["create_event_source_mapping"](**kwargs)
+        self.tags[created["EventSourceMappingArn"]] = dict(tags)
+        return self._get(created["UUID"])
+
+    def _get(self, uuid: str) -> dict[str, Any]:
+        mapping = _esm_removed(self._original["get_event_source_mapping"](UUID=uuid))
+        key = mapping.get("KMSKeyArn")
+        if key in self.undecryptable_keys and mapping.get("FilterCriteria"):
+            del mapping["FilterCriteria"]
+            mapping["FilterCriteriaError"] = {
+                "ErrorCode": "KMSAccessDeniedException",
+                "Message": f"The caller is not authorized to perform kms:Decrypt on {key}",
+            }
+        return mapping
+
+    def _get_event_source_mapping(self, UUID: str) -> dict[str, Any]:
+        return self._get(UUID)
+
+    def _list_event_source_mappings(self, **kwargs: Any) -> dict[str, Any]:
+        response = dict(self._original["list_event_source_mappings"](**kwargs))
+        mappings = []
+        for mapping in response.get("EventSourceMappings", []):
+            shown = _esm_removed(mapping)
+            if shown.get("KMSKeyArn"):
+                shown.pop("FilterCriteria", None)  # null in List when encrypted with a customer key
+            mappings.append(shown)
+        response["EventSourceMappings"] = mappings
+        return response
+
+    def _update_event_source_mapping(self, **kwargs: Any) -> dict[str, Any]:
+        self._original["update_event_source_mapping"](**kwargs)
+        return self._get(kwargs["UUID"])
+
+    def _list_tags(self, Resource: str) -> dict[str, Any]:
+        if self._is_mapping(Resource):
+            return {"Tags": dict(self.tags.get(Resource, {}))}
+        return self._original["list_tags"](Resource=Resource)
+
+    def _tag_resource(self, Resource: str, Tags: dict[str, str]) -> dict[str, Any]:
+        if self._is_mapping(Resource):
+            self.tags.setdefault(Resource, {}).update(Tags)
+            return {}
+        return self._original["tag_resource"](Resource=Resource, Tags=Tags)
+
+    def _untag_resource(self, Resource: str, TagKeys: list[str]) -> dict[str, Any]:
+        if self._is_mapping(Resource):
+            for key in TagKeys:
+                self.tags.get(Resource, {}).pop(key, None)
+            return {}
+        return self._original["untag_resource"](Resource=Resource, TagKeys=TagKeys)

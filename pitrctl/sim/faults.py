@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ReadTimeoutError
 
 
 class Crash(RuntimeError):  # noqa: N818 - it models a crash, not an error the code raises
@@ -166,6 +166,24 @@ class UnprocessedItems(Fault):
     """
 
 
+class TransactionConflict(Fault):
+    """``TransactWriteItems`` is cancelled with the reason ``TransactionConflict`` on one item.
+
+    AWS (TransactionCanceledException, DynamoDB API reference): "There is an ongoing
+    TransactWriteItems operation that conflicts with a concurrent TransactWriteItems request. In
+    this case the TransactWriteItems operation fails with a TransactionCanceledException."
+    """
+
+
+class LostWriteResponse(Fault):
+    """A write commits but its response is lost (a read timeout): the caller retries a write that
+    already happened.
+
+    AWS (developer guide, "Amazon DynamoDB Transactions: How it works", idempotency): transactions
+    can be "submitted multiple times due to a connection time-out or other connectivity issue".
+    """
+
+
 class DescribeTableNotFound(Fault):
     """``DescribeTable`` of a table just created by a restore answers ``ResourceNotFoundException``
     for a while (``Restores.start(not_found_seconds=...)``).
@@ -281,6 +299,8 @@ CLASSES: dict[str, type[Fault]] = {
     "crash": CrashMidBatch,
     "throttle": BatchWriteThrottled,
     "unprocessed": UnprocessedItems,
+    "transaction_conflict": TransactionConflict,
+    "lost_write_response": LostWriteResponse,
     "describe_not_found": DescribeTableNotFound,
     "too_many_updates": TooManyUpdates,
     "mapping_conflict": MappingConflict,
@@ -369,8 +389,9 @@ class CountingSqs:
 
 
 class CountingDynamo:
-    """DynamoDB client proxy that counts BatchWriteItem calls and injects throttling, partial
-    results (UnprocessedItems) and crashes part-way through a request."""
+    """DynamoDB client proxy that counts BatchWriteItem and TransactWriteItems calls and injects
+    throttling, partial results (UnprocessedItems), transaction conflicts, lost responses and
+    crashes part-way through a request (after a transaction's commit: a transaction has no part)."""
 
     def __init__(self, real: Any, faults: Faults) -> None:
         self.real, self.faults = real, faults
@@ -397,6 +418,32 @@ class CountingDynamo:
         if keep:
             self.real.batch_write_item(RequestItems={table: keep})
         return {"UnprocessedItems": {table: left} if left else {}}
+
+    def transact_write_items(self, **kwargs: Any) -> dict[str, Any]:
+        self.write_calls += 1
+        items = kwargs["TransactItems"]
+        self.requests.append({"TransactItems": items})
+        faults = self.faults
+        if faults.hit(faults.throttle):
+            raise ClientError(
+                {"Error": {"Code": "ThrottlingException", "Message": "injected"}}, "TransactWriteItems"
+            )
+        if faults.hit(faults.transaction_conflict):
+            reasons = [{"Code": "None"} for _ in items]
+            reasons[faults.rng.randrange(len(items))] = {"Code": "TransactionConflict", "Message": "injected"}
+            raise ClientError(
+                {
+                    "Error": {"Code": "TransactionCanceledException", "Message": "injected"},
+                    "CancellationReasons": reasons,
+                },
+                "TransactWriteItems",
+            )
+        response = self.real.transact_write_items(**kwargs)
+        if faults.hit(faults.lost_write_response):
+            raise ReadTimeoutError(endpoint_url="https://dynamodb.injected")
+        if faults.hit(faults.crash):
+            raise Crash("injected crash after a committed transaction")
+        return response
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.real, name)

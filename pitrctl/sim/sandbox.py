@@ -32,9 +32,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pitr import clients, environment, metrics, restore_record, restore_waiter, restore_workflow
+from pitr import clients, environment, guard, metrics, restore_record, restore_waiter, restore_workflow
 from pitr import settings_sync as settings_sync_fn
-from pitr.settings_sync.context import SyncContext
 from pitr.watcher import Runtime
 from pitrctl import workflow
 from pitrctl.sim import events, functions, lambda_layer, moto_patches, sfn_layer, sqs_dedup, worlds
@@ -266,9 +265,12 @@ class Sandbox:
                 "SOURCE_TABLE_NAME": n.source,
             },
         )
+        self.ledger_table = f"{n.prefix}-ledger"
+        self.ddb.create_table(**guard.ledger_table_spec(self.ledger_table))
         self.writer_env = functions.render(
             "pitr.replay_writer.handler",
             {
+                "LEDGER_TABLE": self.ledger_table,
                 "RESTORE_RECORD_PARAMETER": n.record_parameter,
                 "SOURCE_TABLE_NAME": n.source,
                 "TARGET_TABLE_NAME_PATTERN": n.pattern,
@@ -298,7 +300,9 @@ class Sandbox:
 
         self.emf_lines: list[str] = []
         self.sub_sqs = CountingSqs(self.sqs, self.faults)
-        self.subscriber = functions.subscriber(self.subscriber_env, sqs=self.sub_sqs, emit=self._emit)
+        self.subscriber = functions.subscriber(
+            self.subscriber_env, sqs=self.sub_sqs, emit=self._emit, sleep=lambda _s: None
+        )
         self.writer_ddb = CountingDynamo(self.ddb, self.faults)
         # The container's record cache, on simulated time.
         cache = restore_record.RecordCache(
@@ -344,6 +348,7 @@ class Sandbox:
                 "SOURCE_TABLE_NAME": n.source,
                 "TARGET_TABLE_NAME_PATTERN": n.pattern,
                 "SETTINGS_SWITCHES": "{}",
+                "SETTINGS_OPTIONS": "{}",
             },
         )
         opts = self.options
@@ -413,13 +418,7 @@ class Sandbox:
         request = settings_sync_fn.parse(
             event, environment.of("pitr.settings_sync.handler", self.settings_env)
         )
-        context = SyncContext(
-            source_table=request.source_table,
-            target_table=request.target_table,
-            phase=request.phase,
-            exclude_mapping_uuids=request.exclude_mapping_uuids,
-            deadline=time.monotonic() + 600,
-        )
+        context = settings_sync_fn.context_of(request, deadline=time.monotonic() + 600)
         return settings_sync_fn.run_checked(context, request.switches)
 
     def _write_manifest(self) -> None:

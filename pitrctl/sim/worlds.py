@@ -14,13 +14,15 @@ import contextlib
 import json
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from pitr import clients
 from pitr.settings_sync import alarms as alarm_setting
 from pitr.settings_sync import autoscaling as scaling_setting
+from pitr.settings_sync import scheduled_scaling as scheduling_setting
 from pitr.settings_sync import triggers as trigger_setting
-from pitrctl.sim.dynamodb_extras import DynamoDBExtrasFake, paginate
+from pitrctl.sim.dynamodb_extras import DynamoDBExtrasFake, LambdaMappingsFake, paginate
 from pitrctl.sim.events import ACCOUNT, REGION
 from pitrctl.sim.moto_patches import lambda_zip
 
@@ -28,6 +30,13 @@ SOURCE = "orders"
 TARGET = "orders-restored-1"
 PATTERN = "orders-restored-*"
 NEIGHBOUR = "orders-archive"  # a name the source's is a prefix of: nothing of it may be copied
+REPLICA_REGIONS = ["eu-central-1", "us-east-1"]
+WARM = {
+    "table": {"ReadUnitsPerSecond": 30000, "WriteUnitsPerSecond": 12000},
+    "gsi1": {"ReadUnitsPerSecond": 15000, "WriteUnitsPerSecond": 9000},
+    "gsi2": {"ReadUnitsPerSecond": 13000, "WriteUnitsPerSecond": 5000},
+}
+FILTER_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555"
 
 KEYS = {
     "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
@@ -61,6 +70,7 @@ KEYS = {
 @dataclass
 class World:
     fake: DynamoDBExtrasFake
+    lambda_fake: LambdaMappingsFake
     source_stream: str
     subscriber_uuid: str | None  # this module's own stream mapping (None: the caller makes it)
     kinesis_active: str
@@ -159,6 +169,7 @@ def build_source(subscriber: bool = True) -> World:
     """
     ddb, aas, lam = c("dynamodb"), c("application-autoscaling"), c("lambda")
     fake = DynamoDBExtrasFake(kinesis=c("kinesis")).install(ddb)
+    lambda_fake = LambdaMappingsFake().install(lam)
     # moto ignores MaxRecords; AWS pages alarms by 100 at most.
     paginate(c("cloudwatch"), "describe_alarms", "MetricAlarms", page_size=7)
     paginate(
@@ -182,6 +193,15 @@ def build_source(subscriber: bool = True) -> World:
         ResourceArn=arn, Tags=[{"Key": "team", "Value": "orders"}, {"Key": "cost-center", "Value": "42"}]
     )
     ddb.update_table(TableName=SOURCE, DeletionProtectionEnabled=True)
+    # Pre-warmed source (the restored table starts cold) and a global table with two more Regions.
+    ddb.update_table(
+        TableName=SOURCE,
+        WarmThroughput=WARM["table"],
+        GlobalSecondaryIndexUpdates=[
+            {"Update": {"IndexName": name, "WarmThroughput": WARM[name]}} for name in ("gsi1", "gsi2")
+        ],
+    )
+    fake.set_replicas(SOURCE, REPLICA_REGIONS)
 
     # Auto scaling: table and gsi1 (gsi2 has none); the policies make auto scaling's own alarms.
     for resource, kind, low, high in (
@@ -213,6 +233,27 @@ def build_source(subscriber: bool = True) -> World:
                     "DisableScaleIn": kind == "index",
                 },
             )
+
+    # Scheduled scaling: the table's nightly low, and a one-off peak on gsi1 in a time zone.
+    aas.put_scheduled_action(
+        ServiceNamespace="dynamodb",
+        ScheduledActionName="nightly-low",
+        ResourceId=f"table/{SOURCE}",
+        ScalableDimension="dynamodb:table:WriteCapacityUnits",
+        Schedule="cron(0 22 * * ? *)",
+        Timezone="Europe/Paris",
+        ScalableTargetAction={"MinCapacity": 5, "MaxCapacity": 20},
+    )
+    aas.put_scheduled_action(
+        ServiceNamespace="dynamodb",
+        ScheduledActionName="sale",
+        ResourceId=f"table/{SOURCE}/index/gsi1",
+        ScalableDimension="dynamodb:index:ReadCapacityUnits",
+        Schedule="at(2027-11-27T08:00:00)",
+        StartTime=datetime(2027, 11, 1, tzinfo=UTC),
+        EndTime=datetime(2027, 12, 1, tzinfo=UTC),
+        ScalableTargetAction={"MinCapacity": 40, "MaxCapacity": 50},
+    )
 
     ddb.update_contributor_insights(TableName=SOURCE, ContributorInsightsAction="ENABLE")
     ddb.update_contributor_insights(
@@ -321,6 +362,25 @@ def build_source(subscriber: bool = True) -> World:
             }
         ],
     )
+    iam = c("iam")
+    app_policy = iam.create_policy(
+        PolicyName="orders-app",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "Orders",
+                        "Effect": "Allow",
+                        "Action": ["dynamodb:GetItem", "dynamodb:PutItem"],
+                        "Resource": [arn, f"{arn}/index/*"],
+                    },
+                    {"Effect": "Allow", "Action": "dynamodb:ListTables", "Resource": "*"},
+                ],
+            }
+        ),
+    )["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName="audit-role", PolicyArn=app_policy)
     audit = _function("audit", can_read_restored)
     search = _function("search", source_only)
     lam.create_event_source_mapping(
@@ -336,7 +396,10 @@ def build_source(subscriber: bool = True) -> World:
         TumblingWindowInSeconds=30,
         FunctionResponseTypes=["ReportBatchItemFailures"],
         FilterCriteria={"Filters": [{"Pattern": json.dumps({"eventName": ["INSERT", "MODIFY"]})}]},
+        KMSKeyArn=FILTER_KEY,
         DestinationConfig={"OnFailure": {"Destination": f"arn:aws:sqs:{REGION}:{ACCOUNT}:audit-dlq"}},
+        MetricsConfig={"Metrics": ["EventCount"]},
+        Tags={"team": "audit", "tier": "1"},
     )
     lam.create_event_source_mapping(
         EventSourceArn=stream, FunctionName=search, StartingPosition="LATEST", Enabled=False, BatchSize=100
@@ -364,7 +427,7 @@ def build_source(subscriber: bool = True) -> World:
     ddb.describe_kinesis_streaming_destination(TableName=SOURCE)  # both settle ACTIVE
     ddb.disable_kinesis_streaming_destination(TableName=SOURCE, StreamArn=arns[1])
 
-    return World(fake, stream, subscriber_uuid, arns[0], arns[1])
+    return World(fake, lambda_fake, stream, subscriber_uuid, arns[0], arns[1])
 
 
 # ---- reading settings back ------------------------------------------------------------------------
@@ -416,6 +479,13 @@ def settings_of(table: str) -> dict[str, Any]:
     }
 
     out["autoscaling"] = _scaling(table, description)
+    out["scheduled_scaling"] = _scheduled(table, description)
+    out["warm_throughput"] = {
+        name: {k: v for k, v in (warm or {}).items() if k != "Status"}
+        for name, warm in [("table", description.get("WarmThroughput"))]
+        + [(g["IndexName"], g.get("WarmThroughput")) for g in description.get("GlobalSecondaryIndexes", [])]
+    }
+    out["replicas"] = sorted(r["RegionName"] for r in description.get("Replicas") or [])
     out["contributor_insights"] = _insights(table)
     out["resource_policy"] = _policies(table, description)
     out["alarms"] = _alarms(table)
@@ -448,6 +518,19 @@ def _scaling(table: str, description: dict[str, Any]) -> dict[str, Any]:
                 key = f"{label} {policy['ScalableDimension']} {policy['PolicyName']}"
                 scaling[key] = scaling_setting.policy_config(policy)
     return scaling
+
+
+def _scheduled(table: str, description: dict[str, Any]) -> dict[str, Any]:
+    aas = c("application-autoscaling")
+    ids = scaling_setting.resource_ids(table, [g["IndexName"] for g in description["GlobalSecondaryIndexes"]])
+    label_of = {rid: label for label, rid in ids.items()}
+    return {
+        f"{label_of[a['ResourceId']]} {a['ScalableDimension']} {a['ScheduledActionName']}": _placeholders(
+            json.loads(json.dumps(scheduling_setting.action_settings(a), default=str)), table
+        )
+        for a in aas.describe_scheduled_actions(ServiceNamespace="dynamodb")["ScheduledActions"]
+        if a["ResourceId"] in label_of
+    }
 
 
 def _insights(table: str) -> dict[str, Any]:
@@ -484,19 +567,26 @@ def _alarms(table: str) -> dict[str, Any]:
 
 
 def _triggers(description: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each mapping as GetEventSourceMapping shows it (the list hides encrypted filters), with its tags."""
     lam = c("lambda")
     triggers = []
     if description.get("LatestStreamArn"):
-        for mapping in all_pages(
+        for listed in all_pages(
             lam.list_event_source_mappings,
             "EventSourceMappings",
             "Marker",
             "NextMarker",
             EventSourceArn=description["LatestStreamArn"],
         ):
-            if "subscriber" not in mapping["FunctionArn"]:
+            if "subscriber" not in listed["FunctionArn"]:
+                mapping = lam.get_event_source_mapping(UUID=listed["UUID"])
+                tags = lam.list_tags(Resource=mapping["EventSourceMappingArn"])["Tags"]
                 triggers.append(
-                    {"function": mapping["FunctionArn"], **trigger_setting.mapping_settings(mapping)}
+                    {
+                        "function": mapping["FunctionArn"],
+                        **trigger_setting.mapping_settings(mapping),
+                        "Tags": tags,
+                    }
                 )
     return sorted(triggers, key=lambda t: t["function"])
 

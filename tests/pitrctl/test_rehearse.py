@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pitr import replay_writer
+from pitr import guard
 from pitr.codec import DELETE
 from pitrctl.cli import main
 from pitrctl.rehearse.rehearsal import RehearsalOptions, expected_items, rehearse
@@ -30,7 +30,16 @@ def test_restore_point_with_faults_converges() -> None:
     counts = report["counts"]
     assert counts["changes_made"] >= 200 and counts["replayed"] > 0 and counts["spilled"] >= 0
     assert verification["items_expected"] > 0
-    assert verification["simulated_settings"] == ["contributor_insights", "kinesis"]
+    assert verification["simulated_settings"] == [
+        "contributor_insights",
+        "kinesis",
+        "replicas",
+        "warm_throughput",
+    ]
+    # A restore is single-Region: the source's replicas are reported, not copied (by default).
+    assert (
+        verification["settings"]["replicas"]["reported"] and not verification["settings"]["replicas"]["equal"]
+    )
 
 
 def test_restore_request_keeps_the_incident_discarded() -> None:
@@ -43,14 +52,15 @@ def test_restore_request_keeps_the_incident_discarded() -> None:
 
 def test_a_broken_replay_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     """Deletes written as key-only puts: the target keeps items the source deleted."""
-    original = replay_writer.write_request
+    original = guard.target_action
 
-    def lossy(change: Any) -> dict[str, Any]:
+    def lossy(target: str, change: Any) -> dict[str, Any]:
+        action = original(target, change)
         if change.op == DELETE:
-            return {"PutRequest": {"Item": original(change)["DeleteRequest"]["Key"]}}
-        return original(change)
+            return {"Put": {"TableName": target, "Item": action["Delete"]["Key"]}}
+        return action
 
-    monkeypatch.setattr(replay_writer, "write_request", lossy)
+    monkeypatch.setattr(guard, "target_action", lossy)
     verification = _run(seed=9)["verification"]
     assert not verification["passed"]
     assert verification["item_difference_count"] > 0

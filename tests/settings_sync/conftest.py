@@ -16,6 +16,7 @@ def env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_TABLE_NAME", SOURCE)
     monkeypatch.setenv("TARGET_TABLE_NAME_PATTERN", PATTERN)
     monkeypatch.delenv("SETTINGS_SWITCHES", raising=False)
+    monkeypatch.delenv("SETTINGS_OPTIONS", raising=False)
 
 
 @pytest.fixture

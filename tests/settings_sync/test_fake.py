@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, ParamValidationError
 
-from pitrctl.sim.dynamodb_extras import DynamoDBExtrasFake, paginate
+from pitrctl.sim.dynamodb_extras import DynamoDBExtrasFake, LambdaMappingsFake, paginate
 from pitrctl.sim.worlds import KEYS, c
 
 
@@ -133,3 +133,144 @@ def test_paginate_hands_out_pages(aws: None) -> None:
     assert "NextToken" not in third
     names = [a["AlarmName"] for page in (first, second, third) for a in page["MetricAlarms"]]
     assert names == [f"a{i}" for i in range(5)]
+
+
+# ---- warm throughput and replicas ----------------------------------------------------------------
+
+
+def test_warm_throughput_is_asynchronous_and_never_lowered(ddb: Any) -> None:
+    ddb.update_table(
+        TableName="t1", WarmThroughput={"ReadUnitsPerSecond": 20000, "WriteUnitsPerSecond": 9000}
+    )
+    first = ddb.describe_table(TableName="t1")["Table"]
+    assert first["TableStatus"] == "ACTIVE"  # pre-warming does not block the table
+    assert first["WarmThroughput"] == {
+        "ReadUnitsPerSecond": 20000,
+        "WriteUnitsPerSecond": 9000,
+        "Status": "UPDATING",
+    }
+    assert ddb.describe_table(TableName="t1")["Table"]["WarmThroughput"]["Status"] == "ACTIVE"
+    with pytest.raises(ClientError) as lowered:
+        ddb.update_table(TableName="t1", WarmThroughput={"WriteUnitsPerSecond": 10})
+    assert _code(lowered) == "ValidationException"
+    ddb.update_table(
+        TableName="t1",
+        GlobalSecondaryIndexUpdates=[
+            {"Update": {"IndexName": "gsi1", "WarmThroughput": {"ReadUnitsPerSecond": 15000}}}
+        ],
+    )
+    index = ddb.describe_table(TableName="t1")["Table"]["GlobalSecondaryIndexes"][0]
+    assert index["IndexName"] == "gsi1" and index["WarmThroughput"]["ReadUnitsPerSecond"] == 15000
+
+
+def test_replicas_need_new_and_old_images_and_come_one_at_a_time(ddb: Any) -> None:
+    create = [{"Create": {"RegionName": "us-east-1"}}]
+    with pytest.raises(ClientError) as wrong_stream:
+        ddb.update_table(TableName="t1", ReplicaUpdates=create)
+    assert _code(wrong_stream) == "ValidationException"
+    ddb.create_table(
+        TableName="t2",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        **KEYS,
+    )
+    ddb.update_table(TableName="t2", ReplicaUpdates=create)
+    with pytest.raises(ClientError) as busy:
+        ddb.update_table(TableName="t2", ReplicaUpdates=[{"Create": {"RegionName": "ap-south-1"}}])
+    assert _code(busy) == "ResourceInUseException"
+    shown = ddb.describe_table(TableName="t2")["Table"]
+    assert shown["TableStatus"] == "UPDATING"
+    assert shown["Replicas"] == [{"RegionName": "us-east-1", "ReplicaStatus": "CREATING"}]
+    assert ddb.describe_table(TableName="t2")["Table"]["Replicas"][0]["ReplicaStatus"] == "ACTIVE"
+
+
+# ---- Lambda event source mappings ----------------------------------------------------------------
+
+KEY = "arn:aws:kms:eu-west-1:123456789012:key/k1"
+
+
+@pytest.fixture
+def lam(ddb: Any) -> Any:
+    import io
+    import zipfile
+
+    client = c("lambda")
+    fake = LambdaMappingsFake(undecryptable_keys=("arn:aws:kms:eu-west-1:123456789012:key/locked",))
+    fake.install(client)
+    role = c("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("h.py", "def handler(e, c):\n    return None\n")
+    for name in ("f1", "f2"):
+        client.create_function(
+            FunctionName=name,
+            Runtime="python3.13",
+            Role=role,
+            Handler="h.handler",
+            Code={"ZipFile": buffer.getvalue()},
+        )
+    return client
+
+
+def _table_stream(ddb: Any) -> str:
+    return ddb.describe_table(TableName="t1")["Table"]["LatestStreamArn"]
+
+
+def test_one_mapping_per_function_and_stream(lam: Any, ddb: Any) -> None:
+    stream = _table_stream(ddb)
+    first = lam.create_event_source_mapping(
+        EventSourceArn=stream, FunctionName="f1", StartingPosition="LATEST"
+    )
+    with pytest.raises(ClientError) as conflict:
+        lam.create_event_source_mapping(EventSourceArn=stream, FunctionName="f1", StartingPosition="LATEST")
+    assert _code(conflict) == "ResourceConflictException"
+    assert first["UUID"] in conflict.value.response["Error"]["Message"]
+    lam.create_event_source_mapping(EventSourceArn=stream, FunctionName="f2", StartingPosition="LATEST")
+
+
+def test_encrypted_filters_are_null_in_the_list_and_shown_by_get(lam: Any, ddb: Any) -> None:
+    stream = _table_stream(ddb)
+    filters = {"Filters": [{"Pattern": json.dumps({"eventName": ["INSERT"]})}]}
+    readable = lam.create_event_source_mapping(
+        EventSourceArn=stream,
+        FunctionName="f1",
+        StartingPosition="LATEST",
+        FilterCriteria=filters,
+        KMSKeyArn=KEY,
+    )
+    locked = lam.create_event_source_mapping(
+        EventSourceArn=stream,
+        FunctionName="f2",
+        StartingPosition="LATEST",
+        FilterCriteria=filters,
+        KMSKeyArn="arn:aws:kms:eu-west-1:123456789012:key/locked",
+    )
+    listed = lam.list_event_source_mappings(EventSourceArn=stream)["EventSourceMappings"]
+    assert [m.get("FilterCriteria") for m in listed] == [None, None]
+    assert lam.get_event_source_mapping(UUID=readable["UUID"])["FilterCriteria"] == filters
+    got = lam.get_event_source_mapping(UUID=locked["UUID"])
+    assert "FilterCriteria" not in got and got["FilterCriteriaError"]["ErrorCode"]
+    assert "Tags" not in got
+
+
+def test_removed_settings_are_absent_after_an_update(lam: Any, ddb: Any) -> None:
+    stream = _table_stream(ddb)
+    mapping = lam.create_event_source_mapping(
+        EventSourceArn=stream,
+        FunctionName="f1",
+        StartingPosition="LATEST",
+        FilterCriteria={"Filters": [{"Pattern": "{}"}]},
+        DestinationConfig={"OnFailure": {"Destination": "arn:aws:sqs:eu-west-1:123456789012:q"}},
+        MetricsConfig={"Metrics": ["EventCount"]},
+        Tags={"a": "1"},
+    )
+    assert lam.list_tags(Resource=mapping["EventSourceMappingArn"])["Tags"] == {"a": "1"}
+    updated = lam.update_event_source_mapping(
+        UUID=mapping["UUID"],
+        FilterCriteria={},
+        DestinationConfig={"OnFailure": {}},
+        MetricsConfig={"Metrics": []},
+    )
+    for key in ("FilterCriteria", "DestinationConfig", "MetricsConfig"):
+        assert key not in updated and key not in lam.get_event_source_mapping(UUID=mapping["UUID"])
+    with pytest.raises(ParamValidationError):
+        lam.update_event_source_mapping(UUID=mapping["UUID"], StartingPosition="TRIM_HORIZON")

@@ -234,3 +234,143 @@ def test_parse_refuses_unknown_switches_in_the_environment() -> None:
             {"target_table": "orders-restored-1", "phase": "restore"},
             {**ENV, "SETTINGS_SWITCHES": '{"x": true}'},
         )
+
+
+def test_summary_lists_a_bounded_number_of_reported_values() -> None:
+    results = [
+        Result("replicas", f"region-{i}", "deferred", report={"replica": "CREATING"}) for i in range(50)
+    ]
+    summary = summarize(results, source_table="s", target_table="t", phase="cutover", complete=True)
+    assert len(summary["reported"]) == MAX_LISTED and summary["reported_not_listed"] == 50 - MAX_LISTED
+    assert summary["reported"][0] == {"setting": "replicas", "item": "region-0", "replica": "CREATING"}
+
+
+# ---- triggers: updates in place ------------------------------------------------------------------
+
+
+def test_update_arguments_change_and_remove() -> None:
+    from pitr.settings_sync.triggers import update_arguments
+
+    current = {
+        "BatchSize": 10,
+        "FilterCriteria": {"Filters": [{"Pattern": "{}"}]},
+        "KMSKeyArn": "k",
+        "DestinationConfig": {"OnFailure": {"Destination": "q"}},
+        "MetricsConfig": {"Metrics": ["EventCount"]},
+        "Enabled": True,
+    }
+    wanted = {"BatchSize": 20, "Enabled": True}
+    assert update_arguments(wanted, current) == {
+        "BatchSize": 20,
+        "FilterCriteria": {},
+        "KMSKeyArn": "",
+        "DestinationConfig": {"OnFailure": {}},
+        "MetricsConfig": {"Metrics": []},
+    }
+    assert update_arguments(current, current) == {}
+    assert "StartingPosition" not in update_arguments({**wanted, "Enabled": False}, current)
+
+
+# ---- warm throughput -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "current", "backlog", "expected"),
+    [
+        (
+            {"ReadUnitsPerSecond": 30, "WriteUnitsPerSecond": 12},
+            {"ReadUnitsPerSecond": 5, "WriteUnitsPerSecond": 5},
+            0,
+            {"ReadUnitsPerSecond": 30, "WriteUnitsPerSecond": 12},
+        ),
+        (
+            {"ReadUnitsPerSecond": 30, "WriteUnitsPerSecond": 12},
+            {"ReadUnitsPerSecond": 40, "WriteUnitsPerSecond": 5},
+            0,
+            {"WriteUnitsPerSecond": 12},
+        ),
+        (
+            {"ReadUnitsPerSecond": 30, "WriteUnitsPerSecond": 12},
+            {"ReadUnitsPerSecond": 40, "WriteUnitsPerSecond": 50},
+            0,
+            {},
+        ),
+        ({"WriteUnitsPerSecond": 12}, {"WriteUnitsPerSecond": 5}, 100, {"WriteUnitsPerSecond": 100}),
+        ({}, {"WriteUnitsPerSecond": 5}, 0, {}),
+    ],
+)
+def test_wanted_warm_only_raises(
+    source: dict[str, int], current: dict[str, int], backlog: int, expected: dict[str, int]
+) -> None:
+    from pitr.settings_sync.warm_throughput import wanted_warm
+
+    assert wanted_warm(source, current, backlog) == expected
+
+
+# ---- IAM policies naming the source ----------------------------------------------------------------
+
+SOURCE_ARN = "arn:aws:dynamodb:eu-west-1:1:table/orders"
+TARGET_ARN = "arn:aws:dynamodb:eu-west-1:1:table/orders-restored-1"
+
+
+def test_statements_naming_the_source_are_re_pointed() -> None:
+    from pitr.settings_sync.iam_policies import missing_statements
+
+    policy = {
+        "Statement": [
+            {
+                "Sid": "A",
+                "Effect": "Allow",
+                "Action": "dynamodb:GetItem",
+                "Resource": [SOURCE_ARN, f"{SOURCE_ARN}/index/*"],
+            },
+            {"Effect": "Deny", "Action": "dynamodb:DeleteItem", "Resource": SOURCE_ARN},
+            {
+                "Effect": "Allow",
+                "Action": "dynamodb:*",
+                "Resource": "arn:aws:dynamodb:eu-west-1:1:table/orders-archive",
+            },
+        ]
+    }
+    assert missing_statements(policy, SOURCE_ARN, TARGET_ARN) == [
+        {"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": [TARGET_ARN, f"{TARGET_ARN}/index/*"]},
+        {"Effect": "Deny", "Action": "dynamodb:DeleteItem", "Resource": TARGET_ARN},
+    ]
+
+
+def test_a_pattern_with_the_same_actions_already_covers_the_target() -> None:
+    from pitr.settings_sync.iam_policies import missing_statements
+
+    covered = {
+        "Statement": [
+            {"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": SOURCE_ARN},
+            {
+                "Effect": "Allow",
+                "Action": "dynamodb:Get*",
+                "Resource": "arn:aws:dynamodb:eu-west-1:1:table/orders-*",
+            },
+        ]
+    }
+    assert missing_statements(covered, SOURCE_ARN, TARGET_ARN) == []
+    # A "*" resource granting other actions does not cover the table's statement.
+    other = {
+        "Statement": [
+            {"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": SOURCE_ARN},
+            {"Effect": "Allow", "Action": "dynamodb:ListTables", "Resource": "*"},
+        ]
+    }
+    assert missing_statements(other, SOURCE_ARN, TARGET_ARN) == [
+        {"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": TARGET_ARN}
+    ]
+
+
+def test_replica_command() -> None:
+    from pitr.settings_sync.replicas import add_command, replica_regions
+
+    command = add_command("t", "us-east-1")
+    assert command.startswith("aws dynamodb update-table --table-name t --replica-updates ")
+    assert json.loads(command.split(" --replica-updates ", 1)[1].strip("'")) == [
+        {"Create": {"RegionName": "us-east-1"}}
+    ]
+    described = {"Replicas": [{"RegionName": "us-east-1"}, {"RegionName": "eu-west-1"}]}
+    assert replica_regions(described, "eu-west-1") == ["us-east-1"]

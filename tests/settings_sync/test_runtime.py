@@ -174,7 +174,7 @@ def test_target_never_active_fails_that_setting_only(tables: None, monkeypatch: 
     assert now[0] >= 60.0
 
 
-def test_throttling_is_retried(tables: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_busy_resource_is_retried(tables: None, monkeypatch: pytest.MonkeyPatch) -> None:
     ddb = c("dynamodb")
     real = ddb.tag_resource
     failures = iter([True, True, False])
@@ -182,7 +182,7 @@ def test_throttling_is_retried(tables: None, monkeypatch: pytest.MonkeyPatch) ->
     def tag(**kwargs: Any) -> Any:
         if next(failures):
             raise ClientError(
-                {"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "TagResource"
+                {"Error": {"Code": "ResourceInUseException", "Message": "table is UPDATING"}}, "TagResource"
             )
         return real(**kwargs)
 
@@ -191,6 +191,25 @@ def test_throttling_is_retried(tables: None, monkeypatch: pytest.MonkeyPatch) ->
     summary = sync(_context(sleep=sleeps.append), {n: n == "tags" for n in NAMES})
     assert summary["settings"]["tags"] == {"applied": 1}
     assert len(sleeps) == 2
+
+
+@pytest.mark.parametrize(
+    "code", ["ThrottlingException", "LimitExceededException", "ResourceConflictException"]
+)
+def test_one_retry_policy_per_error(tables: None, monkeypatch: pytest.MonkeyPatch, code: str) -> None:
+    """Throttling reaches this loop only once botocore's standard mode has given up on it (retrying it
+    again would multiply the attempts); a mapping conflict is not transient at all."""
+    calls = []
+
+    def tag(**kwargs: Any) -> Any:
+        calls.append(kwargs)
+        raise ClientError({"Error": {"Code": code, "Message": "no"}}, "TagResource")
+
+    monkeypatch.setattr(c("dynamodb"), "tag_resource", tag)
+    summary = sync(_context(sleep=lambda s: None), {n: n == "tags" for n in NAMES})
+    assert summary["settings"]["tags"] == {"failed": 1}
+    assert len(calls) == 1
+    assert c("dynamodb").meta.config.retries["mode"] == "standard"
 
 
 def test_a_persistent_error_is_not_retried(tables: None, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -21,7 +21,10 @@ from pitrctl.sim.worlds import (
     settings_of,
 )
 
-RESTORE_SETTINGS = [m.NAME for m in runner.SETTINGS if m.PHASE == "restore"]
+# Reported to the operator rather than copied (replicas are added only when switched on).
+REPORTED = ("iam_policies", "replicas")
+COPIED = [n for n in NAMES if n not in REPORTED]
+RESTORE_SETTINGS = [m.NAME for m in runner.SETTINGS if m.PHASE == "restore" and m.NAME in COPIED]
 CUTOVER_SETTINGS = [m.NAME for m in runner.selected("cutover")]
 
 
@@ -32,14 +35,19 @@ def outcomes(summary: dict[str, Any], setting: str) -> dict[str, int]:
 def test_full_copy_restore_then_cutover(world: World) -> None:
     before = settings_of(TARGET)
     source = settings_of(SOURCE)
-    # The scenario really has every setting on the source and none on the target.
-    assert all(source[n] for n in NAMES), source
-    assert not any(before[n] for n in NAMES if n != "pitr"), before
+    # The scenario really has every setting on the source and none on the target (whose warm
+    # throughput is a new table's, below the source's).
+    assert all(source[n] for n in COPIED), source
+    assert not any(before[n] for n in COPIED if n not in ("pitr", "warm_throughput")), before
+    for name, warm in before["warm_throughput"].items():
+        assert warm["WriteUnitsPerSecond"] < source["warm_throughput"][name]["WriteUnitsPerSecond"]
 
     restored = handler(world.event("restore"))
     assert restored["failures"] == [], restored
     assert restored["complete"] is True
     assert differences([n for n in RESTORE_SETTINGS if n != "alarms"]) == {}
+    assert outcomes(restored, "warm_throughput") == {"applied": 3}
+    assert outcomes(restored, "scheduled_scaling") == {"applied": 2}
     # Alarm copies are complete but silent until cut-over (replay must not page anyone).
     source_alarms, copies = settings_of(SOURCE)["alarms"], settings_of(TARGET)["alarms"]
     assert {k: {**v, "ActionsEnabled": True} for k, v in copies.items()} == source_alarms
@@ -63,7 +71,7 @@ def test_full_copy_restore_then_cutover(world: World) -> None:
     assert cut["failures"] == [], cut
     assert set(cut["settings"]) == set(CUTOVER_SETTINGS)
     assert outcomes(cut, "alarms") == {"applied": 4}
-    assert differences(NAMES) == {}
+    assert differences(COPIED) == {}
 
     mappings = all_pages(
         c("lambda").list_event_source_mappings,
@@ -83,7 +91,7 @@ def test_full_copy_restore_then_cutover(world: World) -> None:
 def test_second_run_changes_nothing(world: World) -> None:
     handler(world.event("restore"))
     handler(world.event("cutover"))
-    calls_before = len(world.fake.calls)
+    calls_before, lambda_before = len(world.fake.calls), len(world.lambda_fake.calls)
 
     again = handler(world.event("restore"))
     assert again["counts"]["applied"] == 0 and again["counts"]["failed"] == 0, again
@@ -98,18 +106,25 @@ def test_second_run_changes_nothing(world: World) -> None:
         op for op, _ in world.fake.calls[calls_before:] if not op.startswith(("describe", "list", "get"))
     ]
     assert writes == []
-    assert differences(NAMES) == {}
+    lambda_writes = [
+        op for op, _ in world.lambda_fake.calls[lambda_before:] if not op.startswith(("list", "get"))
+    ]
+    assert lambda_writes == []
+    assert differences(COPIED) == {}
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_each_switch_off(world: World, name: str) -> None:
     first = handler(world.event("restore", settings={name: False}))
     second = handler(world.event("cutover", settings={name: False}))
-    summary = first if name in RESTORE_SETTINGS else second
+    summary = first if name in RESTORE_SETTINGS or name == "iam_policies" else second
     assert outcomes(summary, name) == {"skipped": 1}
+    if name in REPORTED:  # nothing to copy: nothing reported either
+        assert not [a for a in first["action_required"] + second["action_required"] if a["setting"] == name]
+        return
     # Without the target's stream, its triggers and its stream policy cannot be copied (and say so).
     dependent = {"streams": {"triggers", "resource_policy"}}.get(name, set())
-    different = differences(NAMES)
+    different = differences(COPIED)
     assert name in different, f"{name} was copied although switched off"
     assert set(different) - {name} == dependent
     failed = {f["setting"] for f in first["failures"] + second["failures"]}
@@ -125,7 +140,7 @@ def test_switch_defaults_from_environment(world: World, monkeypatch: pytest.Monk
 
 def test_role_that_cannot_read_the_target_stream_is_reported(world: World) -> None:
     summary = handler(world.event("restore"))
-    actions = summary["action_required"]
+    actions = [a for a in summary["action_required"] if a["setting"] == "triggers"]
     assert [a["item"].split(" ")[0] for a in actions] == ["search"]
     policy = json.loads(actions[0]["action"].split(": ", 1)[1])
     statement = policy["Statement"][0]
@@ -225,8 +240,9 @@ def test_simulator_answer_is_used_when_available(world: World, monkeypatch: pyte
 
     monkeypatch.setattr(c("iam"), "simulate_principal_policy", simulate)
     summary = handler(world.event("restore"))
-    assert len(summary["action_required"]) == 1
-    assert "search-role" in summary["action_required"][0]["action"]
+    actions = [a for a in summary["action_required"] if a["setting"] == "triggers"]
+    assert len(actions) == 1
+    assert "search-role" in actions[0]["action"]
 
 
 def test_changed_trigger_and_precision_are_updated_at_the_next_cutover(world: World) -> None:
@@ -257,7 +273,7 @@ def test_changed_trigger_and_precision_are_updated_at_the_next_cutover(world: Wo
     again = handler(world.event("cutover"))
     assert outcomes(again, "triggers") == {"applied": 1, "unchanged": 1}
     assert outcomes(again, "kinesis") == {"applied": 1, "skipped": 1}
-    assert differences(NAMES) == {}
+    assert differences(COPIED) == {}
 
 
 def test_indexes_left_out_of_the_restore_are_skipped(aws: None, env: None) -> None:
@@ -276,6 +292,11 @@ def test_indexes_left_out_of_the_restore_are_skipped(aws: None, env: None) -> No
     assert summary["failures"] == [], summary["failures"]
     assert outcomes(summary, "autoscaling") == {"applied": 4, "skipped": 2}
     assert outcomes(summary, "contributor_insights") == {"applied": 1, "skipped": 1}
+    assert outcomes(summary, "scheduled_scaling") == {"applied": 1, "skipped": 1}
+    assert outcomes(summary, "warm_throughput") == {"applied": 2, "skipped": 1}
+    assert outcomes(summary, "alarms") == {"applied": 3, "skipped": 1}
+    cut = handler(world.event("cutover"))
+    assert cut["failures"] == [], cut["failures"]
 
 
 def test_a_policy_with_deny_waits_for_cutover(world: World) -> None:
@@ -296,7 +317,7 @@ def test_a_policy_with_deny_waits_for_cutover(world: World) -> None:
 
     restored = handler(world.event("restore"))
     assert outcomes(restored, "resource_policy") == {"deferred": 1, "applied": 1}  # table held, stream copied
-    assert "resource_policy" in differences(NAMES)
+    assert "resource_policy" in differences(COPIED)
     cut = handler(world.event("cutover"))
     assert outcomes(cut, "resource_policy") == {"applied": 1, "unchanged": 1}
-    assert differences(NAMES) == {}
+    assert differences(COPIED) == {}

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import base64
 import os
+import random
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pitr import cdc_subscriber, codec, metrics
@@ -194,18 +195,21 @@ class FailingSqs:
         return {"Successful": response.get("Successful", []), "Failed": failed}
 
 
-def test_failed_entry_stops_sending_and_reports_earliest_unsent_record(buffer: tuple[Any, str, Any]) -> None:
+def test_persistently_refused_entry_is_retried_then_reported_from_the_earliest_unsent_record(
+    buffer: tuple[Any, str, Any],
+) -> None:
     sqs, url, s3 = buffer
-    # 25 items, one record each, then a second record of item k0 at the end (index 25).
+    # 26 records (25 items); k0's newest (25) is in the third request; entry 13 is always refused.
     records = [record(i, f"k{i}") for i in range(25)] + [record(25, "k0", value="newer")]
-    # k0's newest (25) is in the third request; fail entry 13 (second request).
     fake = FailingSqs(sqs, fail={13})
-    outcome = Subscriber(fake, s3, url, "spill", "orders", emit=Lines()).process(records)
-    assert fake.calls == 2  # stopped after the request with the failed entry
-    # k0's record 0 was coalesced into record 25, which was never sent: retry from record 0.
-    assert outcome.response == {"batchItemFailures": [{"itemIdentifier": "1000"}]}
+    sleeps: list[float] = []
+    sub = Subscriber(fake, s3, url, "spill", "orders", emit=Lines(), sleep=sleeps.append, max_rounds=4)
+    outcome = sub.process(records)
+    # Round 1 sends every request; rounds 2-4 resend entry 13 alone; then it is reported.
+    assert fake.calls == 3 + 3 and outcome.rounds == 4 and len(sleeps) == 3
+    assert outcome.response == {"batchItemFailures": [{"itemIdentifier": "1013"}]}
     sent = {codec.decode(m["Body"]).event_id for m in _drain(sqs, url)}  # type: ignore[union-attr]
-    assert sent == {f"e{i}" for i in range(1, 21)} - {"e13"}
+    assert sent == ({f"e{i}" for i in range(1, 26)} - {"e13"})
 
 
 def test_failure_report_points_at_the_failed_record_when_nothing_earlier_is_pending(
@@ -213,19 +217,39 @@ def test_failure_report_points_at_the_failed_record_when_nothing_earlier_is_pend
 ) -> None:
     sqs, url, s3 = buffer
     records = [record(i, f"k{i}") for i in range(12)]
-    outcome = Subscriber(FailingSqs(sqs, fail={11}), s3, url, "spill", "orders", emit=Lines()).process(
-        records
+    sub = Subscriber(
+        FailingSqs(sqs, fail={11}), s3, url, "spill", "orders", emit=Lines(), sleep=lambda _: None
     )
+    outcome = sub.process(records)
     assert outcome.response == {"batchItemFailures": [{"itemIdentifier": "1011"}]}
 
 
-def test_exception_before_anything_was_sent_is_reported_not_raised(buffer: tuple[Any, str, Any]) -> None:
+def test_exception_is_retried_in_the_invocation_and_never_raised(buffer: tuple[Any, str, Any]) -> None:
     sqs, url, s3 = buffer
-    sub = Subscriber(FailingSqs(sqs, fail=set(), raise_on_call=1), s3, url, "spill", "orders", emit=Lines())
+    fake = FailingSqs(sqs, fail=set(), raise_on_call=1)
+    sub = Subscriber(fake, s3, url, "spill", "orders", emit=Lines(), sleep=lambda _: None)
     # Raising would let a bisecting mapping retry part of the batch (see the pipeline tests).
+    assert sub.process([record(0, "a"), record(1, "b")]).response == {"batchItemFailures": []}
+    assert fake.calls == 2 and len(_drain(sqs, url)) == 2
+
+
+def test_a_call_that_keeps_failing_is_reported_not_raised(buffer: tuple[Any, str, Any]) -> None:
+    _, url, s3 = buffer
+
+    class Down:
+        calls = 0
+
+        def send_message_batch(self, **kwargs: Any) -> dict[str, Any]:
+            Down.calls += 1
+            raise ClientError(
+                {"Error": {"Code": "ServiceUnavailable", "Message": "down"}}, "SendMessageBatch"
+            )
+
+    sub = Subscriber(Down(), s3, url, "spill", "orders", emit=Lines(), sleep=lambda _: None, max_rounds=3)
     assert sub.process([record(0, "a"), record(1, "b")]).response == {
         "batchItemFailures": [{"itemIdentifier": "1000"}]
     }
+    assert Down.calls == 3
 
 
 def test_unreadable_record_cuts_the_batch_before_it(buffer: tuple[Any, str, Any]) -> None:
@@ -270,12 +294,72 @@ def test_no_request_starts_after_the_deadline(buffer: tuple[Any, str, Any]) -> N
     assert outcome.requests == 2 and outcome.response == {"batchItemFailures": [{"itemIdentifier": "1020"}]}
 
 
-def test_exception_after_progress_reports_the_unsent_rest(buffer: tuple[Any, str, Any]) -> None:
+def test_no_call_starts_that_could_outlive_the_deadline(buffer: tuple[Any, str, Any]) -> None:
+    """call_seconds is the clients' connect + read timeout: a call started later could end after it."""
     sqs, url, s3 = buffer
-    sub = Subscriber(FailingSqs(sqs, fail=set(), raise_on_call=2), s3, url, "spill", "orders", emit=Lines())
+    now = [0.0]
+    sub = Subscriber(sqs, s3, url, "spill", "orders", emit=Lines(), clock=lambda: now[0], call_seconds=10.0)
+
+    class Ticking:
+        def send_message_batch(self, **kwargs: Any) -> dict[str, Any]:
+            now[0] += 3
+            return sqs.send_message_batch(**kwargs)
+
+    sub.sqs = Ticking()
+    outcome = sub.process([record(i, f"k{i}") for i in range(30)], deadline=15.0)
+    # Starts at 0 and 3 (each could end by 13 <= 15); at 6 a call could end at 16: not started.
+    assert outcome.requests == 2 and outcome.response == {"batchItemFailures": [{"itemIdentifier": "1020"}]}
+
+
+class RefusingSqs:
+    """An in-memory buffer refusing each entry with probability ``rate`` (seeded), as
+    SendMessageBatch reports it (``Failed`` entries beside ``Successful`` ones)."""
+
+    def __init__(self, rate: float, seed: int) -> None:
+        self.rate, self.rng, self.calls = rate, random.Random(seed), 0
+        self.accepted: dict[str, str] = {}  # dedup id -> group
+
+    def send_message_batch(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls += 1
+        assert len(kwargs["Entries"]) <= 10
+        successful, failed = [], []
+        for entry in kwargs["Entries"]:
+            if self.rng.random() < self.rate:
+                failed.append({"Id": entry["Id"], "Code": "InternalError", "SenderFault": False})
+            else:
+                self.accepted[entry["MessageDeduplicationId"]] = entry["MessageGroupId"]
+                successful.append({"Id": entry["Id"], "MessageId": entry["MessageDeduplicationId"]})
+        return {"Successful": successful, "Failed": failed}
+
+
+@settings(max_examples=50)
+@given(seed=st.integers(0, 2**32 - 1), hot=st.integers(1, 10))
+def test_issue_f_a_batch_completes_under_a_sustained_20_percent_refusal_rate(seed: int, hot: int) -> None:
+    """(f): with 20% of entries refused, every call, the subscriber used to stop at the first refused
+    entry and report from the batch's start (hot items keep it there): the stream stalled. Now the
+    refused entries are resent within the invocation; the batch completes in a bounded number of
+    rounds (8: the chance that an entry is refused 8 times running is 0.2**8 = 2.6e-6)."""
+    # A stream batch of 100 records: hot items repeat throughout, cold ones once.
+    records = [record(i, f"hot{i % hot}" if i % 2 else f"cold{i}") for i in range(100)]
+    fake = RefusingSqs(rate=0.2, seed=seed)
+    sub = Subscriber(fake, None, "url", None, "orders", emit=Lines(), sleep=lambda _: None)
+    outcome = sub.process(records)
+    assert outcome.response == {"batchItemFailures": []}
+    assert outcome.rounds <= sub.max_rounds == 8
+    items = {r["dynamodb"]["Keys"]["pk"]["S"] for r in records}
+    assert fake.calls <= 2 * -(-len(items) // 10) + 2 * sub.max_rounds  # bounded, not one per retry
+    # Every item's newest record is in the buffer, once per item.
+    newest = {r["dynamodb"]["Keys"]["pk"]["S"]: r["eventID"] for r in records}
+    assert set(fake.accepted) == set(newest.values())
+
+
+def test_exception_after_progress_resends_only_the_unsent_rest(buffer: tuple[Any, str, Any]) -> None:
+    sqs, url, s3 = buffer
+    fake = FailingSqs(sqs, fail=set(), raise_on_call=2)
+    sub = Subscriber(fake, s3, url, "spill", "orders", emit=Lines(), sleep=lambda _: None)
     outcome = sub.process([record(i, f"k{i}") for i in range(15)])
-    assert outcome.response == {"batchItemFailures": [{"itemIdentifier": "1010"}]}
-    assert len(_drain(sqs, url)) == 10
+    assert outcome.response == {"batchItemFailures": []} and outcome.rounds == 2
+    assert fake.calls == 3 and len(_drain(sqs, url)) == 15
 
 
 def test_handler_reads_its_environment(buffer: tuple[Any, str, Any], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -265,3 +265,42 @@ def test_client_and_event_images_convert_nested_binary() -> None:
         "m": {"M": {"l": {"L": [{"B": b"\x02"}, {"N": "1"}]}}},
     }
     assert codec.to_event_image(client) == event
+
+
+# -- exact number keys (issue 11 (e)) ------------------------------------------------------------
+
+
+def test_keys_differing_beyond_the_28th_digit_are_distinct_items_and_groups() -> None:
+    a = {"id": {"N": "1234567890123456789012345678901234567"}}
+    b = {"id": {"N": "1234567890123456789012345678901234568"}}
+    assert codec.canonical_key(a) != codec.canonical_key(b)
+    assert codec.group_id(a) != codec.group_id(b)
+    # What versions up to 1.x computed: the two collided (rounded to 28 digits).
+    assert codec.legacy_group_id(a) == codec.legacy_group_id(b)
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [("1.50", "1.5"), ("100", "1E+2"), ("-0.000", "0"), ("1" + "0" * 37, "1E+37"), ("00012", "12")],
+)
+def test_equal_numbers_are_one_item(one: str, other: str) -> None:
+    assert codec.group_id({"k": {"N": one}}) == codec.group_id({"k": {"N": other}})
+
+
+def test_legacy_group_equals_the_exact_group_up_to_28_digits() -> None:
+    key = {"pk": {"S": "a"}, "sk": {"N": "1234567890123456789012345678"}}
+    assert codec.legacy_group_id(key) == codec.group_id(key)
+
+
+@pytest.mark.parametrize("bad", ["NaN", "Infinity", "1e", ""])
+def test_a_key_that_is_not_a_finite_number_is_refused(bad: str) -> None:
+    with pytest.raises(codec.CodecError):
+        codec.canonical_key({"k": {"N": bad}})
+
+
+def test_watermarks_compare_as_integers() -> None:
+    assert codec.watermark("9" * 21) < codec.watermark("1" + "0" * 21)  # "9..." > "10..." as text
+    assert codec.watermark("1" * 40) > codec.watermark("9" * 39)
+    for bad in ("", "12a", "1" * 41):
+        with pytest.raises(codec.CodecError):
+            codec.watermark(bad)

@@ -95,7 +95,7 @@ def _values(handler: str) -> dict[str, str]:
     for name in (*environment.VARIABLES[handler], *environment.COMMON):
         if any(word in name for word in numbers):
             values[name] = "60"
-        elif name == "SETTINGS_SWITCHES":
+        elif name in ("SETTINGS_SWITCHES", "SETTINGS_OPTIONS"):
             values[name] = "{}"
         elif name == "TARGET_TABLE_NAME_PATTERN":
             values[name] = "orders-restored-*"

@@ -9,7 +9,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from pitr import codec, metrics, replay_writer
+from pitr import codec, guard, metrics, replay_writer
 from pitr.backoff import Backoff
 from pitr.codec import Change
 from pitr.patterns import PatternError
@@ -21,6 +21,7 @@ TARGET = "orders-restored-1"
 PATTERN = "orders-restored-*"
 START = 1_700_000_000.0
 PARAMETER = "/dynamodb-pitr/orders/restore"
+LEDGER = "orders-ledger"
 
 
 def restore(target: str = TARGET, replay_start: str | None = "2023-11-14T22:13:20Z") -> RestoreRecord:
@@ -82,6 +83,7 @@ def table(aws: None) -> Iterator[Any]:
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
+    ddb.create_table(**guard.ledger_table_spec(LEDGER))
     yield ddb
 
 
@@ -98,6 +100,7 @@ def writer(ddb: Any, record: RestoreRecord | None = None, **kwargs: Any) -> Repl
         records=lambda: record if record is not None else restore(),
         source_table=SOURCE,
         target_pattern=PATTERN,
+        ledger_table=LEDGER,
         **kwargs,
     )
 
@@ -166,9 +169,10 @@ def test_duplicate_deliveries_are_counted_and_harmless(table: Any) -> None:
     assert items(table) == {"a": 1}
 
 
-def test_writes_go_in_requests_of_25(table: Any) -> None:
-    report = writer(table).process([message(i, change(f"k{i}", i)) for i in range(30)])
-    assert report.write_calls == 2 and len(items(table)) == 30
+def test_writes_go_in_transactions_of_50_changes(table: Any) -> None:
+    """TransactWriteItems takes up to 100 actions: 50 changes with their watermarks."""
+    report = writer(table).process([message(i, change(f"k{i}", i)) for i in range(60)])
+    assert report.write_calls == 2 and len(items(table)) == 60
 
 
 def test_spilled_changes_are_read_from_s3(table: Any) -> None:
@@ -193,7 +197,7 @@ def test_spilled_changes_are_read_from_s3(table: Any) -> None:
 
 
 def test_no_active_restore_is_a_clear_error(table: Any) -> None:
-    w = ReplayWriter(table, None, lambda: None, SOURCE, PATTERN, record_parameter=PARAMETER)
+    w = ReplayWriter(table, None, lambda: None, SOURCE, PATTERN, LEDGER, record_parameter=PARAMETER)
     with pytest.raises(ReplayError, match=f"no restore is active: the restore record {PARAMETER}"):
         w.process([message(0, change("a", 1))])
 
@@ -215,38 +219,43 @@ def test_source_and_foreign_targets_are_refused(table: Any, target: str, match: 
 
 
 class FlakyDynamo:
-    """BatchWriteItem that throttles, or leaves chosen keys unprocessed, like DynamoDB under load."""
+    """TransactWriteItems that throttles, or cancels with ``TransactionConflict`` on chosen keys, or
+    fails with an error code, like DynamoDB under load or with a missing grant."""
 
     def __init__(
-        self, real: Any, throttle: int = 0, unprocessed: dict[str, int] | None = None, error: str = ""
+        self, real: Any, throttle: int = 0, conflict: dict[str, int] | None = None, error: str = ""
     ) -> None:
         self.real, self.throttle, self.error = real, throttle, error
-        self.unprocessed = dict(unprocessed or {})
+        self.conflict = dict(conflict or {})
         self.calls = 0
 
-    def batch_write_item(self, **kwargs: Any) -> dict[str, Any]:
+    def transact_write_items(self, **kwargs: Any) -> dict[str, Any]:
         self.calls += 1
         if self.error:
-            raise ClientError({"Error": {"Code": self.error, "Message": "no"}}, "BatchWriteItem")
+            raise ClientError({"Error": {"Code": self.error, "Message": "no"}}, "TransactWriteItems")
         if self.throttle:
             self.throttle -= 1
             raise ClientError(
-                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "x"}},
-                "BatchWriteItem",
+                {"Error": {"Code": "ThrottlingException", "Message": "x"}}, "TransactWriteItems"
             )
-        ((table, requests),) = kwargs["RequestItems"].items()
-        keep, left = [], []
-        for request in requests:
-            body = request.get("PutRequest", {}).get("Item") or request["DeleteRequest"]["Key"]
-            key = body["pk"]["S"]
-            if self.unprocessed.get(key, 0) > 0:
-                self.unprocessed[key] -= 1
-                left.append(request)
+        reasons = []
+        for action in kwargs["TransactItems"]:
+            ((_, body),) = action.items()
+            key = (body.get("Item") or body["Key"])["pk"]["S"]
+            if body["TableName"] == TARGET and self.conflict.get(key, 0) > 0:
+                self.conflict[key] -= 1
+                reasons.append({"Code": "TransactionConflict", "Message": "conflict"})
             else:
-                keep.append(request)
-        if keep:
-            self.real.batch_write_item(RequestItems={table: keep})
-        return {"UnprocessedItems": {table: left} if left else {}}
+                reasons.append({"Code": "None"})
+        if any(r["Code"] != "None" for r in reasons):
+            raise ClientError(
+                {
+                    "Error": {"Code": "TransactionCanceledException", "Message": "x"},
+                    "CancellationReasons": reasons,
+                },
+                "TransactWriteItems",
+            )
+        return self.real.transact_write_items(**kwargs)
 
 
 def test_throttling_is_retried_with_capped_jittered_backoff(table: Any) -> None:
@@ -260,14 +269,16 @@ def test_throttling_is_retried_with_capped_jittered_backoff(table: Any) -> None:
     assert sleeps == pytest.approx([0.0999, 0.1998, 0.2997])  # 0.1, 0.2, then capped at 0.3 (x rand)
 
 
-def test_unprocessed_items_are_retried(table: Any) -> None:
-    flaky = FlakyDynamo(table, unprocessed={"a": 2})
+def test_transaction_conflicts_are_retried(table: Any) -> None:
+    flaky = FlakyDynamo(table, conflict={"a": 2})
     report = writer(flaky).process([message(0, change("a", 1)), message(1, change("b", 2))])
-    assert report.failed_ids == [] and items(table) == {"a": 1, "b": 2} and flaky.calls == 3
+    assert report.failed_ids == [] and items(table) == {"a": 1, "b": 2}
+    # [a, b] cancelled on a; b alone at once; then a twice (one more conflict, then through).
+    assert flaky.calls == 4
 
 
 def test_persistent_failure_reports_the_message_and_the_rest_of_its_group(table: Any) -> None:
-    flaky = FlakyDynamo(table, unprocessed={"a": 100})
+    flaky = FlakyDynamo(table, conflict={"a": 100})
     events = [
         message(0, change("a", 1)),
         message(1, change("b", 2)),
@@ -276,7 +287,8 @@ def test_persistent_failure_reports_the_message_and_the_rest_of_its_group(table:
     ]
     report = writer(flaky, max_attempts=4).process(events)
     # m0 is superseded by m2 (full newer image), so only m2 and what follows in group a return.
-    assert report.failed_ids == ["m2", "m3"]
+    assert sorted(report.failed_ids) == ["m2", "m3"]
+    # b was cancelled together with a: it is retried at once without a and written.
     assert items(table) == {"b": 2}
 
 
@@ -286,10 +298,27 @@ def test_retries_stop_at_the_deadline(table: Any) -> None:
     def sleep(seconds: float) -> None:
         now[0] += seconds
 
-    flaky = FlakyDynamo(table, unprocessed={"a": 10_000})
+    flaky = FlakyDynamo(table, throttle=10_000)
     w = writer(flaky, sleep=sleep, clock=lambda: now[0], max_attempts=1_000, backoff=Backoff(base=1, cap=1))
-    report = w.process([message(0, change("a", 1)), message(1, change("b", 1))], deadline=5.0)
-    assert report.failed_ids == ["m0"] and now[0] <= 5.0
+    with pytest.raises(ReplayError):
+        w.process([message(0, change("a", 1)), message(1, change("b", 1))], deadline=5.0)
+    assert now[0] <= 5.0 and flaky.calls >= 2  # random jitter in [0, 1) s per retry
+
+
+def test_no_write_starts_that_could_outlive_the_deadline(table: Any) -> None:
+    """call_seconds is the clients' connect + read timeout (one attempt): a write started later
+    could end after the deadline, so it is not started and the message is reported instead."""
+    flaky = FlakyDynamo(table)
+    w = writer(flaky, clock=lambda: 100.0, call_seconds=10.0)
+    with pytest.raises(ReplayError):
+        w.process([message(0, change("a", 1))], deadline=109.0)
+    assert flaky.calls == 0
+    assert (
+        writer(flaky, clock=lambda: 100.0, call_seconds=10.0)
+        .process([message(0, change("a", 1))], deadline=110.0)
+        .failed_ids
+        == []
+    )
 
 
 def test_undecodable_message_fails_with_the_rest_of_its_group_only(table: Any) -> None:
@@ -310,6 +339,21 @@ def test_a_batch_where_nothing_succeeds_raises(table: Any) -> None:
     with pytest.raises(ReplayError, match="no message of this batch could be applied"):
         w.process([message(0, change("a", 1)), message(1, change("b", 1))])
     assert emitted.value("FailedChanges") == 2
+    assert emitted.value("GuardFailures") == 2  # alarm replay-guard-failures
+
+
+def test_a_missing_ledger_is_a_clear_error_and_counted(table: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    logged: list[str] = []
+    monkeypatch.setattr(
+        replay_writer.logs, "error", lambda message, **fields: logged.append(f"{message} {fields}")
+    )
+    emitted = Lines()
+    w = writer(table, emit=emitted)
+    w.ledger_table = "no-such-ledger"
+    with pytest.raises(ReplayError):
+        w.process([message(0, change("a", 1))])
+    assert emitted.value("GuardFailures") == 1 and items(table) == {}
+    assert any("no-such-ledger" in line and "ordering guard cannot write" in line for line in logged)
 
 
 # -- Lambda wiring -----------------------------------------------------------------------------
@@ -321,6 +365,7 @@ def test_handler_reads_record_from_ssm_and_env(table: Any, monkeypatch: pytest.M
     monkeypatch.setenv("SOURCE_TABLE_NAME", SOURCE)
     monkeypatch.setenv("TARGET_TABLE_NAME_PATTERN", PATTERN)
     monkeypatch.setenv("SPILL_BUCKET", "spill")
+    monkeypatch.setenv("LEDGER_TABLE", LEDGER)
     replay_writer.reset_cache()
     lines: list[str] = []
     metrics.set_sink(lines.append)
@@ -353,3 +398,29 @@ def test_a_message_outside_its_item_group_is_not_applied(table: Any) -> None:
     report = writer(table).process([message(0, change("a", 1)), stray, message(2, change("c", 3))])
     assert report.failed_ids == ["m1"]
     assert items(table) == {"a": 1, "c": 3}
+
+
+def test_an_unreadable_restore_record_is_a_clear_error(table: Any) -> None:
+    def throttled() -> RestoreRecord:
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "rate"}}, "GetParameter")
+
+    w = ReplayWriter(table, None, throttled, SOURCE, PATTERN, LEDGER, record_parameter=PARAMETER)
+    with pytest.raises(ReplayError, match=f"the restore record {PARAMETER} cannot be read"):
+        w.process([message(0, change("a", 1))])
+
+
+def test_a_change_the_whole_request_is_refused_for_does_not_fail_the_others(table: Any) -> None:
+    class RefusesB:
+        calls = 0
+
+        def transact_write_items(self, **kwargs: Any) -> Any:
+            RefusesB.calls += 1
+            keys = {(a.get("Put") or a.get("Delete"))["TableName"] for a in kwargs["TransactItems"]}
+            items = [a["Put"]["Item"] for a in kwargs["TransactItems"] if "Put" in a and TARGET in keys]
+            if any(i["pk"]["S"] == "b" for i in items):
+                raise ClientError({"Error": {"Code": "ValidationException", "Message": "bad"}}, "Tx")
+            return table.transact_write_items(**kwargs)
+
+    report = writer(RefusesB()).process([message(0, change("a", 1)), message(1, change("b", 2))])
+    assert report.failed_ids == ["m1"] and items(table) == {"a": 1}
+    assert RefusesB.calls == 3  # both, then each alone

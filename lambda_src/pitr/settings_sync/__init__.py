@@ -3,10 +3,17 @@
 Handler ``pitr.settings_sync.handler``. Input (DESIGN 3.9)::
 
     {"source_table": "orders", "target_table": "orders-restored-1", "phase": "restore" | "cutover",
-     "settings": {"alarms": false, ...}, "exclude_mapping_uuids": ["..."]}
+     "settings": {"alarms": false, ...}, "exclude_mapping_uuids": ["..."],
+     "warm_write_units_per_second": 40000}
 
-Environment: ``SOURCE_TABLE_NAME``, ``TARGET_TABLE_NAME_PATTERN`` and ``SETTINGS_SWITCHES`` (a JSON
-object of the deployment's default switches; the input's ``settings`` override them per call).
+``warm_write_units_per_second`` (optional) is what the replay backlog needs; the target is pre-warmed
+to it, bounded by the deployment's ``warm_throughput_max_write_units_per_second``, when that is above the
+source's.
+
+Environment: ``SOURCE_TABLE_NAME``, ``TARGET_TABLE_NAME_PATTERN``, ``SETTINGS_SWITCHES`` (a JSON
+object of the deployment's default switches; the input's ``settings`` override them per call),
+``SETTINGS_OPTIONS`` (a JSON object: ``warm_throughput_max_write_units_per_second``, default 0 =
+never above the source's, and ``add_replicas_after_cutover``, default false).
 The output is a small summary (counts, failures, actions for the operator); every item's result is
 logged. The handler raises only on bad input, before any change.
 """
@@ -31,6 +38,31 @@ from .runner import NAMES, PHASES, sync
 TIME_MARGIN_SECONDS = 15.0
 
 
+# Terraform's sync_options; trigger_filter_kms_key_arns only shapes the function's IAM policy.
+_OPTION_DEFAULTS: dict[str, Any] = {
+    "trigger_filter_kms_key_arns": [],
+    "warm_throughput_max_write_units_per_second": 0,
+    "add_replicas_after_cutover": False,
+}
+
+_INPUT_FIELDS = frozenset(
+    {
+        "source_table",
+        "target_table",
+        "phase",
+        "settings",
+        "exclude_mapping_uuids",
+        "warm_write_units_per_second",
+    }
+)
+
+
+def _count(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InputError(f"{where} must be a whole number >= 0, not {value!r}")
+    return value
+
+
 class InputError(ValueError):
     """The event or the function's configuration cannot be used; nothing was changed."""
 
@@ -42,6 +74,9 @@ class Request:
     phase: str
     switches: dict[str, bool]
     exclude_mapping_uuids: frozenset[str]
+    warm_write_units_per_second: int = 0
+    warm_write_units_max: int = 0
+    add_replicas: bool = False
 
 
 def _switches(value: Any, where: str) -> dict[str, bool]:
@@ -54,6 +89,26 @@ def _switches(value: Any, where: str) -> dict[str, bool]:
     if wrong:
         raise InputError(f"{where}: {', '.join(wrong)} must be true or false")
     return dict(value)
+
+
+def _options(text: str) -> dict[str, Any]:
+    """The deployment's SETTINGS_OPTIONS (Terraform sync_options), with their defaults."""
+    try:
+        given = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"SETTINGS_OPTIONS is not JSON: {exc}") from exc
+    if not isinstance(given, Mapping):
+        raise InputError("SETTINGS_OPTIONS must be an object")
+    options = {**_OPTION_DEFAULTS, **given}
+    if not isinstance(options["add_replicas_after_cutover"], bool):
+        raise InputError("SETTINGS_OPTIONS: add_replicas_after_cutover must be true or false")
+    ceiling = options["warm_throughput_max_write_units_per_second"]
+    if isinstance(ceiling, float) and ceiling.is_integer():
+        ceiling = int(ceiling)  # Terraform numbers arrive as JSON numbers, possibly 40000.0
+    options["warm_throughput_max_write_units_per_second"] = _count(
+        ceiling, "SETTINGS_OPTIONS: warm_throughput_max_write_units_per_second"
+    )
+    return options
 
 
 def parse(event: Any, env: Mapping[str, str]) -> Request:
@@ -72,9 +127,7 @@ def parse(event: Any, env: Mapping[str, str]) -> Request:
         raise InputError(
             "the input must be an object {source_table, target_table, phase, settings, exclude_mapping_uuids}"
         )
-    unknown = sorted(
-        set(event) - {"source_table", "target_table", "phase", "settings", "exclude_mapping_uuids"}
-    )
+    unknown = sorted(set(event) - _INPUT_FIELDS)
     if unknown:
         raise InputError(f"unknown input fields {unknown}")
     given_source = event.get("source_table", source)
@@ -92,7 +145,19 @@ def parse(event: Any, env: Mapping[str, str]) -> Request:
     exclude = event.get("exclude_mapping_uuids") or []
     if not isinstance(exclude, list) or not all(isinstance(u, str) for u in exclude):
         raise InputError("exclude_mapping_uuids must be a list of mapping UUIDs (strings)")
-    return Request(source, target, phase, switches, frozenset(exclude))
+    options = _options(env.get("SETTINGS_OPTIONS", "{}"))
+    return Request(
+        source,
+        target,
+        phase,
+        switches,
+        frozenset(exclude),
+        warm_write_units_per_second=_count(
+            event.get("warm_write_units_per_second", 0), "warm_write_units_per_second"
+        ),
+        warm_write_units_max=options["warm_throughput_max_write_units_per_second"],
+        add_replicas=options["add_replicas_after_cutover"],
+    )
 
 
 def _deadline(context: Any) -> float:
@@ -100,16 +165,23 @@ def _deadline(context: Any) -> float:
     return time.monotonic() + max(1.0, remaining - TIME_MARGIN_SECONDS)
 
 
-def handler(event: Any, context: Any = None) -> dict[str, Any]:
-    request = parse(event, environment.of("pitr.settings_sync.handler"))
-    ctx = SyncContext(
+def context_of(request: Request, deadline: float) -> SyncContext:
+    """The run's context for a parsed request (the handler's, and the simulation's)."""
+    return SyncContext(
         source_table=request.source_table,
         target_table=request.target_table,
         phase=request.phase,
         exclude_mapping_uuids=request.exclude_mapping_uuids,
-        deadline=_deadline(context),
+        warm_write_units_per_second=request.warm_write_units_per_second,
+        warm_write_units_max=request.warm_write_units_max,
+        add_replicas=request.add_replicas,
+        deadline=deadline,
     )
-    return run_checked(ctx, request.switches)
+
+
+def handler(event: Any, context: Any = None) -> dict[str, Any]:
+    request = parse(event, environment.of("pitr.settings_sync.handler"))
+    return run_checked(context_of(request, _deadline(context)), request.switches)
 
 
 def run_checked(ctx: SyncContext, switches: dict[str, bool]) -> dict[str, Any]:

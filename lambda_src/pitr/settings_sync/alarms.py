@@ -78,6 +78,18 @@ def watches_table(alarm: dict[str, Any], table: str) -> bool:
     )
 
 
+def watched_indexes(alarm: dict[str, Any], table: str) -> set[str]:
+    """The GSIs of ``table`` whose metrics feed the alarm (``GlobalSecondaryIndexName`` dimension)."""
+    return {
+        d["Value"]
+        for namespace, dims in _metrics(alarm)
+        if namespace == NAMESPACE
+        and any(x.get("Name") == "TableName" and x.get("Value") == table for x in dims)
+        for d in dims
+        if d.get("Name") == "GlobalSecondaryIndexName"
+    }
+
+
 def target_name(name: str, source: str, target: str) -> str:
     """The copy's name: the source table's name replaced by the target's, else the target appended."""
     derived = name.replace(source, target) if source in name else f"{name} ({target})"
@@ -129,9 +141,20 @@ def sync(ctx: SyncContext) -> Iterator[Result]:
         yield Result(NAME, "alarms", SKIPPED, "no alarms watch the source table's metrics")
         return
     to_enable: list[str] = []
+    target_indexes = set(ctx.gsi_names(ctx.target()))
     for alarm in sorted(sources, key=lambda a: a["AlarmName"]):
         ctx.check_time()
         name = target_name(alarm["AlarmName"], ctx.source_table, ctx.target_table)
+        missing = sorted(watched_indexes(alarm, ctx.source_table) - target_indexes)
+        if missing:
+            yield Result(
+                NAME,
+                name,
+                SKIPPED,
+                f"watches index {', '.join(missing)}, which is not on the target (left out of the restore)",
+                detail={"source_alarm": alarm["AlarmName"]},
+            )
+            continue
         existing = by_name.get(name)
         try:
             result = _copy(ctx, alarm, name, existing)

@@ -15,25 +15,17 @@ from botocore.exceptions import ClientError, ParamValidationError
 from pitr import clients
 from pitr.backoff import Backoff
 
-# Errors that mean "try again shortly" for the control-plane APIs used here. ResourceInUse is how
-# DynamoDB refuses an update while the table or an index is still UPDATING; LimitExceeded is its
-# limit on concurrent control-plane operations; ConcurrentUpdate is Application Auto Scaling's.
-RETRYABLE = frozenset(
-    {
-        "ThrottlingException",
-        "Throttling",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-        "LimitExceededException",
-        "ProvisionedThroughputExceededException",
-        "ConcurrentUpdateException",
-        "ResourceInUseException",
-        "ResourceConflictException",
-        "InternalServerError",
-        "InternalFailure",
-        "ServiceUnavailable",
-    }
-)
+# One retry policy per call path. botocore's standard mode (pitr.clients: 5 attempts) already retries
+# throttling (ThrottlingException, TooManyRequestsException, LimitExceededException...), 5xx answers
+# and connection errors; retrying those again here would multiply the attempts. This loop retries
+# only what botocore never does: "the resource is busy", which clears once an earlier change
+# finishes. ResourceInUse is how DynamoDB refuses an update while the table or an index is still
+# UPDATING, and how Lambda refuses "to update an event source mapping in the CREATING state";
+# ConcurrentUpdate is Application Auto Scaling's. ResourceConflictException is NOT here: Lambda
+# answers it for a second mapping of the same function and event source ("The event source arn
+# ... and function ... provided mapping already exists. Please update or delete the existing
+# mapping with UUID ..."), which no wait resolves.
+RETRYABLE = frozenset({"ResourceInUseException", "ConcurrentUpdateException"})
 
 
 class OutOfTimeError(Exception):
@@ -56,6 +48,11 @@ class SyncContext:
     target_table: str
     phase: str
     exclude_mapping_uuids: frozenset[str] = frozenset()
+    # Warm throughput: what the replay backlog needs (input) and the deployment's ceiling on it.
+    warm_write_units_per_second: int = 0
+    warm_write_units_max: int = 0
+    # Global tables: add the source's replica Regions to the target at cut-over (off by default).
+    add_replicas: bool = False
     client: Callable[[str], Any] = clients.client
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
@@ -78,7 +75,7 @@ class SyncContext:
     def call(
         self, method: Callable[..., Any], retry_codes: frozenset[str] = frozenset(), **kwargs: Any
     ) -> Any:
-        """Call an AWS API, retrying throttling and busy-resource errors with capped backoff."""
+        """Call an AWS API; retry busy-resource errors (botocore retries throttling) with capped backoff."""
         attempt = 0
         while True:
             try:

@@ -38,6 +38,8 @@ class Result:
     # Something the operator must do (e.g. the IAM policy a trigger's role needs); listed in the summary.
     action: str = ""
     detail: dict[str, Any] = field(default_factory=dict)
+    # A few values worth the summary itself (the warm throughput asked for, a replica's status).
+    report: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
@@ -70,6 +72,7 @@ def summarize(
         per_setting[r.setting][r.outcome] = per_setting[r.setting].get(r.outcome, 0) + 1
     failures = [r for r in results if r.outcome == FAILED]
     actions = [r for r in results if r.action]
+    reported = [r for r in results if r.report]
     return {
         "source_table": source_table,
         "target_table": target_table,
@@ -88,6 +91,10 @@ def summarize(
             for r in actions[:MAX_LISTED]
         ],
         "action_required_not_listed": max(0, len(actions) - MAX_LISTED),
+        "reported": [
+            {"setting": r.setting, "item": _clip(r.item, 300), **r.report} for r in reported[:MAX_LISTED]
+        ],
+        "reported_not_listed": max(0, len(reported) - MAX_LISTED),
     }
 
 

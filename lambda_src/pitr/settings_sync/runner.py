@@ -1,9 +1,10 @@
 """Runs the settings in order for one phase and collects their results.
 
-Order matters: the stream comes first (the stream's resource policy and the triggers need the
-target's stream), table updates wait for ACTIVE between them, and the side effects (triggers,
-Kinesis destinations) come last. One setting failing never stops the others; running out of time
-stops the run and marks what was not done, so the same phase can simply be run again.
+Order matters: warm throughput comes first (replay is already writing), the stream next (the
+stream's resource policy and the triggers need the target's stream), table updates wait for ACTIVE
+between them, and the side effects (triggers, Kinesis destinations, replicas) come last. One
+setting failing never stops the others; running out of time stops the run and marks what was not
+done, so the same phase can simply be run again.
 """
 
 from __future__ import annotations
@@ -19,29 +20,37 @@ from . import (
     autoscaling,
     contributor_insights,
     deletion_protection,
+    iam_policies,
     kinesis,
+    replicas,
     resource_policy,
+    scheduled_scaling,
     streams,
     tags,
     triggers,
     ttl,
+    warm_throughput,
 )
 from . import pitr as point_in_time_recovery  # the name pitr is the package's own
 from .context import OutOfTimeError, SyncContext
 from .report import FAILED, SKIPPED, Result, describe_error, summarize
 
 SETTINGS: tuple[ModuleType, ...] = (
+    warm_throughput,  # first: replay is already writing to the target
     streams,
     ttl,
     point_in_time_recovery,
     deletion_protection,
     tags,
     autoscaling,
+    scheduled_scaling,  # after autoscaling: an action needs its scalable target
     contributor_insights,
     resource_policy,
     alarms,
+    iam_policies,
     triggers,
     kinesis,
+    replicas,  # last: adding a replica makes the target UPDATING
 )
 NAMES: tuple[str, ...] = tuple(m.NAME for m in SETTINGS)
 PHASES = ("restore", "cutover")

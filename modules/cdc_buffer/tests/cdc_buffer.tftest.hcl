@@ -26,6 +26,11 @@ mock_provider "aws" {
       bucket = "pitr-orders-spill-mock"
     }
   }
+  mock_resource "aws_dynamodb_table" {
+    defaults = {
+      arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/pitr-orders-ledger"
+    }
+  }
   mock_resource "aws_lambda_function" {
     defaults = {
       arn = "arn:aws:lambda:eu-west-1:123456789012:function:mock"
@@ -142,9 +147,9 @@ run "replay_writer_iam_is_scoped_and_denies_the_source" {
   }
   assert {
     condition = alltrue([for s in jsondecode(output.replay_writer_policy).Statement :
-      s.Effect == "Deny" || length(setintersection(s.Action, ["dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:DeleteItem"])) == 0 || s.Resource == ["arn:aws:dynamodb:eu-west-1:123456789012:table/orders-restored-*"]
+      s.Effect == "Deny" || length(setintersection(s.Action, ["dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:DeleteItem"])) == 0 || s.Resource == ["arn:aws:dynamodb:eu-west-1:123456789012:table/orders-restored-*"] || (s.Resource == [aws_dynamodb_table.ledger.arn] && s.Action == ["dynamodb:PutItem"])
     ])
-    error_message = "No allow statement may grant table writes beyond the pattern."
+    error_message = "No allow statement may grant table writes beyond the pattern (and PutItem on the ordering ledger)."
   }
   assert {
     condition = anytrue([for s in jsondecode(output.replay_writer_policy).Statement :
@@ -211,8 +216,8 @@ run "spill_bucket_is_private_encrypted_and_expiring" {
     error_message = "The spill bucket must block all public access."
   }
   assert {
-    condition     = one(aws_s3_bucket_lifecycle_configuration.spill.rule).expiration[0].days == 14
-    error_message = "Spilled changes must expire after 14 days."
+    condition     = one(aws_s3_bucket_lifecycle_configuration.spill.rule).expiration[0].days == 29
+    error_message = "Spilled changes must live as long as their message can: 14 days in the buffer, 14 in the FIFO dead-letter queue (its enqueue time resets), plus a day."
   }
   assert {
     condition     = one(one(aws_s3_bucket_server_side_encryption_configuration.spill.rule).apply_server_side_encryption_by_default).sse_algorithm == "AES256"
@@ -228,8 +233,8 @@ run "alarms_notify_the_topic" {
   command = apply
 
   assert {
-    condition     = toset(keys(aws_cloudwatch_metric_alarm.this)) == toset(["subscriber-errors", "subscriber-failed-sends", "stream-iterator-age", "stream-failures", "buffer-dead-letters", "replay-errors", "replay-lag"])
-    error_message = "Alarms: subscriber errors and failed sends, iterator age, failure queue, DLQ, replay errors, replay lag."
+    condition     = toset(keys(aws_cloudwatch_metric_alarm.this)) == toset(["subscriber-errors", "subscriber-failed-sends", "stream-iterator-age", "stream-failures", "buffer-dead-letters", "replay-errors", "replay-guard-failures", "replay-lag"])
+    error_message = "Alarms: subscriber errors and failed sends, iterator age, failure queue, DLQ, replay errors, ordering guard failures, replay lag."
   }
   assert {
     condition     = alltrue([for a in aws_cloudwatch_metric_alarm.this : a.alarm_actions == toset([var.alarm_topic_arn])])
@@ -242,6 +247,37 @@ run "alarms_notify_the_topic" {
   assert {
     condition     = aws_cloudwatch_metric_alarm.this["replay-lag"].namespace == "DynamoDBPitrRestore" && aws_cloudwatch_metric_alarm.this["replay-lag"].dimensions.SourceTable == "orders"
     error_message = "The lag alarm reads the writer's EMF metric."
+  }
+}
+
+run "ordering_ledger_is_scoped_encrypted_and_expiring" {
+  command = apply
+
+  assert {
+    condition     = aws_dynamodb_table.ledger.billing_mode == "PAY_PER_REQUEST" && aws_dynamodb_table.ledger.hash_key == "pk" && one(aws_dynamodb_table.ledger.ttl).attribute_name == "expires_at" && one(aws_dynamodb_table.ledger.ttl).enabled
+    error_message = "The ledger is on demand, keyed by pk, and its rows expire by TTL (expires_at)."
+  }
+  assert {
+    condition     = one(aws_dynamodb_table.ledger.server_side_encryption).enabled
+    error_message = "The ledger is encrypted."
+  }
+  assert {
+    condition = length([for s in jsondecode(output.replay_writer_policy).Statement : s if contains(s.Resource, aws_dynamodb_table.ledger.arn)]) == 1 && anytrue([for s in jsondecode(output.replay_writer_policy).Statement :
+      s.Effect == "Allow" && s.Action == ["dynamodb:PutItem"] && s.Resource == [aws_dynamodb_table.ledger.arn]
+    ])
+    error_message = "The writer may only PutItem on the ledger (the conditional watermark of each transaction)."
+  }
+  assert {
+    condition     = alltrue([for s in jsondecode(output.subscriber_policy).Statement : !contains(s.Resource, aws_dynamodb_table.ledger.arn)])
+    error_message = "Only the writer touches the ledger."
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.this["replay-guard-failures"].metric_name == "GuardFailures" && aws_cloudwatch_metric_alarm.this["replay-guard-failures"].threshold == 0 && aws_cloudwatch_metric_alarm.this["replay-guard-failures"].dimensions.SourceTable == "orders"
+    error_message = "A change that cannot be written with its watermark alarms."
+  }
+  assert {
+    condition     = output.manifest.ledger_table_name == aws_dynamodb_table.ledger.name
+    error_message = "The manifest names the ledger (pitrctl deadletters uses it)."
   }
 }
 
@@ -259,6 +295,10 @@ run "customer_key_encrypts_queues_and_bucket" {
   assert {
     condition     = one(one(aws_s3_bucket_server_side_encryption_configuration.spill.rule).apply_server_side_encryption_by_default).kms_master_key_id == var.kms_key_arn
     error_message = "With a customer key the spill bucket uses it."
+  }
+  assert {
+    condition     = one(aws_dynamodb_table.ledger.server_side_encryption).kms_key_arn == var.kms_key_arn
+    error_message = "With a customer key the ordering ledger uses it."
   }
   assert {
     condition = anytrue([for s in jsondecode(output.replay_writer_policy).Statement :

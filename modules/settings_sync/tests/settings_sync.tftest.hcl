@@ -43,7 +43,7 @@ run "iam_is_scoped" {
   assert {
     condition = alltrue([
       for s in jsondecode(output.policy).Statement : contains(
-        ["WriteTraces", "CopyAutoScaling", "ListAndCreateTriggers", "ListKinesisStreams"], s.Sid
+        ["WriteTraces", "CopyAutoScaling", "ListAndCreateTriggers", "ListKinesisStreams", "ListCustomerManagedPolicies"], s.Sid
       ) if contains(s.Resource, "*")
     ])
     error_message = "\"*\" resources only for APIs that accept nothing else (each has a comment in main.tf)"
@@ -88,7 +88,7 @@ run "service_linked_role_only_for_auto_scaling" {
       s.Condition.StringEquals["iam:AWSServiceName"] == "dynamodb.application-autoscaling.amazonaws.com"
       && length(s.Resource) == 1
       && endswith(s.Resource[0], "role/aws-service-role/dynamodb.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_DynamoDBTable")
-      if contains(flatten([s.Action]), "iam:CreateServiceLinkedRole")
+      if contains(flatten([s.Action]), "iam:CreateServiceLinkedRole") && s.Sid != "CreateReplicationServiceLinkedRole"
     ])
     error_message = "iam:CreateServiceLinkedRole only for DynamoDB auto scaling's role, with the service name condition"
   }
@@ -104,8 +104,8 @@ run "switches_default_on" {
   command = apply
 
   assert {
-    condition     = length(jsondecode(local.environment.SETTINGS_SWITCHES)) == 11 && alltrue(values(jsondecode(local.environment.SETTINGS_SWITCHES)))
-    error_message = "every one of the 11 switches is on by default"
+    condition     = length(jsondecode(local.environment.SETTINGS_SWITCHES)) == 15 && alltrue(values(jsondecode(local.environment.SETTINGS_SWITCHES)))
+    error_message = "every one of the 15 switches is on by default"
   }
   assert {
     condition     = output.manifest.settings == jsondecode(local.environment.SETTINGS_SWITCHES)
@@ -155,4 +155,80 @@ run "timeout_is_validated" {
   }
 
   expect_failures = [var.timeout]
+}
+
+run "replica_and_filter_key_grants_only_when_asked" {
+  command = apply
+
+  assert {
+    condition = length([
+      for s in jsondecode(output.policy).Statement : s
+      if contains(flatten([s.Action]), "dynamodb:CreateTableReplica") || contains(flatten([s.Action]), "kms:Decrypt")
+    ]) == 0
+    error_message = "no replica or filter-key permissions unless switched on / keys given"
+  }
+  assert {
+    condition     = jsondecode(local.environment.SETTINGS_OPTIONS).add_replicas_after_cutover == false && jsondecode(local.environment.SETTINGS_OPTIONS).warm_throughput_max_write_units_per_second == 0
+    error_message = "replicas are off and the warm throughput ceiling is 0 by default"
+  }
+}
+
+run "replicas_switched_on" {
+  command = apply
+
+  variables {
+    sync_options = {
+      add_replicas_after_cutover                 = true
+      trigger_filter_kms_key_arns                = ["arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"]
+      warm_throughput_max_write_units_per_second = 40000
+    }
+  }
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(output.policy).Statement : alltrue([
+        for r in s.Resource : startswith(r, "arn:aws:dynamodb:*:123456789012:table/orders-restored-*")
+      ]) if s.Sid == "AddReplicasOfTargetTables"
+    ]) && length([for s in jsondecode(output.policy).Statement : s if s.Sid == "AddReplicasOfTargetTables"]) == 1
+    error_message = "replica permissions exist when switched on, only on the target pattern's tables"
+  }
+  assert {
+    condition = alltrue([
+      for s in jsondecode(output.policy).Statement :
+      s.Condition.StringEquals["iam:AWSServiceName"] == "replication.dynamodb.amazonaws.com"
+      && endswith(s.Resource[0], "role/aws-service-role/replication.dynamodb.amazonaws.com/AWSServiceRoleForDynamoDBReplication")
+      if s.Sid == "CreateReplicationServiceLinkedRole"
+    ])
+    error_message = "the replication service-linked role only, with the service name condition"
+  }
+  assert {
+    condition = [
+      for s in jsondecode(output.policy).Statement : s.Resource if contains(flatten([s.Action]), "kms:Decrypt")
+    ] == [["arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"]]
+    error_message = "kms:Decrypt only on the given filter keys"
+  }
+  assert {
+    condition     = jsondecode(local.environment.SETTINGS_OPTIONS).add_replicas_after_cutover == true && jsondecode(local.environment.SETTINGS_OPTIONS).warm_throughput_max_write_units_per_second == 40000
+    error_message = "the switch and the ceiling reach the function"
+  }
+}
+
+run "filter_keys_are_validated" {
+  command = plan
+
+  variables {
+    sync_options = { trigger_filter_kms_key_arns = ["alias/my-key"] }
+  }
+
+  expect_failures = [var.sync_options]
+}
+
+run "warm_ceiling_is_validated" {
+  command = plan
+
+  variables {
+    sync_options = { warm_throughput_max_write_units_per_second = -1 }
+  }
+
+  expect_failures = [var.sync_options]
 }

@@ -61,6 +61,14 @@ override_resource {
 }
 
 override_resource {
+  target = module.cdc_buffer.aws_dynamodb_table.ledger
+  values = {
+    name = "pitr-orders-ledger"
+    arn  = "arn:aws:dynamodb:eu-west-1:123456789012:table/pitr-orders-ledger"
+  }
+}
+
+override_resource {
   target = module.cdc_buffer.aws_lambda_event_source_mapping.stream
   values = { uuid = "bbbbbbbb-0000-4000-8000-000000000002" }
 }
