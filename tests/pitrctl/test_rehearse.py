@@ -22,9 +22,7 @@ def _run(**overrides: Any) -> dict[str, Any]:
 
 
 def test_restore_point_with_faults_converges() -> None:
-    # Every class but the dead-letter redrive, which today's writer does not survive (issue 11; pinned
-    # by tests/sim/test_sqs_faults.py::test_the_data_path_survives_a_dead_letter_redrive).
-    report = _run(fault_rate=0.2, seed=3, faults={"dead_letter_redrive": 0.0})
+    report = _run(fault_rate=0.2, seed=3)
     verification = report["verification"]
     assert verification["passed"], json.dumps(verification, default=str)[:3000]
     counts = report["counts"]

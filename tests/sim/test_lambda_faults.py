@@ -121,11 +121,6 @@ def _audit_on(stream: str) -> dict[str, Any]:
     return lam.get_event_source_mapping(UUID=listed["UUID"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 13: settings_sync copies a trigger's FilterCriteria from ListEventSourceMappings, "
-    "which shows an encrypted filter as null: the target's trigger runs unfiltered",
-)
 def test_cutover_copies_an_encrypted_trigger_filter(settings_world: Any) -> None:
     from pitr.settings_sync import handler
     from pitrctl.sim import worlds

@@ -226,11 +226,6 @@ def test_the_data_path_survives_an_expired_visibility_timeout(aws_mock: None) ->
     assert path.table_items(path.target) == path.table_items(path.source)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11: a redriven change comes back after its group's newer changes and the replay "
-    "writer applies it last, leaving an older value in the target",
-)
 def test_the_data_path_survives_a_dead_letter_redrive(aws_mock: None) -> None:
     path = _run_path(Faults(random.Random(3), dead_letter_redrive=0.3))
     assert path.poller.stats.redriven > 0

@@ -33,6 +33,7 @@ def _stopped_while_caught_up(world: World) -> tuple[sfn_layer.ExecutionRules, st
     world.wait_for(
         lambda: (r := world.record()) and r.status == "caught_up" and r.task_token, "parked in caught_up"
     )
+    world.wait_for(lambda: world.history(arn)[-1]["type"] == "TaskSubmitted", "the task to be parked")
     rules.stop_by_hand(arn)
     return rules, arn
 
@@ -40,8 +41,10 @@ def _stopped_while_caught_up(world: World) -> tuple[sfn_layer.ExecutionRules, st
 def test_the_operator_answer_after_a_stop_by_hand_times_out(world: World) -> None:
     _, arn = _stopped_while_caught_up(world)
     assert world.execution(arn)["status"] == "ABORTED"
-    with pytest.raises(world.sfn.exceptions.TaskTimedOut):
-        world.answer("cutover")
+    record = world.record()
+    assert record is not None and record.task_token
+    with pytest.raises(world.sfn.exceptions.TaskTimedOut):  # what pitrctl cutover would send
+        world.sfn.send_task_success(taskToken=record.task_token, output='{"action": "cutover"}')
 
 
 @pytest.mark.xfail(
