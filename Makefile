@@ -1,7 +1,8 @@
 # Everything a fresh machine needs is built from the project's own files:
 #   make rehearse   the whole pipeline end to end against moto (no AWS account)
 #   make test       the whole suite (lint, unit, pipeline, property-based, Terraform, checkov)
-#   make bench      data-path benchmarks against a naive baseline
+#   make bench      data-path benchmarks against a naive baseline, then the scale model
+#   make model      the scale model alone: the replay path on AWS, simulated (bench/scale_model.py)
 #   make docs       regenerate the README's reference tables
 #   make package    rebuild the committed Lambda package after changing lambda_src
 
@@ -15,7 +16,7 @@ PYTEST_ARGS ?=
 # elsewhere the terraform already on PATH is used.
 TF_ENV := if [ -x "$(TF_OFFLINE)" ]; then eval "$$("$(TF_OFFLINE)")"; fi;
 
-.PHONY: test rehearse bench docs package lint fmt clean venv
+.PHONY: test rehearse bench model docs package lint fmt clean venv
 
 venv: $(VENV)/.stamp $(CHECKOV)/.stamp
 
@@ -41,6 +42,9 @@ rehearse: $(VENV)/.stamp
 
 bench: $(VENV)/.stamp
 	$(VENV)/bin/python -m bench $(ARGS)
+
+model: $(VENV)/.stamp
+	$(VENV)/bin/python -m bench.scale_model $(ARGS)
 
 docs: $(VENV)/.stamp
 	$(VENV)/bin/python -m tools.readme_reference

@@ -289,7 +289,7 @@ variable "settings_sync_timeout" {
 ################################################################################
 
 variable "max_restore_wait_hours" {
-  description = "How long the restore workflow waits for the restored table to become ACTIVE (and then for replay to catch up) before reporting the restore as failed. Default 7 days."
+  description = "How long the restore workflow waits, from its claim, for the restored table to become ACTIVE and then for replay to catch up (one deadline for both) before it reports the restore as failed. Default 7 days."
   type        = number
   default     = 168
   nullable    = false

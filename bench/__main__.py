@@ -23,7 +23,8 @@ without the guard (BatchWriteItem, the design before the guard: the guard's cost
 and for naive (one write per change).
 
 Then a stale backlog (every change older than the replay start) measures how fast the writer skips.
-Prints a table, then one JSON object as the last line.
+Prints a table and one JSON object; then the scale model of the same path on AWS
+(``bench/scale_model.py``, skip it with ``--skip-model``) prints its table and its JSON object last.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
 from botocore.exceptions import ClientError  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
+from bench import scale_model  # noqa: E402
 from pitr import clients, codec, guard  # noqa: E402
 from pitrctl.sim.data_path import DataPath  # noqa: E402
 from pitrctl.sim.faults import Faults  # noqa: E402
@@ -302,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--items", type=int, default=2_000)
     parser.add_argument("--seed", type=int, default=20261122)
     parser.add_argument("--stale", type=int, default=5_000, help="size of the stale backlog")
+    parser.add_argument("--skip-model", action="store_true", help="leave out the scale model")
     args = parser.parse_args(argv)
 
     start = float(int(time.time()) - 7200)
@@ -373,7 +376,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"throughput ratio (ours / naive): {result['throughput_ratio_vs_naive']}")
     print(json.dumps(result, sort_keys=True))
-    return 0 if ours["correct"] else 1
+    model_ok = args.skip_model or scale_model.main([]) == 0
+    return 0 if ours["correct"] and model_ok else 1
 
 
 if __name__ == "__main__":

@@ -59,9 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     cutover = subcommands.add_parser("cutover", help="drain, stop replay, copy triggers; then 'switch now'")
     _common(cutover)
+    cutover.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
-    abort = subcommands.add_parser("abort", help="stop mirroring without cutting over")
+    abort = subcommands.add_parser("abort", help="end the restore in flight at any point (no cut-over)")
     _common(abort)
+    abort.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
     dead = subcommands.add_parser(
         "deadletters",

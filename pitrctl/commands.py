@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import sys
 import time
 from collections.abc import Callable
@@ -54,8 +55,13 @@ def _trails(aws: Aws) -> list[dict[str, Any]]:
     return trails
 
 
-def _confirm(ui: Ui, args: Any) -> None:
-    if args.yes:
+def _confirm(
+    ui: Ui,
+    args: Any,
+    question: str = "Start this restore?",
+    refused: str = "restore not started",
+) -> None:
+    if getattr(args, "yes", False):
         return
     if ui.json_mode or not sys.stdin.isatty():
         raise PitrctlError(
@@ -63,14 +69,57 @@ def _confirm(ui: Ui, args: Any) -> None:
             hint="review the plan above, then run again with --yes",
             exit_code=2,
         )
-    answer = ui.console.input("Start this restore? Type 'yes' to go on: ")
+    answer = ui.console.input(f"{question} Type 'yes' to go on: ")
     if answer.strip().lower() != "yes":
-        raise PitrctlError("restore not started", hint="nothing was changed", exit_code=3)
+        raise PitrctlError(refused, hint="nothing was changed", exit_code=3)
 
 
-def execution_name(target_table: str) -> str:
-    """A Step Functions execution name for a target: 80 characters of [A-Za-z0-9_-]."""
-    return ("pitrctl-" + re.sub(r"[^A-Za-z0-9_-]", "-", target_table))[:80]
+EXECUTION_NAME_LENGTH = 80  # StartExecution: "name" is 1 to 80 characters
+
+
+def execution_name(target_table: str, started_at: datetime, token: str | None = None) -> str:
+    """A Step Functions execution name unique per restore: 80 characters of [A-Za-z0-9_-].
+
+    StartExecution: "This name must be unique for your AWS account and region for 90 days" and "When
+    the original execution is closed, the ExecutionAlreadyExists message is returned regardless of
+    input", so a name made from the target alone is refused for 90 days after an abort. The time and
+    a random token keep each restore's name its own; the target is cut, never the unique part.
+    """
+    unique = f"{started_at.astimezone(UTC):%Y%m%dT%H%M%SZ}-{token or secrets.token_hex(3)}"
+    room = EXECUTION_NAME_LENGTH - len("pitrctl--") - len(unique)
+    return f"pitrctl-{re.sub(r'[^A-Za-z0-9_-]', '-', target_table)[:room]}-{unique}"
+
+
+def _execution_arn(state_machine_arn: str, name: str) -> str:
+    # arn:<partition>:states:<region>:<account>:stateMachine:<machine> -> ...:execution:<machine>:<name>
+    return state_machine_arn.replace(":stateMachine:", ":execution:", 1) + f":{name}"
+
+
+def start_workflow(sfn: Any, state_machine: str, name: str, execution_input: dict[str, Any]) -> str:
+    """Start the restore workflow; ``ExecutionAlreadyExists`` is an error unless a running execution
+    of that name serves the same target (then that execution is the one to follow)."""
+    try:
+        return str(
+            sfn.start_execution(stateMachineArn=state_machine, name=name, input=json.dumps(execution_input))[
+                "executionArn"
+            ]
+        )
+    except sfn.exceptions.ExecutionAlreadyExists as exc:
+        arn = _execution_arn(state_machine, name)
+        existing = sfn.describe_execution(executionArn=arn)
+        try:
+            serves = json.loads(existing.get("input") or "{}").get("target_table")
+        except json.JSONDecodeError:
+            serves = None
+        if existing["status"] == "RUNNING" and serves == execution_input["target_table"]:
+            return arn
+        raise PitrctlError(
+            f"the restore workflow was not started: the execution name {name} is taken by an execution "
+            f"that is {existing['status']} for {serves or 'another input'} (names are kept 90 days)",
+            hint="the restore of the table goes on in DynamoDB; start the workflow by hand with a new name: "
+            f"aws stepfunctions start-execution --state-machine-arn {state_machine} "
+            f"--input '{json.dumps(execution_input)}'",
+        ) from exc
 
 
 def restore(args: Any, aws: Aws, ui: Ui, now: Callable[[], datetime] = _now) -> dict[str, Any]:
@@ -78,6 +127,14 @@ def restore(args: Any, aws: Aws, ui: Ui, now: Callable[[], datetime] = _now) -> 
     source = found.source_table
     in_flight = _record(found, aws)
     if in_flight is not None:
+        holder = execution_status(aws("stepfunctions"), in_flight.execution_arn)
+        if holder != "RUNNING":
+            raise PitrctlError(
+                f"the restore of {source} into {in_flight.target_table} is still claimed, but its workflow "
+                f"ended ({holder}) without releasing it",
+                hint=f"release it with `pitrctl abort --table {source}` (replay off, its end recorded, "
+                "retention back to standby), then restore again",
+            )
         raise PitrctlError(
             f"a restore of {source} into {in_flight.target_table} is already in flight ({in_flight.status})",
             hint=f"one restore at a time: follow it with `pitrctl status --table {source} --follow`, "
@@ -127,8 +184,9 @@ def restore(args: Any, aws: Aws, ui: Ui, now: Callable[[], datetime] = _now) -> 
     _confirm(ui, args)
 
     # Retention first: changes queued from now on must outlive the restore (DESIGN 3.4).
+    queue_url = found.require("cdc_buffer", "buffer_queue_url")
     aws("sqs").set_queue_attributes(
-        QueueUrl=found.require("cdc_buffer", "buffer_queue_url"),
+        QueueUrl=queue_url,
         Attributes={"MessageRetentionPeriod": str(coverage.RESTORE_RETENTION_SECONDS)},
     )
     request: dict[str, Any] = {"SourceTableName": source, "TargetTableName": target}
@@ -144,7 +202,15 @@ def restore(args: Any, aws: Aws, ui: Ui, now: Callable[[], datetime] = _now) -> 
             "SSEType": "KMS",
             "KMSMasterKeyId": args.kms_key,
         }
-    aws("dynamodb").restore_table_to_point_in_time(**request)
+    try:
+        aws("dynamodb").restore_table_to_point_in_time(**request)
+    except Exception as exc:
+        _lower_retention(found, aws, queue_url)
+        raise PitrctlError(
+            f"DynamoDB refused the restore of {source} into {target}: {exc}",
+            hint="the buffer's retention is back to its standby value; nothing else was changed. "
+            "Fix the cause, then run the restore again",
+        ) from exc
     ui.say(f"[green]restore requested:[/] {source} -> {target}")
 
     # CloudTrail delivery to EventBridge is best effort: start the workflow too; its claim makes the
@@ -156,17 +222,27 @@ def restore(args: Any, aws: Aws, ui: Ui, now: Callable[[], datetime] = _now) -> 
         "requested_at": format_time(started_at),
         "started_by": "pitrctl",
     }
-    try:
-        execution = sfn.start_execution(
-            stateMachineArn=state_machine, name=execution_name(target), input=json.dumps(execution_input)
-        )
-        plan["execution_arn"] = execution["executionArn"]
-    except sfn.exceptions.ExecutionAlreadyExists:
-        plan["execution_arn"] = None
-    ui.say("[green]restore workflow started[/]")
+    plan["execution_arn"] = start_workflow(
+        sfn, state_machine, execution_name(target, started_at), execution_input
+    )
+    ui.say(f"[green]restore workflow started:[/] {plan['execution_arn']}")
     if args.follow:
-        plan["final_status"] = follow(found, aws, ui, until=(CAUGHT_UP,), interval=args.interval).as_dict()
+        plan["final_status"] = follow(
+            found, aws, ui, until=(CAUGHT_UP,), interval=args.interval, execution_arn=plan["execution_arn"]
+        ).as_dict()
     return plan
+
+
+def _lower_retention(found: Deployment, aws: Aws, queue_url: str) -> None:
+    """Back to the standby retention (nothing was claimed: this restore never started)."""
+    standby = found.part("cdc_buffer").get("buffer_standby_retention_seconds")
+    if standby is None:
+        raise PitrctlError(
+            "the restore call failed and the manifest lacks cdc_buffer.buffer_standby_retention_seconds, "
+            "so the buffer's retention stays at 14 days",
+            hint="run `terraform apply` for the module: it sets the standby retention again",
+        )
+    aws("sqs").set_queue_attributes(QueueUrl=queue_url, Attributes={"MessageRetentionPeriod": str(standby)})
 
 
 ################################################################################
@@ -209,17 +285,41 @@ def follow(
     interval: float = 10.0,
     sleep: Callable[[float], None] = time.sleep,
     max_polls: int | None = None,
+    execution_arn: str | None = None,
 ) -> Status:
-    """Poll until the restore reaches a status in ``until``, ends, or ``max_polls`` runs out."""
+    """Poll until the restore reaches a status in ``until``, ends, or ``max_polls`` runs out.
+
+    With ``execution_arn`` (just started), no restore in flight means "not claimed yet" while that
+    execution runs: follow waits for the claim, or for the execution's end (refused, duplicate...).
+    """
     polls = 0
+    claimed = execution_arn is None
     while True:
         status = gather(found, aws, _now())
-        _show(ui, status)
         polls += 1
+        if status.active:
+            claimed = True
+        elif not claimed and _running(aws, execution_arn):
+            ui.say("waiting for the workflow to claim the restore ...")
+            if max_polls is not None and polls >= max_polls:
+                return status
+            sleep(interval)
+            continue
+        _show(ui, status)
         current = (status.restore or {}).get("status")
         if not status.active or current in until or (max_polls is not None and polls >= max_polls):
             return status
         sleep(interval)
+
+
+def _running(aws: Aws, execution_arn: str | None) -> bool:
+    if not execution_arn:
+        return False
+    sfn = aws("stepfunctions")
+    try:
+        return sfn.describe_execution(executionArn=execution_arn)["status"] == "RUNNING"
+    except sfn.exceptions.ExecutionDoesNotExist:
+        return False
 
 
 def status(args: Any, aws: Aws, ui: Ui) -> dict[str, Any]:
@@ -236,7 +336,21 @@ def status(args: Any, aws: Aws, ui: Ui) -> dict[str, Any]:
 ################################################################################
 
 
-def _answer(found: Deployment, aws: Aws, action: str, allowed: tuple[str, ...]) -> RestoreRecord:
+def _answer(sfn: Any, record: RestoreRecord, action: str) -> None:
+    """Send the operator's answer. ``TaskTimedOut``: "The task token has either expired or the task
+    associated with the token has already been closed" (SFN API): a closed execution, or a token a
+    reminder replaced; the caller tells the two apart with DescribeExecution."""
+    try:
+        sfn.send_task_success(taskToken=record.task_token, output=json.dumps({"action": action}))
+    except (sfn.exceptions.TaskTimedOut, sfn.exceptions.InvalidToken, sfn.exceptions.TaskDoesNotExist) as exc:
+        raise _NotTakenError(type(exc).__name__) from exc
+
+
+class _NotTakenError(Exception):
+    """The workflow did not take the answer (its token is stale or its execution closed)."""
+
+
+def _waiting_record(found: Deployment, aws: Aws, action: str, allowed: tuple[str, ...]) -> RestoreRecord:
     record = _record(found, aws)
     source = found.source_table
     if record is None:
@@ -248,14 +362,6 @@ def _answer(found: Deployment, aws: Aws, action: str, allowed: tuple[str, ...]) 
             f"the restore into {record.target_table} is {record.status}, not waiting for {action}",
             hint=f"wait until it is caught up: `pitrctl status --table {source} --follow`",
         )
-    sfn = aws("stepfunctions")
-    try:
-        sfn.send_task_success(taskToken=record.task_token, output=json.dumps({"action": action}))
-    except (sfn.exceptions.TaskTimedOut, sfn.exceptions.InvalidToken, sfn.exceptions.TaskDoesNotExist) as exc:
-        raise PitrctlError(
-            f"the workflow did not take the answer ({type(exc).__name__})",
-            hint="it may have moved on (a reminder renews the token): run the command again in a few seconds",
-        ) from exc
     return record
 
 
@@ -302,12 +408,30 @@ def _wait_for_end(
 
 def cutover(args: Any, aws: Aws, ui: Ui, sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
     found = _deployment(args, aws)
+    record = _waiting_record(found, aws, "cutover", (CAUGHT_UP,))
     ui.say(
-        "[bold]Pause writes to the source table now.[/] The workflow drains the stream and the buffer, stops "
-        "replay, creates the stream triggers and Kinesis destinations on the restored table, then says "
-        "'switch now'."
+        f"The restore into {record.target_table} is caught up. Cut-over: pause writes to "
+        f"{found.source_table}; the workflow drains the stream and the buffer, stops replay, creates the "
+        "stream triggers and Kinesis destinations on the restored table, then says 'switch now'."
     )
-    record = _answer(found, aws, "cutover", (CAUGHT_UP,))
+    _confirm(
+        ui, args, question="Writes to the source are paused; cut over now?", refused="cut-over not started"
+    )
+    sfn = aws("stepfunctions")
+    try:
+        _answer(sfn, record, "cutover")
+    except _NotTakenError as exc:
+        if execution_status(sfn, record.execution_arn) != "RUNNING":
+            raise PitrctlError(
+                f"the workflow of the restore into {record.target_table} is no longer running, so it cannot "
+                "cut over",
+                hint=f"release it with `pitrctl abort --table {found.source_table}`, then restore again",
+            ) from exc
+        raise PitrctlError(
+            f"the workflow did not take the answer ({exc})",
+            hint="a reminder renewed its token: run the command again in a few seconds",
+        ) from exc
+    ui.say("[bold]Keep writes to the source table paused.[/]")
     execution = _wait_for_end(found, record, aws, ui, interval=args.interval, sleep=sleep)
     output = json.loads(execution.get("output") or "{}")
     result = {
@@ -320,29 +444,125 @@ def cutover(args: Any, aws: Aws, ui: Ui, sleep: Callable[[float], None] = time.s
     if execution["status"] != "SUCCEEDED":
         raise PitrctlError(
             f"the cut-over did not finish: the workflow is {execution['status']}",
-            hint=f"see the execution {record.execution_arn}; replay was left off and the record released",
+            hint=f"see the execution {record.execution_arn}; if `pitrctl status` still shows the restore, "
+            f"run `pitrctl abort --table {found.source_table}` to release it",
         )
     ui.say(f"[bold green]switch now:[/] point the application at {record.target_table}.")
+    failures = ((output.get("settings") or {}).get("cutover") or {}).get("error")
+    if failures:
+        ui.say(f"[yellow]settings not copied at cut-over:[/] {failures}; copy them by hand (README runbook).")
     ui.say("To manage the restored table with Terraform, add:\n" + result["import_block"])
     return result
 
 
-def abort(args: Any, aws: Aws, ui: Ui, sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
+def execution_status(sfn: Any, execution_arn: str | None) -> str:
+    """RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED; GONE when Step Functions no longer knows it."""
+    if not execution_arn:
+        return "GONE"
+    try:
+        return str(sfn.describe_execution(executionArn=execution_arn)["status"])
+    except sfn.exceptions.ExecutionDoesNotExist:
+        return "GONE"
+
+
+def _release(found: Deployment, aws: Aws, record: RestoreRecord, reason: str) -> dict[str, Any]:
+    """The workflow's release path for an execution that no longer runs (the steps function's
+    ``release`` action with ``holder_ended``; it checks DescribeExecution itself)."""
+    function = found.require("restore_watcher", "steps_function_arn")
+    response = aws("lambda").invoke(
+        FunctionName=function,
+        InvocationType="RequestResponse",
+        Payload=json.dumps(
+            {
+                "action": "release",
+                "outcome": "aborted",
+                "execution_arn": record.execution_arn,
+                "target_table": record.target_table,
+                "holder_ended": True,
+                "reason": reason,
+            }
+        ).encode(),
+    )
+    payload = json.loads(response["Payload"].read() or b"{}")
+    if response.get("FunctionError"):
+        raise PitrctlError(
+            f"the release failed: {payload.get('errorType')}: {payload.get('errorMessage')}",
+            hint="fix the cause (the message says which step), then run `pitrctl abort` again: the release "
+            "is idempotent",
+        )
+    return dict(payload)
+
+
+def abort(
+    args: Any,
+    aws: Aws,
+    ui: Ui,
+    sleep: Callable[[float], None] = time.sleep,
+    stop_wait_seconds: float = 120.0,
+) -> dict[str, Any]:
+    """Abort the restore in flight at any point: answer a parked workflow, stop a running one, or
+    release one that ended without its clean-up (StopExecution, a timeout, the history quota)."""
     found = _deployment(args, aws)
     record = _record(found, aws)
     if record is None:
         raise PitrctlError(f"no restore of {found.source_table} is in flight", hint="nothing to abort")
-    if not record.task_token:
-        raise PitrctlError(
-            f"the restore into {record.target_table} is {record.status} and not waiting for an answer yet",
-            hint="abort as soon as it waits (after the table is ACTIVE): "
-            f"`pitrctl status --table {found.source_table} --follow`",
-        )
-    record = _answer(found, aws, "abort", (record.status,))
-    execution = _wait_for_end(found, record, aws, ui, interval=args.interval, sleep=sleep)
-    ui.say(f"aborted: replay stopped; {record.target_table} is left as it is (delete it if unwanted).")
-    return {
+    sfn = aws("stepfunctions")
+    status = execution_status(sfn, record.execution_arn)
+    ui.say(
+        f"Abort the restore of {found.source_table} into {record.target_table} ({record.status}; workflow "
+        f"{status}): replay stops, the buffer goes back to its standby retention, the restore record is "
+        f"released. {record.target_table} is left as it is. Writes to the source table go on as before."
+    )
+    _confirm(ui, args, question="Abort this restore?", refused="nothing aborted")
+    result = {
         "source_table": found.source_table,
         "target_table": record.target_table,
-        "execution_status": execution["status"],
+        "execution_arn": record.execution_arn,
     }
+    if status == "RUNNING" and record.task_token:
+        try:
+            _answer(sfn, record, "abort")
+        except _NotTakenError:
+            status = execution_status(sfn, record.execution_arn)
+            if status == "RUNNING":  # a reminder renewed the token: stop the execution instead
+                status = _stop(sfn, record, sleep, stop_wait_seconds)
+        else:
+            execution = _wait_for_end(found, record, aws, ui, interval=args.interval, sleep=sleep)
+            status = execution["status"]
+            left = _record(found, aws)
+            if left is None or left.execution_arn != record.execution_arn:
+                ui.say(ABORTED.format(target=record.target_table))
+                return {**result, "execution_status": status, "released_by": "workflow"}
+            # The workflow ended without releasing (its release failed): run the release here.
+    elif status == "RUNNING":
+        # Still waiting for the table (no token yet): stop the execution, then release.
+        status = _stop(sfn, record, sleep, stop_wait_seconds)
+    outcome = _release(
+        found,
+        aws,
+        record,
+        reason=f"aborted with pitrctl; the workflow execution {record.execution_arn} was {status}",
+    )
+    ui.say(ABORTED.format(target=record.target_table))
+    return {**result, "execution_status": status, "released_by": "pitrctl", "outcome": outcome}
+
+
+ABORTED = "aborted: replay stopped, retention back to standby, record released; {target} is left as it is."
+
+
+def _stop(sfn: Any, record: RestoreRecord, sleep: Callable[[float], None], wait_seconds: float) -> str:
+    """StopExecution ends the execution without its Catch: nothing in it releases (see ``_release``)."""
+    sfn.stop_execution(executionArn=record.execution_arn, error="Aborted", cause="pitrctl abort")
+    waited = 0.0
+    while True:
+        status = execution_status(sfn, record.execution_arn)
+        if status != "RUNNING":
+            return status
+        if waited >= wait_seconds:
+            raise PitrctlError(
+                f"the workflow execution {record.execution_arn} still runs {waited:.0f} s after "
+                "StopExecution",
+                hint="run `pitrctl abort` again in a minute",
+            )
+        sleep(1.0)
+        waited += 1.0

@@ -138,6 +138,8 @@ CALLS: dict[tuple[str, str], Grant | tuple[Grant, ...]] = {
     ("lambda", "get_event_source_mapping"): Grant(
         {"restore_workflow": ("replay_mapping",), "settings_sync": ("account_mapping",)}
     ),
+    # the claim and a release for an ended holder ask whether the holder execution still runs
+    ("stepfunctions", "describe_execution"): Grant({"restore_workflow": ("workflow_execution",)}),
     ("sns", "publish"): Grant(("topic",)),
     ("events", "put_events"): Grant(("default_bus",)),
     # settings_sync: reads on both tables, writes on the target only
@@ -378,6 +380,8 @@ class Deployment:
             "restore_record": f"{parameter}{m['restore_record_parameter']}",
             "coverage_parameter": f"{parameter}{watcher['coverage_parameter']}",
             "replay_mapping": f"{mapping}{buffer['replay_mapping_uuid']}",
+            "workflow_execution": watcher["state_machine_arn"].replace(":stateMachine:", ":execution:", 1)
+            + ":pitrctl-orders-restored-20260102-20260102T000000Z-0a1b2c",
             "topic": watcher["topic_arn"],
             "default_bus": f"arn:{p}:events:{r}:{a}:event-bus/default",
             "account_alarm": f"arn:{p}:cloudwatch:{r}:{a}:alarm:orders-read-throttles",

@@ -36,7 +36,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pitr import clients, coverage, logs, stream_failures
+from botocore.exceptions import ClientError
+
+from pitr import clients, coverage, logs, step_errors, stream_failures
 from pitr.backoff import Backoff
 from pitr.restore_record import format_time, parse_time
 from pitr.watcher import (
@@ -56,6 +58,13 @@ CAUGHT_UP_WINDOW_SECONDS = 120
 # bring no new message id, and after this many receives in all (each is one fast API call).
 PEEK_QUIET_ROUNDS = 3
 PEEK_MAX_ROUNDS = 100
+# DescribeTable is eventually consistent: "If you issue a DescribeTable request immediately after a
+# CreateTable request, DynamoDB might return a ResourceNotFoundException. This is because
+# DescribeTable uses an eventually consistent query, and the metadata for your table might not be
+# available at that moment. Wait for a few seconds, and then try the DescribeTable request again."
+# (DynamoDB API reference, DescribeTable). A restore creates the table, so for this long after the
+# claim a not-found restored table is "not there yet"; after it, the table is missing.
+NOT_FOUND_GRACE_SECONDS = 300
 
 
 class WaiterError(Exception):
@@ -116,7 +125,8 @@ def poll_until(
     """Call ``check`` until done, the deadline, or the budget; never sleeps past the budget.
 
     Returns right after a poll (never after a sleep), so the gap between the last poll of one
-    invocation and the first of the next is only the workflow's own turnaround.
+    invocation and the first of the next is only the workflow's own turnaround. The last sleep is
+    cut to what is left of the budget, so every invocation but the last uses its whole budget.
     """
     started = rt.clock()
     while True:
@@ -128,13 +138,15 @@ def poll_until(
             if on_deadline is None:
                 return {"done": True, "deadline_passed": True, "attempt": attempt, **result.info}
             raise on_deadline(result)
-        # Never longer than half the budget, so every invocation sleeps at least once and time moves
-        # on even when a poll interval is configured longer than the budget.
-        delay = min(schedule.delay(attempt, rt.rand), budget_seconds / 2)
+        left = budget_seconds - (now - started)
+        if left <= 0:
+            return {"done": False, "attempt": attempt, **result.info}
+        # Never longer than what is left of the budget: the invocation ends with a poll at its budget,
+        # so each invocation waits its whole budget and the history grows by one loop per budget
+        # (see ``history_budget``), whatever the poll interval.
+        delay = min(schedule.delay(attempt, rt.rand), left)
         if deadline is not None:
             delay = min(delay, max(0.0, deadline - now))  # poll once more exactly at the deadline
-        if now + delay - started > budget_seconds:
-            return {"done": False, "attempt": attempt, **result.info}
         attempt += 1
         rt.sleep(delay)
 
@@ -144,13 +156,22 @@ def poll_until(
 ################################################################################
 
 
-def describe_target(dynamodb: Any, target_table: str) -> dict[str, Any]:
+def describe_target(dynamodb: Any, target_table: str, *, missing_ok: bool = False) -> dict[str, Any] | None:
+    """The restored table's description; None when not found and ``missing_ok`` (the grace period)."""
     try:
         return dynamodb.describe_table(TableName=target_table)["Table"]
     except dynamodb.exceptions.ResourceNotFoundException as exc:
+        if missing_ok:
+            return None
         raise TargetTableMissingError(
             f"restored table {target_table} does not exist (deleted, or the restore failed): restore again"
         ) from exc
+
+
+def _describe(dynamodb: Any, target_table: str) -> dict[str, Any]:
+    table = describe_target(dynamodb, target_table)
+    assert table is not None  # missing_ok is False: not found raised
+    return table
 
 
 def buffer_backlog(sqs: Any, queue_url: str) -> dict[str, int]:
@@ -301,10 +322,15 @@ def remember_coverage_break(ssm: Any, name: str, kept: dict[str, Any], at: datet
 def wait_active(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
     target = event["target_table"]
     deadline = parse_time(event["deadline"]).timestamp()
+    claimed_at = event.get("claimed_at")
+    grace_end = (parse_time(claimed_at).timestamp() if claimed_at else rt.clock()) + NOT_FOUND_GRACE_SECONDS
     dynamodb = clients.client("dynamodb")
 
     def check() -> Poll:
-        status = describe_target(dynamodb, target).get("TableStatus", "UNKNOWN")
+        table = describe_target(dynamodb, target, missing_ok=rt.clock() < grace_end)
+        if table is None:
+            return Poll(False, {"table_status": "NOT_FOUND"})
+        status = table.get("TableStatus", "UNKNOWN")
         if status in ("DELETING", "ARCHIVING", "ARCHIVED", "INACCESSIBLE_ENCRYPTION_CREDENTIALS"):
             raise TargetTableUnusableError(f"restored table {target} is {status}: it cannot become ACTIVE")
         return Poll(status == "ACTIVE", {"table_status": status})
@@ -331,7 +357,7 @@ def wait_active(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[
 
 def plan_replay(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
     target = event["target_table"]
-    table = describe_target(clients.client("dynamodb"), target)
+    table = _describe(clients.client("dynamodb"), target)
     summary = table.get("RestoreSummary") or {}
     if "RestoreDateTime" not in summary:
         raise NotARestoreOfSourceError(f"table {target} has no RestoreSummary: it is not a restored table")
@@ -462,7 +488,12 @@ def handle(
     if action not in ACTIONS:
         raise ValueError(f"unknown waiter action {action!r}; expected one of {sorted(ACTIONS)}")
     cfg = cfg or WatcherConfig.from_env()
-    result = ACTIONS[action](event, cfg, rt or Runtime())
+    try:
+        result = ACTIONS[action](event, cfg, rt or Runtime())
+    except ClientError as exc:
+        if step_errors.is_transient(exc):
+            raise step_errors.transient(exc) from exc
+        raise
     logs.info("waiter", action=action, source_table=cfg.source_table_name, **result)
     return result
 

@@ -4,6 +4,16 @@ One function, one ``action`` per call; the Step Functions definition
 (``modules/restore_watcher/workflow.asl.json.tftpl``) says when. Every step is idempotent so the
 workflow can retry it, and every step that changes the restore record first checks the record
 still belongs to this execution.
+
+The release path (``release_restore``) is the one way a restore ends: replay off, the replay's end
+recorded for coverage, retention back to standby, record released, outcome notified. The workflow
+runs it through its Catch; but an execution can end without its Catch: "StopExecution" by hand,
+the execution timing out, or the history quota ("25,000 events in a single state machine execution
+history", Step Functions service quotas) fail the execution as a whole, and Step Functions catchers
+"are available for Task, Parallel and Map states, but not for top-level state machine execution
+failures" (Step Functions developer guide, "Handling errors"). Then the same path runs from
+``pitrctl abort`` (``release`` with ``holder_ended``) or from the next restore's claim, both only
+once ``DescribeExecution`` says the holder is no longer RUNNING.
 """
 
 from __future__ import annotations
@@ -13,7 +23,9 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from pitr import clients, coverage, logs, notify
+from botocore.exceptions import ClientError
+
+from pitr import clients, coverage, logs, notify, step_errors
 from pitr.backoff import Backoff
 from pitr.patterns import PatternError, check_target
 from pitr.restore_record import (
@@ -55,6 +67,13 @@ class ReleaseIncompleteError(StepError):
 
 class ReplayNotDisabledError(StepError):
     """The replay mapping did not reach Disabled in time."""
+
+
+class HolderStillRunningError(StepError):
+    """A release for an ended execution was asked while that execution still runs."""
+
+
+REPLAY_STATUSES = (REPLAYING, CAUGHT_UP, CUTTING_OVER)
 
 
 ################################################################################
@@ -166,8 +185,10 @@ def claim(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, A
         execution_arn=execution_arn,
         updated_at=format_time(now),
     )
-    # Two attempts: the holder may release between our failed create and our read.
-    for _ in range(2):
+    # Three attempts: the holder may release (or be released, when it no longer runs) between our
+    # failed create and our read. A racing claim may also answer TooManyUpdates; it is raised as
+    # AwsTransientError and the workflow retries the claim, which then finds the winner's record.
+    for _ in range(3):
         try:
             _save(ssm, cfg, record, overwrite=False)
             break
@@ -177,6 +198,21 @@ def claim(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, A
             continue
         if holder.execution_arn == execution_arn:
             break  # our own claim, retried by the workflow after a lost response
+        ended = execution_status(holder.execution_arn)
+        if ended != "RUNNING":
+            # The holder ended without its Catch (stopped, timed out, history quota): its restore is
+            # over, so its release is due; done here, every later restore would be refused.
+            release_restore(
+                cfg,
+                rt,
+                holder,
+                outcome="failed",
+                reason=(
+                    f"the workflow execution {holder.execution_arn} ended ({ended}) without releasing its "
+                    f"restore; released when the restore into {target} claimed"
+                ),
+            )
+            continue
         if holder.target_table == target:
             logs.info("duplicate start ignored", target_table=target, holder=holder.execution_arn)
             return {**out, "outcome": "duplicate", "holder": holder.execution_arn}
@@ -189,8 +225,8 @@ def claim(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, A
         return {**out, "outcome": "refused", "reason": reason}
     else:
         raise ClaimRaceError(
-            f"restore record {cfg.restore_record_parameter} appeared and vanished twice while claiming: "
-            "another restore is starting or ending; check `pitrctl status`, then start again"
+            f"restore record {cfg.restore_record_parameter} appeared and vanished three times while "
+            "claiming: another restore is starting or ending; check `pitrctl status`, then start again"
         )
     deadline = now + timedelta(seconds=cfg.max_restore_wait_seconds)
     return {**out, "outcome": "claimed", "claimed_at": format_time(now), "deadline": format_time(deadline)}
@@ -198,12 +234,23 @@ def claim(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, A
 
 def start(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
     """Raise the buffer's retention to 14 days, mark the record restoring, notify."""
-    clients.client("sqs").set_queue_attributes(
+    ssm, sqs = clients.client("ssm"), clients.client("sqs")
+    sqs.set_queue_attributes(
         QueueUrl=cfg.buffer_queue_url,
         Attributes={"MessageRetentionPeriod": str(coverage.RESTORE_RETENTION_SECONDS)},
     )
     raised_at = format_time(rt.now())
-    record = _update(clients.client("ssm"), cfg, rt, event["execution_arn"], status=RESTORING)
+    try:
+        record = _update(ssm, cfg, rt, event["execution_arn"], status=RESTORING)
+    except RecordLostError:
+        # Released while raising (an invocation of a stopped execution runs on): nothing is claimed,
+        # so the raise must not outlive it.
+        if load(ssm, cfg.restore_record_parameter) is None:
+            sqs.set_queue_attributes(
+                QueueUrl=cfg.buffer_queue_url,
+                Attributes={"MessageRetentionPeriod": str(cfg.buffer_standby_retention_seconds)},
+            )
+        raise
     _notify(cfg, notify.STARTED, _detail(cfg, record, requested_at=event.get("requested_at")))
     return {"retention_raised_at": raised_at}
 
@@ -228,9 +275,17 @@ def enable_replay(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dic
     )
     _set_replay(cfg, True)
     enabled_at = rt.now()
+    try:
+        _own_record(clients.client("ssm"), cfg, event["execution_arn"])
+    except RecordLostError:
+        # Released while enabling (pitrctl abort after StopExecution: an invocation in flight runs
+        # on): the release may have disabled replay before this enable, so undo it. The release
+        # checks the mapping again after deleting the record, which covers the other order.
+        _set_replay(cfg, False)
+        raise
     _notify(cfg, notify.TABLE_ACTIVE, _detail(cfg, record, covered_since=plan["covered_since"]))
-    deadline = enabled_at + timedelta(seconds=cfg.max_restore_wait_seconds)
-    return {"enabled_at": format_time(enabled_at), "caught_up_deadline": format_time(deadline)}
+    # Catching up shares the claim's deadline (max_restore_wait): one bound on the waiting loops.
+    return {"enabled_at": format_time(enabled_at)}
 
 
 def park(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
@@ -285,65 +340,90 @@ def disable_replay(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> di
     return {"disabled_at": format_time(rt.now())}
 
 
-def release(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
-    """End of every restore: replay off, standby retention, record deleted, outcome notified.
+def execution_status(execution_arn: str | None) -> str:
+    """RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED...; GONE when Step Functions no longer knows it.
 
-    Touches replay and retention only when the record is this execution's or absent (then nothing
-    is in flight and idle is the right state); another execution's restore is left alone. Every
-    step is attempted even when an earlier one fails, so a partial failure leaves as little
-    enabled as possible; the failures are raised together so the workflow retries.
+    Closed executions are kept 90 days; one that does not exist has long ended (or never started).
     """
-    outcome = event["outcome"]
-    if outcome not in OUTCOMES:
-        raise ValueError(f"release outcome {outcome!r} is not one of {sorted(OUTCOMES)}")
+    if not execution_arn:
+        return "GONE"
+    sfn = clients.client("stepfunctions")
+    try:
+        return str(sfn.describe_execution(executionArn=execution_arn)["status"])
+    except sfn.exceptions.ExecutionDoesNotExist:
+        return "GONE"
+
+
+def _mapping_state(cfg: WatcherConfig) -> str:
+    return str(clients.client("lambda").get_event_source_mapping(UUID=cfg.replay_mapping_uuid).get("State"))
+
+
+def release_restore(
+    cfg: WatcherConfig,
+    rt: Runtime,
+    record: RestoreRecord | None,
+    *,
+    outcome: str,
+    reason: str | None = None,
+    settings: Any = None,
+    target_table: str | None = None,
+) -> dict[str, Any]:
+    """The release path: replay off, replay end recorded, standby retention, record released, notified.
+
+    ``record`` is the restore being ended (None: nothing is claimed, idle is still the right state).
+    Every step is attempted even when an earlier one fails, so a partial failure leaves as little
+    enabled as possible; failures are raised together (``ReleaseIncompleteError``) after notifying.
+    The replay's end is recorded whenever replay may have run (the record says so, or the mapping
+    is not Disabled): the buffer was consumed up to then, so the next restore's coverage starts there.
+    """
     ssm = clients.client("ssm")
-    record = load(ssm, cfg.restore_record_parameter)
-    ours = record is None or record.execution_arn == event["execution_arn"]
     errors: list[str] = []
 
-    def attempt(name: str, step: Callable[[], None]) -> None:
+    def attempt(name: str, step: Callable[[], Any]) -> Any:
         try:
-            step()
+            return step()
         except Exception as exc:  # every release step runs; failures are raised together below
             errors.append(f"{name}: {type(exc).__name__}: {exc}")
+            return None
 
-    if ours:
-        attempt("disable replay", lambda: _disable_and_confirm(cfg, rt))
-        attempt(
-            "lower retention",
-            lambda: clients.client("sqs").set_queue_attributes(
-                QueueUrl=cfg.buffer_queue_url,
-                Attributes={"MessageRetentionPeriod": str(cfg.buffer_standby_retention_seconds)},
-            ),
-        )
-        if (
-            record is not None
-            and record.status in (REPLAYING, CAUGHT_UP, CUTTING_OVER)
-            and cfg.coverage_parameter
-        ):
-            attempt("remember replay end", lambda: _remember_replay_end(ssm, cfg, rt))
-        if record is not None:
-            attempt("release record", lambda: ssm.delete_parameter(Name=cfg.restore_record_parameter))
+    state = attempt("read replay mapping", lambda: _mapping_state(cfg))
+    replay_ran = (record is not None and record.status in REPLAY_STATUSES) or state != "Disabled"
+    before = len(errors)
+    attempt("disable replay", lambda: _disable_and_confirm(cfg, rt))
+    disabled = len(errors) == before
+    attempt(
+        "lower retention",
+        lambda: clients.client("sqs").set_queue_attributes(
+            QueueUrl=cfg.buffer_queue_url,
+            Attributes={"MessageRetentionPeriod": str(cfg.buffer_standby_retention_seconds)},
+        ),
+    )
+    if replay_ran and cfg.coverage_parameter:
+        # Recorded even when disabling failed: a later end is never earlier than now.
+        attempt("remember replay end", lambda: _remember_replay_end(ssm, cfg, rt))
+    if record is not None and disabled:
+        # The record goes last, and only once replay is off: while it exists nothing else claims.
+        attempt("release record", lambda: _delete_if_held(ssm, cfg, record))
+        # An enable_replay still in flight for this record (its execution stopped, its invocation
+        # not) may have enabled replay after the disable above: with the record gone, turn it off.
+        attempt("disable replay after release", lambda: _disable_if_unclaimed(ssm, cfg, rt))
 
-    error = event.get("error") or {}
-    reason = event.get("reason") or _reason(error)
+    target = record.target_table if record else target_table
     summary = {
         "outcome": outcome,
         "switch_now": outcome == "cut_over" and not errors,
         "source_table": cfg.source_table_name,
-        "target_table": record.target_table if record else event.get("target_table"),
-        "settings": event.get("settings"),
-        "released": ours and not errors,
+        "target_table": target,
+        "settings": settings,
+        "released": not errors,
     }
-    detail = _detail(
-        cfg, record, reason=reason, settings=event.get("settings"), target_table=summary["target_table"]
-    )
-    if not ours:
-        detail["note"] = (
-            f"the restore record belongs to {record.execution_arn if record else '?'}; left untouched"
-        )
+    detail = _detail(cfg, record, reason=reason, settings=settings, target_table=target)
     if errors:
         detail["release_errors"] = errors
+        detail["what_to_do"] = (
+            f"run `pitrctl abort --table {cfg.source_table_name}` once the errors are fixed (IAM, "
+            "throttling): it runs this release again"
+        )
     attempt("notify", lambda: _notify(cfg, OUTCOMES[outcome], detail))
     if errors:
         raise ReleaseIncompleteError("; ".join(errors))
@@ -351,6 +431,63 @@ def release(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str,
         **summary,
         "restore_point": detail.get("restore_point"),
         "replay_start": detail.get("replay_start"),
+    }
+
+
+def _disable_if_unclaimed(ssm: Any, cfg: WatcherConfig, rt: Runtime) -> None:
+    if _mapping_state(cfg) != "Disabled" and load(ssm, cfg.restore_record_parameter) is None:
+        _disable_and_confirm(cfg, rt)
+
+
+def _delete_if_held(ssm: Any, cfg: WatcherConfig, record: RestoreRecord) -> None:
+    current = load(ssm, cfg.restore_record_parameter)
+    if current is not None and current.execution_arn == record.execution_arn:
+        ssm.delete_parameter(Name=cfg.restore_record_parameter)
+
+
+def release(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+    """End of a restore (workflow: cut-over, abort, Catch; pitrctl abort: ``holder_ended``).
+
+    Touches replay and retention only when the record is this execution's or absent (then nothing
+    is in flight and idle is the right state); another execution's restore is left alone.
+    ``holder_ended`` (pitrctl abort for an execution that ended without its Catch) first checks with
+    DescribeExecution that the execution no longer runs: a running one releases itself.
+    """
+    outcome = event["outcome"]
+    if outcome not in OUTCOMES:
+        raise ValueError(f"release outcome {outcome!r} is not one of {sorted(OUTCOMES)}")
+    execution_arn = event["execution_arn"]
+    if event.get("holder_ended"):
+        status = execution_status(execution_arn)
+        if status == "RUNNING":
+            raise HolderStillRunningError(
+                f"the workflow execution {execution_arn} is still running: answer it (pitrctl cutover/abort) "
+                "or stop it first"
+            )
+    ssm = clients.client("ssm")
+    record = load(ssm, cfg.restore_record_parameter)
+    error = event.get("error") or {}
+    reason = event.get("reason") or _reason(error)
+    if record is None or record.execution_arn == execution_arn:
+        return release_restore(
+            cfg,
+            rt,
+            record,
+            outcome=outcome,
+            reason=reason,
+            settings=event.get("settings"),
+            target_table=event.get("target_table"),
+        )
+    detail = _detail(cfg, None, reason=reason, target_table=event.get("target_table"))
+    detail["note"] = f"the restore record belongs to {record.execution_arn}; left untouched"
+    _notify(cfg, OUTCOMES[outcome], detail)
+    return {
+        "outcome": outcome,
+        "switch_now": False,
+        "source_table": cfg.source_table_name,
+        "target_table": event.get("target_table"),
+        "settings": event.get("settings"),
+        "released": False,
     }
 
 
@@ -404,7 +541,12 @@ def handle(
     if action not in ACTIONS:
         raise ValueError(f"unknown workflow step {action!r}; expected one of {sorted(ACTIONS)}")
     cfg = cfg or WatcherConfig.from_env(handler="pitr.restore_workflow.handler")
-    result = ACTIONS[action](event, cfg, rt or Runtime())
+    try:
+        result = ACTIONS[action](event, cfg, rt or Runtime())
+    except ClientError as exc:
+        if step_errors.is_transient(exc):
+            raise step_errors.transient(exc) from exc
+        raise
     logs.info("workflow step", action=action, source_table=cfg.source_table_name, result=result)
     return result
 

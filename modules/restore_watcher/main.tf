@@ -14,6 +14,7 @@ locals {
   state_machine_name = "${var.name_prefix}-restore"
   # Built from its name so the rule's role and the alarms need not wait for the state machine.
   state_machine_arn = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.state_machine_name}"
+  executions_arn    = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.state_machine_name}:*"
   rule_name         = "${var.name_prefix}-restore-requested"
   # Names and ARNs known at plan time, so the manifest (an SSM parameter) is known at plan too.
   waiter_function_name = "${var.name_prefix}-restore-waiter"
@@ -227,6 +228,13 @@ locals {
         Effect   = "Allow"
         Action   = ["ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"]
         Resource = [local.record_arn, local.coverage_arn]
+      },
+      {
+        # The claim and a release for an ended holder ask whether the holder execution still runs.
+        Sid      = "DescribeHolderExecutions"
+        Effect   = "Allow"
+        Action   = ["states:DescribeExecution"]
+        Resource = [local.executions_arn]
       },
       {
         Sid      = "SetBufferRetention"
@@ -494,6 +502,37 @@ resource "aws_cloudwatch_event_target" "workflow" {
     maximum_event_age_in_seconds = 86400
     maximum_retry_attempts       = 185
   }
+
+  # A restore whose StartExecution keeps failing (permissions, quota, a deleted state machine) is
+  # kept here instead of dropped: "EventBridge DLQs are standard Amazon SQS queues that EventBridge
+  # uses to store events that couldn't successfully be delivered to a target" (EventBridge user guide).
+  dead_letter_config {
+    arn = aws_sqs_queue.trigger_dead_letters.arn
+  }
+}
+
+resource "aws_sqs_queue" "trigger_dead_letters" {
+  name                       = "${var.name_prefix}-restore-trigger-dlq"
+  message_retention_seconds  = 1209600 # 14 days, SQS's longest: time to notice and restart by hand
+  kms_master_key_id          = var.kms_key_arn
+  sqs_managed_sse_enabled    = var.kms_key_arn == null ? true : null
+  visibility_timeout_seconds = 30
+  tags                       = var.tags
+}
+
+resource "aws_sqs_queue_policy" "trigger_dead_letters" {
+  queue_url = aws_sqs_queue.trigger_dead_letters.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "RuleSendsUndeliveredEvents"
+      Effect    = "Allow"
+      Principal = { Service = "events.amazonaws.com" }
+      Action    = "sqs:SendMessage"
+      Resource  = aws_sqs_queue.trigger_dead_letters.arn
+      Condition = { ArnEquals = { "aws:SourceArn" = aws_cloudwatch_event_rule.restore_requested.arn } }
+    }]
+  })
 }
 
 ################################################################################
@@ -501,10 +540,13 @@ resource "aws_cloudwatch_event_target" "workflow" {
 ################################################################################
 
 locals {
+  # An execution that ends without its Catch (timed out, stopped by hand, or failed in its release)
+  # leaves its restore claimed: `pitrctl abort` releases it (the next restore's claim would too).
+  release_by_hand = "run `pitrctl abort --table ${var.source_table_name}`: it releases the restore (replay off, replay end recorded for coverage, standby retention, record released)"
   execution_alarms = {
-    failed    = { metric = "ExecutionsFailed", what = "failed (the Restore Failed notification says why)" }
-    timed_out = { metric = "ExecutionsTimedOut", what = "timed out" }
-    aborted   = { metric = "ExecutionsAborted", what = "was stopped by hand: replay and retention may be left as they were; run `pitrctl abort`" }
+    failed    = { metric = "ExecutionsFailed", what = "failed; the Restore Failed notification says why. The workflow released the restore, unless the execution failed with ReleaseIncompleteError (release_errors in the notification): then ${local.release_by_hand}" }
+    timed_out = { metric = "ExecutionsTimedOut", what = "timed out without its clean-up: ${local.release_by_hand}" }
+    aborted   = { metric = "ExecutionsAborted", what = "was stopped (StopExecution) without its clean-up: ${local.release_by_hand}" }
   }
 }
 
@@ -525,4 +567,44 @@ resource "aws_cloudwatch_metric_alarm" "executions" {
   alarm_actions       = [local.topic_arn_ref]
   ok_actions          = [local.topic_arn_ref]
   tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "trigger_failed" {
+  alarm_name          = "${var.name_prefix}-restore-trigger-failed"
+  alarm_description   = "EventBridge could not start the restore workflow of ${var.source_table_name} for a restore (FailedInvocations, or an event in ${aws_sqs_queue.trigger_dead_letters.name}): the restored table gets no replay and the buffer's retention stays at standby. Start the workflow by hand with the event's target table (README runbook: Restore trigger failed)."
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  evaluation_periods  = 1
+  threshold           = 1
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [local.topic_arn_ref]
+  ok_actions          = [local.topic_arn_ref]
+  tags                = var.tags
+
+  metric_query {
+    id          = "failed"
+    expression  = "FILL(invocations_failed, 0) + FILL(dead_letters, 0)"
+    label       = "Restore events not delivered to the workflow"
+    return_data = true
+  }
+  metric_query {
+    id = "invocations_failed"
+    metric {
+      # "The number of invocations that failed permanently." EventBridge sends it only when non-zero.
+      namespace   = "AWS/Events"
+      metric_name = "FailedInvocations"
+      dimensions  = { RuleName = aws_cloudwatch_event_rule.restore_requested.name }
+      stat        = "Sum"
+      period      = 60
+    }
+  }
+  metric_query {
+    id = "dead_letters"
+    metric {
+      namespace   = "AWS/SQS"
+      metric_name = "ApproximateNumberOfMessagesVisible"
+      dimensions  = { QueueName = aws_sqs_queue.trigger_dead_letters.name }
+      stat        = "Maximum"
+      period      = 60
+    }
+  }
 }

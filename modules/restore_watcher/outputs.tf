@@ -17,16 +17,17 @@ output "manifest" {
   description = "This module's entries of the deployment manifest."
   value = {
     # Built from names (known at plan), not read from the resources, so the manifest is known at plan.
-    state_machine_arn        = local.state_machine_arn
-    state_machine_name       = local.state_machine_name
-    waiter_function_name     = local.waiter_function_name
-    waiter_function_arn      = "${local.function_arn_prefix}:${local.waiter_function_name}"
-    steps_function_name      = local.steps_function_name
-    steps_function_arn       = "${local.function_arn_prefix}:${local.steps_function_name}"
-    topic_arn                = local.topic_arn
-    rule_name                = local.rule_name
-    coverage_parameter       = var.coverage_parameter
-    restore_record_parameter = var.restore_record_parameter
+    state_machine_arn         = local.state_machine_arn
+    state_machine_name        = local.state_machine_name
+    waiter_function_name      = local.waiter_function_name
+    waiter_function_arn       = "${local.function_arn_prefix}:${local.waiter_function_name}"
+    steps_function_name       = local.steps_function_name
+    steps_function_arn        = "${local.function_arn_prefix}:${local.steps_function_name}"
+    topic_arn                 = local.topic_arn
+    rule_name                 = local.rule_name
+    trigger_dead_letter_queue = "${var.name_prefix}-restore-trigger-dlq"
+    coverage_parameter        = var.coverage_parameter
+    restore_record_parameter  = var.restore_record_parameter
     settings = {
       max_restore_wait_seconds         = local.max_restore_wait_seconds
       active_poll_cap_seconds          = var.active_poll_cap_seconds

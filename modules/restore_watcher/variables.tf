@@ -135,7 +135,7 @@ variable "settings" {
 ################################################################################
 
 variable "max_restore_wait_hours" {
-  description = "How long the workflow waits for the restored table to become ACTIVE (and, after that, for replay to catch up) before it reports the restore as failed."
+  description = "How long the workflow waits, from its claim, for the restored table to become ACTIVE and then for replay to catch up (one deadline for both) before it reports the restore as failed."
   type        = number
   default     = 168
   nullable    = false

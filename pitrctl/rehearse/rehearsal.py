@@ -206,7 +206,7 @@ def rehearse(options: RehearsalOptions, ui: Ui) -> dict[str, Any]:
 
             live.on = False
             ui.say(f"{_status(box)}  traffic paused for the cut-over")
-            args = Namespace(table=box.names.source, ssm_prefix=None, interval=5.0)
+            args = Namespace(table=box.names.source, ssm_prefix=None, interval=5.0, yes=True)
             cutover = commands.cutover(args, box.aws, Ui(json_mode=True), sleep=box.clock.sleep)
             timeline["cut_over_s"] = box.clock.clock() - box.started
             ui.say(f"{_status(box)}  switch now: {restore.target}")

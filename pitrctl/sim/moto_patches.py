@@ -5,6 +5,7 @@
 - ``route_lambda``: Lambda invocations (Step Functions ``lambda:invoke`` tasks) run in-process
   handlers instead of containers; a raised exception becomes a function error named after its type;
 - ``fast_sqs_clock``: speed only, same values;
+- ``fast_transactions``: speed only, same outcome (one rollback snapshot per table, not per action);
 - ``unhook_stream_mappings``: moto wipes a stream that has a Lambda mapping; this clears the table's
   internal mapping list so the stream keeps its records;
 - ``lambda_zip``: the deployment package every simulated function is created with.
@@ -94,6 +95,33 @@ def fast_sqs_clock() -> Any:
     return mock.patch.object(
         sqs_models, "unix_time_millis", lambda dt=None: time.time() * 1000.0 if dt is None else slow(dt)
     )
+
+
+def fast_transactions() -> Any:
+    """moto's ``TransactWriteItems`` deep-copies a table once per *action* for its rollback, so a
+    guarded batch (target write + ledger row per change, up to 100 actions) copies both tables up to
+    50 times each and a rehearsal grows quadratic. All those copies are taken before any action runs
+    and are identical, so copying each table once per transaction keeps the rollback the same."""
+    import copy  # noqa: PLC0415
+
+    import moto.dynamodb.models as ddb_models  # noqa: PLC0415
+
+    real = ddb_models.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
+        snapshots: dict[int, Any] = {}
+
+        def deepcopy_once(obj: Any, memo: Any = None) -> Any:
+            if isinstance(obj, ddb_models.Table):
+                if id(obj) not in snapshots:
+                    snapshots[id(obj)] = copy.deepcopy(obj)
+                return snapshots[id(obj)]
+            return copy.deepcopy(obj, memo)
+
+        with mock.patch.object(ddb_models, "copy", mock.Mock(deepcopy=deepcopy_once)):
+            return real(backend, transact_items)
+
+    return mock.patch.object(ddb_models.DynamoDBBackend, "transact_write_items", transact_write_items)
 
 
 def unhook_stream_mappings(table: str, account: str = ACCOUNT, region: str = REGION) -> None:

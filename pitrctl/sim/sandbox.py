@@ -168,6 +168,7 @@ class Sandbox:
         self.restores = Restores(self.clock.clock)
         self._stack.enter_context(moto_patches.restore_status(self.restores))
         self._stack.enter_context(moto_patches.fast_sqs_clock())
+        self._stack.enter_context(moto_patches.fast_transactions())
         self.dedup = self._stack.enter_context(sqs_dedup.dedup_interval(self.clock.clock))
         self._stack.enter_context(moto_patches.route_lambda(self._handlers))
         self.faults = Faults.every(

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import json
+import re
 from argparse import Namespace
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 import pytest
 
 from pitr.restore_record import RestoreRecord
-from pitrctl import commands
+from pitrctl import commands, preflight
 from pitrctl.cli import main
 from pitrctl.errors import PitrctlError
 from pitrctl.ui import Ui
@@ -99,7 +102,8 @@ def test_restore_raises_retention_restores_and_starts_the_workflow(deployed: dic
     assert retention == str(14 * 24 * 3600)
     assert _aws("dynamodb").describe_table(TableName="orders-restored-1")["Table"]["TableName"]
     executions = _aws("stepfunctions").list_executions(stateMachineArn=deployed["machine"])["executions"]
-    assert [e["name"] for e in executions] == ["pitrctl-orders-restored-1"]
+    assert len(executions) == 1 and executions[0]["name"].startswith("pitrctl-orders-restored-1-")
+    assert result["execution_arn"] == executions[0]["executionArn"]
     started = _aws("stepfunctions").describe_execution(executionArn=executions[0]["executionArn"])
     assert json.loads(started["input"])["target_table"] == "orders-restored-1"
 
@@ -127,12 +131,22 @@ def test_restore_needs_confirmation_without_terminal(deployed: dict[str, str]) -
 
 
 def test_restore_refused_while_another_is_in_flight(deployed: dict[str, str]) -> None:
+    sfn = _aws("stepfunctions")
+    running = sfn.start_execution(stateMachineArn=deployed["machine"], name="r", input="{}")["executionArn"]
     record = RestoreRecord(
-        restore_id="r", target_table="orders-restored-0", status="replaying", replay_from="restore_point"
+        restore_id="r",
+        target_table="orders-restored-0",
+        status="replaying",
+        replay_from="restore_point",
+        execution_arn=running,
     )
     _aws("ssm").put_parameter(Name="/dynamodb-pitr/orders/restore", Value=record.to_json(), Type="String")
     with pytest.raises(PitrctlError, match="already in flight"):
         commands.restore(_restore_args(), _aws, Ui(json_mode=True))
+    sfn.stop_execution(executionArn=running)
+    with pytest.raises(PitrctlError, match="ended") as info:
+        commands.restore(_restore_args(), _aws, Ui(json_mode=True))
+    assert "pitrctl abort" in info.value.hint
 
 
 def test_status_idle_and_active(deployed: dict[str, str]) -> None:
@@ -211,3 +225,230 @@ def test_cutover_stops_when_the_workflow_goes_back_to_mirroring(deployed: dict[s
         commands._wait_for_end(
             found, new, aws, Ui(json_mode=True), interval=1, sleep=lambda _s: None, max_wait_seconds=3
         )
+
+
+def test_execution_names_are_unique_per_restore_and_fit_80_characters() -> None:
+    """StartExecution: the name "must be unique for your AWS account and region for 90 days" and "When
+    the original execution is closed, the ExecutionAlreadyExists message is returned regardless of
+    input": a target reused after an abort needs a new name, and a long target keeps the unique part."""
+    at = datetime(2030, 3, 17, 12, 0, tzinfo=UTC)
+    assert commands.execution_name("orders-restored-1", at) != commands.execution_name(
+        "orders-restored-1", at
+    )
+    long_source = "s" * 49
+    target = preflight.default_target_name(long_source, at)
+    name = commands.execution_name(target, at, token="abc123")
+    assert len(name) <= 80 and name.endswith("-20300317T120000Z-abc123")
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", name)
+    names = {commands.execution_name(target, at) for _ in range(50)}
+    assert len(names) == 50
+
+
+def test_execution_already_exists_is_an_error_unless_a_running_execution_serves_the_target(
+    deployed: dict[str, str],
+) -> None:
+    sfn = _aws("stepfunctions")
+    mine = {"target_table": "orders-restored-1", "requested_at": "2030-03-17T12:00:00Z"}
+    arn = commands.start_workflow(sfn, deployed["machine"], "pitrctl-x", mine)
+    assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
+    # The same name for the same target while it runs (a retried start): that execution is followed.
+    again = {**mine, "requested_at": "2030-03-17T12:00:01Z"}
+    assert commands.start_workflow(sfn, deployed["machine"], "pitrctl-x", again) == arn
+    other = {**mine, "target_table": "orders-restored-2"}
+    with pytest.raises(PitrctlError, match="not started") as info:
+        commands.start_workflow(sfn, deployed["machine"], "pitrctl-x", other)
+    assert "start-execution" in info.value.hint
+    sfn.stop_execution(executionArn=arn)
+    with pytest.raises(PitrctlError, match="ABORTED"):
+        commands.start_workflow(sfn, deployed["machine"], "pitrctl-x", again)
+
+
+def test_a_refused_restore_call_puts_retention_back(deployed: dict[str, str]) -> None:
+    _aws("dynamodb").create_table(
+        TableName="orders-restored-1",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    with pytest.raises(PitrctlError, match="refused the restore") as info:
+        commands.restore(_restore_args(), _aws, Ui(json_mode=True))
+    assert "retention is back" in info.value.hint
+    retention = _aws("sqs").get_queue_attributes(
+        QueueUrl=deployed["queue"], AttributeNames=["MessageRetentionPeriod"]
+    )["Attributes"]["MessageRetentionPeriod"]
+    assert retention == "14400"
+    assert _aws("stepfunctions").list_executions(stateMachineArn=deployed["machine"])["executions"] == []
+
+
+def test_follow_waits_for_the_claim_while_the_execution_runs(deployed: dict[str, str]) -> None:
+    sfn = _aws("stepfunctions")
+    arn = sfn.start_execution(stateMachineArn=deployed["machine"], name="e1", input="{}")["executionArn"]
+    found = commands._deployment(Namespace(table="orders", ssm_prefix=None), _aws)
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        if len(sleeps) == 3:  # the workflow claims after a few polls
+            record = RestoreRecord(
+                restore_id="e1",
+                target_table="orders-restored-1",
+                status="caught_up",
+                replay_from="restore_point",
+                execution_arn=arn,
+            )
+            _aws("ssm").put_parameter(
+                Name="/dynamodb-pitr/orders/restore", Value=record.to_json(), Type="String"
+            )
+
+    status = commands.follow(
+        found, _aws, Ui(json_mode=True), until=("caught_up",), interval=1, sleep=sleep, execution_arn=arn
+    )
+    assert status.active and status.restore["status"] == "caught_up"
+    assert len(sleeps) == 3
+    # An execution that ended without claiming (refused, duplicate) ends the follow at once.
+    ended = sfn.start_execution(stateMachineArn=deployed["machine"], name="e2", input="{}")["executionArn"]
+    sfn.stop_execution(executionArn=ended)
+    _aws("ssm").delete_parameter(Name="/dynamodb-pitr/orders/restore")
+    status = commands.follow(
+        found, _aws, Ui(json_mode=True), interval=1, sleep=sleeps.append, execution_arn=ended
+    )
+    assert not status.active and len(sleeps) == 3
+
+
+def test_cutover_checks_before_it_asks_to_pause_writes(
+    deployed: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    record = RestoreRecord(
+        restore_id="r", target_table="orders-restored-9", status="restoring", replay_from="restore_point"
+    )
+    _aws("ssm").put_parameter(Name="/dynamodb-pitr/orders/restore", Value=record.to_json(), Type="String")
+    args = Namespace(table="orders", ssm_prefix=None, interval=0.0, yes=False)
+    with pytest.raises(PitrctlError, match="not waiting for cutover"):
+        commands.cutover(args, _aws, Ui(json_mode=False))
+    assert "pause writes" not in capsys.readouterr().out.lower()
+    waiting = RestoreRecord(**{**record.__dict__, "status": "caught_up", "task_token": "t"})
+    _aws("ssm").put_parameter(
+        Name="/dynamodb-pitr/orders/restore", Value=waiting.to_json(), Type="String", Overwrite=True
+    )
+    with pytest.raises(PitrctlError, match="confirmation"):
+        commands.cutover(args, _aws, Ui(json_mode=True))  # no terminal: --yes needed, nothing sent
+
+
+def test_cutover_and_abort_take_yes() -> None:
+    from pitrctl.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["cutover", "--table", "t", "--yes"]).yes is True
+    assert parser.parse_args(["abort", "--table", "t", "--yes"]).yes is True
+
+
+class _ClosedSfn:
+    """Step Functions as AWS answers for an execution in ``status``: SendTaskSuccess to a closed
+    execution's token raises TaskTimedOut ("The task token has either expired or the task associated
+    with the token has already been closed", SFN API reference)."""
+
+    def __init__(self, real: Any, status: str) -> None:
+        self.real, self.status, self.exceptions = real, status, real.exceptions
+        self.stopped: list[str] = []
+
+    def send_task_success(self, **_: Any) -> None:
+        raise self.real.exceptions.TaskTimedOut(
+            {"Error": {"Code": "TaskTimedOut", "Message": "Task Timed Out"}}, "SendTaskSuccess"
+        )
+
+    def describe_execution(self, executionArn: str) -> dict[str, str]:  # noqa: N803 (boto3's name)
+        return {"executionArn": executionArn, "status": self.status}
+
+    def stop_execution(self, executionArn: str, **_: Any) -> None:  # noqa: N803 (boto3's name)
+        self.stopped.append(executionArn)
+        self.status = "ABORTED"
+
+
+class _StepsLambda:
+    def __init__(self) -> None:
+        self.payloads: list[dict[str, Any]] = []
+
+    def invoke(self, FunctionName: str, Payload: bytes, **_: Any) -> dict[str, Any]:  # noqa: N803
+        self.payloads.append(json.loads(Payload))
+        return {"StatusCode": 200, "Payload": io.BytesIO(json.dumps({"released": True}).encode())}
+
+
+def _with_steps(machine: str) -> None:
+    ssm = _aws("ssm")
+    manifest = json.loads(ssm.get_parameter(Name="/dynamodb-pitr/orders/manifest")["Parameter"]["Value"])
+    manifest["restore_watcher"]["steps_function_arn"] = "arn:aws:lambda:eu-west-1:123456789012:function:steps"
+    ssm.put_parameter(
+        Name="/dynamodb-pitr/orders/manifest", Value=json.dumps(manifest), Type="String", Overwrite=True
+    )
+
+
+def _parked_record(status: str = "caught_up") -> None:
+    record = RestoreRecord(
+        restore_id="r",
+        target_table="orders-restored-9",
+        status=status,
+        replay_from="restore_point",
+        task_token="dead-token",
+        execution_arn="arn:aws:states:eu-west-1:123456789012:execution:pitr-orders-restore:r",
+    )
+    _aws("ssm").put_parameter(Name="/dynamodb-pitr/orders/restore", Value=record.to_json(), Type="String")
+
+
+@pytest.mark.parametrize("status", ["ABORTED", "TIMED_OUT", "FAILED"])
+def test_abort_releases_an_execution_that_ended_without_its_catch(
+    deployed: dict[str, str], status: str
+) -> None:
+    _with_steps(deployed["machine"])
+    _parked_record()
+    sfn, lam = _ClosedSfn(_aws("stepfunctions"), status), _StepsLambda()
+    aws = {"stepfunctions": sfn, "lambda": lam}
+    result = commands.abort(
+        Namespace(table="orders", ssm_prefix=None, interval=0.0, yes=True),
+        lambda service: aws.get(service) or _aws(service),
+        Ui(json_mode=True),
+        sleep=lambda _s: None,
+    )
+    assert result["released_by"] == "pitrctl" and result["execution_status"] == status
+    assert sfn.stopped == [], "an ended execution is not stopped again"
+    (payload,) = lam.payloads
+    assert payload["action"] == "release" and payload["holder_ended"] is True
+    assert payload["outcome"] == "aborted" and payload["execution_arn"].endswith(":r")
+
+
+def test_abort_of_a_running_execution_whose_token_died_stops_it_then_releases(
+    deployed: dict[str, str],
+) -> None:
+    """A reminder replaced the token just before the answer: TaskTimedOut, the execution still runs."""
+    _with_steps(deployed["machine"])
+    _parked_record()
+    sfn, lam = _ClosedSfn(_aws("stepfunctions"), "RUNNING"), _StepsLambda()
+    aws = {"stepfunctions": sfn, "lambda": lam}
+    result = commands.abort(
+        Namespace(table="orders", ssm_prefix=None, interval=0.0, yes=True),
+        lambda service: aws.get(service) or _aws(service),
+        Ui(json_mode=True),
+        sleep=lambda _s: None,
+    )
+    assert sfn.stopped and result["execution_status"] == "ABORTED"
+    assert lam.payloads[0]["holder_ended"] is True
+
+
+def test_cutover_of_an_ended_execution_says_to_abort(deployed: dict[str, str]) -> None:
+    _parked_record()
+    sfn = _ClosedSfn(_aws("stepfunctions"), "ABORTED")
+    with pytest.raises(PitrctlError, match="no longer running") as info:
+        commands.cutover(
+            Namespace(table="orders", ssm_prefix=None, interval=0.0, yes=True),
+            lambda service: sfn if service == "stepfunctions" else _aws(service),
+            Ui(json_mode=True),
+        )
+    assert "pitrctl abort" in info.value.hint
+
+
+def test_abort_needs_confirmation_and_changes_nothing_without_it(deployed: dict[str, str]) -> None:
+    _parked_record()
+    with pytest.raises(PitrctlError, match="confirmation"):
+        commands.abort(
+            Namespace(table="orders", ssm_prefix=None, interval=0.0, yes=False), _aws, Ui(json_mode=True)
+        )
+    assert _aws("ssm").get_parameter(Name="/dynamodb-pitr/orders/restore")

@@ -83,12 +83,54 @@ def test_the_definition_is_jsonpath_and_every_transition_exists() -> None:
     assert targets <= set(states), f"transitions to missing states: {targets - set(states)}"
     assert set(states) - targets == set(), f"unreachable states: {set(states) - targets}"
     assert states["AwaitCutover"]["HeartbeatSeconds"] == 86400
-    # Every task that can fail after the claim ends in Cleanup, which releases and notifies.
+    # Every task that can fail after the claim ends in Cleanup, which releases and notifies; except
+    # the cut-over's settings: replay is off by then and the data complete, so the cut-over stands.
     for name, state in states.items():
-        if state["Type"] == "Task" and name != "Cleanup":
+        if state["Type"] == "Task" and name not in ("Cleanup", "SettingsCutover"):
             assert any(
                 c["Next"] == "Cleanup" and c["ErrorEquals"] == ["States.ALL"] for c in state["Catch"]
             ), name
+    assert states["SettingsCutover"]["Catch"] == [
+        {
+            "ErrorEquals": ["States.ALL"],
+            "ResultPath": "$.settings_cutover_error",
+            "Next": "CutoverSettingsFailed",
+        }
+    ]
+    assert states["CutoverSettingsFailed"]["Next"] == "ReleaseCutOver"
+
+
+def test_every_retrier_names_errors_that_occur() -> None:
+    """Retry names must match errors the tasks raise: Lambda's (Step Functions developer guide, "Handle
+    Lambda service exceptions": "Lambda.ClientExecutionTimeoutException", "Lambda.ServiceException",
+    "Lambda.AWSLambdaException", "Lambda.SdkClientException"; "Unhandled errors in Lambda are reported as
+    Lambda.Unknown ... These include out-of-memory errors and function timeouts"; "When Lambda hits the
+    maximum number of invocations, the error is Lambda.TooManyRequestsException"), a function timeout as
+    newer runtimes name it ("Sandbox.Timedout"), and our functions' own error classes."""
+    from pitr import notify, restore_workflow, step_errors
+
+    ours = {
+        notify.NotifyError.__name__,  # EventBridge PutEvents answered a failed entry (throttled, internal)
+        step_errors.AwsTransientError.__name__,
+        restore_workflow.ReleaseIncompleteError.__name__,
+        restore_workflow.ReplayNotDisabledError.__name__,
+    }
+    lambda_errors = {
+        "Lambda.ServiceException",
+        "Lambda.AWSLambdaException",
+        "Lambda.SdkClientException",
+        "Lambda.TooManyRequestsException",
+        "Lambda.ClientExecutionTimeoutException",
+        "Lambda.Unknown",
+        "Sandbox.Timedout",
+    }
+    states = workflow.definition(VALUES)["States"]
+    for name, state in states.items():
+        if state["Type"] != "Task":
+            continue
+        named = {e for r in state["Retry"] for e in r["ErrorEquals"]} - {"States.ALL"}
+        assert named <= ours | lambda_errors, (name, named - ours - lambda_errors)
+        assert lambda_errors | ours <= named, (name, (lambda_errors | ours) - named)
 
 
 def test_renderer_refuses_what_templatefile_would_treat_differently() -> None:

@@ -40,12 +40,16 @@ class FakeDynamoDB:
 
     exceptions = _Exceptions
 
-    def __init__(self, clock: Clock, active_at: float | None, exists: bool = True) -> None:
-        self.clock, self.active_at, self.exists = clock, active_at, exists
+    def __init__(
+        self, clock: Clock, active_at: float | None, exists: bool = True, visible_at: float | None = None
+    ) -> None:
+        self.clock, self.active_at, self.exists, self.visible_at = clock, active_at, exists, visible_at
         self.polls: list[tuple[float, str]] = []
 
     def describe_table(self, TableName: str) -> dict[str, Any]:  # noqa: N803 (boto3's names)
-        if not self.exists:
+        # visible_at: DescribeTable is eventually consistent and answers not-found until then.
+        if not self.exists or (self.visible_at is not None and self.clock.now < self.visible_at):
+            self.polls.append((self.clock.now, "NOT_FOUND"))
             raise _Exceptions.ResourceNotFoundException(TableName)
         status = "ACTIVE" if self.active_at is not None and self.clock.now >= self.active_at else "CREATING"
         self.polls.append((self.clock.now, status))
@@ -138,18 +142,53 @@ def test_a_restore_that_never_becomes_active_fails_at_the_deadline() -> None:
     assert clock.now == pytest.approx(deadline), "the last poll is at the deadline, not a cap later"
 
 
-def test_a_missing_target_is_reported_with_what_to_do() -> None:
+def test_a_missing_target_is_reported_with_what_to_do_after_the_grace_period() -> None:
     clock = Clock()
-    clients.override("dynamodb", FakeDynamoDB(clock, active_at=None, exists=False))
+    fake = FakeDynamoDB(clock, active_at=None, exists=False)
+    clients.override("dynamodb", fake)
+    claimed_at = clock.now
     try:
         with pytest.raises(restore_waiter.TargetTableMissingError, match="restore again"):
             restore_waiter.handle(
-                {"action": "wait_active", "target_table": "t", "deadline": format_time(clock.now + 60)},
+                {
+                    "action": "wait_active",
+                    "target_table": "t",
+                    "claimed_at": format_time(claimed_at),
+                    "deadline": format_time(clock.now + 3600),
+                },
                 _cfg(),
                 Runtime(clock=lambda: clock.now, sleep=clock.sleep),
             )
     finally:
         clients.reset()
+    grace_end = claimed_at + restore_waiter.NOT_FOUND_GRACE_SECONDS
+    assert fake.polls[-1][0] >= grace_end, "not-found is 'not there yet' for the whole grace period"
+    assert fake.polls[-1][0] - grace_end <= _cfg().active_poll_cap_seconds
+
+
+def test_a_restored_table_not_found_right_after_the_restore_call_is_waited_for() -> None:
+    """DynamoDB API reference, DescribeTable: "If you issue a DescribeTable request immediately after a
+    CreateTable request, DynamoDB might return a ResourceNotFoundException. This is because
+    DescribeTable uses an eventually consistent query". A restore creates the table the same way."""
+    clock = Clock()
+    fake = FakeDynamoDB(clock, active_at=clock.now + 600, visible_at=clock.now + 40)
+    clients.override("dynamodb", fake)
+    try:
+        result = restore_waiter.handle(
+            {
+                "action": "wait_active",
+                "target_table": "t",
+                "claimed_at": format_time(clock.now),
+                "deadline": format_time(clock.now + 3600),
+            },
+            _cfg(),
+            Runtime(clock=lambda: clock.now, sleep=clock.sleep),
+        )
+    finally:
+        clients.reset()
+    assert result["done"] is True and result["table_status"] == "ACTIVE"
+    statuses = [s for _, s in fake.polls]
+    assert statuses[0] == "NOT_FOUND" and "CREATING" in statuses
 
 
 @pytest.mark.parametrize(

@@ -9,15 +9,21 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
+from pathlib import Path
 
 import pytest
 
+from pitr import restore_waiter
+from pitr.backoff import Backoff
 from pitr.restore_record import parse_time
+from pitr.watcher import Runtime, WatcherConfig
 from pitrctl.sim.workflow_world import COVERAGE, SOURCE, STANDBY_RETENTION, World
 
 pytestmark = pytest.mark.slow
 
 TARGET = "orders-restored-20300317"
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _seed(world: World) -> None:
@@ -299,11 +305,49 @@ def _entries(history: list[dict], state: str) -> list[int]:
     return [i for i, e in enumerate(history) if e.get("stateEnteredEventDetails", {}).get("name") == state]
 
 
-def test_history_budget_of_a_week_long_restore_and_a_week_of_mirroring(world_factory) -> None:
-    """Counts the events of one waiting iteration and one reminder in moto and scales them up.
+HISTORY_QUOTA = 25_000  # "25,000 events in a single state machine execution history" (SFN quotas)
 
-    Step Functions Standard caps an execution's history at 25,000 events; the module promises a
-    7-day restore plus 7 days of mirroring stays under 20,000 (DESIGN 3.8).
+
+def _largest_accepted_wait_hours() -> int:
+    """The upper bound of max_restore_wait_hours, read from the variable's validation (both modules)."""
+    bounds = set()
+    for path in (REPO / "variables.tf", REPO / "modules" / "restore_watcher" / "variables.tf"):
+        text = path.read_text()
+        block = text[text.index('variable "max_restore_wait_hours"') :]
+        bounds.add(int(re.search(r"var\.max_restore_wait_hours <= (\d+)", block).group(1)))
+    assert len(bounds) == 1, f"the root and the module accept different maxima: {bounds}"
+    return bounds.pop()
+
+
+def _waiter_invocations(schedule: Backoff, cfg: WatcherConfig, wait_seconds: float) -> int:
+    """Invocations the real waiter makes for a wait that never ends before the deadline."""
+    now = [0.0]
+    rt = Runtime(clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s), rand=lambda: 0.999)
+    deadline, attempt, invocations = wait_seconds, 0, 0
+    while True:
+        invocations += 1
+        try:
+            result = restore_waiter.poll_until(
+                lambda: restore_waiter.Poll(False, {}),
+                schedule,
+                rt,
+                budget_seconds=cfg.invocation_budget_seconds,
+                attempt=attempt,
+                deadline=deadline,
+                on_deadline=lambda _p: RuntimeError("deadline"),
+            )
+        except RuntimeError:
+            return invocations
+        attempt = result["attempt"]
+
+
+def test_history_at_the_largest_accepted_wait_fits_the_quota(world_factory) -> None:
+    """Counts the events of one waiting loop and one reminder in moto, then the waiter invocations of
+    the real schedule for the largest accepted max_restore_wait_hours.
+
+    Waiting for ACTIVE and for caught up share one deadline (max_restore_wait from the claim) and
+    every waiter invocation but the last uses its whole budget, so the waiting loops of one restore
+    are at most wait / budget + 1 (the other loop's last call), whatever the poll settings.
     """
     world: World = world_factory(reminder_seconds=1)
     world.simulate_restore(TARGET, takes_seconds=3 * 3600)  # several waiter invocations
@@ -322,22 +366,29 @@ def test_history_budget_of_a_week_long_restore_and_a_week_of_mirroring(world_fac
     per_iteration_events = per_iteration.pop()
     parks = _entries(history, "AwaitCutover")
     per_reminder_events = max(b - a for a, b in itertools.pairwise(parks))
+    # 3 h of CREATING took ceil(3 h / budget) invocations: each used its whole budget.
+    assert len(waits) == math.ceil(3 * 3600 / world.cfg.invocation_budget_seconds)
 
-    cfg = world.cfg
-    shortest_invocation = cfg.invocation_budget_seconds - cfg.active_poll_cap_seconds
-    week = 7 * 86400
-    restore_iterations = math.ceil(week / shortest_invocation)
-    # Mirroring at its worst: replay never settles (waiting for caught up the whole week, the same
-    # loop shape), plus a reminder every cutover_reminder_hours (24 h) on top.
-    mirroring_iterations = math.ceil(week / shortest_invocation)
-    reminders = math.ceil(week / (24 * 3600))
-    total = (
-        len(history)  # this whole execution, loops included: generous for the fixed part
-        + (restore_iterations + mirroring_iterations) * per_iteration_events
-        + reminders * per_reminder_events
+    hours = _largest_accepted_wait_hours()
+    wait = hours * 3600
+    worst = 0
+    for cap in (10, 30, 300):  # active_poll_cap_seconds: its whole accepted range
+        cfg = WatcherConfig(source_table_name=SOURCE, active_poll_cap_seconds=cap)
+        active = _waiter_invocations(restore_waiter.active_schedule(cfg), cfg, wait)
+        caught_up = _waiter_invocations(restore_waiter.caught_up_schedule(cfg), cfg, wait)
+        worst = max(worst, active + 1, caught_up + 1)
+    assert worst <= math.ceil(wait / world.cfg.invocation_budget_seconds) + 1
+    total = len(history) + worst * per_iteration_events  # this whole execution as the fixed part
+    reminders_left = (HISTORY_QUOTA - total) // per_reminder_events
+    print(
+        f"history at max_restore_wait_hours={hours}: {total} events ({worst} waiter invocations x "
+        f"{per_iteration_events} + {len(history)}); room for {reminders_left} reminders"
     )
     assert per_iteration_events <= 8
-    assert total < 20_000, f"{total} events for a 7-day restore and 7 days of mirroring"
+    assert total < HISTORY_QUOTA
+    # Then mirroring: a week of reminders at the shortest cutover_reminder_hours (1 h; 168 days at the
+    # default 24 h) still fits. Beyond, the quota ends the execution: `pitrctl abort` releases it.
+    assert reminders_left >= 7 * 24
 
 
 def test_recover_replays_only_changes_after_the_restore_request(world_factory) -> None:

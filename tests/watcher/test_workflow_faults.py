@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 
 import boto3
-import pytest
 
 from pitr import clients
 from pitrctl.sim.faults import Faults, FlakySsm
@@ -20,11 +19,6 @@ def _parked(world: World) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12: the waiter takes ResourceNotFoundException from DescribeTable right after the "
-    "restore call for a restore that will never come, instead of retrying for a while",
-)
 def test_workflow_waits_through_describe_table_not_found_after_the_restore_call(world_factory) -> None:
     world: World = world_factory()
     world.subscriber.write("a", "1")
@@ -33,10 +27,6 @@ def test_workflow_waits_through_describe_table_not_found_after_the_restore_call(
     _parked(world)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12: a PutParameter answered TooManyUpdates fails the workflow step instead of retrying",
-)
 def test_workflow_survives_too_many_updates_on_put_parameter(world_factory) -> None:
     world: World = world_factory()
     clients.override("ssm", FlakySsm(boto3.client("ssm"), Faults(random.Random(3), too_many_updates=0.5)))

@@ -284,3 +284,46 @@ run "poll_cap_below_ten_seconds_is_refused" {
 
   expect_failures = [var.active_poll_cap_seconds]
 }
+
+run "undelivered_restore_events_are_kept_and_alarmed" {
+  command = apply
+
+  assert {
+    condition     = aws_cloudwatch_event_target.workflow.dead_letter_config[0].arn == aws_sqs_queue.trigger_dead_letters.arn
+    error_message = "the rule's target keeps undelivered events in a dead-letter queue"
+  }
+  assert {
+    condition     = aws_sqs_queue.trigger_dead_letters.message_retention_seconds == 1209600 && aws_sqs_queue.trigger_dead_letters.sqs_managed_sse_enabled == true
+    error_message = "dead letters kept 14 days, encrypted"
+  }
+  assert {
+    condition     = jsondecode(aws_sqs_queue_policy.trigger_dead_letters.policy).Statement[0].Condition.ArnEquals["aws:SourceArn"] == aws_cloudwatch_event_rule.restore_requested.arn && jsondecode(aws_sqs_queue_policy.trigger_dead_letters.policy).Statement[0].Principal.Service == "events.amazonaws.com"
+    error_message = "only this rule may send to the dead-letter queue"
+  }
+  assert {
+    condition     = one([for q in aws_cloudwatch_metric_alarm.trigger_failed.metric_query : q.metric[0].metric_name if q.id == "invocations_failed"]) == "FailedInvocations" && one([for q in aws_cloudwatch_metric_alarm.trigger_failed.metric_query : q.metric[0].dimensions.RuleName if q.id == "invocations_failed"]) == aws_cloudwatch_event_rule.restore_requested.name
+    error_message = "an alarm on the rule's failed invocations"
+  }
+  assert {
+    condition     = one([for q in aws_cloudwatch_metric_alarm.trigger_failed.metric_query : q.metric[0].dimensions.QueueName if q.id == "dead_letters"]) == aws_sqs_queue.trigger_dead_letters.name && contains(aws_cloudwatch_metric_alarm.trigger_failed.alarm_actions, aws_sns_topic.notifications[0].arn)
+    error_message = "and on events in the dead-letter queue, to the notification topic"
+  }
+  assert {
+    condition     = strcontains(aws_cloudwatch_metric_alarm.executions["aborted"].alarm_description, "pitrctl abort --table orders") && strcontains(aws_cloudwatch_metric_alarm.executions["timed_out"].alarm_description, "replay end recorded")
+    error_message = "an execution that ended without its Catch says to run pitrctl abort"
+  }
+  assert {
+    condition     = [for s in jsondecode(module.steps.policy).Statement : s.Resource if s.Sid == "DescribeHolderExecutions"][0] == ["arn:aws:states:eu-west-1:123456789012:execution:pitr-orders-restore:*"]
+    error_message = "the steps function describes only this workflow's executions"
+  }
+}
+
+run "max_restore_wait_above_what_the_history_holds_is_refused" {
+  command = plan
+
+  variables {
+    max_restore_wait_hours = 721
+  }
+
+  expect_failures = [var.max_restore_wait_hours]
+}
