@@ -13,7 +13,13 @@ Module -> what it simulates:
 - ``stream_mapping``: ``StreamDriver``, Lambda's DynamoDB stream poller (checkpoints, partial
   batch failures, bisect, duplicate and late duplicate batches).
 - ``sqs_mapping``: ``FifoPoller``, Lambda's SQS FIFO poller (groups, partial batch failures,
-  redrive, lost deletes).
+  redrive, lost deletes, visibility timeouts running out under an invocation, throttled
+  invocations); ``redrive``, a dead-letter queue's messages back to the end of their groups.
+- ``sqs_dedup``: the 5-minute FIFO deduplication interval over moto, on simulated time.
+- ``botocore_layer``: AWS rules moto lacks, answered at botocore's level on one client;
+  ``lambda_layer`` (one mapping per function and event source, encrypted filters null in List) and
+  ``sfn_layer`` (stop by hand, answers to closed executions, names taken for 90 days, the history
+  limit) are the layers.
 - ``fifo_queue``: ``FakeFifoQueue``, an in-memory SQS FIFO queue for ``make bench``.
 - ``dynamodb_extras``: ``DynamoDBExtrasFake``, the DynamoDB calls moto lacks (with warm throughput
   and global table replicas as AWS documents them); ``LambdaMappingsFake``, event source mappings as

@@ -171,6 +171,9 @@ class DataPath:
             batch_size=batch_size,
             lose_deletes=lambda: faults.hit(faults.lost_delete),
             lose_message_delete=lambda: faults.hit(faults.lost_message_delete),
+            visibility_expires=lambda: faults.hit(faults.visibility_expired),
+            throttled=lambda: faults.hit(faults.throttled_invocation),
+            redriven=lambda: faults.hit(faults.dead_letter_redrive),
         )
         return path
 

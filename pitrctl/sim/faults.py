@@ -65,6 +65,58 @@ class LostMessageDelete(Fault):
     """
 
 
+class VisibilityTimeoutExpired(Fault):
+    """The visibility timeout runs out while an invocation is still working on its batch: the group is
+    released and a second invocation receives the same messages (and the group's newer ones) and
+    finishes first; the first invocation's writes land after the second's.
+
+    AWS (ReceiveMessage API reference, VisibilityTimeout): "If the message is not deleted or its
+    visibility timeout is not extended before the timeout expires, it becomes visible again and can
+    be retrieved by other consumers." And (Lambda developer guide, SQS): "After the visibility
+    timeout, the messages become visible to Lambda again."
+    """
+
+
+class ThrottledInvocation(Fault):
+    """The function is throttled: Lambda keeps the received batch, retries the invocation until the
+    visibility timeout runs out and then lets the messages go back to the queue, never invoked; each
+    such receive counts toward the queue's ``maxReceiveCount``.
+
+    AWS (Lambda operator guide, "Handling errors for an SQS event source in Lambda"): "If the
+    invocation fails due to throttling, Lambda gradually backs off retries by reducing the amount of
+    concurrency allocated to your Amazon SQS event source mapping. Lambda continues to retry the
+    message until the message's timestamp exceeds your queue's visibility timeout, at which point
+    Lambda drops the message."
+    """
+
+
+class DeduplicationInterval(Fault):
+    """A FIFO queue deduplicates a ``MessageDeduplicationId`` for 5 minutes after the first send, even
+    once that message was received and deleted; a resend after the interval is a new message. The
+    queues of the kit keep this window (``fifo_queue.FakeFifoQueue``, ``sqs_dedup.dedup_interval``
+    over moto, which forgets an id once its message leaves the queue). The rate is how often a
+    late duplicate stream batch (``LateDuplicateStreamBatch``) comes after the interval, so that its
+    resent messages are new to the queue (``StreamDriver.deliver(before_late=...)``).
+
+    AWS (SQS developer guide, "Amazon SQS FIFO queue key terms"): "If multiple messages with the same
+    deduplication ID are sent within a 5 minute deduplication interval, they are treated as
+    duplicates, and only one copy is delivered." and "Amazon SQS continues tracking the
+    deduplication ID even after the message has been received and deleted."
+    """
+
+
+class DeadLetterRedrive(Fault):
+    """A message moved to the dead-letter queue and redriven to its source queue comes back as a new
+    message at the end of its group, after the group's newer messages (``sqs_mapping.redrive``). The
+    rate is how often a received message makes that round trip (``FifoPoller(redriven=...)``).
+
+    AWS (SQS developer guide, "Learn how to configure a dead-letter queue redrive in Amazon SQS"):
+    "Dead-letter queues redrive messages in the order they are received, starting with the oldest
+    message. However, the destination queue ingests the redriven messages, as well as new messages
+    from other producers, according to the order in which it receives them."
+    """
+
+
 # ---- DynamoDB Streams + Lambda -----------------------------------------------------------------
 
 
@@ -143,6 +195,85 @@ class DescribeTableNotFound(Fault):
     """
 
 
+# ---- Lambda ------------------------------------------------------------------------------------
+
+
+class MappingConflict(Fault):
+    """A second ``CreateEventSourceMapping`` of one function on one event source is refused with
+    ``ResourceConflictException`` (``lambda_layer``; moto accepts duplicates). Always on where the
+    layer is attached; the rate is unused.
+
+    AWS (CreateEventSourceMapping, ResourceConflictException): "The resource already exists, or
+    another operation is in progress." AWS's answer to a second mapping (aws/serverless-application-
+    model#1320): "The event source arn (...) and function (...) provided mapping already exists.
+    Please update or delete the existing mapping with UUID ..."
+    """
+
+
+class EncryptedFilterCriteria(Fault):
+    """A mapping's ``FilterCriteria`` encrypted with a customer managed key: ``ListEventSourceMappings``
+    shows it as null, only ``GetEventSourceMapping`` shows it (``lambda_layer``). The rate is how often
+    a mapping created with a filter has it encrypted; a ``KMSKeyArn`` always encrypts it.
+
+    AWS (GetEventSourceMapping response, FilterCriteria): "If filter criteria is encrypted, this
+    field shows up as null in the response of ListEventSourceMapping API calls. You can view this
+    field in plaintext in the response of GetEventSourceMapping and DeleteEventSourceMapping calls
+    if you have kms:Decrypt permissions for the correct KMS key."
+    """
+
+
+# ---- Step Functions ----------------------------------------------------------------------------
+
+
+class StopExecutionByHand(Fault):
+    """An operator stops the workflow's execution (``sfn_layer.ExecutionRules.stop_by_hand``): it is
+    ``ABORTED`` at once, whatever task it was in (moto leaves a parked execution ``RUNNING``). The
+    rate is how often a test's world stops a running execution; the rehearsal does not (it would
+    only abort itself).
+
+    AWS (StopExecution API reference): "Stops an execution." and (SendTaskSuccess, TaskTimedOut):
+    "The task token has either expired or the task associated with the token has already been
+    closed."
+    """
+
+
+class TaskTokenClosed(Fault):
+    """``SendTaskSuccess`` (``SendTaskFailure``, ``SendTaskHeartbeat``) with the token of a closed
+    execution answers ``TaskTimedOut`` (``sfn_layer``; moto answers ``InvalidToken``). Always on where
+    the layer is attached; the rate is unused.
+
+    AWS (SFN.Client.exceptions.TaskTimedOut): "The task token has either expired or the task
+    associated with the token has already been closed."
+    """
+
+
+class ExecutionNameTaken(Fault):
+    """``StartExecution`` with a name used in the last 90 days answers ``ExecutionAlreadyExists``,
+    unless the first execution is open and the input identical (``sfn_layer``). Always on where the
+    layer is attached; the rate is unused.
+
+    AWS (StartExecution API reference, name): "An execution can't use the name of another execution
+    for 90 days. When you make multiple StartExecution calls with the same name, the new execution
+    doesn't run and the following rules apply: When the original execution is open and the
+    execution input from the new call is different, the ExecutionAlreadyExists message is returned.
+    When the original execution is open and the execution input from the new call is identical, the
+    Success message is returned. When the original execution is closed, the ExecutionAlreadyExists
+    message is returned regardless of input."
+    """
+
+
+class HistoryLimit(Fault):
+    """An execution whose history reaches 25,000 events without ``ExecutionSucceeded`` fails
+    (``sfn_layer.attach(history_limit=...)``, a smaller limit in tests). The rate is unused.
+
+    AWS (Step Functions developer guide, "Avoid reaching the history quota"): "AWS Step Functions has
+    a hard quota of 25,000 entries in the execution event history. When an execution reaches 24,999
+    events, it waits for the next event to happen." and "If the event number 25,000 isn't
+    ExecutionSucceeded, the ExecutionFailed event is logged and the state machine execution fails
+    because of reaching the history limit"
+    """
+
+
 # ---- SSM ---------------------------------------------------------------------------------------
 
 
@@ -159,6 +290,10 @@ CLASSES: dict[str, type[Fault]] = {
     "send_call": SendCallThrottled,
     "lost_delete": LostBatchDelete,
     "lost_message_delete": LostMessageDelete,
+    "visibility_expired": VisibilityTimeoutExpired,
+    "throttled_invocation": ThrottledInvocation,
+    "dedup_interval": DeduplicationInterval,
+    "dead_letter_redrive": DeadLetterRedrive,
     "duplicate_stream": DuplicateStreamBatch,
     "late_duplicate_stream": LateDuplicateStreamBatch,
     "crash": CrashMidBatch,
@@ -168,6 +303,12 @@ CLASSES: dict[str, type[Fault]] = {
     "lost_write_response": LostWriteResponse,
     "describe_not_found": DescribeTableNotFound,
     "too_many_updates": TooManyUpdates,
+    "mapping_conflict": MappingConflict,
+    "encrypted_filter": EncryptedFilterCriteria,
+    "stop_by_hand": StopExecutionByHand,
+    "task_token_closed": TaskTokenClosed,
+    "execution_name_taken": ExecutionNameTaken,
+    "history_limit": HistoryLimit,
 }
 
 

@@ -6,8 +6,10 @@ pipelines alike; the tests use moto's queue.
 
 Semantics kept from SQS FIFO: message group order; a group with a message in flight delivers
 nothing else; a receive returns up to 10 messages, taking as many from one group as it can before
-moving to the next (as SQS does); deduplication id per group (scope ``messageGroup``); the limits of
-10 entries and 1 MiB per ``SendMessageBatch`` and per message. Time does not pass: received messages
+moving to the next (as SQS does); deduplication id per group (scope ``messageGroup``) for the
+5-minute deduplication interval, kept after the message is deleted, measured on ``clock`` when one is
+given (``faults.DeduplicationInterval``; without a clock time does not pass, so the interval never
+ends); the limits of 10 entries and 1 MiB per ``SendMessageBatch`` and per message. Received messages
 stay in flight until deleted or made visible again with ``change_message_visibility``.
 """
 
@@ -16,10 +18,13 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
+
+from pitrctl.sim.sqs_dedup import DedupWindow
 
 MAX_BYTES = 1_048_576
 
@@ -39,13 +44,17 @@ class FakeFifoQueue:
     """One FIFO queue; pass it where the code expects an SQS client (``QueueUrl`` is checked)."""
 
     def __init__(
-        self, name: str = "bench.fifo", region: str = "eu-west-1", account: str = "123456789012"
+        self,
+        name: str = "bench.fifo",
+        region: str = "eu-west-1",
+        account: str = "123456789012",
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.url = f"https://sqs.{region}.amazonaws.com/{account}/{name}"
         self.arn = f"arn:aws:sqs:{region}:{account}:{name}"
         self._groups: OrderedDict[str, deque[_Message]] = OrderedDict()
         self._by_handle: dict[str, _Message] = {}
-        self._dedup: set[tuple[str, str]] = set()
+        self.dedup = DedupWindow(clock or (lambda: 0.0))
         self._seq = itertools.count(1)
         self.calls: dict[str, int] = {}
 
@@ -61,9 +70,8 @@ class FakeFifoQueue:
             raise ClientError(
                 {"Error": {"Code": "InvalidParameterValue", "Message": "too long"}}, "SendMessage"
             )
-        if (group, dedup) in self._dedup:
+        if not self.dedup.admit(self.arn, group, dedup):
             return None  # accepted, not delivered again (deduplicated)
-        self._dedup.add((group, dedup))
         seq = next(self._seq)
         message = _Message(hashlib.md5(f"{seq}".encode()).hexdigest(), group, dedup, body, seq)
         self._groups.setdefault(group, deque()).append(message)

@@ -36,7 +36,7 @@ from pitr import clients, environment, guard, metrics, restore_record, restore_w
 from pitr import settings_sync as settings_sync_fn
 from pitr.watcher import Runtime
 from pitrctl import workflow
-from pitrctl.sim import events, functions, moto_patches, worlds
+from pitrctl.sim import events, functions, lambda_layer, moto_patches, sfn_layer, sqs_dedup, worlds
 from pitrctl.sim.clock import SimClock
 from pitrctl.sim.events import ACCOUNT, REGION
 from pitrctl.sim.faults import CountingDynamo, CountingSqs, Faults
@@ -169,6 +169,7 @@ class Sandbox:
         self._stack.enter_context(moto_patches.restore_status(self.restores))
         self._stack.enter_context(moto_patches.fast_sqs_clock())
         self._stack.enter_context(moto_patches.fast_transactions())
+        self.dedup = self._stack.enter_context(sqs_dedup.dedup_interval(self.clock.clock))
         self._stack.enter_context(moto_patches.route_lambda(self._handlers))
         self.faults = Faults.every(
             self.options.fault_rate, random.Random(self.options.seed), **self.options.faults
@@ -199,7 +200,11 @@ class Sandbox:
         self.ssm = clients.client("ssm")
         self.sfn = clients.client("stepfunctions")
         self.lam = clients.client("lambda")
+        # One mapping per function and event source; encrypted filters null in List (lambda_layer).
+        lambda_layer.attach(self.lam, encrypt_filters=lambda: self.faults.hit(self.faults.encrypted_filter))
         self.cloudwatch = clients.client("cloudwatch")
+        # Stopped executions ABORTED, answers to closed ones TaskTimedOut, names taken for 90 days.
+        self.execution_rules = sfn_layer.attach(self.sfn, self.clock.clock)
         self.operator_sfn = ReliableCallbacks(self.sfn, self.parked)
         self._create_source()
         self._create_data_path()
@@ -324,6 +329,9 @@ class Sandbox:
             dlq_url=self.dlq_url,
             lose_deletes=lambda: self.faults.hit(self.faults.lost_delete),
             lose_message_delete=lambda: self.faults.hit(self.faults.lost_message_delete),
+            visibility_expires=lambda: self.faults.hit(self.faults.visibility_expired),
+            throttled=lambda: self.faults.hit(self.faults.throttled_invocation),
+            redriven=lambda: self.faults.hit(self.faults.dead_letter_redrive),
         )
 
     def _queue_arn(self, url: str) -> str:
@@ -480,11 +488,17 @@ class Sandbox:
                 batch_size=100,
                 duplicate=lambda: self.faults.hit(self.faults.duplicate_stream),
                 late_duplicate=lambda: self.faults.hit(self.faults.late_duplicate_stream),
+                before_late=self._late_past_dedup_interval,
             )
             if self.replay_enabled():
                 for _ in range(self.options.replay_batches_per_tick):
                     if self.poller.poll_once() == 0:
                         break
+
+    def _late_past_dedup_interval(self) -> None:
+        """faults.DeduplicationInterval: this late copy comes after the 5-minute interval."""
+        if self.faults.hit(self.faults.dedup_interval):
+            self.dedup.expire()
 
     def backlog(self) -> int:
         return self.poller.visible_and_in_flight()

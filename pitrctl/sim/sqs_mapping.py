@@ -21,7 +21,16 @@ flight; its ``SequenceNumber`` attribute is random, so the harness cannot check 
 
 Fault injection: ``lose_deletes`` returns True to skip deleting a batch's successes (a crash after
 the writes), so the whole batch is delivered again; ``lose_message_delete`` is asked per succeeded
-message and loses that one delete only (``faults.LostMessageDelete``).
+message and loses that one delete only (``faults.LostMessageDelete``); ``visibility_expires`` is asked
+per invocation: its visibility timeout runs out while it works, so a second invocation receives the
+same group and finishes first, then the first one's writes land (``faults.VisibilityTimeoutExpired``;
+on one thread the worst interleaving is modelled: the first invocation's batch was fixed at receive
+time and its handler runs after the second's); ``throttled`` is asked per invocation: the function
+is throttled until the visibility timeout runs out, the batch goes back to the queue uninvoked and
+the receive still counts toward ``max_receive_count`` (``faults.ThrottledInvocation``).
+:func:`redrive` moves a dead-letter queue's messages back to their source queue, each at the end of
+its group (``faults.DeadLetterRedrive``); ``redriven`` is asked per received message and plays
+that round trip at once (the message leaves the batch and comes back at the end of its group).
 
 Usage::
 
@@ -31,9 +40,12 @@ Usage::
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 Handler = Callable[[Mapping[str, Any], Any], Any]
 
@@ -52,6 +64,9 @@ class PollStats:
     redelivered_batches: int = 0
     dead_lettered: int = 0
     lost_message_deletes: int = 0
+    expired_visibility: int = 0
+    redriven: int = 0
+    throttled: int = 0
     error_messages: list[str] = field(default_factory=list)
 
 
@@ -81,6 +96,9 @@ class FifoPoller:
         dlq_url: str | None = None,
         lose_deletes: Callable[[], bool] | None = None,
         lose_message_delete: Callable[[], bool] | None = None,
+        visibility_expires: Callable[[], bool] | None = None,
+        throttled: Callable[[], bool] | None = None,
+        redriven: Callable[[], bool] | None = None,
         region: str = "eu-west-1",
     ) -> None:
         if not 1 <= batch_size <= 10:
@@ -94,6 +112,10 @@ class FifoPoller:
         self.dlq_url = dlq_url
         self.lose_deletes = lose_deletes
         self.lose_message_delete = lose_message_delete
+        self.visibility_expires = visibility_expires
+        self.throttled = throttled
+        self.redriven = redriven
+        self._overtaking = False  # a second invocation runs while the first one "works"
         self.region = region
         self.queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
             "Attributes"
@@ -115,14 +137,28 @@ class FifoPoller:
 
     def _return(self, messages: list[dict[str, Any]]) -> None:
         for message in messages:
-            self.sqs.change_message_visibility(
-                QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-            )
+            # A stale receipt handle (the message was received again since): nothing to return.
+            with contextlib.suppress(ClientError):
+                self.sqs.change_message_visibility(
+                    QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                )
 
     def _delete(self, messages: list[dict[str, Any]]) -> None:
         for message in messages:
-            self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+            try:
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+            except ClientError:  # a stale receipt handle whose message is gone: AWS accepts it
+                continue
             self.stats.deleted += 1
+
+    def _send_back(self, message: dict[str, Any], dedup: str) -> None:
+        self.sqs.send_message(
+            QueueUrl=self.queue_url,
+            MessageBody=message["Body"],
+            MessageGroupId=message["Attributes"]["MessageGroupId"],
+            MessageDeduplicationId=dedup,
+        )
+        self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
     def _dead_letter(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Move messages past ``max_receive_count`` to the DLQ (as the redrive policy does)."""
@@ -155,6 +191,31 @@ class FifoPoller:
         messages = self._dead_letter(response.get("Messages", []))
         if not messages:
             return 0
+        if self.throttled is not None and self.throttled():
+            # faults.ThrottledInvocation: retried until the visibility timeout, then dropped back.
+            self.stats.throttled += 1
+            self._return(messages)
+            return len(messages)
+        if self.redriven is not None:
+            # faults.DeadLetterRedrive: the message went to the dead-letter queue and an operator
+            # redrove it: it is back as a new message at the end of its group.
+            moved = [m for m in messages if self.redriven()]
+            for message in moved:
+                self._send_back(message, f"redrive-{message['MessageId']}-{self.stats.redriven}")
+                self.stats.redriven += 1
+            messages = [m for m in messages if m not in moved]
+            if not messages:
+                return len(moved)
+        if not self._overtaking and self.visibility_expires is not None and self.visibility_expires():
+            # faults.VisibilityTimeoutExpired: the group is released while this invocation works; a
+            # second invocation receives it (and its newer messages) and finishes first.
+            self.stats.expired_visibility += 1
+            self._return(messages)
+            self._overtaking = True
+            try:
+                self.poll_once()
+            finally:
+                self._overtaking = False
         self.stats.invocations += 1
         self.stats.messages_delivered += len(messages)
         try:
@@ -210,3 +271,25 @@ class FifoPoller:
         return int(attributes["ApproximateNumberOfMessages"]) + int(
             attributes["ApproximateNumberOfMessagesNotVisible"]
         )
+
+
+def redrive(sqs: Any, dlq_url: str, source_url: str) -> int:
+    """Move every message of a FIFO dead-letter queue back to its source queue, oldest first, as a
+    new message (fresh deduplication id) in its original group: it lands after every message the
+    source already holds for that group (``faults.DeadLetterRedrive``). Returns how many moved."""
+    moved = 0
+    while True:
+        messages = sqs.receive_message(
+            QueueUrl=dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=900, AttributeNames=["All"]
+        ).get("Messages", [])
+        if not messages:
+            return moved
+        for message in messages:
+            sqs.send_message(
+                QueueUrl=source_url,
+                MessageBody=message["Body"],
+                MessageGroupId=message["Attributes"]["MessageGroupId"],
+                MessageDeduplicationId=f"redrive-{message['MessageId']}",
+            )
+            sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
+            moved += 1

@@ -137,6 +137,7 @@ class StreamDriver:
         duplicate: Callable[[], bool] | None = None,
         bisect: bool = False,
         late_duplicate: Callable[[], bool] | None = None,
+        before_late: Callable[[], None] | None = None,
     ) -> DeliveryStats:
         """Invoke ``handler`` until every pending record is checkpointed.
 
@@ -144,9 +145,12 @@ class StreamDriver:
         the same batch is delivered once more, as Lambda's at-least-once delivery may do.
         ``late_duplicate`` (``faults.LateDuplicateStreamBatch``): when it returns True after a fully
         successful invocation, the batch is kept and delivered again at the start of the next
-        ``deliver`` call, after every newer batch of this one.
+        ``deliver`` call, after every newer batch of this one; ``before_late`` runs before each such
+        copy (e.g. to let the deduplication interval pass: ``faults.DeduplicationInterval``).
         """
         for batch in self.late:
+            if before_late is not None:
+                before_late()
             self.stats.duplicate_invocations += 1
             try:
                 handler({"Records": copy.deepcopy(batch)}, None)
