@@ -11,8 +11,9 @@ runs it through its Catch; but an execution can end without its Catch: "StopExec
 the execution timing out, or the history quota ("25,000 events in a single state machine execution
 history", Step Functions service quotas) fail the execution as a whole, and Step Functions catchers
 "are available for Task, Parallel and Map states, but not for top-level state machine execution
-failures" (Step Functions developer guide, "Handling errors"). Then the same path runs from
-``pitrctl abort`` (``release`` with ``holder_ended``) or from the next restore's claim, both only
+failures" (Step Functions developer guide, "Handling errors"). Then the same path runs by itself
+from the workflow's execution status change rule (``release`` with ``holder_ended`` and
+``if_held``), or from ``pitrctl abort`` (``holder_ended``) or the next restore's claim, all only
 once ``DescribeExecution`` says the holder is no longer RUNNING.
 """
 
@@ -74,6 +75,8 @@ class HolderStillRunningError(StepError):
 
 
 REPLAY_STATUSES = (REPLAYING, CAUGHT_UP, CUTTING_OVER)
+# The execution statuses the execution status change rule (modules/restore_watcher) delivers.
+ENDED_STATUSES = ("ABORTED", "TIMED_OUT", "FAILED")
 
 
 ################################################################################
@@ -418,6 +421,11 @@ def release_restore(
         "released": not errors,
     }
     detail = _detail(cfg, record, reason=reason, settings=settings, target_table=target)
+    if replay_ran and not errors:
+        detail["mirroring"] = (
+            f"stopped: replay into {target} is off; its end is recorded in {cfg.coverage_parameter} "
+            "for the next restore's coverage"
+        )
     if errors:
         detail["release_errors"] = errors
         detail["what_to_do"] = (
@@ -452,11 +460,22 @@ def release(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str,
     is in flight and idle is the right state); another execution's restore is left alone.
     ``holder_ended`` (pitrctl abort for an execution that ended without its Catch) first checks with
     DescribeExecution that the execution no longer runs: a running one releases itself.
+
+    ``if_held`` (the execution status change rule, whose event names the execution and its
+    ``execution_status``) releases only a record that execution still holds, else does nothing and
+    notifies nothing: "Status changes in state machine executions are sent to EventBridge
+    automatically" (Step Functions developer guide, "Automating Step Functions event delivery with
+    EventBridge"), including the FAILED of every execution whose Catch already released.
     """
-    outcome = event["outcome"]
+    execution_arn = event["execution_arn"]
+    outcome = event.get("outcome") or ended_outcome(event.get("execution_status"))
     if outcome not in OUTCOMES:
         raise ValueError(f"release outcome {outcome!r} is not one of {sorted(OUTCOMES)}")
-    execution_arn = event["execution_arn"]
+    if event.get("if_held") and not _held_by(cfg, execution_arn):
+        # The execution status change rule: a FAILED execution whose Catch released (or a restore
+        # another actor already ended) has nothing left to release and must not notify twice.
+        logs.info("nothing to release", execution_arn=execution_arn, status=event.get("execution_status"))
+        return {"outcome": None, "released": False, "source_table": cfg.source_table_name}
     if event.get("holder_ended"):
         status = execution_status(execution_arn)
         if status == "RUNNING":
@@ -489,6 +508,19 @@ def release(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str,
         "settings": event.get("settings"),
         "released": False,
     }
+
+
+def ended_outcome(execution_status: str | None) -> str:
+    """The notification of an execution that ended without its Catch: stopped by hand is an abort,
+    a timeout or a failure (the history limit) is a failure."""
+    if execution_status not in ENDED_STATUSES:
+        raise ValueError(f"execution status {execution_status!r} is not one of {ENDED_STATUSES}")
+    return "aborted" if execution_status == "ABORTED" else "failed"
+
+
+def _held_by(cfg: WatcherConfig, execution_arn: str) -> bool:
+    record = load(clients.client("ssm"), cfg.restore_record_parameter)
+    return record is not None and record.execution_arn == execution_arn
 
 
 def _reason(error: dict[str, Any]) -> str | None:

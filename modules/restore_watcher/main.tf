@@ -530,9 +530,60 @@ resource "aws_sqs_queue_policy" "trigger_dead_letters" {
       Principal = { Service = "events.amazonaws.com" }
       Action    = "sqs:SendMessage"
       Resource  = aws_sqs_queue.trigger_dead_letters.arn
-      Condition = { ArnEquals = { "aws:SourceArn" = aws_cloudwatch_event_rule.restore_requested.arn } }
+      Condition = { ArnEquals = { "aws:SourceArn" = [aws_cloudwatch_event_rule.restore_requested.arn, aws_cloudwatch_event_rule.execution_ended.arn] } }
     }]
   })
+}
+
+################################################################################
+# Release: an execution that ended without its Catch (stopped, timed out, history limit)
+################################################################################
+
+# "Status changes in state machine executions are sent to EventBridge automatically" (Step Functions
+# developer guide, "Automating Step Functions event delivery with EventBridge"), to the default bus,
+# best effort. The steps function's release (holder_ended, if_held) checks DescribeExecution and
+# releases only a record that execution still holds: the FAILED of an execution whose Catch
+# released is a no-op, and `pitrctl abort` (or the next restore's claim) stays the path when an
+# event is lost.
+locals {
+  execution_ended_rule_name = "${var.name_prefix}-restore-ended"
+  execution_ended           = jsondecode(templatefile("${path.module}/execution_ended.json.tftpl", { state_machine_arn = local.state_machine_arn }))
+}
+
+resource "aws_cloudwatch_event_rule" "execution_ended" {
+  name          = local.execution_ended_rule_name
+  description   = "Restore workflow executions of ${var.source_table_name} that ended ABORTED, TIMED_OUT or FAILED: release what they still hold (dynamodb-pitr-restore)."
+  event_pattern = jsonencode(local.execution_ended.event_pattern)
+  tags          = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "release" {
+  rule = aws_cloudwatch_event_rule.execution_ended.name
+  arn  = module.steps.function_arn
+
+  input_transformer {
+    input_paths    = local.execution_ended.input_paths
+    input_template = local.execution_ended.input_template
+  }
+
+  retry_policy {
+    maximum_event_age_in_seconds = 86400
+    maximum_retry_attempts       = 185
+  }
+
+  # An event not delivered (a removed permission, throttling past a day) waits in the trigger's
+  # dead-letter queue and raises restore-trigger-failed; `pitrctl abort` releases by hand.
+  dead_letter_config {
+    arn = aws_sqs_queue.trigger_dead_letters.arn
+  }
+}
+
+resource "aws_lambda_permission" "release" {
+  statement_id  = "ReleaseEndedExecutions"
+  action        = "lambda:InvokeFunction"
+  function_name = module.steps.function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.execution_ended.arn
 }
 
 ################################################################################
@@ -541,12 +592,13 @@ resource "aws_sqs_queue_policy" "trigger_dead_letters" {
 
 locals {
   # An execution that ends without its Catch (timed out, stopped by hand, or failed in its release)
-  # leaves its restore claimed: `pitrctl abort` releases it (the next restore's claim would too).
+  # leaves its restore claimed: the restore-ended rule releases it by itself; `pitrctl abort` is the
+  # manual path when that release failed or its event was lost (the next restore's claim would too).
   release_by_hand = "run `pitrctl abort --table ${var.source_table_name}`: it releases the restore (replay off, replay end recorded for coverage, standby retention, record released)"
   execution_alarms = {
     failed    = { metric = "ExecutionsFailed", what = "failed; the Restore Failed notification says why. The workflow released the restore, unless the execution failed with ReleaseIncompleteError (release_errors in the notification): then ${local.release_by_hand}" }
-    timed_out = { metric = "ExecutionsTimedOut", what = "timed out without its clean-up: ${local.release_by_hand}" }
-    aborted   = { metric = "ExecutionsAborted", what = "was stopped (StopExecution) without its clean-up: ${local.release_by_hand}" }
+    timed_out = { metric = "ExecutionsTimedOut", what = "timed out without its own clean-up. The ${local.execution_ended_rule_name} rule releases the restore by itself (a Restore Failed notification saying mirroring stopped); when none came, ${local.release_by_hand}" }
+    aborted   = { metric = "ExecutionsAborted", what = "was stopped (StopExecution) without its own clean-up. The ${local.execution_ended_rule_name} rule releases the restore by itself (a Restore Aborted notification saying mirroring stopped); when none came, ${local.release_by_hand}" }
   }
 }
 
@@ -571,7 +623,7 @@ resource "aws_cloudwatch_metric_alarm" "executions" {
 
 resource "aws_cloudwatch_metric_alarm" "trigger_failed" {
   alarm_name          = "${var.name_prefix}-restore-trigger-failed"
-  alarm_description   = "EventBridge could not start the restore workflow of ${var.source_table_name} for a restore (FailedInvocations, or an event in ${aws_sqs_queue.trigger_dead_letters.name}): the restored table gets no replay and the buffer's retention stays at standby. Start the workflow by hand with the event's target table (README runbook: Restore trigger failed)."
+  alarm_description   = "EventBridge could not start the restore workflow of ${var.source_table_name} for a restore (FailedInvocations, or an event in ${aws_sqs_queue.trigger_dead_letters.name}): the restored table gets no replay and the buffer's retention stays at standby. Start the workflow by hand with the event's target table (README runbook: Restore trigger failed). A dead-lettered Step Functions Execution Status Change event (detail-type) is a release not done: run `pitrctl abort --table ${var.source_table_name}`."
   comparison_operator = "GreaterThanOrEqualToThreshold"
   evaluation_periods  = 1
   threshold           = 1
@@ -582,8 +634,8 @@ resource "aws_cloudwatch_metric_alarm" "trigger_failed" {
 
   metric_query {
     id          = "failed"
-    expression  = "FILL(invocations_failed, 0) + FILL(dead_letters, 0)"
-    label       = "Restore events not delivered to the workflow"
+    expression  = "FILL(invocations_failed, 0) + FILL(releases_failed, 0) + FILL(dead_letters, 0)"
+    label       = "Restore and execution-ended events not delivered"
     return_data = true
   }
   metric_query {
@@ -593,6 +645,16 @@ resource "aws_cloudwatch_metric_alarm" "trigger_failed" {
       namespace   = "AWS/Events"
       metric_name = "FailedInvocations"
       dimensions  = { RuleName = aws_cloudwatch_event_rule.restore_requested.name }
+      stat        = "Sum"
+      period      = 60
+    }
+  }
+  metric_query {
+    id = "releases_failed"
+    metric {
+      namespace   = "AWS/Events"
+      metric_name = "FailedInvocations"
+      dimensions  = { RuleName = aws_cloudwatch_event_rule.execution_ended.name }
       stat        = "Sum"
       period      = 60
     }

@@ -13,6 +13,16 @@ output "event_pattern" {
   value       = local.event_pattern
 }
 
+output "execution_ended" {
+  description = "The rule that releases a restore whose execution ended without its Catch: its name, pattern (JSON) and input transformer."
+  value = {
+    rule_name      = local.execution_ended_rule_name
+    event_pattern  = aws_cloudwatch_event_rule.execution_ended.event_pattern
+    input_paths    = local.execution_ended.input_paths
+    input_template = local.execution_ended.input_template
+  }
+}
+
 output "manifest" {
   description = "This module's entries of the deployment manifest."
   value = {

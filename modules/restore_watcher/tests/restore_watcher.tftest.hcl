@@ -297,7 +297,7 @@ run "undelivered_restore_events_are_kept_and_alarmed" {
     error_message = "dead letters kept 14 days, encrypted"
   }
   assert {
-    condition     = jsondecode(aws_sqs_queue_policy.trigger_dead_letters.policy).Statement[0].Condition.ArnEquals["aws:SourceArn"] == aws_cloudwatch_event_rule.restore_requested.arn && jsondecode(aws_sqs_queue_policy.trigger_dead_letters.policy).Statement[0].Principal.Service == "events.amazonaws.com"
+    condition     = jsondecode(aws_sqs_queue_policy.trigger_dead_letters.policy).Statement[0].Condition.ArnEquals["aws:SourceArn"][0] == aws_cloudwatch_event_rule.restore_requested.arn && jsondecode(aws_sqs_queue_policy.trigger_dead_letters.policy).Statement[0].Principal.Service == "events.amazonaws.com"
     error_message = "only this rule may send to the dead-letter queue"
   }
   assert {
@@ -326,4 +326,33 @@ run "max_restore_wait_above_what_the_history_holds_is_refused" {
   }
 
   expect_failures = [var.max_restore_wait_hours]
+}
+
+run "an_execution_that_ended_without_its_catch_is_released_by_itself" {
+  command = apply
+
+  assert {
+    condition     = jsondecode(aws_cloudwatch_event_rule.execution_ended.event_pattern) == { source = ["aws.states"], "detail-type" = ["Step Functions Execution Status Change"], detail = { stateMachineArn = ["arn:aws:states:eu-west-1:123456789012:stateMachine:pitr-orders-restore"], status = ["ABORTED", "TIMED_OUT", "FAILED"] } }
+    error_message = "the rule matches this workflow's executions that ended ABORTED, TIMED_OUT or FAILED only"
+  }
+  assert {
+    condition     = aws_cloudwatch_event_target.release.arn == module.steps.function_arn && aws_cloudwatch_event_target.release.input_transformer[0].input_paths["execution_arn"] == "$.detail.executionArn" && aws_cloudwatch_event_target.release.input_transformer[0].input_paths["status"] == "$.detail.status"
+    error_message = "the target is the steps function, given the ended execution and its status"
+  }
+  assert {
+    condition     = strcontains(aws_cloudwatch_event_target.release.input_transformer[0].input_template, "\"action\": \"release\"") && strcontains(aws_cloudwatch_event_target.release.input_transformer[0].input_template, "\"holder_ended\": true") && strcontains(aws_cloudwatch_event_target.release.input_transformer[0].input_template, "\"if_held\": true") && strcontains(aws_cloudwatch_event_target.release.input_transformer[0].input_template, "\"execution_arn\": <execution_arn>")
+    error_message = "the input is the release action for that execution, only if it still holds the record"
+  }
+  assert {
+    condition     = aws_cloudwatch_event_target.release.dead_letter_config[0].arn == aws_sqs_queue.trigger_dead_letters.arn && contains(jsondecode(aws_sqs_queue_policy.trigger_dead_letters.policy).Statement[0].Condition.ArnEquals["aws:SourceArn"], aws_cloudwatch_event_rule.execution_ended.arn)
+    error_message = "undelivered release events are kept in the dead-letter queue, which this rule may send to"
+  }
+  assert {
+    condition     = one([for q in aws_cloudwatch_metric_alarm.trigger_failed.metric_query : q.metric[0].dimensions.RuleName if q.id == "releases_failed"]) == aws_cloudwatch_event_rule.execution_ended.name
+    error_message = "failed release invocations raise the trigger-failed alarm"
+  }
+  assert {
+    condition     = aws_lambda_permission.release.principal == "events.amazonaws.com" && aws_lambda_permission.release.source_arn == aws_cloudwatch_event_rule.execution_ended.arn && aws_lambda_permission.release.function_name == module.steps.function_name && aws_lambda_permission.release.action == "lambda:InvokeFunction"
+    error_message = "only this rule may invoke the steps function through EventBridge"
+  }
 }
