@@ -17,8 +17,9 @@ from collections.abc import Callable
 from typing import Any
 
 import boto3
+from moto.events.models import EventPattern
 
-from pitr import restore_record, restore_waiter, restore_workflow
+from pitr import clients, restore_record, restore_waiter, restore_workflow
 from pitr.watcher import Runtime, WatcherConfig
 from pitrctl import workflow
 from pitrctl.sim import events, moto_patches
@@ -34,6 +35,7 @@ COVERAGE = "/dynamodb-pitr/orders/coverage"
 STANDBY_RETENTION = 14_400
 START = 1_900_000_000.0  # simulated epoch: 2030-03-17
 SOURCE_ARN = events.table_arn(SOURCE)
+EXECUTION_ENDED_TEMPLATE = workflow.TEMPLATES / "execution_ended.json.tftpl"
 
 
 class World:
@@ -144,6 +146,17 @@ class World:
             roleArn=f"arn:aws:iam::{ACCOUNT}:role/sfn",
             type="STANDARD",
         )["stateMachineArn"]
+        # The restore-ended rule as the module renders it (modules/restore_watcher).
+        self.ended_rule = json.loads(
+            workflow.render_text(
+                EXECUTION_ENDED_TEMPLATE.read_text(), {"state_machine_arn": self.machine_arn}
+            )
+        )
+        self.ended_pattern = EventPattern.load(json.dumps(self.ended_rule["event_pattern"]))
+        self.status_changes: dict[str, dict[str, Any]] = {}  # execution ARN -> the event delivered
+        self.releases: list[tuple[dict[str, Any], Any]] = []  # (steps input, result or exception)
+        # The steps function sees executions as this client does (with sfn_layer's rules, once attached).
+        clients.override("stepfunctions", self.sfn)
 
     def _capture_notifications(self) -> None:
         self.events_queue = self.sqs.create_queue(QueueName="captured-events")["QueueUrl"]
@@ -239,11 +252,55 @@ class World:
             stateMachineArn=self.machine_arn, name=name, input=json.dumps(self.cloudtrail_event(target, **kw))
         )["executionArn"]
 
+    # ---- execution status changes (EventBridge) --------------------------------------------------
+
+    def deliver_status_changes(self) -> list[dict[str, Any]]:
+        """EventBridge's part: the "Step Functions Execution Status Change" event of every execution
+        that ended since the last call, matched against the restore-ended rule's pattern; a match
+        runs the steps function with the rule's input transformer (moto's EventBridge cannot invoke
+        a Lambda target). A function error is kept in ``releases``, as Lambda's asynchronous
+        invocation would retry it. Returns the events delivered by this call."""
+        delivered = []
+        for summary in self.sfn.list_executions(stateMachineArn=self.machine_arn)["executions"]:
+            arn = summary["executionArn"]
+            if summary["status"] == "RUNNING" or arn in self.status_changes:
+                continue
+            described = self.execution(arn)
+            if described["status"] == "RUNNING":
+                continue
+            stopped = described.get("stopDate")
+            event = events.execution_status_change(
+                execution_arn=arn,
+                state_machine_arn=self.machine_arn,
+                status=described["status"],
+                started=described["startDate"].timestamp(),
+                stopped=stopped.timestamp() if stopped else self.fake.clock(),
+                error=described.get("error"),
+                cause=described.get("cause"),
+            )
+            self.status_changes[arn] = event
+            if not self.ended_pattern.matches_event(event):
+                continue  # SUCCEEDED: the rule does not match
+            steps_input = json.loads(
+                events.transform_input(
+                    event, self.ended_rule["input_paths"], self.ended_rule["input_template"]
+                )
+            )
+            try:
+                result: Any = self.handlers["pitr-orders-restore-steps"](steps_input)
+            except Exception as exc:  # a function error, which Lambda's asynchronous invocation retries
+                result = exc
+            self.releases.append((steps_input, result))
+            delivered.append(event)
+        return delivered
+
     # ---- observing ------------------------------------------------------------------------------
 
     def wait_for(self, condition: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
+        """Poll ``condition``; meanwhile EventBridge delivers the status changes of ended executions."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            self.deliver_status_changes()
             value = condition()
             if value:
                 return value
