@@ -41,7 +41,16 @@ EXECUTION_ENDED_TEMPLATE = workflow.TEMPLATES / "execution_ended.json.tftpl"
 class World:
     """One source table, its buffer, the workflow and the functions, in moto."""
 
-    def __init__(self, stack: contextlib.ExitStack, reminder_seconds: int = 3600, **config: Any) -> None:
+    def __init__(
+        self,
+        stack: contextlib.ExitStack,
+        reminder_seconds: int = 3600,
+        status_changes_delivered: bool = True,
+        **config: Any,
+    ) -> None:
+        """``status_changes_delivered`` False: every execution status change event is lost (Step
+        Functions delivers them "Best effort"), so only pitrctl abort or the next claim releases."""
+        self.status_changes_delivered = status_changes_delivered
         self.fake = SimClock(START)
         self.rt = Runtime(clock=self.fake.clock, sleep=self.fake.sleep, rand=lambda: 0.999)
         self.ddb = boto3.client("dynamodb", region_name=REGION)
@@ -260,7 +269,9 @@ class World:
         runs the steps function with the rule's input transformer (moto's EventBridge cannot invoke
         a Lambda target). A function error is kept in ``releases``, as Lambda's asynchronous
         invocation would retry it. Returns the events delivered by this call."""
-        delivered = []
+        delivered: list[dict[str, Any]] = []
+        if not self.status_changes_delivered:
+            return delivered
         for summary in self.sfn.list_executions(stateMachineArn=self.machine_arn)["executions"]:
             arn = summary["executionArn"]
             if summary["status"] == "RUNNING" or arn in self.status_changes:

@@ -125,7 +125,8 @@ def _replay_ended_at(world: World) -> str | None:
 
 
 def test_a_stopped_execution_keeps_its_claim_until_pitrctl_abort_releases_it(world_factory) -> None:
-    world: World = world_factory()
+    # The restore-ended rule's event is lost (Step Functions delivers it best effort): the manual path.
+    world: World = world_factory(status_changes_delivered=False)
     world.simulate_restore(TARGET, takes_seconds=120)
     arn = world.start(TARGET, "restore-stopped")
     _parked(world)
@@ -189,7 +190,8 @@ def test_abort_of_a_parked_restore_goes_through_the_workflow(world_factory) -> N
 
 
 def test_the_next_restores_claim_releases_a_stopped_holder(world_factory) -> None:
-    world: World = world_factory()
+    # The restore-ended rule's event is lost (best effort): the next claim releases the holder.
+    world: World = world_factory(status_changes_delivered=False)
     world.simulate_restore(TARGET, takes_seconds=60)
     first = world.start(TARGET, "restore-first")
     _parked(world)
