@@ -88,6 +88,10 @@ def _spawn(tmp_path: Path, interval: str, rounds: int) -> pexpect.spawn:
         encoding="utf-8",
         timeout=60,
         dimensions=(40, 120),
+        # A shell without job control (CI running the suite in the background) starts its children
+        # with SIGINT ignored, and Python then installs no KeyboardInterrupt handler; an operator's
+        # terminal delivers Ctrl-C to a default handler, so the child gets that.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
