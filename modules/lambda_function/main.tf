@@ -39,6 +39,14 @@ locals {
         Resource = ["*"]
       },
     ],
+    var.dead_letter_queue_arn == null ? [] : [
+      {
+        Sid      = "SendFailedAsyncInvocations"
+        Effect   = "Allow"
+        Action   = ["sqs:SendMessage"]
+        Resource = [var.dead_letter_queue_arn]
+      },
+    ],
     var.vpc_config == null ? [] : [
       {
         # ENI management for VPC placement: these EC2 actions do not support resource-level scoping.
@@ -102,7 +110,7 @@ resource "aws_cloudwatch_log_group" "this" {
 ################################################################################
 
 resource "aws_lambda_function" "this" {
-  #checkov:skip=CKV_AWS_116:Invoked synchronously by event source mappings and Step Functions, which own retries and failure destinations; an async DLQ would never receive anything.
+  #checkov:skip=CKV_AWS_116:Set where a function is invoked asynchronously (dead_letter_queue_arn: the steps function, by the restore-ended rule); the others are invoked synchronously by event source mappings and Step Functions, which own retries and failure destinations.
   #checkov:skip=CKV_AWS_117:VPC placement is optional (vpc_config); the functions call only AWS APIs.
   #checkov:skip=CKV_AWS_272:Code signing needs a signing profile the user owns; the package is built from this repository (make package) or given as an artifact.
   #checkov:skip=CKV_AWS_115:Reserved concurrency is configurable (reserved_concurrent_executions); the replay writer is bounded by its mapping's maximum concurrency instead.
@@ -131,6 +139,15 @@ resource "aws_lambda_function" "this" {
 
   tracing_config {
     mode = "Active"
+  }
+
+  # "Lambda sends events that can't be processed to the dead-letter queue after two retries" for
+  # asynchronous invocations (AWS Lambda developer guide); the role needs sqs:SendMessage on it.
+  dynamic "dead_letter_config" {
+    for_each = var.dead_letter_queue_arn == null ? [] : [var.dead_letter_queue_arn]
+    content {
+      target_arn = dead_letter_config.value
+    }
   }
 
   dynamic "vpc_config" {

@@ -101,6 +101,12 @@ variable "kms_key_arn" {
   default     = null
 }
 
+variable "dead_letter_queue_arn" {
+  description = "Standard SQS queue for asynchronous invocations that still fail after Lambda's two retries (the function's dead-letter queue); null for functions invoked only synchronously."
+  type        = string
+  default     = null
+}
+
 variable "vpc_config" {
   description = "Place the function in a VPC (subnets need a route to the AWS APIs it calls: NAT or VPC endpoints); null keeps it outside."
   type = object({

@@ -261,6 +261,15 @@ locals {
         Resource = [local.default_bus_arn]
       },
     ],
+    var.kms_key_arn == null ? [] : [
+      {
+        # Lambda sends failed asynchronous invocations to the dead-letter queue with this role.
+        Sid      = "EncryptDeadLetters"
+        Effect   = "Allow"
+        Action   = ["kms:GenerateDataKey", "kms:Decrypt"]
+        Resource = [var.kms_key_arn]
+      },
+    ],
     local.topic_key_arn == null ? [] : [
       {
         Sid      = "EncryptNotifications"
@@ -307,11 +316,14 @@ module "steps" {
     REPLAY_MAPPING_UUID       = var.replay_mapping_uuid
     TOPIC_ARN                 = local.topic_arn
   })
-  policy_statements  = local.steps_statements
-  log_retention_days = var.log_retention_days
-  kms_key_arn        = var.kms_key_arn
-  vpc_config         = var.vpc_config
-  tags               = var.tags
+  policy_statements = local.steps_statements
+  # The restore-ended rule invokes it asynchronously: a release that still fails after Lambda's
+  # retries lands beside the rule's own undeliverable events (alarmed: restore-trigger-failed).
+  dead_letter_queue_arn = aws_sqs_queue.trigger_dead_letters.arn
+  log_retention_days    = var.log_retention_days
+  kms_key_arn           = var.kms_key_arn
+  vpc_config            = var.vpc_config
+  tags                  = var.tags
 }
 
 ################################################################################

@@ -355,4 +355,8 @@ run "an_execution_that_ended_without_its_catch_is_released_by_itself" {
     condition     = aws_lambda_permission.release.principal == "events.amazonaws.com" && aws_lambda_permission.release.source_arn == aws_cloudwatch_event_rule.execution_ended.arn && aws_lambda_permission.release.function_name == module.steps.function_name && aws_lambda_permission.release.action == "lambda:InvokeFunction"
     error_message = "only this rule may invoke the steps function through EventBridge"
   }
+  assert {
+    condition     = contains(jsondecode(output.functions.restore_steps.policy).Statement, { Sid = "SendFailedAsyncInvocations", Effect = "Allow", Action = ["sqs:SendMessage"], Resource = [aws_sqs_queue.trigger_dead_letters.arn] })
+    error_message = "a release that still fails after Lambda's retries goes to the dead-letter queue: the steps role may send to it and nowhere else"
+  }
 }
