@@ -71,30 +71,14 @@ class _Insights:
     updated: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
-class DynamoDBExtrasFake:
-    """State of the calls moto lacks; ``install`` patches them onto a boto3 DynamoDB client."""
+class _ClientFake:
+    """What both fakes share: calls checked against the client's own model and recorded, and AWS
+    errors raised as the client's modelled exceptions."""
 
-    def __init__(self, kinesis: Any | None = None, page_size: int = 2) -> None:
-        self.kinesis = kinesis  # when given, destination streams must exist in it (moto Kinesis)
-        self.page_size = page_size  # small, so callers must paginate list_contributor_insights
-        self.destinations: dict[str, dict[str, _Destination]] = {}
-        self.insights: dict[tuple[str, str | None], _Insights] = {}
-        self.stream_policies: dict[str, tuple[str, str]] = {}
-        # (table, index or None) -> warm throughput, and table -> {region: replica status}
-        self.warm: dict[tuple[str, str | None], dict[str, Any]] = {}
-        self.replicas: dict[str, dict[str, str]] = {}
+    def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self._client: Any = None
         self._original: dict[str, Callable[..., Any]] = {}
-
-    # ---- wiring -------------------------------------------------------------------------------
-    def install(self, client: Any) -> DynamoDBExtrasFake:
-        self._client = client
-        for op in ("describe_table", "update_table", *_POLICY_OPS):
-            self._original[op] = getattr(client, op)
-        for op in (*_KINESIS_OPS, *_INSIGHTS_OPS, *_POLICY_OPS, "update_table", "describe_table"):
-            setattr(client, op, self._wrap(op, getattr(self, f"_{op}")))
-        return self
 
     def _wrap(self, op: str, impl: Callable[..., Any]) -> Callable[..., Any]:
         operation = self._client.meta.service_model.operation_model(_camel(op))
@@ -109,6 +93,30 @@ class DynamoDBExtrasFake:
     def _error(self, code: str, message: str, op: str) -> ClientError:
         cls = self._client.exceptions.from_code(code)
         return cls({"Error": {"Code": code, "Message": message}}, _camel(op))
+
+
+class DynamoDBExtrasFake(_ClientFake):
+    """State of the calls moto lacks; ``install`` patches them onto a boto3 DynamoDB client."""
+
+    def __init__(self, kinesis: Any | None = None, page_size: int = 2) -> None:
+        super().__init__()
+        self.kinesis = kinesis  # when given, destination streams must exist in it (moto Kinesis)
+        self.page_size = page_size  # small, so callers must paginate list_contributor_insights
+        self.destinations: dict[str, dict[str, _Destination]] = {}
+        self.insights: dict[tuple[str, str | None], _Insights] = {}
+        self.stream_policies: dict[str, tuple[str, str]] = {}
+        # (table, index or None) -> warm throughput, and table -> {region: replica status}
+        self.warm: dict[tuple[str, str | None], dict[str, Any]] = {}
+        self.replicas: dict[str, dict[str, str]] = {}
+
+    # ---- wiring -------------------------------------------------------------------------------
+    def install(self, client: Any) -> DynamoDBExtrasFake:
+        self._client = client
+        for op in ("describe_table", "update_table", *_POLICY_OPS):
+            self._original[op] = getattr(client, op)
+        for op in (*_KINESIS_OPS, *_INSIGHTS_OPS, *_POLICY_OPS, "update_table", "describe_table"):
+            setattr(client, op, self._wrap(op, getattr(self, f"_{op}")))
+        return self
 
     def _table(self, name: str) -> dict[str, Any]:
         return self._original["describe_table"](TableName=name)["Table"]
@@ -506,7 +514,7 @@ def _esm_removed(mapping: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class LambdaMappingsFake:
+class LambdaMappingsFake(_ClientFake):
     """Lambda's event source mapping semantics that moto 5.2 does not have, on a boto3 Lambda client.
 
     - One mapping per function and event source. moto allows duplicates; AWS answers
@@ -525,11 +533,9 @@ class LambdaMappingsFake:
     """
 
     def __init__(self, undecryptable_keys: tuple[str, ...] = ()) -> None:
+        super().__init__()
         self.undecryptable_keys = set(undecryptable_keys)
         self.tags: dict[str, dict[str, str]] = {}
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        self._client: Any = None
-        self._original: dict[str, Callable[..., Any]] = {}
 
     def install(self, client: Any) -> LambdaMappingsFake:
         self._client = client
@@ -538,20 +544,6 @@ class LambdaMappingsFake:
         for op in _ESM_OPS:
             setattr(client, op, self._wrap(op, getattr(self, f"_{op}")))
         return self
-
-    def _wrap(self, op: str, impl: Callable[..., Any]) -> Callable[..., Any]:
-        operation = self._client.meta.service_model.operation_model(_camel(op))
-
-        def call(**kwargs: Any) -> Any:
-            validate_parameters(kwargs, operation.input_shape)
-            self.calls.append((op, kwargs))
-            return impl(**kwargs)
-
-        return call
-
-    def _error(self, code: str, message: str, op: str) -> ClientError:
-        cls = self._client.exceptions.from_code(code)
-        return cls({"Error": {"Code": code, "Message": message}}, _camel(op))
 
     def _is_mapping(self, arn: str) -> bool:
         return ":event-source-mapping:" in arn
