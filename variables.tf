@@ -181,52 +181,34 @@ variable "lambda_vpc_config" {
 # settings_sync: the settings copied to a restored table
 ################################################################################
 
+locals {
+  # The one list of copied settings (lambda_src/pitr/settings_sync/catalogue.json), which the
+  # function reads too: the switch names and defaults, and the DynamoDB actions of its role.
+  settings_catalogue = jsondecode(file("${path.module}/lambda_src/pitr/settings_sync/catalogue.json")).settings
+}
+
 variable "settings" {
   description = <<-EOT
     Which settings of the source table are copied to a restored table (a restore keeps keys,
-    indexes, capacity and encryption, and drops these). All on by default; a restore can override
+    indexes, capacity and encryption, and drops the rest): setting name => copy it, for example
+    `{ alarms = false }`. A setting not named keeps its default (all are on). A restore can override
     them per call. Phase "restore" copies all but the side effects; phase "cutover" creates the
-    triggers and Kinesis destinations.
-      streams              - the stream, with the source's view type
-      triggers             - Lambda event source mappings on the source's stream (except this module's
-                             own subscriber), created on the target's stream at LATEST at cut-over
-      ttl                  - time to live, same attribute
-      pitr                 - point-in-time recovery, same recovery period
-      autoscaling          - Application Auto Scaling targets and target-tracking policies of the table
-                             and every GSI
-      kinesis              - active Kinesis Data Streams destinations with their timestamp precision, at
-                             cut-over
-      tags                 - the table's tags, except AWS's own "aws:" tags
-      deletion_protection  - deletion protection
-      contributor_insights - CloudWatch Contributor Insights of the table and of each GSI
-      resource_policy      - the table's and the stream's resource policies, ARNs rewritten to the target
-      alarms               - CloudWatch alarms on the table's and its indexes' metrics (not auto
-                             scaling's own TargetTracking-* alarms), re-pointed at the target
-      scheduled_scaling    - Application Auto Scaling scheduled actions of the table and every GSI
-      warm_throughput      - pre-warms the restored table and its GSIs to the source's warm throughput
-      replicas             - reports the source's global table replica Regions (see
-                             add_replicas_after_cutover)
-      iam_policies         - reports customer managed and trigger role policies naming the source
+    triggers and Kinesis destinations. The names, what each copies and when, are in the copied
+    settings table of the docs, generated from lambda_src/pitr/settings_sync/catalogue.json (the
+    one list of copied settings, which the function reads too).
   EOT
-  type = object({
-    streams              = optional(bool, true)
-    triggers             = optional(bool, true)
-    ttl                  = optional(bool, true)
-    pitr                 = optional(bool, true)
-    autoscaling          = optional(bool, true)
-    kinesis              = optional(bool, true)
-    tags                 = optional(bool, true)
-    deletion_protection  = optional(bool, true)
-    contributor_insights = optional(bool, true)
-    resource_policy      = optional(bool, true)
-    alarms               = optional(bool, true)
-    scheduled_scaling    = optional(bool, true)
-    warm_throughput      = optional(bool, true)
-    replicas             = optional(bool, true)
-    iam_policies         = optional(bool, true)
-  })
-  default  = {}
-  nullable = false
+  type        = map(bool)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = length(setsubtract(keys(var.settings), local.settings_catalogue[*].name)) == 0
+    error_message = "settings names unknown settings (${join(", ", sort(setsubtract(keys(var.settings), local.settings_catalogue[*].name)))}); the copied settings are: ${join(", ", local.settings_catalogue[*].name)}."
+  }
+  validation {
+    condition     = alltrue([for v in values(var.settings) : v != null])
+    error_message = "settings: each switch is true or false, not null (leave a setting out to keep its default)."
+  }
 }
 
 variable "trigger_filter_kms_key_arns" {

@@ -267,3 +267,30 @@ run "long_table_name_gets_short_prefix" {
     error_message = "derived prefix must fit the 32-character budget"
   }
 }
+
+# The settings switches come from lambda_src/pitr/settings_sync/catalogue.json: a name it does not
+# list is refused at plan (an object type would drop it silently), the others keep their default.
+run "settings_unknown_switch_rejected" {
+  command = plan
+
+  variables {
+    settings = { ttl = false, time_to_live = false }
+  }
+
+  expect_failures = [var.settings]
+}
+
+run "settings_switch_overrides_the_catalogue_default" {
+  command = plan
+
+  variables {
+    settings = { ttl = false }
+  }
+
+  assert {
+    condition = module.settings_sync.manifest.settings == merge(
+      { for s in local.settings_catalogue : s.name => s.default }, { ttl = false }
+    ) && length(module.settings_sync.manifest.settings) == length(local.settings_catalogue)
+    error_message = "the deployment's switches are the catalogue's defaults with var.settings applied"
+  }
+}

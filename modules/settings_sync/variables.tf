@@ -59,26 +59,10 @@ variable "tags" {
 ################################################################################
 
 variable "settings" {
-  description = "Which settings the function copies from the source to a restored table (all on by default). Each call may override them with its input's \"settings\" map."
-  type = object({
-    streams              = optional(bool, true)
-    triggers             = optional(bool, true)
-    ttl                  = optional(bool, true)
-    pitr                 = optional(bool, true)
-    autoscaling          = optional(bool, true)
-    kinesis              = optional(bool, true)
-    tags                 = optional(bool, true)
-    deletion_protection  = optional(bool, true)
-    contributor_insights = optional(bool, true)
-    resource_policy      = optional(bool, true)
-    alarms               = optional(bool, true)
-    scheduled_scaling    = optional(bool, true)
-    warm_throughput      = optional(bool, true)
-    replicas             = optional(bool, true)
-    iam_policies         = optional(bool, true)
-  })
-  default  = {}
-  nullable = false
+  description = "Switches of the copied settings (setting name => copy it), validated by the root module; settings not named keep their default from lambda_src/pitr/settings_sync/catalogue.json."
+  type        = map(bool)
+  default     = {}
+  nullable    = false
 }
 
 variable "memory_size" {

@@ -31,8 +31,9 @@ from botocore.exceptions import ClientError
 from pitr import environment
 from pitr.patterns import check_target
 
+from .catalogue import DEFAULTS, NAMES
 from .context import SyncContext, error_code
-from .runner import NAMES, PHASES, sync
+from .runner import PHASES, sync
 
 # Left for logging the summary and returning it after the deadline the settings run against.
 TIME_MARGIN_SECONDS = 15.0
@@ -141,7 +142,7 @@ def parse(event: Any, env: Mapping[str, str]) -> Request:
     if phase not in PHASES:
         raise InputError(f"phase must be one of {', '.join(PHASES)}, not {phase!r}")
     overrides = _switches(event.get("settings") or {}, "settings")
-    switches = {**dict.fromkeys(NAMES, True), **defaults, **overrides}
+    switches = {**DEFAULTS, **defaults, **overrides}
     exclude = event.get("exclude_mapping_uuids") or []
     if not isinstance(exclude, list) or not all(isinstance(u, str) for u in exclude):
         raise InputError("exclude_mapping_uuids must be a list of mapping UUIDs (strings)")

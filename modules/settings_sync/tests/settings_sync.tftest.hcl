@@ -104,8 +104,8 @@ run "switches_default_on" {
   command = apply
 
   assert {
-    condition     = length(jsondecode(local.environment.SETTINGS_SWITCHES)) == 15 && alltrue(values(jsondecode(local.environment.SETTINGS_SWITCHES)))
-    error_message = "every one of the 15 switches is on by default"
+    condition     = jsondecode(local.environment.SETTINGS_SWITCHES) == { for s in local.settings_catalogue : s.name => s.default } && length(local.settings_catalogue) >= 15
+    error_message = "every switch of the catalogue is there, with the catalogue's default"
   }
   assert {
     condition     = output.manifest.settings == jsondecode(local.environment.SETTINGS_SWITCHES)
@@ -135,6 +135,29 @@ run "switches_reach_environment_and_manifest" {
   assert {
     condition     = jsondecode(local.environment.SETTINGS_SWITCHES).ttl == true && output.manifest.settings.alarms == false
     error_message = "the others stay on, and the manifest agrees"
+  }
+}
+
+run "role_grants_the_catalogues_dynamodb_actions" {
+  command = apply
+
+  assert {
+    condition = alltrue([
+      for a in flatten(local.settings_catalogue[*].dynamodb_reads) : anytrue([
+        for s in jsondecode(output.policy).Statement : s.Effect == "Allow" && contains(s.Action, a) && contains(s.Resource, var.source_table_arn)
+      ])
+    ])
+    error_message = "every read a setting of the catalogue makes is granted on the source table"
+  }
+  assert {
+    condition = alltrue([
+      for a in flatten(local.settings_catalogue[*].dynamodb_writes) : anytrue([
+        for s in jsondecode(output.policy).Statement : s.Effect == "Allow" && contains(s.Action, a) && contains(s.Resource, "arn:aws:dynamodb:eu-west-1:123456789012:table/orders-restored-*")
+        ]) && anytrue([
+        for s in jsondecode(output.policy).Statement : s.Effect == "Deny" && contains(s.Action, a) && contains(s.Resource, var.source_table_arn)
+      ])
+    ])
+    error_message = "every write a setting of the catalogue makes is granted on the target pattern and denied on the source"
   }
 }
 
