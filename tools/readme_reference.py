@@ -1,7 +1,9 @@
-"""Generate the README's inputs and outputs tables from variables.tf and outputs.tf.
+"""Generate the README's inputs and outputs tables from variables.tf and outputs.tf, and the copied
+settings table from lambda_src/pitr/settings_sync/catalogue.json.
 
 ``make docs`` rewrites the blocks between the markers; ``tests/test_docs.py`` fails when the README
-is out of date. python-hcl2 parses the files, so the tables say exactly what Terraform reads.
+is out of date. python-hcl2 parses the files, so the tables say exactly what Terraform reads. The
+copied settings table goes wherever its markers are: the README or one page of docs/.
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ from typing import Any
 
 import hcl2
 
+from pitr.settings_sync import catalogue  # the catalogue's one reader (strict about its fields)
+
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
 MARKERS = {
     "inputs": ("<!-- BEGIN_INPUTS (make docs) -->", "<!-- END_INPUTS -->"),
     "outputs": ("<!-- BEGIN_OUTPUTS (make docs) -->", "<!-- END_OUTPUTS -->"),
 }
+SETTINGS_MARKERS = ("<!-- BEGIN_SETTINGS (make docs) -->", "<!-- END_SETTINGS -->")
 
 
 def _unquote(value: Any) -> Any:
@@ -99,6 +104,48 @@ def outputs_table(module_dir: Path = REPO) -> str:
     return "\n".join(rows)
 
 
+def settings_table() -> str:
+    """What a restore drops and what settings_sync does about it, from the catalogue: the rows AWS's
+    RestoreTableToPointInTime reference lists first, then what it does not include."""
+    rows = [
+        (
+            s.aws_docs,
+            s.dropped,
+            s.dropped_note,
+            f"`{s.name}`",
+            s.handling,
+            s.description,
+            f"{s.phase} ({s.phase_note})" if s.phase_note else s.phase,
+        )
+        for s in catalogue.SETTINGS
+    ]
+    rows += [
+        (o.aws_docs, o.dropped, "", "-", "left to the operator", o.description, "-")
+        for o in catalogue.LEFT_TO_THE_OPERATOR
+    ]
+    lines = ["| dropped by a restore | switch | handling | phase |", "|---|---|---|---|"]
+    for aws_docs, dropped, note, switch, handling, description, phase in sorted(
+        rows, key=lambda r: r[0] != "listed"
+    ):
+        what = f"{dropped} **[{aws_docs}]**" + (f": {note}" if note else "")
+        lines.append(f"| {_cell(what)} | {switch} | **{handling}**: {_cell(description)} | {phase} |")
+    return "\n".join(lines)
+
+
+def render_settings(text: str) -> str:
+    """``text`` with its copied settings table, if it has the markers, replaced by a fresh one."""
+    begin, end = SETTINGS_MARKERS
+    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.DOTALL)
+    return pattern.sub(lambda _m: f"{begin}\n{settings_table()}\n{end}", text)
+
+
+def settings_documents() -> list[Path]:
+    """The documents that hold the copied settings table (one, once the docs are in order)."""
+    return [
+        p for p in [README, *sorted((REPO / "docs").glob("*.md"))] if SETTINGS_MARKERS[0] in p.read_text()
+    ]
+
+
 def render(readme: str) -> str:
     """``readme`` with both generated blocks replaced by fresh ones."""
     for kind, table in (("inputs", inputs_table()), ("outputs", outputs_table())):
@@ -107,16 +154,19 @@ def render(readme: str) -> str:
         if not pattern.search(readme):
             raise SystemExit(f"README.md lacks the markers {begin} ... {end}")
         readme = pattern.sub(lambda _m, b=begin, e=end, t=table: f"{b}\n{t}\n{e}", readme)
-    return readme
+    return render_settings(readme)
 
 
 def main() -> int:
-    current = README.read_text()
-    fresh = render(current)
-    if "--check" in sys.argv:
-        return 0 if fresh == current else 1
-    README.write_text(fresh)
-    return 0
+    stale = []
+    for path in {README, *settings_documents()}:
+        current = path.read_text()
+        fresh = render(current) if path == README else render_settings(current)
+        if fresh != current:
+            stale.append(path)
+            if "--check" not in sys.argv:
+                path.write_text(fresh)
+    return 1 if stale and "--check" in sys.argv else 0
 
 
 if __name__ == "__main__":
