@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from pitr.patterns import PatternError
-from pitr.settings_sync import NAMES, InputError, handler, runner
+from pitr.settings_sync import NAMES, InputError, catalogue, handler, runner
 from pitrctl.sim.worlds import (
     NEIGHBOUR,
     SOURCE,
@@ -22,7 +22,7 @@ from pitrctl.sim.worlds import (
 )
 
 # Reported to the operator rather than copied (replicas are added only when switched on).
-REPORTED = ("iam_policies", "replicas")
+REPORTED = tuple(s.name for s in catalogue.SETTINGS if s.handling == "reported")
 COPIED = [n for n in NAMES if n not in REPORTED]
 RESTORE_SETTINGS = [m.NAME for m in runner.SETTINGS if m.PHASE == "restore" and m.NAME in COPIED]
 CUTOVER_SETTINGS = [m.NAME for m in runner.selected("cutover")]

@@ -83,6 +83,7 @@ def parse(text: str) -> tuple[tuple[Setting, ...], tuple[LeftToTheOperator, ...]
     return settings, others
 
 
-SETTINGS, LEFT_TO_THE_OPERATOR = parse(resources.files(__package__).joinpath("catalogue.json").read_text("utf-8"))
+_FILE = resources.files(__package__).joinpath("catalogue.json")
+SETTINGS, LEFT_TO_THE_OPERATOR = parse(_FILE.read_text(encoding="utf-8"))
 NAMES: tuple[str, ...] = tuple(s.name for s in SETTINGS)
 DEFAULTS: dict[str, bool] = {s.name: s.default for s in SETTINGS}
