@@ -1,6 +1,6 @@
 """settings_sync: copies the settings a point-in-time restore drops from the source to the target.
 
-Handler ``pitr.settings_sync.handler``. Input (DESIGN 3.9)::
+Handler ``pitr.settings_sync.handler``. Input::
 
     {"source_table": "orders", "target_table": "orders-restored-1", "phase": "restore" | "cutover",
      "settings": {"alarms": false, ...}, "exclude_mapping_uuids": ["..."],
@@ -16,6 +16,26 @@ object of the deployment's default switches; the input's ``settings`` override t
 never above the source's, and ``add_replicas_after_cutover``, default false).
 The output is a small summary (counts, failures, actions for the operator); every item's result is
 logged. The handler raises only on bad input, before any change.
+
+Adding a copied setting (four files; ``make package docs`` then regenerates the Lambda package and
+the docs table):
+
+1. ``lambda_src/pitr/settings_sync/<name>.py``: ``NAME``, ``PHASE``, ``sync(ctx)`` yielding one
+   ``Result`` per item (``preview(ctx)`` too for a cut-over setting), its docstring quoting the AWS
+   documentation it relies on. ``ttl.py`` is the model.
+2. ``runner.py``: import it and give it its place in ``SETTINGS`` (the order settings run in).
+3. ``catalogue.json``: its entry at the same place (fields in the file's ``about``): the switch's
+   default, what the restore drops, the one-line description the docs table shows, and the DynamoDB
+   actions its code calls. Terraform takes the switch, its validation and the role's DynamoDB grants
+   from there, and tests/test_iam_per_call.py the calls to check.
+4. ``pitrctl/sim/worlds.py``: give the simulated source the setting (``build``) and read it back
+   (``settings_of``); the shared tests in tests/settings_sync (full copy, second run unchanged, each
+   switch off) and ``pitrctl rehearse`` then cover it. Edge cases beyond those (a conflicting
+   target, an AWS limit) are worth a test in ``tests/settings_sync/test_aws_semantics.py``.
+
+A call to another service than DynamoDB also needs its grant, with a comment, in settings_sync's
+Terraform and a line in ``CALLS`` (tests/test_iam_per_call.py); an API moto lacks, a fake in
+``pitrctl/sim/dynamodb_extras.py``. tests/settings_sync/test_catalogue.py says what is missing.
 """
 
 from __future__ import annotations
@@ -118,7 +138,7 @@ def parse(event: Any, env: Mapping[str, str]) -> Request:
     pattern = env.get("TARGET_TABLE_NAME_PATTERN", "")
     if not source or not pattern:
         raise InputError(
-            "SOURCE_TABLE_NAME and TARGET_TABLE_NAME_PATTERN must be set (deploy with modules/settings_sync)"
+            "SOURCE_TABLE_NAME and TARGET_TABLE_NAME_PATTERN must be set (the module's Terraform sets them)"
         )
     try:
         defaults = _switches(json.loads(env.get("SETTINGS_SWITCHES", "{}")), "SETTINGS_SWITCHES")
