@@ -1,7 +1,10 @@
-"""Generate the README's inputs and outputs tables from variables.tf and outputs.tf.
+"""Generate the README's reference (inputs and outputs) from variables.tf and outputs.tf.
 
-``make docs`` rewrites the blocks between the markers; ``tests/test_docs.py`` fails when the README
-is out of date. python-hcl2 parses the files, so the tables say exactly what Terraform reads.
+``make docs`` rewrites the block between the terraform-docs markers (``<!-- BEGIN_TF_DOCS -->`` and
+``<!-- END_TF_DOCS -->``), so terraform-docs can take the block over later without moving it;
+``tests/test_docs.py`` fails when the README is out of date. python-hcl2 parses the files, so the
+tables say exactly what Terraform reads. A description written over several lines keeps its shape:
+indented ``name - text`` lines (and ``- text`` bullets) become a list in the table cell.
 """
 
 from __future__ import annotations
@@ -17,18 +20,20 @@ import hcl2
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
-MARKERS = {
-    "inputs": ("<!-- BEGIN_INPUTS (make docs) -->", "<!-- END_INPUTS -->"),
-    "outputs": ("<!-- BEGIN_OUTPUTS (make docs) -->", "<!-- END_OUTPUTS -->"),
-}
+BEGIN = "<!-- BEGIN_TF_DOCS -->"
+END = "<!-- END_TF_DOCS -->"
+
+# "  name   - text" (a definition) or "- text" / "* text" (a bullet).
+_ITEM = re.compile(r"^(?P<indent>\s*)(?:[-*]\s+(?P<bullet>.+)|(?P<term>[\w.:/-]+)\s+-\s+(?P<text>.+))$")
 
 
 def _unquote(value: Any) -> Any:
     """python-hcl2 keeps string literals quoted and expressions wrapped in ``${...}``."""
     if isinstance(value, str):
-        heredoc = re.fullmatch(r'"<<-?(\w+)\n(.*)\n\s*\1"', value, re.DOTALL)
+        heredoc = re.fullmatch(r'"<<(-?)(\w+)\n(.*)\n\s*\2"', value, re.DOTALL)
         if heredoc:
-            return textwrap.dedent(heredoc.group(2))
+            body = heredoc.group(3)
+            return textwrap.dedent(body) if heredoc.group(1) else body
         if len(value) >= 2 and value.startswith('"') and value.endswith('"'):
             return json.loads(value)
         if value.startswith("${") and value.endswith("}"):
@@ -53,6 +58,65 @@ def _cell(text: str) -> str:
 def _code(value: Any) -> str:
     text = json.dumps(value) if not isinstance(value, str) else value
     return f"`{_cell(text)}`"
+
+
+def _is_item(line: str) -> re.Match[str] | None:
+    """A list item starts with a bullet, or is an indented ``name - text`` definition."""
+    match = _ITEM.match(line)
+    if match is None:
+        return None
+    if match.group("term") is not None and not match.group("indent"):
+        return None  # "a - b" in running prose at the left margin is not a definition
+    return match
+
+
+def description_cell(text: str) -> str:
+    """One table cell: prose joined into one line, list lines as an HTML list.
+
+    Continuation lines indented deeper than their item belong to it; a line back at the item's
+    indentation or less (and not an item) is prose again.
+    """
+    lines = textwrap.dedent(str(text)).strip("\n").splitlines()
+    parts: list[tuple[str, list[str]]] = []  # ("prose" | "item", words)
+    item_indent = -1
+    for line in lines:
+        if not line.strip():
+            item_indent = -1
+            parts.append(("prose", []))
+            continue
+        match = _is_item(line)
+        indent = len(line) - len(line.lstrip())
+        if match is not None:
+            item_indent = len(match.group("indent"))
+            if match.group("term") is not None:
+                words = [f"`{match.group('term')}`:", match.group("text")]
+            else:
+                words = [match.group("bullet")]
+            parts.append(("item", words))
+        elif item_indent >= 0 and indent > item_indent:
+            parts[-1][1].append(line.strip())
+        else:
+            item_indent = -1
+            if parts and parts[-1][0] == "prose":
+                parts[-1][1].append(line.strip())
+            else:
+                parts.append(("prose", [line.strip()]))
+    out: list[str] = []
+    in_list = False
+    for kind, words in parts:
+        text_ = _cell(" ".join(words))
+        if kind == "item":
+            out.append(("" if in_list else "<ul>") + f"<li>{text_}</li>")
+            in_list = True
+            continue
+        if in_list:
+            out.append("</ul>")
+            in_list = False
+        if text_:
+            out.append(text_ if not out else f" {text_}")
+    if in_list:
+        out.append("</ul>")
+    return "".join(out).strip()
 
 
 def _default(body: dict[str, Any]) -> str:
@@ -85,7 +149,7 @@ def _python_to_hcl(value: Any) -> str:
 def inputs_table(module_dir: Path = REPO) -> str:
     rows = ["| Name | Description | Type | Default | Required |", "|---|---|---|---|:---:|"]
     for name, body in _blocks(module_dir / "variables.tf", "variable"):
-        description = _cell(_unquote(body.get("description", "")))
+        description = description_cell(_unquote(body.get("description", "")))
         type_ = _code(_unquote(body.get("type", "any")))
         required = "yes" if "default" not in body else "no"
         rows.append(f"| `{name}` | {description} | {type_} | {_default(body)} | {required} |")
@@ -95,26 +159,32 @@ def inputs_table(module_dir: Path = REPO) -> str:
 def outputs_table(module_dir: Path = REPO) -> str:
     rows = ["| Name | Description |", "|---|---|"]
     for name, body in _blocks(module_dir / "outputs.tf", "output"):
-        rows.append(f"| `{name}` | {_cell(_unquote(body.get('description', '')))} |")
+        rows.append(f"| `{name}` | {description_cell(_unquote(body.get('description', '')))} |")
     return "\n".join(rows)
 
 
-def render(readme: str) -> str:
-    """``readme`` with both generated blocks replaced by fresh ones."""
-    for kind, table in (("inputs", inputs_table()), ("outputs", outputs_table())):
-        begin, end = MARKERS[kind]
-        pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.DOTALL)
-        if not pattern.search(readme):
-            raise SystemExit(f"README.md lacks the markers {begin} ... {end}")
-        readme = pattern.sub(lambda _m, b=begin, e=end, t=table: f"{b}\n{t}\n{e}", readme)
-    return readme
+def reference(module_dir: Path = REPO) -> str:
+    """What goes between the markers."""
+    return f"## Inputs\n\n{inputs_table(module_dir)}\n\n## Outputs\n\n{outputs_table(module_dir)}"
+
+
+def render(readme: str, module_dir: Path = REPO) -> str:
+    """``readme`` with the generated block replaced by a fresh one."""
+    pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.DOTALL)
+    if len(pattern.findall(readme)) != 1:
+        raise SystemExit(f"README.md needs exactly one {BEGIN} ... {END} block")
+    block = f"{BEGIN}\n{reference(module_dir)}\n{END}"
+    return pattern.sub(lambda _match: block, readme)
 
 
 def main() -> int:
     current = README.read_text()
     fresh = render(current)
     if "--check" in sys.argv:
-        return 0 if fresh == current else 1
+        if fresh != current:
+            print("README.md is out of date: run `make docs`", file=sys.stderr)
+            return 1
+        return 0
     README.write_text(fresh)
     return 0
 
