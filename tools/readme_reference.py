@@ -70,50 +70,50 @@ def _is_item(line: str) -> re.Match[str] | None:
     return match
 
 
-def description_cell(text: str) -> str:
-    """One table cell: prose joined into one line, list lines as an HTML list.
+def _parts(lines: list[str]) -> list[tuple[str, list[str]]]:
+    """Lines grouped into ("prose" | "item", words).
 
     Continuation lines indented deeper than their item belong to it; a line back at the item's
-    indentation or less (and not an item) is prose again.
+    indentation or less (and not an item) is prose again; a blank line ends a paragraph.
     """
-    lines = textwrap.dedent(str(text)).strip("\n").splitlines()
-    parts: list[tuple[str, list[str]]] = []  # ("prose" | "item", words)
+    parts: list[tuple[str, list[str]]] = []
     item_indent = -1
     for line in lines:
+        match = _is_item(line)
+        indent = len(line) - len(line.lstrip())
         if not line.strip():
             item_indent = -1
             parts.append(("prose", []))
-            continue
-        match = _is_item(line)
-        indent = len(line) - len(line.lstrip())
-        if match is not None:
+        elif match is not None:
             item_indent = len(match.group("indent"))
-            if match.group("term") is not None:
-                words = [f"`{match.group('term')}`:", match.group("text")]
-            else:
-                words = [match.group("bullet")]
-            parts.append(("item", words))
+            term = match.group("term")
+            parts.append(("item", [f"`{term}`:", match.group("text")] if term else [match.group("bullet")]))
         elif item_indent >= 0 and indent > item_indent:
+            parts[-1][1].append(line.strip())
+        elif parts and parts[-1][0] == "prose":
+            item_indent = -1
             parts[-1][1].append(line.strip())
         else:
             item_indent = -1
-            if parts and parts[-1][0] == "prose":
-                parts[-1][1].append(line.strip())
-            else:
-                parts.append(("prose", [line.strip()]))
+            parts.append(("prose", [line.strip()]))
+    return parts
+
+
+def description_cell(text: str) -> str:
+    """One table cell: prose joined into one line, list lines as an HTML list."""
     out: list[str] = []
     in_list = False
-    for kind, words in parts:
-        text_ = _cell(" ".join(words))
+    for kind, words in _parts(textwrap.dedent(str(text)).strip("\n").splitlines()):
+        joined = _cell(" ".join(words))
         if kind == "item":
-            out.append(("" if in_list else "<ul>") + f"<li>{text_}</li>")
+            out.append(("" if in_list else "<ul>") + f"<li>{joined}</li>")
             in_list = True
             continue
         if in_list:
             out.append("</ul>")
             in_list = False
-        if text_:
-            out.append(text_ if not out else f" {text_}")
+        if joined:
+            out.append(f" {joined}" if out else joined)
     if in_list:
         out.append("</ul>")
     return "".join(out).strip()
