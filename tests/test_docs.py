@@ -198,7 +198,7 @@ def test_links_stay_inside_the_repository_and_resolve(path: Path) -> None:
 
 def test_the_link_checker_sees_what_it_must() -> None:
     assert _slug("### `terraform destroy` and what stays".lstrip("# ")) == "terraform-destroy-and-what-stays"
-    assert _slug("Nothing lost, order kept per item") == "nothing-lost-order-kept-per-item"
+    assert _slug("Nothing lost, order per item") == "nothing-lost-order-per-item"
     assert LINK.findall("see [a](docs/a.md#b) and ![c](../c.png)") == ["docs/a.md#b", "../c.png"]
     assert _without_code("`https://x` and\n```\nhttps://y\n```\n") == " and\n\n"
 
@@ -222,3 +222,48 @@ def test_user_docs_use_the_current_names() -> None:
         str(p.relative_to(REPO)) for p in docs if p not in history and "watcher" in p.read_text().lower()
     ]
     assert not stale, f"these docs still say 'watcher': {stale}"
+
+
+DESIGN = REPO / "docs" / "design.md"
+DESIGN_CITATION = re.compile(r"docs/design\.md#([\w-]+)")
+SOURCE_SUFFIXES = {".py", ".tf", ".hcl", ".tftpl", ".json", ".md", ".toml"}
+
+
+def _sources() -> list[Path]:
+    return sorted(
+        path
+        for path in REPO.rglob("*")
+        if path.suffix in SOURCE_SUFFIXES
+        and path.is_file()
+        and not SKIP_DIRS.intersection(path.relative_to(REPO).parts)
+    )
+
+
+def test_every_design_citation_names_a_section() -> None:
+    """Code cites docs/design.md#<section anchor>; renaming a section must not orphan a citation."""
+    sections = _anchors(DESIGN)
+    assert {"replay-window", "coverage", "shared-records"} <= sections
+    orphans = [
+        f"{path.relative_to(REPO)}: #{anchor}"
+        for path in _sources()
+        for anchor in DESIGN_CITATION.findall(path.read_text(errors="replace"))
+        if anchor not in sections
+    ]
+    assert not orphans, f"citations of docs/design.md sections that do not exist: {orphans}"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="code owned by other helpers still cites 'DESIGN x.y'; the lead rewrites the citations to "
+    "docs/design.md#<section> at merge, and that change removes this mark",
+)
+def test_no_code_cites_the_design_by_number() -> None:
+    """Numbered citations ("DESIGN 3.4") name a document outside the repository."""
+    numbered = [
+        f"{path.relative_to(REPO)}:{number}"
+        for path in _sources()
+        if path.suffix != ".md"
+        for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
+        if re.search(r"\bDESIGN \d", line)
+    ]
+    assert not numbered, f"cite docs/design.md#<section> instead: {numbered}"
