@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ RUNBOOK = REPO / "docs" / "runbook.md"
 README_PROSE_LIMIT = 12 * 1024  # bytes outside the generated reference
 SKIP_DIRS = {
     ".git",
+    ".ruff_cache",
     ".venv",
     ".venv-checkov",
     ".terraform",
@@ -34,10 +36,28 @@ SKIP_DIRS = {
 }
 
 
+def _repository_files(*patterns: str) -> list[Path]:
+    """Tracked and new files, without what .gitignore leaves out (virtualenvs, caches, .terraform)."""
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "--", *patterns],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
+    except (OSError, subprocess.CalledProcessError):  # not a git checkout: walk the tree
+        listed = [
+            str(p.relative_to(REPO))
+            for pattern in patterns
+            for p in REPO.rglob(pattern)
+            if not SKIP_DIRS.intersection(p.relative_to(REPO).parts)
+        ]
+    return sorted({REPO / name for name in listed if (REPO / name).is_file()})
+
+
 def _markdown_files() -> list[Path]:
-    return sorted(
-        path for path in REPO.rglob("*.md") if not SKIP_DIRS.intersection(path.relative_to(REPO).parts)
-    )
+    return _repository_files("*.md")
 
 
 def _without_code(text: str) -> str:
@@ -230,13 +250,7 @@ SOURCE_SUFFIXES = {".py", ".tf", ".hcl", ".tftpl", ".json", ".md", ".toml"}
 
 
 def _sources() -> list[Path]:
-    return sorted(
-        path
-        for path in REPO.rglob("*")
-        if path.suffix in SOURCE_SUFFIXES
-        and path.is_file()
-        and not SKIP_DIRS.intersection(path.relative_to(REPO).parts)
-    )
+    return _repository_files(*(f"*{suffix}" for suffix in SOURCE_SUFFIXES))
 
 
 def test_every_design_citation_names_a_section() -> None:
