@@ -1,4 +1,5 @@
-"""Generate the README's reference (inputs and outputs) from variables.tf and outputs.tf.
+"""Generate the README's reference (inputs and outputs) from variables.tf and outputs.tf, and the
+copied settings table from the settings catalogue wherever its markers are.
 
 ``make docs`` rewrites the block between the terraform-docs markers (``<!-- BEGIN_TF_DOCS -->`` and
 ``<!-- END_TF_DOCS -->``), so terraform-docs can take the block over later without moving it;
@@ -168,6 +169,60 @@ def reference(module_dir: Path = REPO) -> str:
     return f"## Inputs\n\n{inputs_table(module_dir)}\n\n## Outputs\n\n{outputs_table(module_dir)}"
 
 
+# ---------------------------------------------------------------------------------------------------
+# The copied settings table (docs/architecture.md, "Settings copy"), from the settings catalogue.
+# Generated only where a document holds its markers; the catalogue is read only then.
+
+SETTINGS_MARKERS = ("<!-- BEGIN_SETTINGS (make docs) -->", "<!-- END_SETTINGS -->")
+
+
+def settings_table() -> str:
+    """What a restore drops and what settings_sync does about it, from the catalogue: the rows AWS's
+    RestoreTableToPointInTime reference lists first, then what it does not include."""
+    from pitr.settings_sync import catalogue  # noqa: PLC0415 - the catalogue's one reader, only when needed
+
+    rows = [
+        (
+            s.aws_docs,
+            s.dropped,
+            s.dropped_note,
+            f"`{s.name}`",
+            s.handling,
+            s.description,
+            f"{s.phase} ({s.phase_note})" if s.phase_note else s.phase,
+        )
+        for s in catalogue.SETTINGS
+    ]
+    rows += [
+        (o.aws_docs, o.dropped, "", "-", "left to the operator", o.description, "-")
+        for o in catalogue.LEFT_TO_THE_OPERATOR
+    ]
+    lines = ["| dropped by a restore | switch | handling | phase |", "|---|---|---|---|"]
+    for aws_docs, dropped, note, switch, handling, description, phase in sorted(
+        rows, key=lambda r: r[0] != "listed"
+    ):
+        what = f"{dropped} **[{aws_docs}]**" + (f": {note}" if note else "")
+        lines.append(f"| {_cell(what)} | {switch} | **{handling}**: {_cell(description)} | {phase} |")
+    return "\n".join(lines)
+
+
+def render_settings(text: str) -> str:
+    """``text`` with its copied settings table, if it has the markers, replaced by a fresh one."""
+    begin, end = SETTINGS_MARKERS
+    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.DOTALL)
+    return pattern.sub(lambda _m: f"{begin}\n{settings_table()}\n{end}", text)
+
+
+def settings_documents() -> list[Path]:
+    """The documents that hold the copied settings table (one, once the docs are in order)."""
+    return [
+        p for p in [README, *sorted((REPO / "docs").glob("*.md"))] if SETTINGS_MARKERS[0] in p.read_text()
+    ]
+
+
+# ---------------------------------------------------------------------------------------------------
+
+
 def render(readme: str, module_dir: Path = REPO) -> str:
     """``readme`` with the generated block replaced by a fresh one."""
     pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.DOTALL)
@@ -178,14 +233,18 @@ def render(readme: str, module_dir: Path = REPO) -> str:
 
 
 def main() -> int:
-    current = README.read_text()
-    fresh = render(current)
-    if "--check" in sys.argv:
+    """Rewrite every generated block (``--check``: only say which documents are out of date)."""
+    stale = []
+    for path in sorted({README, *settings_documents()}):
+        current = path.read_text()
+        fresh = render_settings(render(current) if path == README else current)
         if fresh != current:
-            print("README.md is out of date: run `make docs`", file=sys.stderr)
-            return 1
-        return 0
-    README.write_text(fresh)
+            stale.append(path)
+            if "--check" not in sys.argv:
+                path.write_text(fresh)
+    if stale and "--check" in sys.argv:
+        print(f"out of date, run `make docs`: {[str(p.relative_to(REPO)) for p in stale]}", file=sys.stderr)
+        return 1
     return 0
 
 
