@@ -119,20 +119,20 @@ def test_a_one_line_description_stays_one_line() -> None:
     assert readme_reference.description_cell(text) == "Glob ('*' is the only wildcard) a - b, and `x \\| y`."
 
 
-def test_the_readme_lists_the_settings_switches() -> None:
-    """The heredoc of `settings` (indented `name - text` lines) is a list in the README."""
-    row = next(line for line in README.read_text().splitlines() if line.startswith("| `settings` |"))
-    switches = re.findall(r"^\s+(\w+)\s+-\s", _settings_description(), re.MULTILINE)
-    assert switches, "variables.tf: the settings description lists no switches"
-    for switch in switches:
-        assert f"<li>`{switch}`:" in row
-
-
-def _settings_description() -> str:
+def test_the_readme_renders_every_listed_description_as_a_list() -> None:
+    """A variable whose description lists `name - text` lines (settings, today) has them as list items."""
+    rows = {
+        match.group(1): line
+        for line in README.read_text().splitlines()
+        if (match := re.match(r"^\| `(\w+)` \|", line))
+    }
+    listed = 0
     for name, body in readme_reference._blocks(REPO / "variables.tf", "variable"):
-        if name == "settings":
-            return readme_reference._unquote(body["description"])
-    raise AssertionError("variables.tf has no settings variable")
+        description = str(readme_reference._unquote(body.get("description", "")))
+        for term in re.findall(r"^[ \t]+([\w.:/-]+)[ \t]+-[ \t]", description, re.MULTILINE):
+            listed += 1
+            assert f"<li>`{term}`:" in rows[name], f"README.md: {name}'s `{term}` is not a list item"
+    assert listed == 0 or "<ul>" in README.read_text()
 
 
 # ---------------------------------------------------------------------------------------------------
