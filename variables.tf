@@ -193,9 +193,10 @@ variable "settings" {
     indexes, capacity and encryption, and drops the rest): setting name => copy it, for example
     `{ alarms = false }`. A setting not named keeps its default (all are on). A restore can override
     them per call. Phase "restore" copies all but the side effects; phase "cutover" creates the
-    triggers and Kinesis destinations. The names, what each copies and when, are in the copied
-    settings table of the docs, generated from lambda_src/pitr/settings_sync/catalogue.json (the
-    one list of copied settings, which the function reads too).
+    triggers and Kinesis destinations. The names, with what each copies and when, are in
+    docs/architecture.md (Settings copy), a table generated from
+    lambda_src/pitr/settings_sync/catalogue.json: the one list of copied settings, which the
+    function reads too. A name not in it fails at plan.
   EOT
   type        = map(bool)
   default     = {}
