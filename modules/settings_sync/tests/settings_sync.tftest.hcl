@@ -138,29 +138,6 @@ run "switches_reach_environment_and_manifest" {
   }
 }
 
-run "role_grants_the_catalogues_dynamodb_actions" {
-  command = apply
-
-  assert {
-    condition = alltrue([
-      for a in flatten(local.settings_catalogue[*].dynamodb_reads) : anytrue([
-        for s in jsondecode(output.policy).Statement : s.Effect == "Allow" && contains(s.Action, a) && contains(s.Resource, var.source_table_arn)
-      ])
-    ])
-    error_message = "every read a setting of the catalogue makes is granted on the source table"
-  }
-  assert {
-    condition = alltrue([
-      for a in flatten(local.settings_catalogue[*].dynamodb_writes) : anytrue([
-        for s in jsondecode(output.policy).Statement : s.Effect == "Allow" && contains(s.Action, a) && contains(s.Resource, "arn:aws:dynamodb:eu-west-1:123456789012:table/orders-restored-*")
-        ]) && anytrue([
-        for s in jsondecode(output.policy).Statement : s.Effect == "Deny" && contains(s.Action, a) && contains(s.Resource, var.source_table_arn)
-      ])
-    ])
-    error_message = "every write a setting of the catalogue makes is granted on the target pattern and denied on the source"
-  }
-}
-
 run "manifest_known_at_plan" {
   command = plan
 
