@@ -146,7 +146,7 @@ CALLS: dict[tuple[str, str], Grant | tuple[Grant, ...]] = {
     ("stepfunctions", "describe_execution"): Grant({"restore_workflow": ("workflow_execution",)}),
     ("sns", "publish"): Grant(("topic",)),
     ("events", "put_events"): Grant(("default_bus",)),
-    # settings_sync's DynamoDB calls come from the catalogue (SETTINGS_CALLS below); these need more.
+    # settings_sync's DynamoDB calls come from the catalogue (settings_calls() below); these need more.
     # DynamoDB checks the caller's access to the Kinesis stream it streams to.
     ("dynamodb", "enable_kinesis_streaming_destination"): (
         Grant({"settings_sync": ("target_table",)}),
