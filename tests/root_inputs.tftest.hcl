@@ -280,6 +280,16 @@ run "settings_unknown_switch_rejected" {
   expect_failures = [var.settings]
 }
 
+run "settings_null_switch_rejected" {
+  command = plan
+
+  variables {
+    settings = { ttl = null }
+  }
+
+  expect_failures = [var.settings]
+}
+
 run "settings_switch_overrides_the_catalogue_default" {
   # apply: the manifest holds computed values (event source mapping UUIDs), unknown at plan.
   command = apply

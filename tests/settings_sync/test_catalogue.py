@@ -76,6 +76,7 @@ def _entry(**changes: Any) -> dict[str, Any]:
         ([_entry(phase="later")], r"'warm_throughput': phase must be one of \('restore', 'cutover'\)"),
         ([_entry(handling="copied sometimes")], r"handling must be one of"),
         ([_entry(default="yes")], r"default must be true or false"),
+        ([_entry(dynamodb_writes=["UpdateTable"])], r"'UpdateTable' is not a DynamoDB action"),
         ([_entry(description=None)], r"'warm_throughput': .*description"),
         ([_entry(colour="blue")], r"'warm_throughput': .*colour"),
         ([_entry(), _entry()], r"names \['warm_throughput'\] more than once"),

@@ -66,6 +66,11 @@ def _setting(entry: dict[str, Any]) -> Setting:
     ]
     if not isinstance(setting.default, bool):
         problems.append("default must be true or false")
+    problems += [
+        f"{action!r} is not a DynamoDB action (dynamodb:<Operation>)"
+        for action in setting.dynamodb_reads + setting.dynamodb_writes
+        if not (isinstance(action, str) and action.startswith("dynamodb:"))
+    ]
     if problems:
         raise CatalogueError(f"catalogue.json, setting {name!r}: {'; '.join(problems)}")
     return setting
