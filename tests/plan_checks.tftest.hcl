@@ -5,15 +5,7 @@
 # at plan, so the deferral that source_table avoids cannot be shown here; Terraform itself defers it.)
 
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "123456789012" }
-  }
-  mock_data "aws_partition" {
-    defaults = { partition = "aws" }
-  }
-  mock_data "aws_region" {
-    defaults = { region = "eu-west-1", name = "eu-west-1" }
-  }
+  source = "./tests/mocks"
 }
 
 run "table_resource_with_new_images_plans" {
