@@ -30,8 +30,8 @@ def _locals(path: Path) -> dict[str, object]:
 
 
 def _alarms() -> int:
-    buffer = _locals(REPO / "modules" / "cdc_buffer" / "main.tf")["alarms"]
-    executions = _locals(REPO / "modules" / "restore_watcher" / "main.tf")["execution_alarms"]
+    buffer = _locals(REPO / "cdc_buffer.tf")["alarms"]
+    executions = _locals(REPO / "restore_workflow.tf")["execution_alarms"]
     assert isinstance(buffer, dict) and isinstance(executions, dict)
     return len(buffer) + len(executions)
 
@@ -60,8 +60,8 @@ def test_the_total_adds_up() -> None:
 
 
 def test_every_alarm_has_a_runbook_row() -> None:
-    buffer = _locals(REPO / "modules" / "cdc_buffer" / "main.tf")["alarms"]
-    executions = _locals(REPO / "modules" / "restore_watcher" / "main.tf")["execution_alarms"]
+    buffer = _locals(REPO / "cdc_buffer.tf")["alarms"]
+    executions = _locals(REPO / "restore_workflow.tf")["execution_alarms"]
     assert isinstance(buffer, dict) and isinstance(executions, dict)
     names = [f"<prefix>-{key}" for key in buffer]
     names += [f"<prefix>-restore-{key.replace('_', '-')}" for key in executions]
