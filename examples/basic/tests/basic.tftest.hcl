@@ -2,15 +2,7 @@
 # what AWS returns for the table the example creates.
 
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "123456789012" }
-  }
-  mock_data "aws_partition" {
-    defaults = { partition = "aws" }
-  }
-  mock_data "aws_region" {
-    defaults = { region = "eu-west-1", name = "eu-west-1" }
-  }
+  source = "../../tests/mocks"
   mock_resource "aws_sqs_queue" {
     defaults = { arn = "arn:aws:sqs:eu-west-1:123456789012:mocked-queue" }
   }

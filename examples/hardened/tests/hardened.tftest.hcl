@@ -3,15 +3,7 @@
 # because the module validates them.
 
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "123456789012" }
-  }
-  mock_data "aws_partition" {
-    defaults = { partition = "aws" }
-  }
-  mock_data "aws_region" {
-    defaults = { region = "eu-west-1", name = "eu-west-1" }
-  }
+  source = "../../tests/mocks"
   mock_resource "aws_kms_key" {
     defaults = {
       arn    = "arn:aws:kms:eu-west-1:123456789012:key/0b9c5e4e-1111-4222-8333-444455556666"
@@ -70,7 +62,7 @@ run "one_key_encrypts_everything" {
     error_message = "the summary must cover all five functions"
   }
   assert {
-    condition     = output.security_summary.restore_watcher.workflow_kms_key == aws_kms_key.pitr.arn && output.security_summary.restore_watcher.workflow_log_group_key == aws_kms_key.pitr.arn
+    condition     = output.security_summary.restore_workflow.workflow_kms_key == aws_kms_key.pitr.arn && output.security_summary.restore_workflow.workflow_log_group_key == aws_kms_key.pitr.arn
     error_message = "the workflow and its log group use the key"
   }
   assert {
@@ -94,7 +86,7 @@ run "one_key_encrypts_everything" {
     error_message = "the key policy lets log delivery write the workflow's encrypted logs"
   }
   assert {
-    condition     = strcontains(output.security_summary.restore_watcher.workflow_log_group_key, "key/") && output.security_summary.restore_watcher.workflow_log_group_key == aws_kms_key.pitr.arn
+    condition     = strcontains(output.security_summary.restore_workflow.workflow_log_group_key, "key/") && output.security_summary.restore_workflow.workflow_log_group_key == aws_kms_key.pitr.arn
     error_message = "the workflow's log group is encrypted with the key"
   }
 }
@@ -107,19 +99,19 @@ run "own_topic_is_wired" {
     error_message = "the module notifies the example's topic"
   }
   assert {
-    condition     = output.security_summary.restore_watcher.topic_arn == aws_sns_topic.alerts.arn && output.security_summary.restore_watcher.topic_kms_key == aws_kms_key.pitr.arn
+    condition     = output.security_summary.restore_workflow.topic_arn == aws_sns_topic.alerts.arn && output.security_summary.restore_workflow.topic_kms_key == aws_kms_key.pitr.arn
     error_message = "the workflow publishes to the given topic with its key"
   }
   assert {
     condition = anytrue([
-      for s in jsondecode(output.security_summary.restore_watcher.steps_policy).Statement :
+      for s in jsondecode(output.security_summary.restore_workflow.steps_policy).Statement :
       s.Sid == "EncryptNotifications" && s.Resource == [aws_kms_key.pitr.arn]
     ])
     error_message = "the steps role may use the topic's key (notification_topic_kms_key_arn)"
   }
   assert {
     condition = anytrue([
-      for s in jsondecode(output.security_summary.restore_watcher.steps_policy).Statement :
+      for s in jsondecode(output.security_summary.restore_workflow.steps_policy).Statement :
       s.Sid == "Notify" && s.Resource == [aws_sns_topic.alerts.arn]
     ])
     error_message = "the steps role publishes to the given topic only"
