@@ -107,7 +107,7 @@ output "spill_bucket_name" {
 }
 
 output "function_names" {
-  description = "Names of every Lambda function the module creates, by the Python module it runs (pitr.<module>.handler): cdc_subscriber, replay_writer, settings_sync, restore_waiter, restore_steps."
+  description = "Names of every Lambda function the module creates, by the module of the pitr package each runs: cdc_subscriber, replay_writer, settings_sync, restore_waiter, restore_steps."
   value       = { for module, function in local.functions : module => function.function_name }
 }
 
