@@ -145,7 +145,7 @@ output "security_summary" {
 }
 
 output "rendered" {
-  description = "What AWS checks only at apply or at run time, as the module renders it: each function's description, package and role policy, the workflow definition and role policy, the created topic's policy, the manifest's length and tier. For tests and policy reviews."
+  description = "What AWS checks only at apply or at run time, as the module renders it: each function's description, package and role policy, the workflow definition and role policy, the created topic's policy, the manifest with its length and tier. For tests and policy reviews."
   value = {
     functions = { for module, function in local.functions : module => function.settings }
     workflow = {
@@ -153,6 +153,7 @@ output "rendered" {
       policy       = jsonencode(local.workflow_policy)
       topic_policy = local.create_topic ? jsonencode(local.topic_policy) : null
     }
+    manifest        = local.manifest_json
     manifest_length = length(local.manifest_json)
     manifest_tier   = local.manifest_tier
   }

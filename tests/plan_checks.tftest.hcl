@@ -1,4 +1,4 @@
-# Issue 14 item 8: with the table created in the same configuration (the README's usage), the stream
+# With the table created in the same configuration (the README's usage), the stream
 # checks fail at plan when the module gets the table resource (source_table). The failing runs are in
 # tests/terraform/messages (tests/test_terraform.py checks their messages); this one shows the passing
 # plan. (A mocked provider reads even a data source that depends on a resource with planned changes

@@ -74,7 +74,7 @@ run "one_key_encrypts_everything" {
     error_message = "the key policy lets CloudWatch Logs (log groups) and CloudWatch alarms (topic) use the key"
   }
   assert {
-    # Issue 14 item 3: the workflow's log delivery into its encrypted log group.
+    # The workflow's log delivery into its encrypted log group.
     condition = contains(jsondecode(aws_kms_key.pitr.policy).Statement, {
       Sid       = "LogDeliveryWritesEncryptedLogs"
       Effect    = "Allow"
