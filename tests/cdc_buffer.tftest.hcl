@@ -17,7 +17,7 @@ run "buffer_is_a_high_throughput_fifo_with_standby_retention" {
     error_message = "The buffer must accept 1 MiB messages and deduplicate by the stream eventID, not by content."
   }
   assert {
-    condition     = aws_sqs_queue.buffer.message_retention_seconds == 14400 && output.buffer_standby_retention_seconds == 14400
+    condition     = aws_sqs_queue.buffer.message_retention_seconds == 4 * 3600 && output.buffer_standby_retention_seconds == aws_sqs_queue.buffer.message_retention_seconds
     error_message = "Standby retention must default to 4 hours and be exported for the workflow."
   }
   assert {
@@ -29,7 +29,7 @@ run "buffer_is_a_high_throughput_fifo_with_standby_retention" {
     error_message = "The buffer must redrive to its dead-letter queue."
   }
   assert {
-    condition     = aws_sqs_queue.buffer_dlq.fifo_queue && aws_sqs_queue.buffer_dlq.message_retention_seconds == 1209600
+    condition     = aws_sqs_queue.buffer_dlq.fifo_queue && aws_sqs_queue.buffer_dlq.message_retention_seconds == 14 * 86400
     error_message = "The dead-letter queue of a FIFO queue must be FIFO, and keep messages 14 days."
   }
   assert {
@@ -87,7 +87,7 @@ run "replay_mapping_is_created_disabled" {
     error_message = "Mapping UUIDs must be exported for the workflow."
   }
   assert {
-    condition     = local.cdc_buffer_manifest.buffer_standby_retention_seconds == 14400 && local.cdc_buffer_manifest.buffer_queue_url == aws_sqs_queue.buffer.url && local.cdc_buffer_manifest.replay_mapping_uuid == aws_lambda_event_source_mapping.replay.uuid && local.cdc_buffer_manifest.buffer_dlq_arn == aws_sqs_queue.buffer_dlq.arn && local.cdc_buffer_manifest.stream_failure_queue_arn == aws_sqs_queue.stream_failures.arn && local.cdc_buffer_manifest.spill_bucket == aws_s3_bucket.spill.bucket
+    condition     = local.cdc_buffer_manifest.buffer_standby_retention_seconds == var.buffer_standby_retention_seconds && local.cdc_buffer_manifest.buffer_restore_retention_seconds == aws_sqs_queue.buffer_dlq.message_retention_seconds && local.cdc_buffer_manifest.buffer_queue_url == aws_sqs_queue.buffer.url && local.cdc_buffer_manifest.replay_mapping_uuid == aws_lambda_event_source_mapping.replay.uuid && local.cdc_buffer_manifest.buffer_dlq_arn == aws_sqs_queue.buffer_dlq.arn && local.cdc_buffer_manifest.stream_failure_queue_arn == aws_sqs_queue.stream_failures.arn && local.cdc_buffer_manifest.spill_bucket == aws_s3_bucket.spill.bucket
     error_message = "The manifest must carry the queues, bucket, mappings and retention."
   }
 }
@@ -277,7 +277,7 @@ run "settings_are_configurable" {
   # value must NOT be applied to it (lifecycle ignore_changes; the workflow owns retention), while the
   # output the workflow uses at release does follow the input.
   assert {
-    condition     = aws_sqs_queue.buffer.message_retention_seconds == 14400 && output.buffer_standby_retention_seconds == 7200
+    condition     = aws_sqs_queue.buffer.message_retention_seconds == 4 * 3600 && output.buffer_standby_retention_seconds == 7200
     error_message = "An apply must not change the existing buffer's retention; the exported standby value follows the input."
   }
   assert {

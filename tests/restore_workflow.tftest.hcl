@@ -264,7 +264,7 @@ run "undelivered_restore_events_are_kept_and_alarmed" {
     error_message = "the rule's target keeps undelivered events in a dead-letter queue"
   }
   assert {
-    condition     = aws_sqs_queue.trigger_dead_letters.message_retention_seconds == 1209600 && aws_sqs_queue.trigger_dead_letters.sqs_managed_sse_enabled == true
+    condition     = aws_sqs_queue.trigger_dead_letters.message_retention_seconds == 14 * 86400 && aws_sqs_queue.trigger_dead_letters.sqs_managed_sse_enabled == true
     error_message = "dead letters kept 14 days, encrypted"
   }
   assert {
