@@ -33,8 +33,8 @@ the docs table):
    switch off) and ``pitrctl rehearse`` then cover it. Edge cases beyond those (a conflicting
    target, an AWS limit) are worth a test in ``tests/settings_sync/test_aws_semantics.py``.
 
-A call to another service than DynamoDB also needs its grant, with a comment, in settings_sync's
-Terraform and a line in ``CALLS`` (tests/test_iam_per_call.py); an API moto lacks, a fake in
+A call to another service than DynamoDB also needs its grant, with a comment, in ``settings_sync.tf``
+and a line in ``CALLS`` (tests/test_iam_per_call.py); an API moto lacks, a fake in
 ``pitrctl/sim/dynamodb_extras.py``. tests/settings_sync/test_catalogue.py says what is missing.
 """
 
