@@ -36,7 +36,7 @@ variable "source_table" {
 ################################################################################
 
 variable "target_table_name_pattern" {
-  description = "Glob ('*' the only wildcard) a restored table's name must match for the module to act on it; must not match the source. null means \"<source_table_name>-restored-*\"."
+  description = "Glob ('*' the only wildcard) a restored table's name must match for the module to act on it; never the source. null means \"<source_table_name>-restored-*\"."
   type        = string
   default     = null
 
@@ -127,7 +127,7 @@ variable "tags" {
 ################################################################################
 
 variable "kms_key_arn" {
-  description = "ARN of the customer managed KMS key for everything the module encrypts. null uses AWS keys (and a module-created key for a created topic)."
+  description = "ARN of a customer managed KMS key for everything the module encrypts. null: AWS keys, and a module-created key for a created topic."
   type        = string
   default     = null
 
@@ -138,7 +138,7 @@ variable "kms_key_arn" {
 }
 
 variable "lambda_package" {
-  description = "The functions' package when your pipeline builds it (`make package`), at the same path for plan and apply. null uses the package shipped with the module."
+  description = "Your own build of the functions' package (`make package`), at the same path for plan and apply. null uses the package shipped with the module."
   type = object({
     filename         = string
     source_code_hash = optional(string)
@@ -164,7 +164,7 @@ variable "lambda_log_retention_days" {
 }
 
 variable "lambda_vpc_config" {
-  description = "Subnets and security groups for the functions; the subnets need a route to the AWS APIs (docs/security.md). null: no VPC."
+  description = "Subnets and security groups of the functions, with a route to the AWS APIs (docs/security.md). null: no VPC."
   type = object({
     subnet_ids         = list(string)
     security_group_ids = list(string)
@@ -235,7 +235,7 @@ variable "trigger_filter_kms_key_arns" {
 }
 
 variable "warm_throughput_max_write_units_per_second" {
-  description = "Most warm throughput (write units per second) asked for the restored table when the replay backlog needs more than the source's. 0: the source's only."
+  description = "Most warm throughput, in write units per second, asked for the restored table when the backlog needs more than the source's. 0: the source's."
   type        = number
   default     = 0
   nullable    = false
@@ -409,8 +409,8 @@ variable "cdc_subscriber" {
       memory_size                - MB
       timeout                    - seconds
       batch_size                 - records per invocation
-      batching_window_seconds    - seconds
-      parallelization_factor     - batches per shard
+      batching_window_seconds    - seconds to gather records
+      parallelization_factor     - concurrent batches per shard
       iterator_age_alarm_seconds - alarm threshold
   EOT
   type = object({
