@@ -87,7 +87,7 @@ output "buffer_dlq_url" {
 }
 
 output "buffer_dlq_arn" {
-  description = "ARN of the buffer's FIFO dead-letter queue."
+  description = "ARN of the buffer's dead-letter queue."
   value       = aws_sqs_queue.buffer_dlq.arn
 }
 

@@ -52,7 +52,7 @@ variable "target_table_name_pattern" {
 }
 
 variable "replay_from" {
-  description = "\"restore_point\" (clone: replay every change since the restore point) or \"restore_request\" (undo an incident: replay only changes after the request)."
+  description = "\"restore_point\" (replay every change since the restore point) or \"restore_request\" (replay only the changes after the request)."
   type        = string
   default     = "restore_point"
   nullable    = false
