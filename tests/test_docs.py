@@ -155,7 +155,7 @@ def _object_attributes(variable: str) -> dict[str, str]:
 def test_an_object_shown_as_a_list_names_every_attribute_with_its_default() -> None:
     """A row whose type says only `object` carries the whole type in its list: every attribute, each
     with the default the type gives it, so a default changed in variables.tf shows in the README."""
-    compact = {name: row for name, row in _readme_rows().items() if row.endswith("| `object` | `{}` | no |")}
+    compact = {name: row for name, row in _readme_rows().items() if " | `object` | " in row}
     assert {"cdc_subscriber", "replay_writer"} <= set(compact), sorted(compact)
     for name, row in compact.items():
         attributes = _object_attributes(name)
