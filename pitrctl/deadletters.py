@@ -33,6 +33,7 @@ from pitr import codec, guard, restore_record
 from pitr.restore_record import RestoreRecord
 from pitrctl import deployment as deployments
 from pitrctl.errors import PitrctlError
+from pitrctl.options import DeadLettersOptions
 from pitrctl.ui import Ui
 
 Aws = Callable[[str], Any]
@@ -54,12 +55,6 @@ class Tally:
             "failed": self.failed,
             "failures": self.failures,
         }
-
-
-def add_arguments(parser: Any) -> None:
-    parser.add_argument(
-        "--max-messages", type=int, default=0, help="stop after this many messages (default: all)"
-    )
 
 
 def apply_message(ddb: Any, body: str, *, source: str, record: RestoreRecord, ledger: str, now: float) -> str:
@@ -97,8 +92,10 @@ def apply_message(ddb: Any, body: str, *, source: str, record: RestoreRecord, le
     return "applied"
 
 
-def deadletters(args: Any, aws: Aws, ui: Ui, clock: Callable[[], float] = time.time) -> dict[str, Any]:
-    found = deployments.load(aws("ssm"), args.table, getattr(args, "ssm_prefix", None))
+def deadletters(
+    options: DeadLettersOptions, aws: Aws, ui: Ui, clock: Callable[[], float] = time.time
+) -> dict[str, Any]:
+    found = deployments.load(aws("ssm"), options.table, options.ssm_prefix)
     dlq_url = found.require("cdc_buffer", "buffer_dlq_url")
     ledger = found.require("cdc_buffer", "ledger_table_name")
     record = restore_record.load(aws("ssm"), found.restore_record_parameter)
@@ -110,7 +107,7 @@ def deadletters(args: Any, aws: Aws, ui: Ui, clock: Callable[[], float] = time.t
     sqs, ddb = aws("sqs"), aws("dynamodb")
     tally = Tally()
     ui.text(f"re-applying dead-lettered items into {record.target_table} from {found.source_table}")
-    limit = getattr(args, "max_messages", 0) or 0
+    limit = options.max_messages
     while not limit or tally.received < limit:
         batch = min(10, limit - tally.received) if limit else 10
         messages = sqs.receive_message(
