@@ -9,7 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
-from test_commands import REGION, _restore_args, deployed  # noqa: F401 - the fixture is used by name
+from moto_world import REGION, restore_orders
 
 from pitrctl import commands, stream_readers
 from pitrctl.cli import main
@@ -61,7 +61,7 @@ def _aws(service: str) -> Any:
 
 
 @pytest.fixture
-def crowded(deployed: dict[str, str]) -> None:  # noqa: F811 - pytest fixture by name
+def crowded(deployed: dict[str, str]) -> None:
     """Three functions read the source stream: ours and two of the application's."""
     role = _aws("iam").create_role(RoleName="fn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     stream = _aws("dynamodb").describe_table(TableName="orders")["Table"]["LatestStreamArn"]
@@ -78,7 +78,7 @@ def crowded(deployed: dict[str, str]) -> None:  # noqa: F811 - pytest fixture by
 
 
 def test_restore_plan_shows_the_warning(crowded: None) -> None:
-    plan = commands.restore(_restore_args(), _aws, Ui(json_mode=True))
+    plan = commands.restore(restore_orders(), _aws, Ui(json_mode=True))
     (check,) = [c for c in plan["checks"] if c["check"] == "stream readers"]
     assert check["ok"]
     assert "WARNING: 3 Lambda mappings" in check["message"]

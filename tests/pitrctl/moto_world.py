@@ -1,0 +1,84 @@
+"""What the pitrctl tests set up in moto: the source table, a deployment's manifest, a restore record.
+
+Plain functions (not fixtures) so that the live-progress driver, a script of its own, uses them too.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+
+from pitr.restore_record import RestoreRecord
+from pitrctl.options import RestoreOptions
+
+REGION = "eu-west-1"
+MANIFEST = "/dynamodb-pitr/orders/manifest"
+RECORD = "/dynamodb-pitr/orders/restore"
+EXECUTION = "arn:aws:states:eu-west-1:123456789012:execution:pitr-orders-restore:r"
+
+
+def client(service: str) -> Any:
+    return boto3.client(service, region_name=REGION)
+
+
+def create_table(name: str = "orders", **spec: Any) -> None:
+    """A pay-per-request table keyed by ``pk`` with a NEW_AND_OLD_IMAGES stream (``spec`` overrides)."""
+    client("dynamodb").create_table(
+        **{
+            "TableName": name,
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "BillingMode": "PAY_PER_REQUEST",
+            "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        }
+        | spec
+    )
+
+
+def put_manifest(**parts: Any) -> dict[str, Any]:
+    """The manifest of the deployment protecting ``orders``, with ``parts`` (``cdc_buffer``...)."""
+    manifest = {
+        "source_table_name": "orders",
+        "target_table_name_pattern": "orders-restored-*",
+        "replay_from": "restore_point",
+        "restore_record_parameter": RECORD,
+        "region": REGION,
+    } | parts
+    client("ssm").put_parameter(Name=MANIFEST, Value=json.dumps(manifest), Type="String", Overwrite=True)
+    return manifest
+
+
+def manifest() -> dict[str, Any]:
+    return dict(json.loads(client("ssm").get_parameter(Name=MANIFEST)["Parameter"]["Value"]))
+
+
+def record(**fields: Any) -> RestoreRecord:
+    """A restore of ``orders`` into ``orders-restored-9``, caught up (``fields`` override)."""
+    values: dict[str, Any] = {
+        "restore_id": "r",
+        "target_table": "orders-restored-9",
+        "status": "caught_up",
+        "replay_from": "restore_point",
+    }
+    return RestoreRecord(**(values | fields))
+
+
+def put_record(restore: RestoreRecord) -> RestoreRecord:
+    client("ssm").put_parameter(Name=RECORD, Value=restore.to_json(), Type="String", Overwrite=True)
+    return restore
+
+
+def restore_orders(**overrides: Any) -> RestoreOptions:
+    """What the tests restore: ``orders`` into ``orders-restored-1``, confirmed, not followed."""
+    return RestoreOptions(
+        **{"table": "orders", "target": "orders-restored-1", "yes": True, "follow": False} | overrides
+    )
+
+
+def retention(queue_url: str) -> str:
+    attributes = client("sqs").get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["MessageRetentionPeriod"]
+    )
+    return str(attributes["Attributes"]["MessageRetentionPeriod"])
