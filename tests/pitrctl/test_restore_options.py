@@ -10,9 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 import pytest
-from moto_world import REGION, restore_orders
+from moto_world import REGION, client, create_table, restore_orders
 
 from pitrctl import commands, restore_options
 from pitrctl.cli import main
@@ -143,8 +142,7 @@ def test_restored_shape_drops_the_left_out_index_and_its_attributes() -> None:
 ################################################################################
 
 
-def _aws(service: str) -> Any:
-    return boto3.client(service, region_name=REGION)
+_aws = client
 
 
 class HonouringRestore:
@@ -174,15 +172,12 @@ class HonouringRestore:
 def indexed(deployed: dict[str, str]) -> HonouringRestore:
     ddb = _aws("dynamodb")
     ddb.delete_table(TableName="orders")  # moto's UpdateTable forgets the key's attributes: create anew
-    ddb.create_table(
-        TableName="orders",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+    create_table(
+        "orders",
         AttributeDefinitions=[
             {"AttributeName": n, "AttributeType": "S"} for n in ("pk", "customer", "state")
         ],
-        BillingMode="PAY_PER_REQUEST",
         GlobalSecondaryIndexes=GSI,
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     )
     ddb.update_continuous_backups(
         TableName="orders", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from typing import Any
 
-import boto3
 import pytest
-from moto_world import REGION, restore_orders
+from moto_world import REGION, client, restore_orders
 
 from pitrctl import commands, stream_readers
 from pitrctl.cli import main
+from pitrctl.sim.moto_patches import lambda_zip
 from pitrctl.ui import Ui
 
 
@@ -49,15 +47,7 @@ def test_no_stream_is_a_failed_check() -> None:
     assert not finding.ok
 
 
-def _zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("index.py", "def handler(event, context):\n    return None\n")
-    return buffer.getvalue()
-
-
-def _aws(service: str) -> Any:
-    return boto3.client(service, region_name=REGION)
+_aws = client
 
 
 @pytest.fixture
@@ -71,8 +61,8 @@ def crowded(deployed: dict[str, str]) -> None:
             FunctionName=name,
             Runtime="python3.12",
             Role=role,
-            Handler="index.handler",
-            Code={"ZipFile": _zip()},
+            Handler="handler.handler",
+            Code={"ZipFile": lambda_zip()},
         )
         lam.create_event_source_mapping(EventSourceArn=stream, FunctionName=name, StartingPosition="LATEST")
 
