@@ -9,7 +9,7 @@ import argparse
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from pitr.restore_record import REPLAY_FROM, RecordError, parse_time
 from pitrctl import session
@@ -253,42 +253,38 @@ def _verify(verify: argparse.ArgumentParser) -> None:
     )
 
 
-def _rehearse(rehearsal: argparse.ArgumentParser) -> None:
-    add = rehearsal.add_argument
-    add("--items", type=int, default=RehearsalOptions.items, help="distinct items the traffic touches")
-    add("--write-rate", type=float, default=RehearsalOptions.write_rate, help="source writes per second")
-    add(
-        "--duration",
-        type=float,
-        default=RehearsalOptions.duration,
-        help="simulated seconds of live traffic before cut-over",
-    )
-    add(
-        "--restore-seconds",
-        type=float,
-        default=RehearsalOptions.restore_seconds,
-        help="simulated seconds the restore takes",
-    )
-    add("--replay-from", choices=REPLAY_FROM, default=RehearsalOptions.replay_from, help="replay start")
-    add(
-        "--large-items",
-        type=int,
-        default=RehearsalOptions.large_items,
-        help="items written near the 400 KB limit",
-    )
-    add(
+# The rehearsal's options: (option, type, help); each sets the RehearsalOptions field of its name.
+_SIMULATION: tuple[tuple[str, Callable[[str], Any], str], ...] = (
+    ("--items", int, "distinct items the traffic touches"),
+    ("--write-rate", float, "source writes per second"),
+    ("--duration", float, "simulated seconds of live traffic before cut-over"),
+    ("--restore-seconds", float, "simulated seconds the restore takes"),
+    ("--replay-from", str, "replay start"),
+    ("--large-items", int, "items written near the 400 KB limit"),
+    (
         "--fault-rate",
-        type=float,
-        default=RehearsalOptions.fault_rate,
-        help="turn on every AWS fault class of the simulation (pitrctl.sim.faults) at this rate, 0 to <1",
-    )
-    add("--seed", type=int, default=RehearsalOptions.seed, help="random seed of the traffic and the faults")
-    add(
+        float,
+        "turn on every AWS fault class of the simulation (pitrctl.sim.faults) at this rate, 0 to <1",
+    ),
+    ("--seed", int, "random seed of the traffic and the faults"),
+)
+
+
+def _rehearse(rehearsal: argparse.ArgumentParser) -> None:
+    for option, kind, meaning in _SIMULATION:
+        field = option.removeprefix("--").replace("-", "_")
+        choices = REPLAY_FROM if field == "replay_from" else None
+        rehearsal.add_argument(
+            option, type=kind, choices=choices, default=getattr(RehearsalOptions, field), help=meaning
+        )
+    rehearsal.add_argument(
         "--log-file",
         help="where the functions' JSON log lines go (default: a new file in the temporary directory, "
         "named in the report)",
     )
-    add("--verbose", action="store_true", help="show the functions' log lines on stderr instead of a file")
+    rehearsal.add_argument(
+        "--verbose", action="store_true", help="show the functions' log lines on stderr instead of a file"
+    )
 
 
 def build_parser(json_errors: bool = False) -> argparse.ArgumentParser:

@@ -5,6 +5,7 @@ Plain functions (not fixtures) so that the live-progress driver, a script of its
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -54,15 +55,14 @@ def manifest() -> dict[str, Any]:
     return dict(json.loads(client("ssm").get_parameter(Name=MANIFEST)["Parameter"]["Value"]))
 
 
+CAUGHT_UP = RestoreRecord(
+    restore_id="r", target_table="orders-restored-9", status="caught_up", replay_from="restore_point"
+)
+
+
 def record(**fields: Any) -> RestoreRecord:
     """A restore of ``orders`` into ``orders-restored-9``, caught up (``fields`` override)."""
-    values: dict[str, Any] = {
-        "restore_id": "r",
-        "target_table": "orders-restored-9",
-        "status": "caught_up",
-        "replay_from": "restore_point",
-    }
-    return RestoreRecord(**(values | fields))
+    return dataclasses.replace(CAUGHT_UP, **fields)
 
 
 def put_record(restore: RestoreRecord) -> RestoreRecord:

@@ -273,20 +273,25 @@ def _parked_record() -> None:
     put_record(record(task_token="dead-token", execution_arn=EXECUTION))
 
 
+def _abort_parked(sfn: _ClosedSfn, lam: _StepsLambda) -> dict[str, Any]:
+    """``pitrctl abort --yes`` of a parked restore, with these Step Functions and Lambda clients."""
+    _with_steps()
+    _parked_record()
+    fakes: dict[str, Any] = {"stepfunctions": sfn, "lambda": lam}
+    return commands.abort(
+        AbortOptions(table="orders", interval=0.0, yes=True),
+        lambda service: fakes.get(service) or _aws(service),
+        Ui(json_mode=True),
+        sleep=lambda _s: None,
+    )
+
+
 @pytest.mark.parametrize("status", ["ABORTED", "TIMED_OUT", "FAILED"])
 def test_abort_releases_an_execution_that_ended_without_its_catch(
     deployed: dict[str, str], status: str
 ) -> None:
-    _with_steps()
-    _parked_record()
     sfn, lam = _ClosedSfn(_aws("stepfunctions"), status), _StepsLambda()
-    aws = {"stepfunctions": sfn, "lambda": lam}
-    result = commands.abort(
-        AbortOptions(table="orders", interval=0.0, yes=True),
-        lambda service: aws.get(service) or _aws(service),
-        Ui(json_mode=True),
-        sleep=lambda _s: None,
-    )
+    result = _abort_parked(sfn, lam)
     assert result["released_by"] == "pitrctl" and result["execution_status"] == status
     assert sfn.stopped == [], "an ended execution is not stopped again"
     (payload,) = lam.payloads
@@ -298,16 +303,8 @@ def test_abort_of_a_running_execution_whose_token_died_stops_it_then_releases(
     deployed: dict[str, str],
 ) -> None:
     """A reminder replaced the token just before the answer: TaskTimedOut, the execution still runs."""
-    _with_steps()
-    _parked_record()
     sfn, lam = _ClosedSfn(_aws("stepfunctions"), "RUNNING"), _StepsLambda()
-    aws = {"stepfunctions": sfn, "lambda": lam}
-    result = commands.abort(
-        AbortOptions(table="orders", interval=0.0, yes=True),
-        lambda service: aws.get(service) or _aws(service),
-        Ui(json_mode=True),
-        sleep=lambda _s: None,
-    )
+    result = _abort_parked(sfn, lam)
     assert sfn.stopped and result["execution_status"] == "ABORTED"
     assert lam.payloads[0]["holder_ended"] is True
 
