@@ -35,6 +35,7 @@ from pitrctl import deployment
 from pitrctl.errors import PitrctlError
 from pitrctl.options import Comparison, CutoverOptions, VerifyOptions
 from pitrctl.progress import Progress
+from pitrctl.status import eta_seconds
 from pitrctl.ui import Ui
 
 MISSING = "missing"
@@ -322,17 +323,15 @@ def _ticker(ui: Ui | None, tally: Tally, total: int | None, phase: str) -> Calla
             return
         last[0] = now
         elapsed = now - started
-        done = tally.source
-        rate = done / elapsed if elapsed > 0 else None
-        eta = None if not total or not rate else max(total - done, 0) / rate
+        rate = tally.source / elapsed if elapsed > 0 else None
         ui.update(
             Progress(
                 phase=phase,
                 elapsed_seconds=elapsed,
-                done=done,
+                done=tally.source,
                 total=total,
                 replay_rate_per_s=rate,
-                eta_seconds=eta,
+                eta_seconds=eta_seconds(max(total - tally.source, 0) if total else None, rate),
                 detail=f"{tally.source} source items, {tally.target} restored items read",
             )
         )
