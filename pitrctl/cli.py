@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from pitrctl import commands, deadletters, rehearse, session
+from pitrctl import commands, deadletters, rehearse, session, verify
 from pitrctl.arguments import build_parser
 from pitrctl.errors import PitrctlError, debugging, explain
 from pitrctl.options import (
@@ -49,7 +49,7 @@ def options(kind: type[T], args: argparse.Namespace) -> T:
     for field in dataclasses.fields(kind):
         group = field.default_factory
         if group is not dataclasses.MISSING and dataclasses.is_dataclass(group):
-            values[field.name] = options(group, args)  # type: ignore[arg-type]
+            values[field.name] = options(group, args)
         elif hasattr(args, field.name):
             value = getattr(args, field.name)
             values[field.name] = tuple(value) if isinstance(value, list) else value
@@ -57,8 +57,7 @@ def options(kind: type[T], args: argparse.Namespace) -> T:
 
 
 def _handler(command: str) -> Callable[..., dict[str, Any]]:
-    from pitrctl import verify  # noqa: PLC0415
-
+    """The command's function, looked up when it runs (a test may replace it)."""
     return {
         "restore": commands.restore,
         "status": commands.status,

@@ -2,7 +2,7 @@
 
 A message reaches the buffer's dead-letter queue after failing ``max_receive_count`` times; its
 item may be out of date in the restored table. Redriving the message into the buffer puts it at the
-end of its group, after newer changes (issue 11 (d)); the replay writer's ordering guard would skip
+end of its group, after newer changes; the replay writer's ordering guard would skip
 it then, but the item could still miss the change. This command does better: per message it reads
 the item's CURRENT state from the source (``GetItem`` with a consistent read) and writes it to the
 restored table through the ordering guard, in one ``TransactWriteItems``:
