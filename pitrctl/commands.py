@@ -202,7 +202,7 @@ def restore(options: RestoreOptions, aws: Aws, ui: Ui, now: Callable[[], datetim
         )
     _confirm(ui, options.yes)
 
-    # Retention first: changes queued from now on must outlive the restore (docs/design.md, Buffer retention).
+    # Retention first: changes queued from now on must outlive the restore (docs/design.md#buffer-retention).
     queue_url = found.require("cdc_buffer", "buffer_queue_url")
     aws("sqs").set_queue_attributes(
         QueueUrl=queue_url,

@@ -1,4 +1,4 @@
-"""Find a deployment of the module through its manifest (docs/design.md, "Shared records").
+"""Find a deployment of the module through its manifest (docs/design.md#shared-records).
 
 The manifest is the Terraform-managed SSM parameter ``/<ssm_prefix>/manifest`` (default prefix
 ``dynamodb-pitr/<source_table>``): the root's shared keys plus one object per part

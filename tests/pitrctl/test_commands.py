@@ -13,6 +13,7 @@ from moto_world import (
     EXECUTION,
     REGION,
     client,
+    deploy,
     manifest,
     put_manifest,
     put_record,
@@ -33,6 +34,11 @@ def _aws(service: str) -> Any:
 
 
 ORDERS = Deployed(table="orders", interval=0.0)
+
+
+@pytest.fixture
+def deployed(aws: None) -> dict[str, str]:
+    return deploy()
 
 
 def test_restore_raises_retention_restores_and_starts_the_workflow(deployed: dict[str, str]) -> None:

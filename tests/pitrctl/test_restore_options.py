@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 import pytest
-from moto_world import REGION, client, create_table, restore_orders
+from moto_world import REGION, client, create_table, deploy, restore_orders
 
 from pitrctl import commands, restore_options
 from pitrctl.cli import main
@@ -169,7 +169,8 @@ class HonouringRestore:
 
 
 @pytest.fixture
-def indexed(deployed: dict[str, str]) -> HonouringRestore:
+def indexed(aws: None) -> HonouringRestore:
+    deploy()
     ddb = _aws("dynamodb")
     ddb.delete_table(TableName="orders")  # moto's UpdateTable forgets the key's attributes: create anew
     create_table(

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from moto_world import REGION, client, restore_orders
+from moto_world import REGION, client, deploy, restore_orders
 
 from pitrctl import commands, stream_readers
 from pitrctl.cli import main
@@ -51,8 +51,9 @@ _aws = client
 
 
 @pytest.fixture
-def crowded(deployed: dict[str, str]) -> None:
+def crowded(aws: None) -> None:
     """Three functions read the source stream: ours and two of the application's."""
+    deploy()
     role = _aws("iam").create_role(RoleName="fn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     stream = _aws("dynamodb").describe_table(TableName="orders")["Table"]["LatestStreamArn"]
     lam = _aws("lambda")

@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 import pytest
-from moto_world import EXECUTION, REGION, manifest, put_manifest, put_record, record
+from moto_world import EXECUTION, REGION, deploy, manifest, put_manifest, put_record, record
 
 from pitrctl import commands, verify
 from pitrctl.cli import main
@@ -132,8 +132,9 @@ def planted(aws: None) -> dict[str, set[str]]:
 
 
 @pytest.fixture
-def planted_deployed(deployed: dict[str, str]) -> dict[str, set[str]]:
+def planted_deployed(aws: None) -> dict[str, set[str]]:
     """The planted tables under a deployment's manifest (its own orders table replaced)."""
+    deploy()
     _client().delete_table(TableName="orders")
     return _plant(_client())
 
