@@ -23,6 +23,7 @@ from pitrctl.options import (
     RestoreOptions,
     StatusOptions,
 )
+from pitrctl.restore_options import ON_DEMAND, PROVISIONED
 from pitrctl.ui import Ui
 
 TIME_EXAMPLE = "2026-11-22T09:30:00Z"
@@ -185,7 +186,7 @@ def _restore(restore: argparse.ArgumentParser) -> None:
     )
     overrides.add_argument(
         "--billing-mode",
-        choices=["PROVISIONED", "PAY_PER_REQUEST"],
+        choices=[PROVISIONED, ON_DEMAND],
         help="billing mode of the restored table",
     )
     overrides.add_argument(
