@@ -216,6 +216,9 @@ module "restore_watcher" {
   stream_mapping_uuid        = module.cdc_buffer.stream_mapping_uuid
   settings_sync_function_arn = module.settings_sync.function_arn
   settings                   = var.settings
+  # Replay sized to the restored table at replay start, under these ceilings (pitr.replay_sizing).
+  replay_maximum_concurrency                 = var.replay_writer.maximum_concurrency
+  warm_throughput_max_write_units_per_second = var.warm_throughput_max_write_units_per_second
 
   buffer_standby_retention_seconds = module.cdc_buffer.buffer_standby_retention_seconds
   coverage_parameter               = "/${local.ssm_prefix}/coverage"

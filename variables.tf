@@ -430,12 +430,12 @@ variable "cdc_subscriber" {
 }
 
 variable "replay_writer" {
-  description = "Replay writer (buffer -> restored table) settings, each optional: memory_size (MB, 512), timeout (s, 60; the buffer's visibility timeout is 6x), batch_size (1 to 10, 10), maximum_concurrency (of its mapping, 50), max_receive_count (deliveries before the dead-letter queue, 50), record_cache_seconds (restore record cache, 10), replay_start_margin_seconds (0), lag_alarm_seconds (300)."
+  description = "Replay writer (buffer -> restored table) settings, each optional: memory_size (MB, 512), timeout (s, 60; the buffer's visibility timeout is 6x), batch_size (1 to 10, 10), maximum_concurrency (200: the most replay invocations at once, the share of the account's Lambda concurrency replay may take; at replay start the workflow sizes the mapping's maximum concurrency to what the restored table's write capacity needs, up to this, and puts this back when replay is switched off), max_receive_count (deliveries before the dead-letter queue, 50), record_cache_seconds (restore record cache, 10), replay_start_margin_seconds (0), lag_alarm_seconds (300)."
   type = object({
     memory_size                 = optional(number, 512)
     timeout                     = optional(number, 60)
     batch_size                  = optional(number, 10)
-    maximum_concurrency         = optional(number, 50)
+    maximum_concurrency         = optional(number, 200)
     max_receive_count           = optional(number, 50)
     record_cache_seconds        = optional(number, 10)
     replay_start_margin_seconds = optional(number, 0)

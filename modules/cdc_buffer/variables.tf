@@ -127,12 +127,12 @@ variable "cdc_subscriber" {
 }
 
 variable "replay_writer" {
-  description = "Settings of the replay writer (buffer -> restored table) and its mapping: memory (MB), timeout (s; the buffer's visibility timeout is 6x), batch_size (messages per invocation, at most 10 for FIFO), maximum_concurrency (of the mapping), max_receive_count (deliveries before a message goes to the dead-letter queue), record_cache_seconds (restore record cache TTL), replay_start_margin_seconds (replay this much before the replay start too), lag_alarm_seconds (alarm when replay lags more)."
+  description = "Settings of the replay writer (buffer -> restored table) and its mapping: memory (MB), timeout (s; the buffer's visibility timeout is 6x), batch_size (messages per invocation, at most 10 for FIFO), maximum_concurrency (of the mapping: the ceiling the restore workflow sizes replay under, and puts back at release), max_receive_count (deliveries before a message goes to the dead-letter queue), record_cache_seconds (restore record cache TTL), replay_start_margin_seconds (replay this much before the replay start too), lag_alarm_seconds (alarm when replay lags more)."
   type = object({
     memory_size                 = optional(number, 512)
     timeout                     = optional(number, 60)
     batch_size                  = optional(number, 10)
-    maximum_concurrency         = optional(number, 50)
+    maximum_concurrency         = optional(number, 200)
     max_receive_count           = optional(number, 50)
     record_cache_seconds        = optional(number, 10)
     replay_start_margin_seconds = optional(number, 0)

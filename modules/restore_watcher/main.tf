@@ -243,6 +243,19 @@ locals {
         Resource = [var.buffer_queue_arn]
       },
       {
+        # Replay sizing at replay start (pitr.replay_sizing): the tables' capacity, the backlog.
+        Sid      = "SizeReplay"
+        Effect   = "Allow"
+        Action   = ["dynamodb:DescribeTable"]
+        Resource = [var.source_table_arn, local.target_table_arn]
+      },
+      {
+        Sid      = "ReadBacklog"
+        Effect   = "Allow"
+        Action   = ["sqs:GetQueueAttributes"]
+        Resource = [var.buffer_queue_arn]
+      },
+      {
         Sid      = "SwitchReplay"
         Effect   = "Allow"
         Action   = ["lambda:UpdateEventSourceMapping", "lambda:GetEventSourceMapping"]
@@ -315,6 +328,9 @@ module "steps" {
     RESTORE_RECORD_PARAMETER  = var.restore_record_parameter
     REPLAY_MAPPING_UUID       = var.replay_mapping_uuid
     TOPIC_ARN                 = local.topic_arn
+    # pitr.replay_sizing: replay sized to the target's write capacity, under these ceilings
+    REPLAY_MAXIMUM_CONCURRENCY = tostring(var.replay_maximum_concurrency)
+    WARM_WRITE_UNITS_MAX       = tostring(var.warm_throughput_max_write_units_per_second)
   })
   policy_statements = local.steps_statements
   # The restore-ended rule invokes it asynchronously: a release that still fails after Lambda's

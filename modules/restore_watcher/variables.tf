@@ -123,6 +123,28 @@ variable "coverage_parameter" {
   type        = string
 }
 
+variable "replay_maximum_concurrency" {
+  description = "Ceiling of the replay mapping's maximum concurrency (replay_writer.maximum_concurrency): the steps function sizes replay under it at replay start and puts it back when replay is switched off."
+  type        = number
+  default     = 200
+
+  validation {
+    condition     = var.replay_maximum_concurrency >= 2 && var.replay_maximum_concurrency <= 1000 && floor(var.replay_maximum_concurrency) == var.replay_maximum_concurrency
+    error_message = "replay_maximum_concurrency must be a whole number from 2 to 1000 (the SQS mapping's limits)."
+  }
+}
+
+variable "warm_throughput_max_write_units_per_second" {
+  description = "The pre-warm ceiling settings_sync applies (write units per second); the steps function sizes replay for a target pre-warmed up to it. 0: the source's warm throughput only."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.warm_throughput_max_write_units_per_second >= 0 && floor(var.warm_throughput_max_write_units_per_second) == var.warm_throughput_max_write_units_per_second
+    error_message = "warm_throughput_max_write_units_per_second must be a whole number >= 0."
+  }
+}
+
 variable "settings" {
   description = "Switches passed to settings_sync (setting name => copy it). Empty means settings_sync's own defaults."
   type        = map(bool)
