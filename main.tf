@@ -219,6 +219,8 @@ module "restore_watcher" {
   # Replay sized to the restored table at replay start, under these ceilings (pitr.replay_sizing).
   replay_maximum_concurrency                 = var.replay_writer.maximum_concurrency
   warm_throughput_max_write_units_per_second = var.warm_throughput_max_write_units_per_second
+  ledger_table_name                          = module.cdc_buffer.ledger_table_name
+  ledger_table_arn                           = module.cdc_buffer.ledger_table_arn
 
   buffer_standby_retention_seconds = module.cdc_buffer.buffer_standby_retention_seconds
   coverage_parameter               = "/${local.ssm_prefix}/coverage"

@@ -870,7 +870,11 @@ def module_sizing(setup: Setup, messages: int, ceiling: int) -> replay_sizing.Re
     (the same code, ``pitr.replay_sizing.plan``); the source is taken as warm as the target."""
     table = table_description(setup)
     cfg = replay_sizing.ReplaySizingConfig(maximum_concurrency=ceiling)
-    return replay_sizing.plan(table, table, messages, cfg, setup.batch_size)
+    # The ledger is as warm as the target (--ledger-capacity): the guard writes a row there per item.
+    ledger = replace(setup, write_capacity=setup.ledger_capacity, capacity_mode="on_demand")
+    return replay_sizing.plan(
+        table, table, messages, cfg, batch_size=setup.batch_size, ledger=table_description(ledger)
+    )
 
 
 def _share(value: float | None) -> float | None:

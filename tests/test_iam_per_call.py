@@ -129,7 +129,7 @@ CALLS: dict[tuple[str, str], Grant | tuple[Grant, ...]] = {
         {
             "restore_waiter": ("target_table",),
             "settings_sync": SOURCE_AND_TARGET,
-            "restore_workflow": SOURCE_AND_TARGET,
+            "restore_workflow": (*SOURCE_AND_TARGET, "ledger_table"),
         }
     ),
     ("sqs", "get_queue_attributes"): Grant(

@@ -59,6 +59,7 @@ VARIABLES: dict[str, tuple[str, ...]] = {
         # pitr.replay_sizing: the replay concurrency ceiling and the pre-warm ceiling
         "REPLAY_MAXIMUM_CONCURRENCY",
         "WARM_WRITE_UNITS_MAX",
+        "LEDGER_TABLE",
     ),
 }
 

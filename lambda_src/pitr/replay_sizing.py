@@ -12,7 +12,9 @@ second) and the ordering guard's transactional writes (2 units per item up to 1 
 
 What. At replay start (``enable_replay``, the workflow's steps function) this module reads the
 target's write capacity, the source's warm throughput (``settings_sync`` pre-warms the target to at
-least it) and the buffer's backlog, and returns:
+least it), the ordering guard's ledger table's write capacity (every replayed item also writes its
+ledger row, 2 units too, so the ledger bounds the replay as much as the target) and the buffer's
+backlog, and returns:
 
 * ``warm_write_units_per_second``: what the backlog needs (its worst-case write units over
   ``DRAIN_TARGET_SECONDS``, no more than the pollers can feed), passed to ``settings_sync``, which
@@ -83,6 +85,7 @@ class ReplaySizingConfig:
 
     maximum_concurrency: int = DEFAULT_MAXIMUM_CONCURRENCY
     warm_write_units_max: int = 0
+    ledger_table: str = ""  # the ordering guard's ledger (empty: not bounded by it)
 
     def __post_init__(self) -> None:
         if not MIN_CONCURRENCY <= self.maximum_concurrency <= MAX_CONCURRENCY:
@@ -113,6 +116,7 @@ class ReplaySizingConfig:
         return cls(
             maximum_concurrency=whole("REPLAY_MAXIMUM_CONCURRENCY", DEFAULT_MAXIMUM_CONCURRENCY),
             warm_write_units_max=whole("WARM_WRITE_UNITS_MAX", 0),
+            ledger_table=view.get("LEDGER_TABLE") or "",
         )
 
 
@@ -179,13 +183,16 @@ def plan(
     source: Mapping[str, Any],
     messages: int,
     cfg: ReplaySizingConfig,
+    *,
     batch_size: int = FIFO_BATCH_SIZE,
+    ledger: Mapping[str, Any] | None = None,
 ) -> ReplaySizing:
-    """The replay's concurrency and the pre-warm it asks for, from the two tables and the backlog.
+    """The replay's concurrency and the pre-warm it asks for, from the tables and the backlog.
 
     The capacity sized for is what the target will have once ``settings_sync`` has pre-warmed it:
     at least its own, the source's warm throughput, and the backlog's need up to the pre-warm
-    ceiling (a provisioned target keeps its provisioned capacity).
+    ceiling (a provisioned target keeps its provisioned capacity); no more than the ledger's, which
+    takes one row per replayed item (nothing pre-warms it: its own history of replays does).
     """
     need = backlog_need(messages, cfg.maximum_concurrency, batch_size)
     capacity = write_capacity(target)
@@ -194,6 +201,8 @@ def plan(
     ceiling = int((target.get("OnDemandThroughput") or {}).get("MaxWriteRequestUnits") or 0)
     if ceiling > 0:
         capacity = min(capacity, ceiling)
+    if ledger is not None:
+        capacity = min(capacity, write_capacity(ledger))
     return ReplaySizing(
         concurrency=concurrency_for(capacity, cfg.maximum_concurrency),
         write_capacity=capacity,
@@ -232,10 +241,11 @@ def size(
     try:
         target = dynamodb.describe_table(TableName=target_table)["Table"]
         source = dynamodb.describe_table(TableName=source_table)["Table"]
+        ledger = dynamodb.describe_table(TableName=cfg.ledger_table)["Table"] if cfg.ledger_table else None
         messages = backlog_messages(sqs, queue_url)
         batch_size = int(lam.get_event_source_mapping(UUID=mapping_uuid).get("BatchSize") or FIFO_BATCH_SIZE)
     except (ClientError, BotoCoreError) as exc:
         reason = f"sizing skipped ({type(exc).__name__}: {exc}); replay runs at the ceiling"
         logs.warning("replay sizing failed", target_table=target_table, error=str(exc))
         return ReplaySizing(cfg.maximum_concurrency, 0, 0, 0, reason=reason)
-    return plan(target, source, messages, cfg, batch_size)
+    return plan(target, source, messages, cfg, batch_size=batch_size, ledger=ledger)

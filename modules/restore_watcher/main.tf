@@ -247,7 +247,7 @@ locals {
         Sid      = "SizeReplay"
         Effect   = "Allow"
         Action   = ["dynamodb:DescribeTable"]
-        Resource = [var.source_table_arn, local.target_table_arn]
+        Resource = [var.source_table_arn, local.target_table_arn, var.ledger_table_arn]
       },
       {
         Sid      = "ReadBacklog"
@@ -331,6 +331,7 @@ module "steps" {
     # pitr.replay_sizing: replay sized to the target's write capacity, under these ceilings
     REPLAY_MAXIMUM_CONCURRENCY = tostring(var.replay_maximum_concurrency)
     WARM_WRITE_UNITS_MAX       = tostring(var.warm_throughput_max_write_units_per_second)
+    LEDGER_TABLE               = var.ledger_table_name
   })
   policy_statements = local.steps_statements
   # The restore-ended rule invokes it asynchronously: a release that still fails after Lambda's

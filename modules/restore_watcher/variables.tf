@@ -134,6 +134,16 @@ variable "replay_maximum_concurrency" {
   }
 }
 
+variable "ledger_table_name" {
+  description = "Name of the ordering guard's ledger table: every replayed item writes a row there too, so its write capacity bounds the replay the steps function sizes."
+  type        = string
+}
+
+variable "ledger_table_arn" {
+  description = "ARN of the ordering guard's ledger table (the steps function describes it when sizing replay)."
+  type        = string
+}
+
 variable "warm_throughput_max_write_units_per_second" {
   description = "The pre-warm ceiling settings_sync applies (write units per second); the steps function sizes replay for a target pre-warmed up to it. 0: the source's warm throughput only."
   type        = number

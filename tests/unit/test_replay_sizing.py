@@ -92,7 +92,7 @@ def test_sizing_always_stays_inside_its_bounds(
     *, warm: int, source_warm: int, messages: int, ceiling: int, warm_max: int, batch: int
 ) -> None:
     cfg = rs.ReplaySizingConfig(ceiling, warm_max)
-    sizing = rs.plan(on_demand(warm or None), on_demand(source_warm or None), messages, cfg, batch)
+    sizing = rs.plan(on_demand(warm or None), on_demand(source_warm or None), messages, cfg, batch_size=batch)
     assert 2 <= sizing.concurrency <= ceiling
     assert 0 <= sizing.warm_write_units_per_second <= rs.feed(ceiling, batch)
     assert sizing.write_capacity >= max(warm or rs.NEW_TABLE_WRITE_UNITS, source_warm)
@@ -125,3 +125,18 @@ def test_the_step_output_names_the_concurrency_and_the_need() -> None:
         "backlog_messages": 5000,
     }
     assert rs.ReplaySizing(200, 0, 0, 0, reason="why").as_dict()["reason"] == "why"
+
+
+def test_the_ledger_bounds_the_replay_too() -> None:
+    """Every replayed item also writes its ledger row (2 units): a pre-warmed target behind a cold
+    ledger replays at the ledger's pace, and more pollers would only be throttled there."""
+    cfg = rs.ReplaySizingConfig(1000)
+    sizing = rs.plan(on_demand(12_000), on_demand(12_000), 10, cfg, ledger=on_demand(4000))
+    assert sizing.write_capacity == 4000
+    assert sizing.concurrency == 200
+    warm_ledger = rs.plan(on_demand(12_000), on_demand(12_000), 10, cfg, ledger=on_demand(20_000))
+    assert warm_ledger.write_capacity == 12_000
+    handler = "pitr.restore_workflow.handler"
+    assert rs.ReplaySizingConfig.from_env({"LEDGER_TABLE": "pitr-orders-ledger"}, handler).ledger_table == (
+        "pitr-orders-ledger"
+    )
