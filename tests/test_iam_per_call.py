@@ -14,7 +14,7 @@ moto enforces no IAM, so a call without a grant shows only in production. This t
    missing grant and the Terraform file building the role.
 
 Conditions in policies are not evaluated (a conditional grant counts as a grant); KMS use implied by
-encrypted resources is covered by tests/aws_limits_*.tftest.hcl.
+encrypted resources is covered by tests/aws_limits.tftest.hcl.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ BOTH_TABLES_AND_INDEXES = ("source_table", "source_index", "target_table", "targ
 
 # (boto3 service, operation) -> Grant (or Grants, when actions touch different resources). The ONE
 # place that says what each call needs. Functions are named by their handler module
-# (restore_workflow is the restore-steps function). "*": only for actions docs/iam-wildcards.json
+# "<module>" (pitr.<module>.handler). "*": only for actions docs/iam-wildcards.json
 # lists (APIs that accept no narrower resource).
 CALLS: dict[tuple[str, str], Grant | tuple[Grant, ...]] = {
     # cdc_subscriber
@@ -112,17 +112,17 @@ CALLS: dict[tuple[str, str], Grant | tuple[Grant, ...]] = {
     ("ssm", "get_parameter"): Grant(
         {
             "replay_writer": ("restore_record",),
-            "restore_workflow": ("restore_record", "coverage_parameter"),
+            "restore_steps": ("restore_record", "coverage_parameter"),
             "restore_waiter": ("coverage_parameter",),
         }
     ),
     ("ssm", "put_parameter"): Grant(
         {
-            "restore_workflow": ("restore_record", "coverage_parameter"),
+            "restore_steps": ("restore_record", "coverage_parameter"),
             "restore_waiter": ("coverage_parameter",),
         }
     ),
-    ("ssm", "delete_parameter"): Grant({"restore_workflow": ("restore_record", "coverage_parameter")}),
+    ("ssm", "delete_parameter"): Grant({"restore_steps": ("restore_record", "coverage_parameter")}),
     # restore_waiter
     # restore_workflow (steps): replay sizing reads both tables' capacity and the backlog
     ("dynamodb", "describe_table"): Grant(
@@ -137,16 +137,16 @@ CALLS: dict[tuple[str, str], Grant | tuple[Grant, ...]] = {
     ),
     ("sqs", "receive_message"): Grant({"restore_waiter": ("stream_failure_queue",)}),
     ("cloudwatch", "get_metric_data"): Grant(("*",)),
-    # restore_workflow (steps)
-    ("sqs", "set_queue_attributes"): Grant({"restore_workflow": ("buffer_queue",)}),
+    # restore_steps
+    ("sqs", "set_queue_attributes"): Grant({"restore_steps": ("buffer_queue",)}),
     ("lambda", "update_event_source_mapping"): Grant(
-        {"restore_workflow": ("replay_mapping",), "settings_sync": ("account_mapping",)}
+        {"restore_steps": ("replay_mapping",), "settings_sync": ("account_mapping",)}
     ),
     ("lambda", "get_event_source_mapping"): Grant(
-        {"restore_workflow": ("replay_mapping",), "settings_sync": ("account_mapping",)}
+        {"restore_steps": ("replay_mapping",), "settings_sync": ("account_mapping",)}
     ),
     # the claim and a release for an ended holder ask whether the holder execution still runs
-    ("stepfunctions", "describe_execution"): Grant({"restore_workflow": ("workflow_execution",)}),
+    ("stepfunctions", "describe_execution"): Grant({"restore_steps": ("workflow_execution",)}),
     ("sns", "publish"): Grant(("topic",)),
     ("events", "put_events"): Grant(("default_bus",)),
     # settings_sync: reads on both tables, writes on the target only
@@ -352,7 +352,7 @@ def calls_in(module: str) -> tuple[list[Call], list[str]]:
 
 @dataclass
 class Function:
-    handler_module: str  # e.g. "restore_workflow"
+    handler_module: str  # e.g. "restore_steps"
     function_name: str
     role_policy: dict[str, Any]
     terraform_file: str
@@ -408,6 +408,16 @@ def _modules(module: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield from _modules(child)
 
 
+LAMBDA_FUNCTION = "modules/lambda_function/main.tf"
+
+
+def _defining_file(handler_module: str) -> str:
+    """The root file that defines the function's statements: its ``local.<module>_function``."""
+    pattern = re.compile(rf"^\s*{handler_module}_function\s*=", re.M)
+    (path,) = [p for p in sorted(REPO.glob("*.tf")) if pattern.search(p.read_text())]
+    return path.name
+
+
 @pytest.fixture(scope="module")
 def deployment() -> Deployment:
     tf = require_terraform()
@@ -438,12 +448,11 @@ def deployment() -> Deployment:
             continue
         prefix = address.removesuffix(".aws_lambda_function.this")
         handler_module = values["handler"].removeprefix("pitr.").removesuffix(".handler")
-        caller = prefix.split(".")[1]  # module.<caller>.module.<function>
         out.functions[handler_module] = Function(
             handler_module=handler_module,
             function_name=values["function_name"],
             role_policy=json.loads(resources[f"{prefix}.aws_iam_role_policy.this"]["policy"]),
-            terraform_file=f"modules/{caller}/main.tf (role policy through modules/lambda_function/main.tf)",
+            terraform_file=f"{_defining_file(handler_module)} (role policy through {LAMBDA_FUNCTION})",
         )
     return out
 
@@ -528,7 +537,7 @@ def supports_resources(action: str) -> bool:
 ################################################################################
 
 
-HANDLERS = ["cdc_subscriber", "replay_writer", "settings_sync", "restore_waiter", "restore_workflow"]
+HANDLERS = ["cdc_subscriber", "replay_writer", "settings_sync", "restore_waiter", "restore_steps"]
 
 
 def function_calls(handler_module: str) -> tuple[list[Call], list[str]]:
@@ -548,9 +557,9 @@ def test_scanner_sees_calls_through_every_form() -> None:
     """The scan finds calls on self.<client>, on named clients and on client("svc") (can fail)."""
     calls, _ = function_calls("cdc_subscriber")
     assert {(c.service, c.operation) for c in calls} >= {("sqs", "send_message_batch"), ("s3", "put_object")}
-    calls, _ = function_calls("restore_workflow")
+    calls, _ = function_calls("restore_steps")
     assert ("sqs", "set_queue_attributes") in {(c.service, c.operation) for c in calls}
-    assert "pitr.restore_record" in reachable_modules("pitr.restore_workflow")
+    assert "pitr.restore_record" in reachable_modules("pitr.restore_steps")
     assert "pitr.settings_sync.triggers" in reachable_modules("pitr.settings_sync")
 
 
@@ -634,22 +643,22 @@ def test_every_table_entry_names_real_actions_and_is_used() -> None:
 
 def test_a_missing_grant_is_reported_with_call_action_and_file(deployment: Deployment) -> None:
     """Removing one statement from a rendered role makes the check name the call, grant and file."""
-    policy = deployment.functions["restore_workflow"].role_policy
+    policy = deployment.functions["restore_steps"].role_policy
     stripped = {"Statement": [s for s in policy["Statement"] if s.get("Sid") != "SwitchReplay"]}
-    problems = problems_for(deployment, "restore_workflow", stripped)
+    problems = problems_for(deployment, "restore_steps", stripped)
     assert problems, "removing SwitchReplay must fail the check"
     assert any(
-        "lambda_src/pitr/restore_workflow.py:" in p
+        "lambda_src/pitr/restore_steps.py:" in p
         and "lambda.update_event_source_mapping" in p
         and "lambda:UpdateEventSourceMapping on arn:aws:lambda:eu-west-1:123456789012:event-source-mapping:"
         in p
-        and "modules/restore_watcher/main.tf" in p
+        and "restore_workflow.tf (role policy" in p
         for p in problems
     ), problems
     # A Deny wins over the grant.
     denied = {"Statement": [*policy["Statement"], {"Effect": "Deny", "Action": "sns:*", "Resource": "*"}]}
     assert any(
         "the role denies it" in p and "sns:Publish" in p
-        for p in problems_for(deployment, "restore_workflow", denied)
+        for p in problems_for(deployment, "restore_steps", denied)
     )
     assert unknown_action("sqs:SendMessageBatch") and not unknown_action("sqs:SendMessage")
