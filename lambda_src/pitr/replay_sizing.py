@@ -77,6 +77,8 @@ DRAIN_TARGET_SECONDS = 300
 DEFAULT_MAXIMUM_CONCURRENCY = 200
 MIN_CONCURRENCY, MAX_CONCURRENCY = 2, 1000
 FIFO_BATCH_SIZE = 10
+# The steps function, whose environment holds the sizing's variables (pitr.environment).
+STEPS_HANDLER = "pitr.restore_workflow.handler"
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ class ReplaySizingConfig:
 
     @classmethod
     def from_env(
-        cls, env: Mapping[str, str] | None = None, handler: str = "pitr.restore_workflow.handler"
+        cls, env: Mapping[str, str] | None = None, handler: str = STEPS_HANDLER
     ) -> ReplaySizingConfig:
         """From the steps function's environment; a missing variable is its default, a bad one an
         error naming it (at cold start)."""
