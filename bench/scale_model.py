@@ -9,10 +9,13 @@ restored table's write capacity. This model simulates those, for a backlog of ch
   available group before moving to the next, and a group with a message in flight delivers nothing
   else (``SQS_RECEIVE`` and ``SQS_GROUP_HELD``); groups keep their place until they are empty, as in
   the simulation kit's queue (``pitrctl/sim/fifo_queue.py``), which ``tests/bench`` checks;
-* the replay mapping: pollers, each receive -> invoke -> write -> delete, at most
-  ``maximum_concurrency`` at once and no more than the groups that have something to deliver
+* the replay mapping: pollers, each receive -> invoke -> write -> delete, at most the maximum
+  concurrency at once and no more than the groups that have something to deliver
   (``LAMBDA_FIFO_SCALING``, ``LAMBDA_MAX_CONCURRENCY``), starting with 5 and adding up to 300 a minute
-  (``LAMBDA_SQS_RAMP``);
+  (``LAMBDA_SQS_RAMP``). The maximum concurrency is what the module's steps function sets at replay
+  start for the backlog and the table (``module_sizing`` calls the same ``pitr.replay_sizing.plan``),
+  under the ceiling ``--maximum-concurrency``; each backlog is also drained at the former fixed 50,
+  and with the sized pollers all started at once (no ramp, as provisioned mode would);
 * the writer: ours writes each item of a batch once (its newest change) in one ``BatchWriteItem``
   (``BATCH_WRITE_ITEMS``); with the ordering guard (issue 11, ``pitr.guard``), one
   ``TransactWriteItems`` per batch holding each item's write and its ledger row, all or nothing
