@@ -456,7 +456,7 @@ variable "replay_writer" {
       memory_size                 - MB
       timeout                     - seconds
       batch_size                  - messages per invocation
-      maximum_concurrency         - ceiling of the replay's concurrency, the share of the account's Lambda concurrency it may take (sized to the restored table at replay start)
+      maximum_concurrency         - ceiling: replay is sized to the restored table under it
       max_receive_count           - deliveries before the dead-letter queue
       record_cache_seconds        - restore record cache
       replay_start_margin_seconds - seconds replayed before the replay start
