@@ -56,6 +56,10 @@ VARIABLES: dict[str, tuple[str, ...]] = {
         "RESTORE_RECORD_PARAMETER",
         "REPLAY_MAPPING_UUID",
         "TOPIC_ARN",
+        # pitr.replay_sizing: the replay concurrency ceiling and the pre-warm ceiling
+        "REPLAY_MAXIMUM_CONCURRENCY",
+        "WARM_WRITE_UNITS_MAX",
+        "LEDGER_TABLE",
     ),
 }
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from pitr import clients, coverage, logs, notify, step_errors
+from pitr import clients, coverage, logs, notify, replay_sizing, step_errors
 from pitr.backoff import Backoff
 from pitr.patterns import PatternError, check_target
 from pitr.restore_record import (
@@ -258,8 +258,13 @@ def start(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, A
     return {"retention_raised_at": raised_at}
 
 
-def _set_replay(cfg: WatcherConfig, enabled: bool) -> None:
-    clients.client("lambda").update_event_source_mapping(UUID=cfg.replay_mapping_uuid, Enabled=enabled)
+def _set_replay(cfg: WatcherConfig, enabled: bool, concurrency: int | None = None) -> None:
+    """Switch replay; switching it off puts the deployment's ceiling back (``pitr.replay_sizing``)."""
+    if concurrency is None:
+        concurrency = replay_sizing.ReplaySizingConfig.from_env().maximum_concurrency
+    clients.client("lambda").update_event_source_mapping(
+        UUID=cfg.replay_mapping_uuid, Enabled=enabled, ScalingConfig={"MaximumConcurrency": concurrency}
+    )
 
 
 def enable_replay(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
@@ -276,7 +281,15 @@ def enable_replay(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dic
         covered_since=plan["covered_since"],
         task_token=None,
     )
-    _set_replay(cfg, True)
+    # Replay at the target's write capacity: the concurrency and the pre-warm it asks settings_sync for.
+    sizing = replay_sizing.size(
+        source_table=cfg.source_table_name,
+        target_table=record.target_table,
+        queue_url=cfg.buffer_queue_url,
+        mapping_uuid=cfg.replay_mapping_uuid,
+        cfg=replay_sizing.ReplaySizingConfig.from_env(),
+    )
+    _set_replay(cfg, True, sizing.concurrency)
     enabled_at = rt.now()
     try:
         _own_record(clients.client("ssm"), cfg, event["execution_arn"])
@@ -288,7 +301,7 @@ def enable_replay(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dic
         raise
     _notify(cfg, notify.TABLE_ACTIVE, _detail(cfg, record, covered_since=plan["covered_since"]))
     # Catching up shares the claim's deadline (max_restore_wait): one bound on the waiting loops.
-    return {"enabled_at": format_time(enabled_at)}
+    return {"enabled_at": format_time(enabled_at), **sizing.as_dict()}
 
 
 def park(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:

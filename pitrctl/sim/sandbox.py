@@ -370,6 +370,10 @@ class Sandbox:
             "DRAIN_QUIET_SECONDS": opts.drain_quiet_seconds,
             "DRAIN_TIMEOUT_SECONDS": 900,
             "INVOCATION_BUDGET_SECONDS": 840,
+            # The steps function's replay sizing (pitr.replay_sizing): the module's defaults.
+            "REPLAY_MAXIMUM_CONCURRENCY": 200,
+            "WARM_WRITE_UNITS_MAX": 0,
+            "LEDGER_TABLE": self.ledger_table,
         }
         self.waiter_env = functions.render_part("pitr.restore_waiter.handler", watcher_env)
         self.steps_env = functions.render_part("pitr.restore_workflow.handler", watcher_env)

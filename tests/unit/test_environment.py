@@ -16,7 +16,7 @@ from typing import Any
 import hcl2
 import pytest
 
-from pitr import cdc_subscriber, environment, replay_writer, settings_sync
+from pitr import cdc_subscriber, environment, replay_sizing, replay_writer, settings_sync
 from pitr.watcher import WatcherConfig
 
 REPO = Path(__file__).resolve().parents[2]
@@ -90,7 +90,7 @@ def test_every_function_has_a_contract_and_terraform_sets_exactly_it() -> None:
 
 
 def _values(handler: str) -> dict[str, str]:
-    numbers = {"SECONDS", "RETENTION"}
+    numbers = {"SECONDS", "RETENTION", "CONCURRENCY", "UNITS"}
     values = {}
     for name in (*environment.VARIABLES[handler], *environment.COMMON):
         if any(word in name for word in numbers):
@@ -118,6 +118,8 @@ def _build(handler: str, env: environment.Environment) -> None:
         settings_sync.parse(event, env)
     else:
         WatcherConfig.from_env(env, handler)
+        if handler == "pitr.restore_workflow.handler":
+            replay_sizing.ReplaySizingConfig.from_env(env, handler)
 
 
 @pytest.mark.parametrize("handler", sorted(environment.VARIABLES))
