@@ -78,6 +78,7 @@ def _entry(**changes: Any) -> dict[str, Any]:
         ([_entry(default="yes")], r"default must be true or false"),
         ([_entry(dynamodb_writes=["UpdateTable"])], r"'UpdateTable' is not a DynamoDB action"),
         ([_entry(description=None)], r"'warm_throughput': .*description"),
+        ([_entry(dynamodb_reads=None)], r"'warm_throughput': .*dynamodb_reads"),
         ([_entry(colour="blue")], r"'warm_throughput': .*colour"),
         ([_entry(), _entry()], r"names \['warm_throughput'\] more than once"),
     ],

@@ -49,14 +49,10 @@ class CatalogueError(ValueError):
 
 def _setting(entry: dict[str, Any]) -> Setting:
     name = entry.get("name", "?")
+    # Every field but the notes is required: Terraform reads the action lists of every entry.
+    fields = {k: tuple(v) if k in ("dynamodb_reads", "dynamodb_writes") else v for k, v in entry.items()}
     try:
-        setting = Setting(
-            **{
-                **entry,
-                "dynamodb_reads": tuple(entry.get("dynamodb_reads", ())),
-                "dynamodb_writes": tuple(entry.get("dynamodb_writes", ())),
-            }
-        )
+        setting = Setting(**fields)
     except TypeError as exc:
         raise CatalogueError(f"catalogue.json, setting {name!r}: {exc}") from exc
     problems = [
