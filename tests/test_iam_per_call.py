@@ -94,7 +94,7 @@ BOTH_TABLES_AND_INDEXES = ("source_table", "source_index", "target_table", "targ
 
 # (boto3 service, operation) -> Grant (or Grants, when actions touch different resources). The ONE
 # place that says what each call needs. Functions are named by their handler module
-# (restore_workflow is the restore-steps function). "*": only for actions docs/iam-wildcards.json
+# (restore_steps is the restore-steps function). "*": only for actions docs/iam-wildcards.json
 # lists (APIs that accept no narrower resource).
 CALLS: dict[tuple[str, str], Grant | tuple[Grant, ...]] = {
     # cdc_subscriber
@@ -112,17 +112,17 @@ CALLS: dict[tuple[str, str], Grant | tuple[Grant, ...]] = {
     ("ssm", "get_parameter"): Grant(
         {
             "replay_writer": ("restore_record",),
-            "restore_workflow": ("restore_record", "coverage_parameter"),
+            "restore_steps": ("restore_record", "coverage_parameter"),
             "restore_waiter": ("coverage_parameter",),
         }
     ),
     ("ssm", "put_parameter"): Grant(
         {
-            "restore_workflow": ("restore_record", "coverage_parameter"),
+            "restore_steps": ("restore_record", "coverage_parameter"),
             "restore_waiter": ("coverage_parameter",),
         }
     ),
-    ("ssm", "delete_parameter"): Grant({"restore_workflow": ("restore_record", "coverage_parameter")}),
+    ("ssm", "delete_parameter"): Grant({"restore_steps": ("restore_record", "coverage_parameter")}),
     # restore_waiter
     ("dynamodb", "describe_table"): Grant(
         {"restore_waiter": ("target_table",), "settings_sync": SOURCE_AND_TARGET}
@@ -130,16 +130,16 @@ CALLS: dict[tuple[str, str], Grant | tuple[Grant, ...]] = {
     ("sqs", "get_queue_attributes"): Grant({"restore_waiter": ("buffer_queue", "stream_failure_queue")}),
     ("sqs", "receive_message"): Grant({"restore_waiter": ("stream_failure_queue",)}),
     ("cloudwatch", "get_metric_data"): Grant(("*",)),
-    # restore_workflow (steps)
-    ("sqs", "set_queue_attributes"): Grant({"restore_workflow": ("buffer_queue",)}),
+    # restore_steps
+    ("sqs", "set_queue_attributes"): Grant({"restore_steps": ("buffer_queue",)}),
     ("lambda", "update_event_source_mapping"): Grant(
-        {"restore_workflow": ("replay_mapping",), "settings_sync": ("account_mapping",)}
+        {"restore_steps": ("replay_mapping",), "settings_sync": ("account_mapping",)}
     ),
     ("lambda", "get_event_source_mapping"): Grant(
-        {"restore_workflow": ("replay_mapping",), "settings_sync": ("account_mapping",)}
+        {"restore_steps": ("replay_mapping",), "settings_sync": ("account_mapping",)}
     ),
     # the claim and a release for an ended holder ask whether the holder execution still runs
-    ("stepfunctions", "describe_execution"): Grant({"restore_workflow": ("workflow_execution",)}),
+    ("stepfunctions", "describe_execution"): Grant({"restore_steps": ("workflow_execution",)}),
     ("sns", "publish"): Grant(("topic",)),
     ("events", "put_events"): Grant(("default_bus",)),
     # settings_sync: reads on both tables, writes on the target only
@@ -345,7 +345,7 @@ def calls_in(module: str) -> tuple[list[Call], list[str]]:
 
 @dataclass
 class Function:
-    handler_module: str  # e.g. "restore_workflow"
+    handler_module: str  # e.g. "restore_steps"
     function_name: str
     role_policy: dict[str, Any]
     terraform_file: str
@@ -521,7 +521,7 @@ def supports_resources(action: str) -> bool:
 ################################################################################
 
 
-HANDLERS = ["cdc_subscriber", "replay_writer", "settings_sync", "restore_waiter", "restore_workflow"]
+HANDLERS = ["cdc_subscriber", "replay_writer", "settings_sync", "restore_waiter", "restore_steps"]
 
 
 def function_calls(handler_module: str) -> tuple[list[Call], list[str]]:
@@ -541,9 +541,9 @@ def test_scanner_sees_calls_through_every_form() -> None:
     """The scan finds calls on self.<client>, on named clients and on client("svc") (can fail)."""
     calls, _ = function_calls("cdc_subscriber")
     assert {(c.service, c.operation) for c in calls} >= {("sqs", "send_message_batch"), ("s3", "put_object")}
-    calls, _ = function_calls("restore_workflow")
+    calls, _ = function_calls("restore_steps")
     assert ("sqs", "set_queue_attributes") in {(c.service, c.operation) for c in calls}
-    assert "pitr.restore_record" in reachable_modules("pitr.restore_workflow")
+    assert "pitr.restore_record" in reachable_modules("pitr.restore_steps")
     assert "pitr.settings_sync.triggers" in reachable_modules("pitr.settings_sync")
 
 
@@ -627,12 +627,12 @@ def test_every_table_entry_names_real_actions_and_is_used() -> None:
 
 def test_a_missing_grant_is_reported_with_call_action_and_file(deployment: Deployment) -> None:
     """Removing one statement from a rendered role makes the check name the call, grant and file."""
-    policy = deployment.functions["restore_workflow"].role_policy
+    policy = deployment.functions["restore_steps"].role_policy
     stripped = {"Statement": [s for s in policy["Statement"] if s.get("Sid") != "SwitchReplay"]}
-    problems = problems_for(deployment, "restore_workflow", stripped)
+    problems = problems_for(deployment, "restore_steps", stripped)
     assert problems, "removing SwitchReplay must fail the check"
     assert any(
-        "lambda_src/pitr/restore_workflow.py:" in p
+        "lambda_src/pitr/restore_steps.py:" in p
         and "lambda.update_event_source_mapping" in p
         and "lambda:UpdateEventSourceMapping on arn:aws:lambda:eu-west-1:123456789012:event-source-mapping:"
         in p
@@ -643,6 +643,6 @@ def test_a_missing_grant_is_reported_with_call_action_and_file(deployment: Deplo
     denied = {"Statement": [*policy["Statement"], {"Effect": "Deny", "Action": "sns:*", "Resource": "*"}]}
     assert any(
         "the role denies it" in p and "sns:Publish" in p
-        for p in problems_for(deployment, "restore_workflow", denied)
+        for p in problems_for(deployment, "restore_steps", denied)
     )
     assert unknown_action("sqs:SendMessageBatch") and not unknown_action("sqs:SendMessage")

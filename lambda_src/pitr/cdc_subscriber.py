@@ -296,19 +296,33 @@ class Subscriber:
         return outcome
 
 
+@dataclass(frozen=True)
+class SubscriberConfig:
+    """The subscriber's environment (its contract in :mod:`pitr.environment`), every variable required."""
+
+    buffer_queue_url: str
+    spill_bucket: str
+    source_table_name: str
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> SubscriberConfig:
+        env = environment.of("pitr.cdc_subscriber.handler", environ)
+        return cls(
+            buffer_queue_url=environment.text(env, "BUFFER_QUEUE_URL"),
+            spill_bucket=environment.text(env, "SPILL_BUCKET"),
+            source_table_name=environment.text(env, "SOURCE_TABLE_NAME"),
+        )
+
+
 def from_env(environ: Mapping[str, str] | None = None) -> Subscriber:
-    env = environment.of("pitr.cdc_subscriber.handler", environ)
-    try:
-        queue_url = env["BUFFER_QUEUE_URL"]
-        source_table = env["SOURCE_TABLE_NAME"]
-    except KeyError as exc:
-        raise RuntimeError(f"cdc_subscriber needs the environment variable {exc.args[0]}") from exc
+    """The subscriber of this function: its configuration (checked first), then its clients."""
+    config = SubscriberConfig.from_env(environ)
     return Subscriber(
         sqs=clients.bounded("sqs"),
         s3=clients.bounded("s3"),
-        queue_url=queue_url,
-        spill_bucket=env.get("SPILL_BUCKET") or None,
-        source_table=source_table,
+        queue_url=config.buffer_queue_url,
+        spill_bucket=config.spill_bucket,
+        source_table=config.source_table_name,
         call_seconds=clients.BOUNDED_CALL_SECONDS,
     )
 

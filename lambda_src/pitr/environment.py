@@ -1,27 +1,32 @@
 """Each function's environment contract: the one list of variables Terraform sets and the code reads.
 
-Terraform renders these keys in each function's ``environment`` block (``modules/*/main.tf``;
-``modules/lambda_function`` adds ``COMMON`` to every function), the handlers read them through
-``of(handler)``, and ``tests/unit/test_environment.py`` fails when the two differ. Reading a variable
-the contract does not list raises ``UndeclaredVariableError``: add it here and to Terraform first.
+Terraform renders these keys in each function's ``environment`` block (``modules/lambda_function``
+adds ``COMMON`` to every function), each function's typed configuration reads them through
+``of(handler)`` and the parsers below, and ``tests/unit/test_environment.py`` fails when the two
+differ. Reading a variable the contract does not list raises ``UndeclaredVariableError``: add it here
+and to Terraform first.
+
+Terraform sets every variable of a function's contract, so a configuration requires each one: a
+missing or invalid value is a deployment error (``ConfigurationError``, naming the variable), raised
+when the function builds its configuration, at the first invocation before any AWS call.
 """
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 
 # Set for every function by modules/lambda_function; read by pitr.logs.
 COMMON = ("LOG_LEVEL",)
 
-# One WatcherConfig serves the waiter and the steps; each reads only its own function's variables.
-_WATCHER_COMMON = (
+# What both functions of the restore workflow read (each has its own configuration).
+_RESTORE_WORKFLOW_COMMON = (
     "SOURCE_TABLE_NAME",
     "REPLAY_FROM",
     "BUFFER_QUEUE_URL",
     "BUFFER_STANDBY_RETENTION_SECONDS",
     "COVERAGE_PARAMETER",
-    "MAX_RESTORE_WAIT_SECONDS",
 )
 
 # Handler -> the variables its function's environment holds (besides COMMON).
@@ -42,7 +47,7 @@ VARIABLES: dict[str, tuple[str, ...]] = {
         "SETTINGS_OPTIONS",
     ),
     "pitr.restore_waiter.handler": (
-        *_WATCHER_COMMON,
+        *_RESTORE_WORKFLOW_COMMON,
         "ACTIVE_POLL_CAP_SECONDS",
         "CAUGHT_UP_LAG_SECONDS",
         "DRAIN_QUIET_SECONDS",
@@ -50,8 +55,9 @@ VARIABLES: dict[str, tuple[str, ...]] = {
         "INVOCATION_BUDGET_SECONDS",
         "STREAM_FAILURE_QUEUE_URL",
     ),
-    "pitr.restore_workflow.handler": (
-        *_WATCHER_COMMON,
+    "pitr.restore_steps.handler": (
+        *_RESTORE_WORKFLOW_COMMON,
+        "MAX_RESTORE_WAIT_SECONDS",
         "TARGET_TABLE_NAME_PATTERN",
         "RESTORE_RECORD_PARAMETER",
         "REPLAY_MAPPING_UUID",
@@ -62,6 +68,10 @@ VARIABLES: dict[str, tuple[str, ...]] = {
 
 class UndeclaredVariableError(RuntimeError):
     """The code read a variable its function's contract does not list (Terraform never sets it)."""
+
+
+class ConfigurationError(RuntimeError):
+    """A variable of the function's contract is missing or invalid: the deployment is broken."""
 
 
 class Environment(Mapping[str, str]):
@@ -89,11 +99,6 @@ class Environment(Mapping[str, str]):
         self._check(name)
         return self._environ.get(name, default)
 
-    def declared_only(self) -> _DeclaredOnly:
-        """A view for a config shared by several functions (``WatcherConfig``): a variable this
-        function's contract does not list reads as its default, unread."""
-        return _DeclaredOnly(self)
-
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and name in self.names and name in self._environ
 
@@ -104,16 +109,60 @@ class Environment(Mapping[str, str]):
         return sum(1 for _ in self)
 
 
-class _DeclaredOnly:
-    def __init__(self, env: Environment) -> None:
-        self._env = env
-
-    def get(self, name: str, default: str | None = None) -> str | None:
-        return self._env.get(name, default) if name in self._env.names else default
-
-
 def of(handler: str, environ: Mapping[str, str] | None = None) -> Environment:
     """The environment of the function whose handler is ``handler`` (``pitr.<module>.handler``)."""
     if isinstance(environ, Environment):
         return environ
     return Environment(handler, environ)
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsers: each reads one variable of the contract and names it when it is missing or invalid.
+# ---------------------------------------------------------------------------------------------
+
+
+def _problem(env: Environment, name: str, problem: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"{env.handler}: environment variable {name} {problem}; Terraform sets it for this function: "
+        "redeploy the module (or correct the function's configuration if it was edited by hand)"
+    )
+
+
+def text(env: Environment, name: str) -> str:
+    """The non-empty value of ``name``."""
+    value = env.get(name)
+    if value is None or not value.strip():
+        raise _problem(env, name, "is not set" if value is None else "is empty")
+    return value
+
+
+def integer(env: Environment, name: str, minimum: int = 0) -> int:
+    """The whole number in ``name``, at least ``minimum``."""
+    raw = text(env, name)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise _problem(env, name, f"is {raw!r}, not a whole number") from None
+    if value < minimum:
+        raise _problem(env, name, f"is {value}, below its minimum {minimum}")
+    return value
+
+
+def number(env: Environment, name: str, minimum: float = 0.0) -> float:
+    """The finite number in ``name``, at least ``minimum``."""
+    raw = text(env, name)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise _problem(env, name, f"is {raw!r}, not a number") from None
+    if not math.isfinite(value) or value < minimum:
+        raise _problem(env, name, f"is {raw!r}, not a finite number >= {minimum:g}")
+    return value
+
+
+def choice(env: Environment, name: str, choices: Collection[str]) -> str:
+    """The value of ``name``, one of ``choices``."""
+    value = text(env, name)
+    if value not in choices:
+        raise _problem(env, name, f"is {value!r}, not one of {', '.join(sorted(choices))}")
+    return value

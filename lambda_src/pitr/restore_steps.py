@@ -1,7 +1,7 @@
 """The restore workflow's steps that change things: claim, switch replay and retention, notify, release.
 
-One function, one ``action`` per call; the Step Functions definition
-(``modules/restore_watcher/workflow.asl.json.tftpl``) says when. Every step is idempotent so the
+The restore-steps function: one ``action`` per call; the Step Functions definition
+(``workflow.asl.json.tftpl``) says when. Every step is idempotent so the
 workflow can retry it, and every step that changes the restore record first checks the record
 still belongs to this execution.
 
@@ -20,19 +20,19 @@ once ``DescribeExecution`` says the holder is no longer RUNNING.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from pitr import clients, coverage, logs, notify, step_errors
+from pitr import clients, coverage, environment, logs, notify, step_errors
 from pitr.backoff import Backoff
 from pitr.patterns import PatternError, check_target
 from pitr.restore_record import (
     CAUGHT_UP,
     CLAIMED,
     CUTTING_OVER,
+    REPLAY_FROM,
     REPLAYING,
     RESTORING,
     STATUSES,
@@ -41,7 +41,43 @@ from pitr.restore_record import (
     load,
     parse_time,
 )
-from pitr.watcher import Runtime, WatcherConfig
+from pitr.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class StepsConfig:
+    """The steps function's environment (its contract in :mod:`pitr.environment`), every variable
+    required: Terraform sets them all."""
+
+    source_table_name: str
+    target_table_name_pattern: str
+    replay_from: str
+    restore_record_parameter: str
+    coverage_parameter: str
+    buffer_queue_url: str
+    buffer_standby_retention_seconds: int
+    replay_mapping_uuid: str
+    topic_arn: str
+    max_restore_wait_seconds: int
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> StepsConfig:
+        env = environment.of("pitr.restore_steps.handler", environ)
+        return cls(
+            source_table_name=environment.text(env, "SOURCE_TABLE_NAME"),
+            target_table_name_pattern=environment.text(env, "TARGET_TABLE_NAME_PATTERN"),
+            replay_from=environment.choice(env, "REPLAY_FROM", REPLAY_FROM),
+            restore_record_parameter=environment.text(env, "RESTORE_RECORD_PARAMETER"),
+            coverage_parameter=environment.text(env, "COVERAGE_PARAMETER"),
+            buffer_queue_url=environment.text(env, "BUFFER_QUEUE_URL"),
+            buffer_standby_retention_seconds=environment.integer(
+                env, "BUFFER_STANDBY_RETENTION_SECONDS", minimum=60
+            ),
+            replay_mapping_uuid=environment.text(env, "REPLAY_MAPPING_UUID"),
+            topic_arn=environment.text(env, "TOPIC_ARN"),
+            max_restore_wait_seconds=environment.integer(env, "MAX_RESTORE_WAIT_SECONDS", minimum=1),
+        )
+
 
 OUTCOMES = {"cut_over": notify.CUT_OVER, "aborted": notify.ABORTED, "failed": notify.FAILED}
 
@@ -75,7 +111,7 @@ class HolderStillRunningError(StepError):
 
 
 REPLAY_STATUSES = (REPLAYING, CAUGHT_UP, CUTTING_OVER)
-# The execution statuses the execution status change rule (modules/restore_watcher) delivers.
+# The execution statuses the workflow's execution status change rule delivers.
 ENDED_STATUSES = ("ABORTED", "TIMED_OUT", "FAILED")
 
 
@@ -84,7 +120,7 @@ ENDED_STATUSES = ("ABORTED", "TIMED_OUT", "FAILED")
 ################################################################################
 
 
-def _save(ssm: Any, cfg: WatcherConfig, record: RestoreRecord, overwrite: bool = True) -> None:
+def _save(ssm: Any, cfg: StepsConfig, record: RestoreRecord, overwrite: bool = True) -> None:
     ssm.put_parameter(
         Name=cfg.restore_record_parameter,
         Value=record.to_json(),
@@ -94,7 +130,7 @@ def _save(ssm: Any, cfg: WatcherConfig, record: RestoreRecord, overwrite: bool =
     )
 
 
-def _own_record(ssm: Any, cfg: WatcherConfig, execution_arn: str) -> RestoreRecord:
+def _own_record(ssm: Any, cfg: StepsConfig, execution_arn: str) -> RestoreRecord:
     record = load(ssm, cfg.restore_record_parameter)
     if record is None or record.execution_arn != execution_arn:
         holder = "absent" if record is None else f"held by {record.execution_arn}"
@@ -105,7 +141,7 @@ def _own_record(ssm: Any, cfg: WatcherConfig, execution_arn: str) -> RestoreReco
     return record
 
 
-def _update(ssm: Any, cfg: WatcherConfig, rt: Runtime, execution_arn: str, **changes: Any) -> RestoreRecord:
+def _update(ssm: Any, cfg: StepsConfig, rt: Runtime, execution_arn: str, **changes: Any) -> RestoreRecord:
     record = _own_record(ssm, cfg, execution_arn)
     fields = {**json.loads(record.to_json()), **changes, "updated_at": format_time(rt.now())}
     updated = RestoreRecord(**{k: v for k, v in fields.items() if v is not None})
@@ -113,7 +149,7 @@ def _update(ssm: Any, cfg: WatcherConfig, rt: Runtime, execution_arn: str, **cha
     return updated
 
 
-def _detail(cfg: WatcherConfig, record: RestoreRecord | None, **extra: Any) -> dict[str, Any]:
+def _detail(cfg: StepsConfig, record: RestoreRecord | None, **extra: Any) -> dict[str, Any]:
     base: dict[str, Any] = {"source_table": cfg.source_table_name}
     if record is not None:
         base.update(
@@ -128,7 +164,7 @@ def _detail(cfg: WatcherConfig, record: RestoreRecord | None, **extra: Any) -> d
     return base
 
 
-def _notify(cfg: WatcherConfig, detail_type: str, detail: dict[str, Any]) -> None:
+def _notify(cfg: StepsConfig, detail_type: str, detail: dict[str, Any]) -> None:
     notify.publish(
         detail_type,
         notify.build_detail(detail_type, **detail),
@@ -157,7 +193,7 @@ def parse_start(event: dict[str, Any]) -> tuple[str, str | None]:
     return str(target), (format_time(parse_time(requested)) if requested else None)
 
 
-def claim(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+def claim(event: dict[str, Any], cfg: StepsConfig, rt: Runtime) -> dict[str, Any]:
     """Create-if-absent claim of the restore record (DESIGN 3.7)."""
     start = event.get("start") or {}
     target, requested_at = parse_start(start)
@@ -235,7 +271,7 @@ def claim(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, A
     return {**out, "outcome": "claimed", "claimed_at": format_time(now), "deadline": format_time(deadline)}
 
 
-def start(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+def start(event: dict[str, Any], cfg: StepsConfig, rt: Runtime) -> dict[str, Any]:
     """Raise the buffer's retention to 14 days, mark the record restoring, notify."""
     ssm, sqs = clients.client("ssm"), clients.client("sqs")
     sqs.set_queue_attributes(
@@ -258,11 +294,11 @@ def start(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, A
     return {"retention_raised_at": raised_at}
 
 
-def _set_replay(cfg: WatcherConfig, enabled: bool) -> None:
+def _set_replay(cfg: StepsConfig, enabled: bool) -> None:
     clients.client("lambda").update_event_source_mapping(UUID=cfg.replay_mapping_uuid, Enabled=enabled)
 
 
-def enable_replay(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+def enable_replay(event: dict[str, Any], cfg: StepsConfig, rt: Runtime) -> dict[str, Any]:
     """Write the replay window to the record, then enable the replay mapping (data before settings)."""
     plan = event["plan"]
     record = _update(
@@ -291,7 +327,7 @@ def enable_replay(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dic
     return {"enabled_at": format_time(enabled_at)}
 
 
-def park(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+def park(event: dict[str, Any], cfg: StepsConfig, rt: Runtime) -> dict[str, Any]:
     """Keep the task token in the record and tell the operator what to decide (waitForTaskToken)."""
     status = event["status"]
     if status not in STATUSES:
@@ -312,14 +348,14 @@ def park(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, An
     return {"parked": True}
 
 
-def set_status(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+def set_status(event: dict[str, Any], cfg: StepsConfig, rt: Runtime) -> dict[str, Any]:
     record = _update(
         clients.client("ssm"), cfg, rt, event["execution_arn"], status=event["status"], task_token=None
     )
     return {"status": record.status, "at": record.updated_at}
 
 
-def _disable_and_confirm(cfg: WatcherConfig, rt: Runtime, timeout_seconds: float = 120.0) -> None:
+def _disable_and_confirm(cfg: StepsConfig, rt: Runtime, timeout_seconds: float = 120.0) -> None:
     """Disable the replay mapping and wait until Lambda reports it Disabled (no batch in flight)."""
     lam = clients.client("lambda")
     _set_replay(cfg, False)
@@ -337,7 +373,7 @@ def _disable_and_confirm(cfg: WatcherConfig, rt: Runtime, timeout_seconds: float
     )
 
 
-def disable_replay(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+def disable_replay(event: dict[str, Any], cfg: StepsConfig, rt: Runtime) -> dict[str, Any]:
     _own_record(clients.client("ssm"), cfg, event["execution_arn"])
     _disable_and_confirm(cfg, rt)
     return {"disabled_at": format_time(rt.now())}
@@ -357,12 +393,12 @@ def execution_status(execution_arn: str | None) -> str:
         return "GONE"
 
 
-def _mapping_state(cfg: WatcherConfig) -> str:
+def _mapping_state(cfg: StepsConfig) -> str:
     return str(clients.client("lambda").get_event_source_mapping(UUID=cfg.replay_mapping_uuid).get("State"))
 
 
 def release_restore(
-    cfg: WatcherConfig,
+    cfg: StepsConfig,
     rt: Runtime,
     record: RestoreRecord | None,
     *,
@@ -442,18 +478,18 @@ def release_restore(
     }
 
 
-def _disable_if_unclaimed(ssm: Any, cfg: WatcherConfig, rt: Runtime) -> None:
+def _disable_if_unclaimed(ssm: Any, cfg: StepsConfig, rt: Runtime) -> None:
     if _mapping_state(cfg) != "Disabled" and load(ssm, cfg.restore_record_parameter) is None:
         _disable_and_confirm(cfg, rt)
 
 
-def _delete_if_held(ssm: Any, cfg: WatcherConfig, record: RestoreRecord) -> None:
+def _delete_if_held(ssm: Any, cfg: StepsConfig, record: RestoreRecord) -> None:
     current = load(ssm, cfg.restore_record_parameter)
     if current is not None and current.execution_arn == record.execution_arn:
         ssm.delete_parameter(Name=cfg.restore_record_parameter)
 
 
-def release(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+def release(event: dict[str, Any], cfg: StepsConfig, rt: Runtime) -> dict[str, Any]:
     """End of a restore (workflow: cut-over, abort, Catch; pitrctl abort: ``holder_ended``).
 
     Touches replay and retention only when the record is this execution's or absent (then nothing
@@ -518,7 +554,7 @@ def ended_outcome(execution_status: str | None) -> str:
     return "aborted" if execution_status == "ABORTED" else "failed"
 
 
-def _held_by(cfg: WatcherConfig, execution_arn: str) -> bool:
+def _held_by(cfg: StepsConfig, execution_arn: str) -> bool:
     record = load(clients.client("ssm"), cfg.restore_record_parameter)
     return record is not None and record.execution_arn == execution_arn
 
@@ -536,7 +572,7 @@ def _reason(error: dict[str, Any]) -> str | None:
     return f"{error.get('Error')}: {cause}" if cause else str(error.get("Error"))
 
 
-def _remember_replay_end(ssm: Any, cfg: WatcherConfig, rt: Runtime) -> None:
+def _remember_replay_end(ssm: Any, cfg: StepsConfig, rt: Runtime) -> None:
     """Coverage of the next restore starts no earlier than this replay's end (it consumed the buffer)."""
     try:
         kept = json.loads(ssm.get_parameter(Name=cfg.coverage_parameter)["Parameter"]["Value"])
@@ -548,13 +584,13 @@ def _remember_replay_end(ssm: Any, cfg: WatcherConfig, rt: Runtime) -> None:
     )
 
 
-def notify_only(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+def notify_only(event: dict[str, Any], cfg: StepsConfig, rt: Runtime) -> dict[str, Any]:
     record = load(clients.client("ssm"), cfg.restore_record_parameter)
     _notify(cfg, event["notify"], _detail(cfg, record, **(event.get("details") or {})))
     return {"notified": event["notify"]}
 
 
-ACTIONS: dict[str, Callable[[dict[str, Any], WatcherConfig, Runtime], dict[str, Any]]] = {
+ACTIONS: dict[str, step_errors.Action[StepsConfig]] = {
     "claim": claim,
     "start": start,
     "enable_replay": enable_replay,
@@ -567,20 +603,11 @@ ACTIONS: dict[str, Callable[[dict[str, Any], WatcherConfig, Runtime], dict[str, 
 
 
 def handle(
-    event: dict[str, Any], cfg: WatcherConfig | None = None, rt: Runtime | None = None
+    event: dict[str, Any], cfg: StepsConfig | None = None, rt: Runtime | None = None
 ) -> dict[str, Any]:
-    action = event.get("action")
-    if action not in ACTIONS:
-        raise ValueError(f"unknown workflow step {action!r}; expected one of {sorted(ACTIONS)}")
-    cfg = cfg or WatcherConfig.from_env(handler="pitr.restore_workflow.handler")
-    try:
-        result = ACTIONS[action](event, cfg, rt or Runtime())
-    except ClientError as exc:
-        if step_errors.is_transient(exc):
-            raise step_errors.transient(exc) from exc
-        raise
-    logs.info("workflow step", action=action, source_table=cfg.source_table_name, result=result)
-    return result
+    """Run the event's action; the configuration is read from the environment before any AWS call."""
+    config = cfg or StepsConfig.from_env()
+    return step_errors.run_action("restore steps", ACTIONS, event, config, rt or Runtime())
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -31,23 +31,15 @@ Not seen: a batch the mapping is still retrying (up to 24 h) has no failure reco
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from pitr import clients, coverage, logs, step_errors, stream_failures
+from pitr import clients, coverage, environment, logs, metrics, step_errors, stream_failures
 from pitr.backoff import Backoff
-from pitr.restore_record import format_time, parse_time
-from pitr.watcher import (
-    METRIC_DIMENSION,
-    METRIC_NAMESPACE,
-    REPLAY_LAG_METRIC,
-    Runtime,
-    WatcherConfig,
-)
+from pitr.restore_record import REPLAY_FROM, format_time, parse_time
+from pitr.runtime import Runtime
 
 # Time allowed between the last "not ACTIVE" poll's sleep ending and replay being enabled: the
 # DescribeTable call, the function returning, one Choice, plan_replay and enable_replay.
@@ -65,6 +57,48 @@ PEEK_MAX_ROUNDS = 100
 # (DynamoDB API reference, DescribeTable). A restore creates the table, so for this long after the
 # claim a not-found restored table is "not there yet"; after it, the table is missing.
 NOT_FOUND_GRACE_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class WaiterConfig:
+    """The waiter's environment (its contract in :mod:`pitr.environment`).
+
+    ``from_env`` requires every variable (Terraform sets them all); the tuning defaults here are
+    Terraform's, for configurations built in code (tests, the scale model).
+    """
+
+    source_table_name: str
+    replay_from: str
+    buffer_queue_url: str
+    buffer_standby_retention_seconds: int
+    coverage_parameter: str
+    # The stream mapping's on-failure destination, read for coverage breaks ("": not checked).
+    stream_failure_queue_url: str
+    active_poll_cap_seconds: int = 30
+    caught_up_lag_seconds: int = 30
+    drain_quiet_seconds: int = 60
+    drain_timeout_seconds: int = 900
+    # Each invocation returns before this many seconds (Lambda's limit is 900).
+    invocation_budget_seconds: int = 840
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> WaiterConfig:
+        env = environment.of("pitr.restore_waiter.handler", environ)
+        return cls(
+            source_table_name=environment.text(env, "SOURCE_TABLE_NAME"),
+            replay_from=environment.choice(env, "REPLAY_FROM", REPLAY_FROM),
+            buffer_queue_url=environment.text(env, "BUFFER_QUEUE_URL"),
+            buffer_standby_retention_seconds=environment.integer(
+                env, "BUFFER_STANDBY_RETENTION_SECONDS", minimum=60
+            ),
+            coverage_parameter=environment.text(env, "COVERAGE_PARAMETER"),
+            stream_failure_queue_url=environment.text(env, "STREAM_FAILURE_QUEUE_URL"),
+            active_poll_cap_seconds=environment.integer(env, "ACTIVE_POLL_CAP_SECONDS", minimum=1),
+            caught_up_lag_seconds=environment.integer(env, "CAUGHT_UP_LAG_SECONDS", minimum=1),
+            drain_quiet_seconds=environment.integer(env, "DRAIN_QUIET_SECONDS", minimum=1),
+            drain_timeout_seconds=environment.integer(env, "DRAIN_TIMEOUT_SECONDS", minimum=1),
+            invocation_budget_seconds=environment.integer(env, "INVOCATION_BUDGET_SECONDS", minimum=1),
+        )
 
 
 class WaiterError(Exception):
@@ -93,23 +127,20 @@ class Poll:
     info: dict[str, Any]
 
 
-def active_schedule(cfg: WatcherConfig) -> Backoff:
+def active_schedule(cap_seconds: float) -> Backoff:
     """Polls for ACTIVE: 1 s, 2 s, 4 s ... never more than the cap minus the margin apart.
 
     The 1 s floor keeps an unlucky run of tiny jitter from hammering DescribeTable.
     """
-    return Backoff(
-        base=1.0, cap=max(1.0, cfg.active_poll_cap_seconds - ACTIVE_POLL_MARGIN_SECONDS), floor=1.0
-    )
+    return Backoff(base=1.0, cap=max(1.0, cap_seconds - ACTIVE_POLL_MARGIN_SECONDS), floor=1.0)
 
 
-def caught_up_schedule(cfg: WatcherConfig) -> Backoff:
-    return Backoff(base=5.0, cap=60.0, floor=1.0)
+CAUGHT_UP_SCHEDULE = Backoff(base=5.0, cap=60.0, floor=1.0)
 
 
-def drain_schedule(cfg: WatcherConfig) -> Backoff:
+def drain_schedule(quiet_seconds: float) -> Backoff:
     # Cut-over is a write pause: poll often, but the quiet period decides, not the poll count.
-    return Backoff(base=1.0, cap=min(10.0, max(1.0, cfg.drain_quiet_seconds / 3)), floor=1.0)
+    return Backoff(base=1.0, cap=min(10.0, max(1.0, quiet_seconds / 3)), floor=1.0)
 
 
 def poll_until(
@@ -149,6 +180,29 @@ def poll_until(
             delay = min(delay, max(0.0, deadline - now))  # poll once more exactly at the deadline
         attempt += 1
         rt.sleep(delay)
+
+
+def _wait(
+    event: dict[str, Any],
+    cfg: WaiterConfig,
+    rt: Runtime,
+    check: Callable[[], Poll],
+    *,
+    schedule: Backoff,
+    deadline: float,
+    on_deadline: Callable[[Poll], Exception] | None = None,
+) -> dict[str, Any]:
+    """``poll_until`` for one waiting action: the invocation's budget, and the backoff ``attempt``
+    the workflow carries over from the previous invocation."""
+    return poll_until(
+        check,
+        schedule,
+        rt,
+        budget_seconds=cfg.invocation_budget_seconds,
+        attempt=int(event.get("attempt", 0)),
+        deadline=deadline,
+        on_deadline=on_deadline,
+    )
 
 
 ################################################################################
@@ -201,9 +255,9 @@ def replay_lag(cloudwatch: Any, source_table: str, now: datetime, window_seconds
                 "Id": "lag",
                 "MetricStat": {
                     "Metric": {
-                        "Namespace": METRIC_NAMESPACE,
-                        "MetricName": REPLAY_LAG_METRIC,
-                        "Dimensions": [{"Name": METRIC_DIMENSION, "Value": source_table}],
+                        "Namespace": metrics.NAMESPACE,
+                        "MetricName": metrics.REPLAY_LAG,
+                        "Dimensions": [{"Name": metrics.DIMENSION, "Value": source_table}],
                     },
                     "Period": 60,
                     "Stat": "Maximum",
@@ -319,7 +373,7 @@ def remember_coverage_break(ssm: Any, name: str, kept: dict[str, Any], at: datet
 ################################################################################
 
 
-def wait_active(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+def wait_active(event: dict[str, Any], cfg: WaiterConfig, rt: Runtime) -> dict[str, Any]:
     target = event["target_table"]
     deadline = parse_time(event["deadline"]).timestamp()
     claimed_at = event.get("claimed_at")
@@ -341,21 +395,14 @@ def wait_active(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[
             f"{format_time(deadline)} (max_restore_wait): check the restore in the DynamoDB console"
         )
 
-    result = poll_until(
-        check,
-        active_schedule(cfg),
-        rt,
-        budget_seconds=cfg.invocation_budget_seconds,
-        attempt=int(event.get("attempt", 0)),
-        deadline=deadline,
-        on_deadline=passed,
-    )
+    schedule = active_schedule(cfg.active_poll_cap_seconds)
+    result = _wait(event, cfg, rt, check, schedule=schedule, deadline=deadline, on_deadline=passed)
     if result["done"]:
         result["active_at"] = format_time(rt.now())
     return result
 
 
-def plan_replay(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+def plan_replay(event: dict[str, Any], cfg: WaiterConfig, rt: Runtime) -> dict[str, Any]:
     target = event["target_table"]
     table = _describe(clients.client("dynamodb"), target)
     summary = table.get("RestoreSummary") or {}
@@ -407,7 +454,7 @@ def get_buffer_created(sqs: Any, queue_url: str) -> datetime:
     return parse_time(float(attrs["CreatedTimestamp"]))
 
 
-def wait_caught_up(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+def wait_caught_up(event: dict[str, Any], cfg: WaiterConfig, rt: Runtime) -> dict[str, Any]:
     cloudwatch, sqs = clients.client("cloudwatch"), clients.client("sqs")
     window = max(CAUGHT_UP_WINDOW_SECONDS, 2 * cfg.caught_up_lag_seconds)
 
@@ -423,18 +470,11 @@ def wait_caught_up(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> di
             f"{last.info.get('backlog')} changes queued): check the replay writer's errors and alarms"
         )
 
-    return poll_until(
-        check,
-        caught_up_schedule(cfg),
-        rt,
-        budget_seconds=cfg.invocation_budget_seconds,
-        attempt=int(event.get("attempt", 0)),
-        deadline=parse_time(event["deadline"]).timestamp(),
-        on_deadline=passed,
-    )
+    deadline = parse_time(event["deadline"]).timestamp()
+    return _wait(event, cfg, rt, check, schedule=CAUGHT_UP_SCHEDULE, deadline=deadline, on_deadline=passed)
 
 
-def wait_drained(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+def wait_drained(event: dict[str, Any], cfg: WaiterConfig, rt: Runtime) -> dict[str, Any]:
     """Drained: the buffer has read empty for ``drain_quiet_seconds`` on end after the cut-over request.
 
     SQS counts are approximate and the subscriber may still hold stream records, so one empty read
@@ -456,14 +496,8 @@ def wait_drained(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict
         drained = quiet_from is not None and now - max(quiet_from, since) >= cfg.drain_quiet_seconds
         return Poll(drained, {"drained": drained, "empty_since": state["empty_since"], **backlog})
 
-    result = poll_until(
-        check,
-        drain_schedule(cfg),
-        rt,
-        budget_seconds=cfg.invocation_budget_seconds,
-        attempt=int(event.get("attempt", 0)),
-        deadline=since + cfg.drain_timeout_seconds,
-    )
+    schedule = drain_schedule(cfg.drain_quiet_seconds)
+    result = _wait(event, cfg, rt, check, schedule=schedule, deadline=since + cfg.drain_timeout_seconds)
     if result.pop("deadline_passed", False):
         result["drained"] = False
         result["reason"] = (
@@ -473,7 +507,7 @@ def wait_drained(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict
     return result
 
 
-ACTIONS: dict[str, Callable[[dict[str, Any], WatcherConfig, Runtime], dict[str, Any]]] = {
+ACTIONS: dict[str, step_errors.Action[WaiterConfig]] = {
     "wait_active": wait_active,
     "plan_replay": plan_replay,
     "wait_caught_up": wait_caught_up,
@@ -482,20 +516,12 @@ ACTIONS: dict[str, Callable[[dict[str, Any], WatcherConfig, Runtime], dict[str, 
 
 
 def handle(
-    event: dict[str, Any], cfg: WatcherConfig | None = None, rt: Runtime | None = None
+    event: dict[str, Any], cfg: WaiterConfig | None = None, rt: Runtime | None = None
 ) -> dict[str, Any]:
-    action = event.get("action")
-    if action not in ACTIONS:
-        raise ValueError(f"unknown waiter action {action!r}; expected one of {sorted(ACTIONS)}")
-    cfg = cfg or WatcherConfig.from_env()
-    try:
-        result = ACTIONS[action](event, cfg, rt or Runtime())
-    except ClientError as exc:
-        if step_errors.is_transient(exc):
-            raise step_errors.transient(exc) from exc
-        raise
-    logs.info("waiter", action=action, source_table=cfg.source_table_name, **result)
-    return result
+    """Run the event's action; the configuration is read from the environment before any AWS call."""
+    return step_errors.run_action(
+        "restore waiter", ACTIONS, event, cfg or WaiterConfig.from_env(), rt or Runtime()
+    )
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

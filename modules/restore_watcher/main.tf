@@ -163,7 +163,6 @@ locals {
     BUFFER_QUEUE_URL                 = var.buffer_queue_url
     BUFFER_STANDBY_RETENTION_SECONDS = tostring(var.buffer_standby_retention_seconds)
     COVERAGE_PARAMETER               = var.coverage_parameter
-    MAX_RESTORE_WAIT_SECONDS         = tostring(local.max_restore_wait_seconds)
   }
 
   waiter_statements = [
@@ -307,7 +306,7 @@ module "steps" {
 
   function_name = local.steps_function_name
   description   = "dynamodb-pitr-restore: claims, switches replay and retention, notifies and releases restores of the source table. Table: ${var.source_table_name}"
-  handler       = "pitr.restore_workflow.handler"
+  handler       = "pitr.restore_steps.handler"
   timeout       = 300
   memory_size   = 256
   environment = merge(local.common_environment, {
@@ -315,6 +314,7 @@ module "steps" {
     RESTORE_RECORD_PARAMETER  = var.restore_record_parameter
     REPLAY_MAPPING_UUID       = var.replay_mapping_uuid
     TOPIC_ARN                 = local.topic_arn
+    MAX_RESTORE_WAIT_SECONDS  = tostring(local.max_restore_wait_seconds)
   })
   policy_statements = local.steps_statements
   # The restore-ended rule invokes it asynchronously: a release that still fails after Lambda's

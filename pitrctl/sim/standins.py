@@ -24,8 +24,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from pitr import restore_record
-from pitr.watcher import METRIC_DIMENSION, METRIC_NAMESPACE, REPLAY_LAG_METRIC
+from pitr import metrics, restore_record
 
 
 class SubscriberStandin:
@@ -90,11 +89,11 @@ def replay_standin(
         lags.append(clock() - change["ts"])
     if lags:
         cloudwatch.put_metric_data(
-            Namespace=METRIC_NAMESPACE,
+            Namespace=metrics.NAMESPACE,
             MetricData=[
                 {
-                    "MetricName": REPLAY_LAG_METRIC,
-                    "Dimensions": [{"Name": METRIC_DIMENSION, "Value": source_table}],
+                    "MetricName": metrics.REPLAY_LAG,
+                    "Dimensions": [{"Name": metrics.DIMENSION, "Value": source_table}],
                     "Timestamp": datetime.fromtimestamp(clock(), tz=UTC),
                     "Value": max(lags),
                     "Unit": "Seconds",

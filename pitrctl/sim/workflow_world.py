@@ -5,7 +5,7 @@ reach the source, the replay poller drains the buffer), ``restores.Restores`` (C
 restore-point contents, ``RestoreSummary``), ``events.cloudtrail_restore``, ``moto_patches``
 (``route_lambda`` runs in-process handlers) and ``sqs_mapping.FifoPoller`` (Lambda's FIFO poller).
 The data path and settings_sync are played by ``standins``. Use it through the ``world_factory``
-fixture (``tests/watcher/conftest.py``), which runs moto with Step Functions executing.
+fixture (``tests/restore_workflow/conftest.py``), which runs moto with Step Functions executing.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from typing import Any
 import boto3
 from moto.events.models import EventPattern
 
-from pitr import clients, restore_record, restore_waiter, restore_workflow
-from pitr.watcher import Runtime, WatcherConfig
+from pitr import clients, restore_record, restore_steps, restore_waiter
+from pitr.runtime import Runtime
 from pitrctl import workflow
-from pitrctl.sim import events, moto_patches
+from pitrctl.sim import events, functions, moto_patches
 from pitrctl.sim.clock import SimClock
 from pitrctl.sim.events import ACCOUNT, REGION
 from pitrctl.sim.restores import Restores, scan_all
@@ -32,7 +32,7 @@ from pitrctl.sim.standins import SettingsSyncStandin, SubscriberStandin, replay_
 SOURCE = "orders"
 RECORD = "/dynamodb-pitr/orders/restore"
 COVERAGE = "/dynamodb-pitr/orders/coverage"
-STANDBY_RETENTION = 14_400
+STANDBY_RETENTION = functions.STANDBY_RETENTION_SECONDS
 START = 1_900_000_000.0  # simulated epoch: 2030-03-17
 SOURCE_ARN = events.table_arn(SOURCE)
 EXECUTION_ENDED_TEMPLATE = workflow.TEMPLATES / "execution_ended.json.tftpl"
@@ -114,23 +114,25 @@ class World:
             Enabled=False,
         )["UUID"]
 
-        self.cfg = WatcherConfig(
-            source_table_name=SOURCE,
-            target_table_name_pattern="orders-restored-*",
-            replay_from=config.pop("replay_from", "restore_point"),
-            restore_record_parameter=RECORD,
-            coverage_parameter=COVERAGE,
-            buffer_queue_url=self.queue_url,
-            stream_failure_queue_url=config.pop("stream_failure_queue_url", self.failure_queue_url),
-            buffer_standby_retention_seconds=STANDBY_RETENTION,
-            replay_mapping_uuid=self.replay_uuid,
-            topic_arn=self.topic_arn,
-            **config,
-        )
+        # The two functions' variables as Terraform renders them; ``config`` sets any tuning
+        # variable by its lower-case name (max_restore_wait_seconds=3600).
+        values = {
+            **functions.RESTORE_WORKFLOW_TUNING,
+            **{name.upper(): value for name, value in config.items()},
+            "SOURCE_TABLE_NAME": SOURCE,
+            "TARGET_TABLE_NAME_PATTERN": "orders-restored-*",
+            "RESTORE_RECORD_PARAMETER": RECORD,
+            "COVERAGE_PARAMETER": COVERAGE,
+            "BUFFER_QUEUE_URL": self.queue_url,
+            "STREAM_FAILURE_QUEUE_URL": self.failure_queue_url,
+            "REPLAY_MAPPING_UUID": self.replay_uuid,
+            "TOPIC_ARN": self.topic_arn,
+        }
+        self.waiter_cfg, self.steps_cfg = functions.restore_workflow_configs(values)
         self.subscriber = SubscriberStandin(self.ddb, self.sqs, SOURCE, self.queue_url, self.fake.clock)
         self.handlers: dict[str, Callable[[dict[str, Any]], Any]] = {
-            "pitr-orders-restore-waiter": lambda e: restore_waiter.handle(e, self.cfg, self.rt),
-            "pitr-orders-restore-steps": lambda e: restore_workflow.handle(e, self.cfg, self.rt),
+            "pitr-orders-restore-waiter": lambda e: restore_waiter.handle(e, self.waiter_cfg, self.rt),
+            "pitr-orders-restore-steps": lambda e: restore_steps.handle(e, self.steps_cfg, self.rt),
             "pitr-orders-settings-sync": self.settings,
             "pitr-orders-replay-writer": self._replay,
         }
@@ -155,7 +157,7 @@ class World:
             roleArn=f"arn:aws:iam::{ACCOUNT}:role/sfn",
             type="STANDARD",
         )["stateMachineArn"]
-        # The restore-ended rule as the module renders it (modules/restore_watcher).
+        # The restore-ended rule as the module renders it (templates/execution_ended.json.tftpl).
         self.ended_rule = json.loads(
             workflow.render_text(
                 EXECUTION_ENDED_TEMPLATE.read_text(), {"state_machine_arn": self.machine_arn}

@@ -17,7 +17,7 @@ import pytest
 from pitr import restore_waiter
 from pitr.backoff import Backoff
 from pitr.restore_record import parse_time
-from pitr.watcher import Runtime, WatcherConfig
+from pitr.runtime import Runtime
 from pitrctl.sim.workflow_world import COVERAGE, SOURCE, STANDBY_RETENTION, World
 
 pytestmark = pytest.mark.slow
@@ -64,7 +64,7 @@ def test_happy_path_through_cutover(world_factory) -> None:
     enabled_at = parse_time(
         json.loads(exited["stateExitedEventDetails"]["output"])["replay"]["value"]["enabled_at"]
     )
-    assert 0 <= enabled_at.timestamp() - active_at <= world.cfg.active_poll_cap_seconds - 5
+    assert 0 <= enabled_at.timestamp() - active_at <= world.waiter_cfg.active_poll_cap_seconds - 5
 
     # More live writes, then the operator pauses writes and cuts over.
     world.schedule_writes(5, 5, [("f", "1"), ("e", "2")])
@@ -225,7 +225,7 @@ def test_restore_that_never_becomes_active_fails_with_the_reason(world_factory) 
         e for e in world.history(arn) if e.get("stateEnteredEventDetails", {}).get("name") == "WaitActive"
     ]
     assert 4 <= len(waits) <= 6
-    assert max(world.fake.sleeps) <= world.cfg.active_poll_cap_seconds
+    assert max(world.fake.sleeps) <= world.waiter_cfg.active_poll_cap_seconds
 
 
 def test_missing_target_fails_with_the_reason(world_factory) -> None:
@@ -319,7 +319,7 @@ def _largest_accepted_wait_hours() -> int:
     return bounds.pop()
 
 
-def _waiter_invocations(schedule: Backoff, cfg: WatcherConfig, wait_seconds: float) -> int:
+def _waiter_invocations(schedule: Backoff, budget_seconds: float, wait_seconds: float) -> int:
     """Invocations the real waiter makes for a wait that never ends before the deadline."""
     now = [0.0]
     rt = Runtime(clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s), rand=lambda: 0.999)
@@ -331,7 +331,7 @@ def _waiter_invocations(schedule: Backoff, cfg: WatcherConfig, wait_seconds: flo
                 lambda: restore_waiter.Poll(False, {}),
                 schedule,
                 rt,
-                budget_seconds=cfg.invocation_budget_seconds,
+                budget_seconds=budget_seconds,
                 attempt=attempt,
                 deadline=deadline,
                 on_deadline=lambda _p: RuntimeError("deadline"),
@@ -367,17 +367,17 @@ def test_history_at_the_largest_accepted_wait_fits_the_quota(world_factory) -> N
     parks = _entries(history, "AwaitCutover")
     per_reminder_events = max(b - a for a, b in itertools.pairwise(parks))
     # 3 h of CREATING took ceil(3 h / budget) invocations: each used its whole budget.
-    assert len(waits) == math.ceil(3 * 3600 / world.cfg.invocation_budget_seconds)
+    assert len(waits) == math.ceil(3 * 3600 / world.waiter_cfg.invocation_budget_seconds)
 
     hours = _largest_accepted_wait_hours()
     wait = hours * 3600
     worst = 0
+    budget = world.waiter_cfg.invocation_budget_seconds
+    caught_up = _waiter_invocations(restore_waiter.CAUGHT_UP_SCHEDULE, budget, wait)
     for cap in (10, 30, 300):  # active_poll_cap_seconds: its whole accepted range
-        cfg = WatcherConfig(source_table_name=SOURCE, active_poll_cap_seconds=cap)
-        active = _waiter_invocations(restore_waiter.active_schedule(cfg), cfg, wait)
-        caught_up = _waiter_invocations(restore_waiter.caught_up_schedule(cfg), cfg, wait)
+        active = _waiter_invocations(restore_waiter.active_schedule(cap), budget, wait)
         worst = max(worst, active + 1, caught_up + 1)
-    assert worst <= math.ceil(wait / world.cfg.invocation_budget_seconds) + 1
+    assert worst <= math.ceil(wait / budget) + 1
     total = len(history) + worst * per_iteration_events  # this whole execution as the fixed part
     reminders_left = (HISTORY_QUOTA - total) // per_reminder_events
     print(

@@ -9,7 +9,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from pitr import codec, guard, metrics, replay_writer
+from pitr import codec, environment, guard, metrics, replay_writer
 from pitr.backoff import Backoff
 from pitr.codec import Change
 from pitr.patterns import PatternError
@@ -364,8 +364,9 @@ def test_handler_reads_record_from_ssm_and_env(table: Any, monkeypatch: pytest.M
     monkeypatch.setenv("RESTORE_RECORD_PARAMETER", PARAMETER)
     monkeypatch.setenv("SOURCE_TABLE_NAME", SOURCE)
     monkeypatch.setenv("TARGET_TABLE_NAME_PATTERN", PATTERN)
-    monkeypatch.setenv("SPILL_BUCKET", "spill")
     monkeypatch.setenv("LEDGER_TABLE", LEDGER)
+    monkeypatch.setenv("RECORD_CACHE_SECONDS", "10")
+    monkeypatch.setenv("REPLAY_START_MARGIN_SECONDS", "0")
     replay_writer.reset_cache()
     lines: list[str] = []
     metrics.set_sink(lines.append)
@@ -388,7 +389,7 @@ def test_handler_reads_record_from_ssm_and_env(table: Any, monkeypatch: pytest.M
 
 def test_missing_environment_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("RESTORE_RECORD_PARAMETER", raising=False)
-    with pytest.raises(ReplayError, match="RESTORE_RECORD_PARAMETER"):
+    with pytest.raises(environment.ConfigurationError, match="RESTORE_RECORD_PARAMETER is not set"):
         replay_writer.from_env({})
 
 
