@@ -298,7 +298,7 @@ class Subscriber:
 
 @dataclass(frozen=True)
 class SubscriberConfig:
-    """The subscriber's environment (its contract in :mod:`pitr.environment`), every variable required."""
+    """The subscriber's environment: a field per variable of its contract (:mod:`pitr.environment`)."""
 
     buffer_queue_url: str
     spill_bucket: str
@@ -306,12 +306,7 @@ class SubscriberConfig:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SubscriberConfig:
-        env = environment.of("pitr.cdc_subscriber.handler", environ)
-        return cls(
-            buffer_queue_url=environment.text(env, "BUFFER_QUEUE_URL"),
-            spill_bucket=environment.text(env, "SPILL_BUCKET"),
-            source_table_name=environment.text(env, "SOURCE_TABLE_NAME"),
-        )
+        return environment.load(cls, "pitr.cdc_subscriber.handler", environ)
 
 
 def from_env(environ: Mapping[str, str] | None = None) -> Subscriber:

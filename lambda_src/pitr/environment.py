@@ -13,9 +13,11 @@ when the function builds its configuration, at the first invocation before any A
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from collections.abc import Collection, Iterator, Mapping
+from typing import Any, TypeVar
 
 # Set for every function by modules/lambda_function; read by pitr.logs.
 COMMON = ("LOG_LEVEL",)
@@ -117,8 +119,52 @@ def of(handler: str, environ: Mapping[str, str] | None = None) -> Environment:
 
 
 # ---------------------------------------------------------------------------------------------
-# Parsers: each reads one variable of the contract and names it when it is missing or invalid.
+# Typed configurations: one frozen dataclass per function, each field read from its variable.
 # ---------------------------------------------------------------------------------------------
+
+C = TypeVar("C")
+
+
+def variable(*, minimum: float = 0, choices: Collection[str] = (), default: Any = dataclasses.MISSING) -> Any:
+    """A configuration field with rules beyond its type: its least value, or the values allowed."""
+    return dataclasses.field(default=default, metadata={"minimum": minimum, "choices": tuple(choices)})
+
+
+def load(config: type[C], handler: str, environ: Mapping[str, str] | None = None) -> C:
+    """``config`` (a dataclass) from ``handler``'s environment: each field from the variable of its
+    name in capitals, parsed by the field's type (``str``, ``int``, ``float``) and rules (``variable``).
+
+    Every variable is required (Terraform sets them all): a missing, empty or invalid one raises
+    ``ConfigurationError`` naming it.
+    """
+    env = of(handler, environ)
+    fields = dataclasses.fields(config)  # type: ignore[arg-type]
+    values = {
+        field.name: _parse(env, field.name.upper(), str(field.type), field.metadata) for field in fields
+    }
+    return config(**values)
+
+
+def _parse(env: Environment, name: str, kind: str, rules: Mapping[str, Any]) -> str | int | float:
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        raise _problem(env, name, "is not set" if raw is None else "is empty")
+    if kind == "str":
+        choices = rules.get("choices") or ()
+        if choices and raw not in choices:
+            raise _problem(env, name, f"is {raw!r}, not one of {', '.join(choices)}")
+        return raw
+    if kind not in ("int", "float"):
+        raise TypeError(f"a configuration field is str, int or float, not {kind} ({name})")
+    try:
+        value: float = int(raw) if kind == "int" else float(raw)
+    except ValueError:
+        value = math.nan
+    minimum = rules.get("minimum", 0)
+    if not math.isfinite(value) or value < minimum:
+        whole = "whole " if kind == "int" else ""
+        raise _problem(env, name, f"is {raw!r}, not a {whole}number >= {minimum:g}")
+    return value
 
 
 def _problem(env: Environment, name: str, problem: str) -> ConfigurationError:
@@ -126,43 +172,3 @@ def _problem(env: Environment, name: str, problem: str) -> ConfigurationError:
         f"{env.handler}: environment variable {name} {problem}; Terraform sets it for this function: "
         "redeploy the module (or correct the function's configuration if it was edited by hand)"
     )
-
-
-def text(env: Environment, name: str) -> str:
-    """The non-empty value of ``name``."""
-    value = env.get(name)
-    if value is None or not value.strip():
-        raise _problem(env, name, "is not set" if value is None else "is empty")
-    return value
-
-
-def integer(env: Environment, name: str, minimum: int = 0) -> int:
-    """The whole number in ``name``, at least ``minimum``."""
-    raw = text(env, name)
-    try:
-        value = int(raw)
-    except ValueError:
-        raise _problem(env, name, f"is {raw!r}, not a whole number") from None
-    if value < minimum:
-        raise _problem(env, name, f"is {value}, below its minimum {minimum}")
-    return value
-
-
-def number(env: Environment, name: str, minimum: float = 0.0) -> float:
-    """The finite number in ``name``, at least ``minimum``."""
-    raw = text(env, name)
-    try:
-        value = float(raw)
-    except ValueError:
-        raise _problem(env, name, f"is {raw!r}, not a number") from None
-    if not math.isfinite(value) or value < minimum:
-        raise _problem(env, name, f"is {raw!r}, not a finite number >= {minimum:g}")
-    return value
-
-
-def choice(env: Environment, name: str, choices: Collection[str]) -> str:
-    """The value of ``name``, one of ``choices``."""
-    value = text(env, name)
-    if value not in choices:
-        raise _problem(env, name, f"is {value!r}, not one of {', '.join(sorted(choices))}")
-    return value

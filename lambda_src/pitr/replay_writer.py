@@ -477,7 +477,7 @@ _cache: restore_record.RecordCache | None = None
 
 @dataclass(frozen=True)
 class ReplayWriterConfig:
-    """The replay writer's environment (its contract in :mod:`pitr.environment`), every variable required."""
+    """The replay writer's environment: a field per variable of its contract (:mod:`pitr.environment`)."""
 
     restore_record_parameter: str
     source_table_name: str
@@ -488,15 +488,7 @@ class ReplayWriterConfig:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ReplayWriterConfig:
-        env = environment.of("pitr.replay_writer.handler", environ)
-        return cls(
-            restore_record_parameter=environment.text(env, "RESTORE_RECORD_PARAMETER"),
-            source_table_name=environment.text(env, "SOURCE_TABLE_NAME"),
-            target_table_name_pattern=environment.text(env, "TARGET_TABLE_NAME_PATTERN"),
-            ledger_table=environment.text(env, "LEDGER_TABLE"),
-            record_cache_seconds=environment.number(env, "RECORD_CACHE_SECONDS"),
-            replay_start_margin_seconds=environment.number(env, "REPLAY_START_MARGIN_SECONDS"),
-        )
+        return environment.load(cls, "pitr.replay_writer.handler", environ)
 
 
 def from_env(environ: Mapping[str, str] | None = None) -> ReplayWriter:

@@ -46,37 +46,22 @@ from pitr.runtime import Runtime
 
 @dataclass(frozen=True)
 class StepsConfig:
-    """The steps function's environment (its contract in :mod:`pitr.environment`), every variable
-    required: Terraform sets them all."""
+    """The steps function's environment: a field per variable of its contract (:mod:`pitr.environment`)."""
 
     source_table_name: str
     target_table_name_pattern: str
-    replay_from: str
+    replay_from: str = environment.variable(choices=REPLAY_FROM)
     restore_record_parameter: str
     coverage_parameter: str
     buffer_queue_url: str
-    buffer_standby_retention_seconds: int
+    buffer_standby_retention_seconds: int = environment.variable(minimum=60)
     replay_mapping_uuid: str
     topic_arn: str
-    max_restore_wait_seconds: int
+    max_restore_wait_seconds: int = environment.variable(minimum=1)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> StepsConfig:
-        env = environment.of("pitr.restore_steps.handler", environ)
-        return cls(
-            source_table_name=environment.text(env, "SOURCE_TABLE_NAME"),
-            target_table_name_pattern=environment.text(env, "TARGET_TABLE_NAME_PATTERN"),
-            replay_from=environment.choice(env, "REPLAY_FROM", REPLAY_FROM),
-            restore_record_parameter=environment.text(env, "RESTORE_RECORD_PARAMETER"),
-            coverage_parameter=environment.text(env, "COVERAGE_PARAMETER"),
-            buffer_queue_url=environment.text(env, "BUFFER_QUEUE_URL"),
-            buffer_standby_retention_seconds=environment.integer(
-                env, "BUFFER_STANDBY_RETENTION_SECONDS", minimum=60
-            ),
-            replay_mapping_uuid=environment.text(env, "REPLAY_MAPPING_UUID"),
-            topic_arn=environment.text(env, "TOPIC_ARN"),
-            max_restore_wait_seconds=environment.integer(env, "MAX_RESTORE_WAIT_SECONDS", minimum=1),
-        )
+        return environment.load(cls, "pitr.restore_steps.handler", environ)
 
 
 OUTCOMES = {"cut_over": notify.CUT_OVER, "aborted": notify.ABORTED, "failed": notify.FAILED}

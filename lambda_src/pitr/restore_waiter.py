@@ -61,44 +61,29 @@ NOT_FOUND_GRACE_SECONDS = 300
 
 @dataclass(frozen=True)
 class WaiterConfig:
-    """The waiter's environment (its contract in :mod:`pitr.environment`).
+    """The waiter's environment: a field per variable of its contract (:mod:`pitr.environment`).
 
     ``from_env`` requires every variable (Terraform sets them all); the tuning defaults here are
     Terraform's, for configurations built in code (tests, the scale model).
     """
 
     source_table_name: str
-    replay_from: str
+    replay_from: str = environment.variable(choices=REPLAY_FROM)
     buffer_queue_url: str
-    buffer_standby_retention_seconds: int
+    buffer_standby_retention_seconds: int = environment.variable(minimum=60)
     coverage_parameter: str
     # The stream mapping's on-failure destination, read for coverage breaks ("": not checked).
     stream_failure_queue_url: str
-    active_poll_cap_seconds: int = 30
-    caught_up_lag_seconds: int = 30
-    drain_quiet_seconds: int = 60
-    drain_timeout_seconds: int = 900
+    active_poll_cap_seconds: int = environment.variable(minimum=1, default=30)
+    caught_up_lag_seconds: int = environment.variable(minimum=1, default=30)
+    drain_quiet_seconds: int = environment.variable(minimum=1, default=60)
+    drain_timeout_seconds: int = environment.variable(minimum=1, default=900)
     # Each invocation returns before this many seconds (Lambda's limit is 900).
-    invocation_budget_seconds: int = 840
+    invocation_budget_seconds: int = environment.variable(minimum=1, default=840)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> WaiterConfig:
-        env = environment.of("pitr.restore_waiter.handler", environ)
-        return cls(
-            source_table_name=environment.text(env, "SOURCE_TABLE_NAME"),
-            replay_from=environment.choice(env, "REPLAY_FROM", REPLAY_FROM),
-            buffer_queue_url=environment.text(env, "BUFFER_QUEUE_URL"),
-            buffer_standby_retention_seconds=environment.integer(
-                env, "BUFFER_STANDBY_RETENTION_SECONDS", minimum=60
-            ),
-            coverage_parameter=environment.text(env, "COVERAGE_PARAMETER"),
-            stream_failure_queue_url=environment.text(env, "STREAM_FAILURE_QUEUE_URL"),
-            active_poll_cap_seconds=environment.integer(env, "ACTIVE_POLL_CAP_SECONDS", minimum=1),
-            caught_up_lag_seconds=environment.integer(env, "CAUGHT_UP_LAG_SECONDS", minimum=1),
-            drain_quiet_seconds=environment.integer(env, "DRAIN_QUIET_SECONDS", minimum=1),
-            drain_timeout_seconds=environment.integer(env, "DRAIN_TIMEOUT_SECONDS", minimum=1),
-            invocation_budget_seconds=environment.integer(env, "INVOCATION_BUDGET_SECONDS", minimum=1),
-        )
+        return environment.load(cls, "pitr.restore_waiter.handler", environ)
 
 
 class WaiterError(Exception):

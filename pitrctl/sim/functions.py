@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from pitr import cdc_subscriber, environment, replay_writer
+from pitr import cdc_subscriber, environment, metrics, replay_writer
 from pitr.restore_steps import StepsConfig
 from pitr.restore_waiter import WaiterConfig
 
@@ -36,6 +36,26 @@ def render_part(handler: str, values: Mapping[str, Any]) -> dict[str, str]:
     steps get different parts of the restore workflow's values)."""
     declared = set(environment.VARIABLES[handler])
     return render(handler, {name: value for name, value in values.items() if name in declared})
+
+
+class MetricLines:
+    """The metric sink a simulation gives a function (``emit``): keeps the EMF lines it writes."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def __call__(self, source: str, values: Any, properties: Any = None) -> str:
+        line = metrics.emf_line(source, values, properties)
+        self.lines.append(line)
+        return line
+
+    def values(self, name: str) -> list[float]:
+        return [d.value for line in self.lines for d in metrics.parse(line) if d.name == name]
+
+    def value(self, name: str) -> float | None:
+        """The sum of metric ``name`` over the lines; None when no line has it."""
+        found = self.values(name)
+        return sum(found) if found else None
 
 
 def subscriber(env: Mapping[str, str], **runtime: Any) -> cdc_subscriber.Subscriber:

@@ -28,6 +28,7 @@ from pitrctl.sim.events import ACCOUNT, REGION
 from pitrctl.sim.restores import Restores, scan_all
 from pitrctl.sim.sqs_mapping import FifoPoller
 from pitrctl.sim.standins import SettingsSyncStandin, SubscriberStandin, replay_standin
+from pitrctl.sim.tables import create_table
 
 SOURCE = "orders"
 RECORD = "/dynamodb-pitr/orders/restore"
@@ -67,12 +68,7 @@ class World:
         self.settings = SettingsSyncStandin()
         stack.enter_context(moto_patches.restore_status(self.restores))
 
-        self.ddb.create_table(
-            TableName=SOURCE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_table(self.ddb, SOURCE)
         self.queue_url = self.sqs.create_queue(
             QueueName="pitr-orders-buffer.fifo",
             Attributes={
@@ -319,6 +315,34 @@ class World:
                 return value
             time.sleep(0.02)
         raise AssertionError(f"timed out waiting for {what}; history: {self.history_names()}")
+
+    def wait_parked(self, status: str = "caught_up", arn: str | None = None) -> restore_record.RestoreRecord:
+        """Wait until execution ``arn`` (default: the record's) waits for the operator in ``status``:
+        its task token in the record and the park step submitted."""
+        record = self.wait_for(
+            lambda: (
+                (r := self.record())
+                and r.status == status
+                and r.task_token
+                and (arn is None or r.execution_arn == arn)
+                and r
+            ),
+            f"parked in {status}",
+        )
+        self.wait_for(
+            lambda: self.history(record.execution_arn)[-1]["type"] == "TaskSubmitted", "the park step"
+        )
+        return record
+
+    def left_enabled(self) -> list[str]:
+        """What an ended restore left behind (nothing once released): replay on, retention raised, the
+        record claimed."""
+        left = {
+            "replay mapping left enabled": self.replay_enabled(),
+            "buffer retention left raised": self.retention() != STANDBY_RETENTION,
+            "restore record left claimed": self.record() is not None,
+        }
+        return [what for what, true in left.items() if true]
 
     def execution(self, arn: str) -> dict[str, Any]:
         return self.sfn.describe_execution(executionArn=arn)

@@ -161,6 +161,19 @@ def build(neighbour: bool = True) -> World:
     return world
 
 
+def _allow(principal: str, actions: list[str], resource: str | list[str], sid: str | None = None) -> str:
+    """A resource policy of one statement allowing ``principal`` the DynamoDB ``actions`` on ``resource``."""
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"AWS": principal},
+        "Action": [f"dynamodb:{action}" for action in actions],
+        "Resource": resource,
+    }
+    if sid is not None:
+        statement = {"Sid": sid, **statement}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
 def build_source(subscriber: bool = True) -> World:
     """The source table with every setting; ``subscriber``: with this module's stream mapping.
 
@@ -264,46 +277,14 @@ def build_source(subscriber: bool = True) -> World:
     )
 
     reader = f"arn:aws:iam::{ACCOUNT}:role/reporting"
+    neighbour = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{NEIGHBOUR}"
     ddb.put_resource_policy(
         ResourceArn=arn,
-        Policy=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Sid": "Reporting",
-                        "Effect": "Allow",
-                        "Principal": {"AWS": reader},
-                        "Action": ["dynamodb:GetItem", "dynamodb:Query"],
-                        "Resource": [
-                            arn,
-                            f"{arn}/index/*",
-                            f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{NEIGHBOUR}",
-                        ],
-                    }
-                ],
-            }
-        ),
+        Policy=_allow(reader, ["GetItem", "Query"], [arn, f"{arn}/index/*", neighbour], "Reporting"),
     )
     ddb.put_resource_policy(
         ResourceArn=stream,
-        Policy=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"AWS": reader},
-                        "Action": [
-                            "dynamodb:GetRecords",
-                            "dynamodb:GetShardIterator",
-                            "dynamodb:DescribeStream",
-                        ],
-                        "Resource": stream,
-                    }
-                ],
-            }
-        ),
+        Policy=_allow(reader, ["GetRecords", "GetShardIterator", "DescribeStream"], stream),
     )
 
     # Alarms: the table, an index, metric math, a name without the table's; plus a neighbour's.

@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 
 from pitr import clients, notify, restore_steps, step_errors
 from pitr.restore_record import CAUGHT_UP, RestoreRecord
+from pitrctl.sim.faults import Faults, FlakySsm
 from pitrctl.sim.workflow_world import RECORD, STANDBY_RETENTION, World
 
 TARGET = "orders-restored-1"
@@ -251,29 +252,10 @@ def test_release_for_an_ended_holder_refuses_while_it_still_runs(world_factory) 
     assert world.detail_types()[-1] == "Restore Aborted"
 
 
-class _ContendedSsm:
-    """PutParameter answers TooManyUpdates ``failures`` times (a racing claim on the same parameter)."""
-
-    def __init__(self, real: Any, failures: int) -> None:
-        self.real, self.failures, self.exceptions = real, failures, real.exceptions
-
-    def put_parameter(self, **kw: Any) -> Any:
-        if self.failures > 0:
-            self.failures -= 1
-            raise self.real.exceptions.TooManyUpdates(
-                {"Error": {"Code": "TooManyUpdates", "Message": "There are concurrent updates"}},
-                "PutParameter",
-            )
-        return self.real.put_parameter(**kw)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.real, name)
-
-
 def test_a_contended_claim_is_a_transient_error_the_workflow_retries(world_factory) -> None:
     world: World = world_factory()
     assert _claim(world, "e1")["outcome"] == "claimed"
-    clients.override("ssm", _ContendedSsm(world.ssm, failures=1))
+    clients.override("ssm", FlakySsm(world.ssm, Faults(too_many_updates=1.0), failures=1))
     with pytest.raises(step_errors.AwsTransientError, match="TooManyUpdates"):
         _claim(world, "e2")
     assert _claim(world, "e2")["outcome"] == "duplicate", "the retried claim finds the winner"

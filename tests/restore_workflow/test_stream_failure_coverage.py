@@ -21,7 +21,8 @@ from pitr import clients, restore_waiter
 from pitr.restore_record import format_time
 from pitr.restore_waiter import WaiterConfig
 from pitr.runtime import Runtime
-from pitrctl.sim.events import stream_failure_record
+from pitrctl.sim.events import stream_failure_record, table_arn
+from pitrctl.sim.restores import restored_table
 
 COVERAGE = "/dynamodb-pitr/orders/coverage"
 CREATED = datetime(2030, 1, 1, tzinfo=UTC)
@@ -31,16 +32,7 @@ NOW = datetime(2030, 3, 17, 12, 0, tzinfo=UTC)
 
 class RestoredTable:
     def describe_table(self, TableName: str) -> dict[str, Any]:  # noqa: N803 (boto3's names)
-        return {
-            "Table": {
-                "TableStatus": "ACTIVE",
-                "RestoreSummary": {
-                    "SourceTableArn": "arn:aws:dynamodb:eu-west-1:123456789012:table/orders",
-                    "RestoreDateTime": RESTORE_POINT,
-                    "RestoreInProgress": False,
-                },
-            }
-        }
+        return {"Table": restored_table(table_arn("orders"), RESTORE_POINT)}
 
 
 class World:

@@ -18,6 +18,8 @@ from pitr import clients, restore_waiter
 from pitr.restore_record import format_time
 from pitr.restore_waiter import WaiterConfig
 from pitr.runtime import Runtime
+from pitrctl.sim.events import table_arn
+from pitrctl.sim.restores import restored_table
 
 
 @dataclass
@@ -277,16 +279,8 @@ def test_restore_point_comes_from_the_restore_summary() -> None:
 
     class Ddb(FakeDynamoDB):
         def describe_table(self, TableName: str) -> dict[str, Any]:  # noqa: N803 (boto3's names)
-            return {
-                "Table": {
-                    "TableStatus": "ACTIVE",
-                    "RestoreSummary": {
-                        "SourceTableArn": "arn:aws:dynamodb:eu-west-1:123456789012:table/orders",
-                        "RestoreDateTime": datetime(2030, 3, 17, 12, 0, 0, 250000, tzinfo=UTC),
-                        "RestoreInProgress": False,
-                    },
-                }
-            }
+            point = datetime(2030, 3, 17, 12, 0, 0, 250000, tzinfo=UTC)
+            return {"Table": restored_table(table_arn("orders"), point)}
 
     class Sqs:
         def get_queue_attributes(self, **kw: Any) -> dict[str, Any]:

@@ -43,7 +43,7 @@ def test_happy_path_through_cutover(world_factory) -> None:
     world.schedule_writes(1800 + 120, 20, [("e", "1"), ("c", "2"), ("d", None)])
 
     arn = world.start(TARGET, "restore-1")
-    _parked(world)
+    world.wait_parked()
     record = world.record()
     assert record.target_table == TARGET
     assert record.restore_point is not None and record.replay_start == record.restore_point
@@ -104,29 +104,12 @@ def test_happy_path_through_cutover(world_factory) -> None:
     assert len(world.sns_messages()) == 4
 
 
-def _parked(world: World, status: str = "caught_up") -> None:
-    """Wait until the workflow waits for the operator: token in the record, notification sent."""
-    record = world.wait_for(
-        lambda: (r := world.record()) and r.status == status and r.task_token and r, f"parked in {status}"
-    )
-    world.wait_for(
-        lambda: world.history(record.execution_arn)[-1]["type"] == "TaskSubmitted", "the park step"
-    )
-
-
-def _assert_idle(world: World) -> None:
-    """Nothing half-enabled: replay off, standby retention, record released."""
-    assert not world.replay_enabled(), "replay mapping left enabled"
-    assert world.retention() == STANDBY_RETENTION, "buffer retention left raised"
-    assert world.record() is None, "restore record left claimed"
-
-
 def test_abort_while_mirroring_releases_everything(world_factory) -> None:
     world: World = world_factory()
     world.settings.failures = [{"setting": "ttl", "reason": "AccessDenied: dynamodb:UpdateTimeToLive"}]
     world.simulate_restore(TARGET, takes_seconds=120)
     arn = world.start(TARGET, "restore-abort", by_arn=True)
-    _parked(world)
+    world.wait_parked()
     world.wait_for(lambda: "Restore Caught Up" in world.detail_types(), "the caught-up notification")
     caught_up = world.notifications()[-1]
     assert caught_up["detail-type"] == "Restore Caught Up"
@@ -137,7 +120,7 @@ def test_abort_while_mirroring_releases_everything(world_factory) -> None:
     assert done["status"] == "SUCCEEDED"
     assert json.loads(done["output"])["outcome"] == "aborted"
     assert [c["phase"] for c in world.settings.calls] == ["restore"], "abort runs no cut-over settings"
-    _assert_idle(world)
+    assert world.left_enabled() == []
     assert world.detail_types()[-1] == "Restore Aborted"
 
 
@@ -147,22 +130,22 @@ def test_reminds_the_operator_until_answered(world_factory) -> None:
     world: World = world_factory(reminder_seconds=1)
     world.simulate_restore(TARGET, takes_seconds=60)
     arn = world.start(TARGET, "restore-remind")
-    _parked(world)
+    world.wait_parked()
     world.wait_for(lambda: world.detail_types().count("Restore Caught Up") >= 2, "a reminder", timeout=20)
     reminder = [e for e in world.notifications() if e["detail-type"] == "Restore Caught Up"][1]
     assert reminder["detail"]["reminder"] is True
     assert world.execution(arn)["status"] == "RUNNING", "a reminder never cuts over by itself"
-    _parked(world)
+    world.wait_parked()
     world.answer("abort")
     assert world.finished(arn)["status"] == "SUCCEEDED"
-    _assert_idle(world)
+    assert world.left_enabled() == []
 
 
 def test_duplicate_start_for_the_same_target_ends_quietly(world_factory) -> None:
     world: World = world_factory()
     world.simulate_restore(TARGET, takes_seconds=60)
     first = world.start(TARGET, "restore-first")
-    _parked(world)
+    world.wait_parked()
     before = world.detail_types()
     duplicate = world.start(TARGET, "restore-duplicate")
     done = world.finished(duplicate)
@@ -173,14 +156,14 @@ def test_duplicate_start_for_the_same_target_ends_quietly(world_factory) -> None
     assert world.replay_enabled() and world.retention() == 1_209_600, "the first restore is untouched"
     world.answer("abort")
     assert world.finished(first)["status"] == "SUCCEEDED"
-    _assert_idle(world)
+    assert world.left_enabled() == []
 
 
 def test_concurrent_restore_of_another_target_is_refused_and_notified(world_factory) -> None:
     world: World = world_factory()
     world.simulate_restore(TARGET, takes_seconds=60)
     first = world.start(TARGET, "restore-first")
-    _parked(world)
+    world.wait_parked()
     other = "orders-restored-other"
     world.simulate_restore(other, takes_seconds=60)
     second = world.start(other, "restore-second")
@@ -194,7 +177,7 @@ def test_concurrent_restore_of_another_target_is_refused_and_notified(world_fact
     assert world.replay_enabled() and world.retention() == 1_209_600
     world.answer("abort")
     assert world.finished(first)["status"] == "SUCCEEDED"
-    _assert_idle(world)
+    assert world.left_enabled() == []
 
 
 def test_target_outside_the_pattern_is_left_alone(world_factory) -> None:
@@ -205,7 +188,7 @@ def test_target_outside_the_pattern_is_left_alone(world_factory) -> None:
     assert done["status"] == "SUCCEEDED"
     assert world.detail_types() == ["Restore Refused"]
     assert "does not match" in world.notifications()[0]["detail"]["reason"]
-    _assert_idle(world)
+    assert world.left_enabled() == []
     assert world.settings.calls == []
 
 
@@ -219,7 +202,7 @@ def test_restore_that_never_becomes_active_fails_with_the_reason(world_factory) 
     assert failed["detail-type"] == "Restore Failed"
     assert "RestoreDeadlinePassedError" in failed["detail"]["reason"]
     assert "still CREATING" in failed["detail"]["reason"]
-    _assert_idle(world)
+    assert world.left_enabled() == []
     # Waiting happened inside the waiter: a few invocations for an hour, each returning before its budget.
     waits = [
         e for e in world.history(arn) if e.get("stateEnteredEventDetails", {}).get("name") == "WaitActive"
@@ -234,7 +217,7 @@ def test_missing_target_fails_with_the_reason(world_factory) -> None:
     done = world.finished(arn)
     assert done["status"] == "FAILED"
     assert "does not exist" in world.notifications()[-1]["detail"]["reason"]
-    _assert_idle(world)
+    assert world.left_enabled() == []
 
 
 def test_coverage_gap_is_reported_before_replay_and_the_operator_decides(world_factory) -> None:
@@ -242,7 +225,7 @@ def test_coverage_gap_is_reported_before_replay_and_the_operator_decides(world_f
     # Restore point 6 hours back, buffer standby retention 4 hours: the oldest changes may be gone.
     world.simulate_restore(TARGET, takes_seconds=60, restore_point=world.fake.clock() - 6 * 3600)
     arn = world.start(TARGET, "restore-gap")
-    _parked(world, status="restoring")
+    world.wait_parked(status="restoring")
     assert not world.replay_enabled(), "no replay before the operator decides"
     gap = world.notifications()[-1]
     assert gap["detail-type"] == "Coverage Gap"
@@ -250,11 +233,11 @@ def test_coverage_gap_is_reported_before_replay_and_the_operator_decides(world_f
     # covered_since = retention raised + 15 min - 4 h standby retention: 2 h 15 min of possible loss.
     assert gap["detail"]["gap_seconds"] == pytest.approx(6 * 3600 - (4 * 3600 - 900), abs=5)
     world.answer("continue")
-    _parked(world)
+    world.wait_parked()
     assert world.replay_enabled()
     world.answer("abort")
     assert world.finished(arn)["status"] == "SUCCEEDED"
-    _assert_idle(world)
+    assert world.left_enabled() == []
     assert world.detail_types()[:4] == [
         "Restore Started",
         "Coverage Gap",
@@ -272,7 +255,7 @@ def test_a_discarded_stream_batch_before_the_restore_is_a_coverage_gap_the_opera
     world.discard_stream_batch(first=now - 600, last=now - 300)
     world.simulate_restore(TARGET, takes_seconds=60, restore_point=now - 900)
     arn = world.start(TARGET, "restore-break")
-    _parked(world, status="restoring")
+    world.wait_parked(status="restoring")
     assert not world.replay_enabled(), "no replay before the operator decides"
     gap = world.notifications()[-1]
     assert gap["detail-type"] == "Coverage Gap"
@@ -283,7 +266,7 @@ def test_a_discarded_stream_batch_before_the_restore_is_a_coverage_gap_the_opera
     assert json.loads(world.ssm.get_parameter(Name=COVERAGE)["Parameter"]["Value"])["coverage_break_at"]
     world.answer("abort")
     assert world.finished(arn)["status"] == "SUCCEEDED"
-    _assert_idle(world)
+    assert world.left_enabled() == []
     assert world.detail_types()[:2] == ["Restore Started", "Coverage Gap"]
 
 
@@ -298,7 +281,7 @@ def test_settings_failure_fails_the_restore_and_leaves_nothing_enabled(world_fac
     assert failed["detail-type"] == "Restore Failed"
     assert "settings_sync crashed" in failed["detail"]["reason"]
     assert world.detail_types() == ["Restore Started", "Restore Table Active", "Restore Failed"]
-    _assert_idle(world)
+    assert world.left_enabled() == []
 
 
 def _entries(history: list[dict], state: str) -> list[int]:
@@ -352,9 +335,9 @@ def test_history_at_the_largest_accepted_wait_fits_the_quota(world_factory) -> N
     world: World = world_factory(reminder_seconds=1)
     world.simulate_restore(TARGET, takes_seconds=3 * 3600)  # several waiter invocations
     arn = world.start(TARGET, "restore-budget")
-    _parked(world)
+    world.wait_parked()
     world.wait_for(lambda: world.detail_types().count("Restore Caught Up") >= 3, "two reminders", timeout=20)
-    _parked(world)
+    world.wait_parked()
     world.answer("abort")
     assert world.finished(arn)["status"] == "SUCCEEDED"
     history = world.history(arn)
@@ -401,7 +384,7 @@ def test_recover_replays_only_changes_after_the_restore_request(world_factory) -
     requested_at = world.cloudtrail_event(TARGET)["detail"]["eventTime"]
     arn = world.start(TARGET, "restore-recover")  # requested now
     world.schedule_writes(60, 10, [("b", "after-request")])
-    _parked(world)
+    world.wait_parked()
     record = world.record()
     assert record.replay_from == "restore_request"
     assert record.replay_start == requested_at

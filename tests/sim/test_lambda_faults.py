@@ -13,6 +13,7 @@ from moto import mock_aws
 
 from pitr import clients
 from pitrctl.sim import lambda_layer, moto_patches
+from pitrctl.sim.tables import create_table
 
 FILTER = {"Filters": [{"Pattern": json.dumps({"eventName": ["INSERT"]})}]}
 
@@ -31,14 +32,7 @@ def world() -> Iterator[tuple[Any, str, str]]:
                 Handler="handler.handler",
                 Code={"ZipFile": moto_patches.lambda_zip()},
             )
-        ddb = boto3.client("dynamodb")
-        stream = ddb.create_table(
-            TableName="t",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
-        )["TableDescription"]["LatestStreamArn"]
+        stream = create_table(boto3.client("dynamodb"), "t", stream="NEW_IMAGE")["LatestStreamArn"]
         yield lam, stream, role
     clients.reset()
 
