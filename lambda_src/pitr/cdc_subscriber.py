@@ -1,6 +1,6 @@
 """Stream -> buffer: copy every change of the source table into the SQS FIFO buffer, in order.
 
-Per stream batch (DESIGN 3.1):
+Per stream batch (docs/design.md#nothing-lost-order-per-item):
 
 1. each record becomes a change (:mod:`pitr.codec`); changes are coalesced per item to the item's
    newest, so one ``SendMessageBatch`` never holds two entries of one message group (two entries of
@@ -45,6 +45,19 @@ from pitr.backoff import Backoff
 from pitr.codec import BATCH_BYTES_LIMIT, BODY_LIMIT, Change, CodecError, encode, from_stream_record
 
 MAX_ENTRIES = 10  # SendMessageBatch limit
+
+
+@dataclass(frozen=True)
+class SubscriberConfig:
+    """The subscriber's environment: a field per variable of its contract (:mod:`pitr.environment`)."""
+
+    buffer_queue_url: str
+    spill_bucket: str
+    source_table_name: str
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> SubscriberConfig:
+        return environment.load(cls, "pitr.cdc_subscriber.handler", environ)
 
 
 @dataclass(frozen=True)
@@ -294,19 +307,6 @@ class Subscriber:
             {"records": len(records), "requests": outcome.requests},
         )
         return outcome
-
-
-@dataclass(frozen=True)
-class SubscriberConfig:
-    """The subscriber's environment: a field per variable of its contract (:mod:`pitr.environment`)."""
-
-    buffer_queue_url: str
-    spill_bucket: str
-    source_table_name: str
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> SubscriberConfig:
-        return environment.load(cls, "pitr.cdc_subscriber.handler", environ)
 
 
 def from_env(environ: Mapping[str, str] | None = None) -> Subscriber:

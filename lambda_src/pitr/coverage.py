@@ -1,4 +1,5 @@
-"""Replay window and coverage (DESIGN 3.2, 3.3): pure functions, no AWS calls.
+"""Replay window and coverage: pure functions, no AWS calls (docs/design.md#replay-window,
+docs/design.md#coverage).
 
 The buffer provably holds every change since ``covered_since``, the latest of:
 - the buffer's creation (nothing was captured before it existed);

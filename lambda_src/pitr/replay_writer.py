@@ -1,5 +1,5 @@
-"""Buffer -> restored table: apply buffered changes, each item's newest change winning (DESIGN 3.1,
-3.2, docs/ordering.md).
+"""Buffer -> restored table: apply buffered changes, each item's newest change winning
+(docs/design.md#nothing-lost-order-per-item, docs/design.md#replay-window, docs/ordering.md).
 
 Per batch from the FIFO replay mapping (at most 10 messages, in order within each message group):
 

@@ -179,7 +179,7 @@ def parse_start(event: dict[str, Any]) -> tuple[str, str | None]:
 
 
 def claim(event: dict[str, Any], cfg: StepsConfig, rt: Runtime) -> dict[str, Any]:
-    """Create-if-absent claim of the restore record (DESIGN 3.7)."""
+    """Create-if-absent claim of the restore record (docs/design.md#one-restore-at-a-time)."""
     start = event.get("start") or {}
     target, requested_at = parse_start(start)
     execution_arn, restore_id = event["execution_arn"], event["restore_id"]
@@ -587,12 +587,7 @@ ACTIONS: dict[str, step_errors.Action[StepsConfig]] = {
 }
 
 
-def handle(
-    event: dict[str, Any], cfg: StepsConfig | None = None, rt: Runtime | None = None
-) -> dict[str, Any]:
-    """Run the event's action; the configuration is read from the environment before any AWS call."""
-    config = cfg or StepsConfig.from_env()
-    return step_errors.run_action("restore steps", ACTIONS, event, config, rt or Runtime())
+handle = step_errors.dispatcher("restore steps", ACTIONS, StepsConfig.from_env)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -1,10 +1,10 @@
 """The restore workflow's waiter: waits inside one invocation so the workflow history stays short.
 
-One function, one ``action`` per call (DESIGN 3.8):
+One function, one ``action`` per call (docs/design.md#long-restores):
 - ``wait_active``: poll the restored table until ACTIVE, at most ``active_poll_cap_seconds`` minus a
   margin between polls, so replay is enabled within the cap of the table becoming ACTIVE;
-- ``plan_replay``: restore point (from ``RestoreSummary``), replay start and coverage (DESIGN 3.3);
-  it also reads the stream failure queue (see "Coverage parameter" below);
+- ``plan_replay``: restore point (from ``RestoreSummary``), replay start and coverage
+  (docs/design.md#coverage); it also reads the stream failure queue (see "Coverage parameter" below);
 - ``wait_caught_up``: until the replay writer's lag stays under ``caught_up_lag_seconds``;
 - ``wait_drained``: until the buffer has stayed empty for ``drain_quiet_seconds`` after the operator
   paused writes.
@@ -500,13 +500,7 @@ ACTIONS: dict[str, step_errors.Action[WaiterConfig]] = {
 }
 
 
-def handle(
-    event: dict[str, Any], cfg: WaiterConfig | None = None, rt: Runtime | None = None
-) -> dict[str, Any]:
-    """Run the event's action; the configuration is read from the environment before any AWS call."""
-    return step_errors.run_action(
-        "restore waiter", ACTIONS, event, cfg or WaiterConfig.from_env(), rt or Runtime()
-    )
+handle = step_errors.dispatcher("restore waiter", ACTIONS, WaiterConfig.from_env)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -97,3 +97,15 @@ def run_action(
         raise
     logs.info(function, action=action, source_table=cfg.source_table_name, result=result)
     return result
+
+
+def dispatcher(
+    function: str, actions: Mapping[str, Action[C]], config_from_env: Callable[[], C]
+) -> Callable[..., dict[str, Any]]:
+    """``handle(event, cfg=None, rt=None)`` of a restore workflow function: ``run_action`` with the
+    configuration read from the environment (before any AWS call) unless a test passes one."""
+
+    def handle(event: dict[str, Any], cfg: C | None = None, rt: Runtime | None = None) -> dict[str, Any]:
+        return run_action(function, actions, event, cfg or config_from_env(), rt or Runtime())
+
+    return handle

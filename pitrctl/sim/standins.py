@@ -2,12 +2,12 @@
 
 Not a simulation of AWS: the workflow's tests use them to see only the workflow's contract.
 
-- ``SubscriberStandin`` / ``replay_standin`` stand for the data path (issue 3: ``pitr.cdc_subscriber``,
+- ``SubscriberStandin`` / ``replay_standin`` stand for the data path (``pitr.cdc_subscriber``,
   ``pitr.replay_writer.handler``). They move whole item images through the real (moto) FIFO buffer
   with a message format of their own; the workflow only sees the buffer's counts, the replay
   mapping's state, the restore record and the ``ReplayLagSeconds`` metric, which is the contract.
-- ``SettingsSyncStandin`` stands for ``pitr.settings_sync.handler`` (issue 4) and returns the DESIGN
-  3.9 output shape.
+- ``SettingsSyncStandin`` stands for ``pitr.settings_sync.handler`` and returns its output shape
+  (docs/design.md#settings-copy).
 
 How the lead swaps them in: map the replay writer's function name to ``pitr.replay_writer.handler``
 and the settings function to ``pitr.settings_sync.handler`` in ``harness.World.handlers``, and feed
@@ -104,7 +104,8 @@ def replay_standin(
 
 
 class SettingsSyncStandin:
-    """STAND-IN for settings_sync: returns the DESIGN 3.9 output shape; can fail or report failures."""
+    """STAND-IN for settings_sync: returns its output shape (docs/design.md#settings-copy); can fail or
+    report failures."""
 
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []

@@ -316,6 +316,14 @@ class World:
             time.sleep(0.02)
         raise AssertionError(f"timed out waiting for {what}; history: {self.history_names()}")
 
+    def start_parked(self, target: str, name: str, takes_seconds: float = 60) -> str:
+        """Restore into ``target`` (taking ``takes_seconds``), start execution ``name`` for it and wait
+        until it waits for the operator, caught up; returns the execution's ARN."""
+        self.simulate_restore(target, takes_seconds=takes_seconds)
+        arn = self.start(target, name)
+        self.wait_parked()
+        return arn
+
     def wait_parked(self, status: str = "caught_up", arn: str | None = None) -> restore_record.RestoreRecord:
         """Wait until execution ``arn`` (default: the record's) waits for the operator in ``status``:
         its task token in the record and the park step submitted."""

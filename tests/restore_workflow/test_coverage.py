@@ -1,4 +1,4 @@
-"""Coverage (DESIGN 3.3): the buffer provably holds every change since covered_since."""
+"""Coverage (docs/design.md#coverage): the buffer provably holds every change since covered_since."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every way a restore execution can end, on the real definition in moto (issue 12).
+"""Every way a restore execution can end, on the real definition in moto.
 
 AWS behaviours simulated here, each as documented:
 - "StopExecution" (and a timeout, or the history quota) end an execution as a whole; "Step Functions
@@ -104,9 +104,7 @@ def _replay_ended_at(world: World) -> str | None:
 def test_a_stopped_execution_keeps_its_claim_until_pitrctl_abort_releases_it(world_factory) -> None:
     # The restore-ended rule's event is lost (Step Functions delivers it best effort): the manual path.
     world: World = world_factory(status_changes_delivered=False)
-    world.simulate_restore(TARGET, takes_seconds=120)
-    arn = world.start(TARGET, "restore-stopped")
-    world.wait_parked()
+    arn = world.start_parked(TARGET, "restore-stopped", takes_seconds=120)
     status = _stop_by_hand(world, arn)
     # What the stop leaves (no Catch ran): replay on, retention raised, the record claimed.
     assert world.replay_enabled() and world.retention() == RAISED and world.record() is not None
@@ -157,9 +155,7 @@ def test_abort_while_the_table_is_still_restoring_stops_then_releases(world_fact
 
 def test_abort_of_a_parked_restore_goes_through_the_workflow(world_factory) -> None:
     world: World = world_factory()
-    world.simulate_restore(TARGET, takes_seconds=60)
-    arn = world.start(TARGET, "restore-parked")
-    world.wait_parked()
+    arn = world.start_parked(TARGET, "restore-parked")
     result = _abort(world)
     assert result["released_by"] == "workflow" and result["execution_status"] == "SUCCEEDED"
     assert json.loads(world.execution(arn)["output"])["outcome"] == "aborted"
@@ -169,9 +165,7 @@ def test_abort_of_a_parked_restore_goes_through_the_workflow(world_factory) -> N
 def test_the_next_restores_claim_releases_a_stopped_holder(world_factory) -> None:
     # The restore-ended rule's event is lost (best effort): the next claim releases the holder.
     world: World = world_factory(status_changes_delivered=False)
-    world.simulate_restore(TARGET, takes_seconds=60)
-    first = world.start(TARGET, "restore-first")
-    world.wait_parked()
+    first = world.start_parked(TARGET, "restore-first")
     status = _stop_by_hand(world, first)
     other = "orders-restored-other"
     world.simulate_restore(other, takes_seconds=60)
@@ -199,9 +193,7 @@ def test_a_settings_failure_at_cutover_still_says_switch_now_with_the_failure(wo
         return standin(event)
 
     world.handlers["pitr-orders-settings-sync"] = settings
-    world.simulate_restore(TARGET, takes_seconds=60)
-    arn = world.start(TARGET, "restore-cutover-settings")
-    world.wait_parked()
+    arn = world.start_parked(TARGET, "restore-cutover-settings")
     world.answer("cutover")
     done = world.finished(arn)
     assert done["status"] == "SUCCEEDED", world.history_names()
@@ -220,9 +212,7 @@ def test_a_claim_losing_a_race_with_too_many_updates_ends_as_a_quiet_duplicate(w
     """The rule and pitrctl start two executions for one restore; the loser's create-if-absent
     answers TooManyUpdates. It must end as a duplicate, not as "Restore Failed" with an alarm."""
     world: World = world_factory()
-    world.simulate_restore(TARGET, takes_seconds=60)
-    first = world.start(TARGET, "restore-rule")
-    world.wait_parked()
+    first = world.start_parked(TARGET, "restore-rule")
     before = world.detail_types()
     steps = world.handlers["pitr-orders-restore-steps"]
     contended = FlakySsm(world.ssm, Faults(too_many_updates=1.0), failures=1)
@@ -263,9 +253,7 @@ def test_a_waiter_invocation_that_times_out_is_retried(world_factory) -> None:
         return waiter(event)
 
     world.handlers["pitr-orders-restore-waiter"] = flaky
-    world.simulate_restore(TARGET, takes_seconds=60)
-    arn = world.start(TARGET, "restore-timeout")
-    world.wait_parked()
+    arn = world.start_parked(TARGET, "restore-timeout")
     failed = [e for e in world.history(arn) if e["type"] == "TaskFailed"]
     assert [e["taskFailedEventDetails"]["error"] for e in failed] == ["Sandbox.Timedout"]
     world.answer("abort")

@@ -1,4 +1,4 @@
-"""plan_replay sees coverage breaks in the stream failure queue (DESIGN 3.1, 3.3).
+"""plan_replay sees coverage breaks in the stream failure queue (docs/design.md#coverage).
 
 The failure queue and the coverage parameter are moto's SQS and SSM; the restored table is a stand-in
 because moto's tables have no ``RestoreSummary``. moto answers every receive with the same first ten

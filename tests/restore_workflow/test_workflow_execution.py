@@ -128,9 +128,7 @@ def test_reminds_the_operator_until_answered(world_factory) -> None:
     # On AWS a heartbeat timeout goes through the Catch (States.HeartbeatTimeout); moto passes it on
     # as the task's output instead, which the StillWaiting state turns into the same reminder.
     world: World = world_factory(reminder_seconds=1)
-    world.simulate_restore(TARGET, takes_seconds=60)
-    arn = world.start(TARGET, "restore-remind")
-    world.wait_parked()
+    arn = world.start_parked(TARGET, "restore-remind")
     world.wait_for(lambda: world.detail_types().count("Restore Caught Up") >= 2, "a reminder", timeout=20)
     reminder = [e for e in world.notifications() if e["detail-type"] == "Restore Caught Up"][1]
     assert reminder["detail"]["reminder"] is True
@@ -143,9 +141,7 @@ def test_reminds_the_operator_until_answered(world_factory) -> None:
 
 def test_duplicate_start_for_the_same_target_ends_quietly(world_factory) -> None:
     world: World = world_factory()
-    world.simulate_restore(TARGET, takes_seconds=60)
-    first = world.start(TARGET, "restore-first")
-    world.wait_parked()
+    first = world.start_parked(TARGET, "restore-first")
     before = world.detail_types()
     duplicate = world.start(TARGET, "restore-duplicate")
     done = world.finished(duplicate)
@@ -161,9 +157,7 @@ def test_duplicate_start_for_the_same_target_ends_quietly(world_factory) -> None
 
 def test_concurrent_restore_of_another_target_is_refused_and_notified(world_factory) -> None:
     world: World = world_factory()
-    world.simulate_restore(TARGET, takes_seconds=60)
-    first = world.start(TARGET, "restore-first")
-    world.wait_parked()
+    first = world.start_parked(TARGET, "restore-first")
     other = "orders-restored-other"
     world.simulate_restore(other, takes_seconds=60)
     second = world.start(other, "restore-second")

@@ -269,37 +269,32 @@ def test_spill_failure_cuts_the_batch_before_the_item_first_record(buffer: tuple
     assert [codec.decode(m["Body"]).event_id for m in _drain(sqs, url)] == ["e0"]  # type: ignore[union-attr]
 
 
-def test_no_request_starts_after_the_deadline(buffer: tuple[Any, str, Any]) -> None:
-    sqs, url, s3 = buffer
-    now = [0.0]
-    sub = Subscriber(sqs, s3, url, "spill", "orders", emit=MetricLines(), clock=lambda: now[0])
-
-    class Ticking:
-        def send_message_batch(self, **kwargs: Any) -> dict[str, Any]:
-            now[0] += 10
-            return sqs.send_message_batch(**kwargs)
-
-    sub.sqs = Ticking()
-    outcome = sub.process([record(i, f"k{i}") for i in range(30)], deadline=15.0)
-    assert outcome.requests == 2 and outcome.response == {"batchItemFailures": [{"itemIdentifier": "1020"}]}
-
-
-def test_no_call_starts_that_could_outlive_the_deadline(buffer: tuple[Any, str, Any]) -> None:
-    """call_seconds is the clients' connect + read timeout: a call started later could end after it."""
+@pytest.mark.parametrize(
+    ("call_takes", "call_seconds"),
+    [
+        # Each call takes 10 s: starts at 0 and 10; at 20 the deadline (15) has passed.
+        (10.0, 0.0),
+        # call_seconds is the clients' connect + read timeout: a call started later could end after
+        # the deadline. Starts at 0 and 3 (each could end by 13 <= 15); at 6 a call could end at 16.
+        (3.0, 10.0),
+    ],
+)
+def test_no_call_starts_that_could_outlive_the_deadline(
+    buffer: tuple[Any, str, Any], call_takes: float, call_seconds: float
+) -> None:
     sqs, url, s3 = buffer
     now = [0.0]
     sub = Subscriber(
-        sqs, s3, url, "spill", "orders", emit=MetricLines(), clock=lambda: now[0], call_seconds=10.0
+        sqs, s3, url, "spill", "orders", emit=MetricLines(), clock=lambda: now[0], call_seconds=call_seconds
     )
 
     class Ticking:
         def send_message_batch(self, **kwargs: Any) -> dict[str, Any]:
-            now[0] += 3
+            now[0] += call_takes
             return sqs.send_message_batch(**kwargs)
 
     sub.sqs = Ticking()
     outcome = sub.process([record(i, f"k{i}") for i in range(30)], deadline=15.0)
-    # Starts at 0 and 3 (each could end by 13 <= 15); at 6 a call could end at 16: not started.
     assert outcome.requests == 2 and outcome.response == {"batchItemFailures": [{"itemIdentifier": "1020"}]}
 
 

@@ -1,4 +1,5 @@
-"""What ``terraform test`` cannot read: lifecycle blocks of the cdc_buffer module (DESIGN 4).
+"""What ``terraform test`` cannot read: lifecycle blocks of the data path
+(docs/design.md#shared-records).
 
 The replay mapping's ``enabled`` and the buffer's ``message_retention_seconds`` belong to the restore
 workflow after creation; an apply during a restore must not switch replay off or cut retention back.
