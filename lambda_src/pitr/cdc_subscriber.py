@@ -48,16 +48,14 @@ MAX_ENTRIES = 10  # SendMessageBatch limit
 
 
 @dataclass(frozen=True)
-class SubscriberConfig:
+class SubscriberConfig(environment.Configuration):
     """The subscriber's environment: a field per variable of its contract (:mod:`pitr.environment`)."""
+
+    handler = "pitr.cdc_subscriber.handler"
 
     buffer_queue_url: str
     spill_bucket: str
     source_table_name: str
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> SubscriberConfig:
-        return environment.load(cls, "pitr.cdc_subscriber.handler", environ)
 
 
 @dataclass(frozen=True)

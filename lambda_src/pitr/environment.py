@@ -17,7 +17,7 @@ import dataclasses
 import math
 import os
 from collections.abc import Collection, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 # Set for every function by modules/lambda_function; read by pitr.logs.
 COMMON = ("LOG_LEVEL",)
@@ -123,6 +123,17 @@ def of(handler: str, environ: Mapping[str, str] | None = None) -> Environment:
 # ---------------------------------------------------------------------------------------------
 
 C = TypeVar("C")
+
+
+class Configuration:
+    """Base of each function's typed configuration (a frozen dataclass naming its ``handler``)."""
+
+    handler: ClassVar[str]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
+        """The configuration from the function's environment (``load``)."""
+        return load(cls, cls.handler, environ)
 
 
 def variable(*, minimum: float = 0, choices: Collection[str] = (), default: Any = dataclasses.MISSING) -> Any:

@@ -476,8 +476,10 @@ _cache: restore_record.RecordCache | None = None
 
 
 @dataclass(frozen=True)
-class ReplayWriterConfig:
+class ReplayWriterConfig(environment.Configuration):
     """The replay writer's environment: a field per variable of its contract (:mod:`pitr.environment`)."""
+
+    handler = "pitr.replay_writer.handler"
 
     restore_record_parameter: str
     source_table_name: str
@@ -485,10 +487,6 @@ class ReplayWriterConfig:
     ledger_table: str
     record_cache_seconds: float
     replay_start_margin_seconds: float
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> ReplayWriterConfig:
-        return environment.load(cls, "pitr.replay_writer.handler", environ)
 
 
 def from_env(environ: Mapping[str, str] | None = None) -> ReplayWriter:

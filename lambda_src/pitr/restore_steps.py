@@ -20,7 +20,7 @@ once ``DescribeExecution`` says the holder is no longer RUNNING.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -45,8 +45,10 @@ from pitr.runtime import Runtime
 
 
 @dataclass(frozen=True)
-class StepsConfig:
+class StepsConfig(environment.Configuration):
     """The steps function's environment: a field per variable of its contract (:mod:`pitr.environment`)."""
+
+    handler = "pitr.restore_steps.handler"
 
     source_table_name: str
     target_table_name_pattern: str
@@ -58,10 +60,6 @@ class StepsConfig:
     replay_mapping_uuid: str
     topic_arn: str
     max_restore_wait_seconds: int = environment.variable(minimum=1)
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> StepsConfig:
-        return environment.load(cls, "pitr.restore_steps.handler", environ)
 
 
 OUTCOMES = {"cut_over": notify.CUT_OVER, "aborted": notify.ABORTED, "failed": notify.FAILED}
@@ -575,17 +573,10 @@ def notify_only(event: dict[str, Any], cfg: StepsConfig, rt: Runtime) -> dict[st
     return {"notified": event["notify"]}
 
 
-ACTIONS: dict[str, step_errors.Action[StepsConfig]] = {
-    "claim": claim,
-    "start": start,
-    "enable_replay": enable_replay,
-    "park": park,
-    "set_status": set_status,
-    "disable_replay": disable_replay,
-    "release": release,
-    "notify": notify_only,
-}
-
+# "notify" is the workflow's name for notify_only (the module imports pitr.notify as notify).
+ACTIONS = step_errors.actions(
+    claim, start, enable_replay, park, set_status, disable_replay, release, notify=notify_only
+)
 
 handle = step_errors.dispatcher("restore steps", ACTIONS, StepsConfig.from_env)
 

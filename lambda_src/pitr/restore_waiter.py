@@ -31,7 +31,7 @@ Not seen: a batch the mapping is still retrying (up to 24 h) has no failure reco
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -60,12 +60,14 @@ NOT_FOUND_GRACE_SECONDS = 300
 
 
 @dataclass(frozen=True)
-class WaiterConfig:
+class WaiterConfig(environment.Configuration):
     """The waiter's environment: a field per variable of its contract (:mod:`pitr.environment`).
 
     ``from_env`` requires every variable (Terraform sets them all); the tuning defaults here are
     Terraform's, for configurations built in code (tests, the scale model).
     """
+
+    handler = "pitr.restore_waiter.handler"
 
     source_table_name: str
     replay_from: str = environment.variable(choices=REPLAY_FROM)
@@ -80,10 +82,6 @@ class WaiterConfig:
     drain_timeout_seconds: int = environment.variable(minimum=1, default=900)
     # Each invocation returns before this many seconds (Lambda's limit is 900).
     invocation_budget_seconds: int = environment.variable(minimum=1, default=840)
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> WaiterConfig:
-        return environment.load(cls, "pitr.restore_waiter.handler", environ)
 
 
 class WaiterError(Exception):
@@ -417,18 +415,23 @@ def plan_replay(event: dict[str, Any], cfg: WaiterConfig, rt: Runtime) -> dict[s
     if last_break is not None:
         failures["coverage_break_at"] = format_time(last_break)
     requested = event.get("requested_at")
-    result = coverage.check(
-        replay_from=event.get("replay_from", cfg.replay_from),
-        restore_point=parse_time(summary["RestoreDateTime"]),
-        requested_at=parse_time(requested) if requested else None,
-        buffer_created=created,
-        retention_raised_at=parse_time(event["retention_raised_at"]),
-        standby_retention_seconds=cfg.buffer_standby_retention_seconds,
-        previous_replay_end=parse_time(kept["replay_ended_at"]) if kept.get("replay_ended_at") else None,
-        last_coverage_break=last_break,
+    restore_point = parse_time(summary["RestoreDateTime"])
+    result = coverage.Coverage(
+        replay_start=coverage.replay_start(
+            event.get("replay_from", cfg.replay_from),
+            restore_point,
+            parse_time(requested) if requested else None,
+        ),
+        covered_since=coverage.covered_since(
+            buffer_created=created,
+            retention_raised_at=parse_time(event["retention_raised_at"]),
+            standby_retention_seconds=cfg.buffer_standby_retention_seconds,
+            previous_replay_end=parse_time(kept["replay_ended_at"]) if kept.get("replay_ended_at") else None,
+            last_coverage_break=last_break,
+        ),
     )
     return {
-        "restore_point": format_time(parse_time(summary["RestoreDateTime"])),
+        "restore_point": format_time(restore_point),
         **result.as_dict(),
         **failures,
     }
@@ -492,13 +495,7 @@ def wait_drained(event: dict[str, Any], cfg: WaiterConfig, rt: Runtime) -> dict[
     return result
 
 
-ACTIONS: dict[str, step_errors.Action[WaiterConfig]] = {
-    "wait_active": wait_active,
-    "plan_replay": plan_replay,
-    "wait_caught_up": wait_caught_up,
-    "wait_drained": wait_drained,
-}
-
+ACTIONS = step_errors.actions(wait_active, plan_replay, wait_caught_up, wait_drained)
 
 handle = step_errors.dispatcher("restore waiter", ACTIONS, WaiterConfig.from_env)
 

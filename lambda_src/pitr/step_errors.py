@@ -80,6 +80,11 @@ C = TypeVar("C", bound=_Config)
 Action = Callable[[dict[str, Any], C, Runtime], dict[str, Any]]
 
 
+def actions(*functions: Action[C], **named: Action[C]) -> dict[str, Action[C]]:
+    """A function's actions by name: each of ``functions`` under its own name, ``named`` as given."""
+    return {**{function.__name__: function for function in functions}, **named}
+
+
 def run_action(
     function: str, actions: Mapping[str, Action[C]], event: dict[str, Any], cfg: C, rt: Runtime
 ) -> dict[str, Any]:

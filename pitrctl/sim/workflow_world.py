@@ -420,6 +420,11 @@ class World:
     def items(self, table: str) -> dict[str, dict[str, Any]]:
         return {i["pk"]["S"]: i for i in self.ddb.scan(TableName=table)["Items"]}
 
+    def abort(self, arn: str) -> dict[str, Any]:
+        """The operator aborts the parked restore of execution ``arn``; returns the ended execution."""
+        self.answer("abort")
+        return self.finished(arn)
+
     def answer(self, action: str) -> None:
         """The operator's answer (what pitrctl cutover/abort sends), with the token from the record.
 

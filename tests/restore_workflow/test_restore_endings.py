@@ -124,8 +124,7 @@ def test_a_stopped_execution_keeps_its_claim_until_pitrctl_abort_releases_it(wor
     world.wait_parked(status="restoring", arn=again)
     assert world.record().execution_arn == again
     assert world.notifications()[-1]["detail-type"] == "Coverage Gap"
-    world.answer("abort")
-    assert world.finished(again)["status"] == "SUCCEEDED"
+    assert world.abort(again)["status"] == "SUCCEEDED"
     assert world.left_enabled() == []
     # A restore to a point after that end is fully covered: no gap, it mirrors and waits for cut-over.
     world.fake.advance(60)
@@ -134,8 +133,7 @@ def test_a_stopped_execution_keeps_its_claim_until_pitrctl_abort_releases_it(wor
     third = world.start(fresh, "restore-fresh")
     world.wait_parked(arn=third)
     assert world.record().execution_arn == third and world.replay_enabled()
-    world.answer("abort")
-    assert world.finished(third)["status"] == "SUCCEEDED"
+    assert world.abort(third)["status"] == "SUCCEEDED"
     assert world.left_enabled() == []
 
 
@@ -178,8 +176,7 @@ def test_the_next_restores_claim_releases_a_stopped_holder(world_factory) -> Non
         released["detail"]["target_table"] == TARGET and f"ended ({status})" in released["detail"]["reason"]
     )
     assert _replay_ended_at(world), "the stopped replay's end is recorded before the new plan"
-    world.answer("abort")
-    assert world.finished(second)["status"] == "SUCCEEDED"
+    assert world.abort(second)["status"] == "SUCCEEDED"
     assert world.left_enabled() == []
 
 
@@ -235,8 +232,7 @@ def test_a_claim_losing_a_race_with_too_many_updates_ends_as_a_quiet_duplicate(w
     assert failures and failures[0]["taskFailedEventDetails"]["error"] == "AwsTransientError"
     assert world.detail_types() == before, "the duplicate notifies nothing"
     assert world.record().execution_arn == first
-    world.answer("abort")
-    assert world.finished(first)["status"] == "SUCCEEDED"
+    assert world.abort(first)["status"] == "SUCCEEDED"
     assert world.left_enabled() == []
 
 
@@ -256,8 +252,7 @@ def test_a_waiter_invocation_that_times_out_is_retried(world_factory) -> None:
     arn = world.start_parked(TARGET, "restore-timeout")
     failed = [e for e in world.history(arn) if e["type"] == "TaskFailed"]
     assert [e["taskFailedEventDetails"]["error"] for e in failed] == ["Sandbox.Timedout"]
-    world.answer("abort")
-    assert world.finished(arn)["status"] == "SUCCEEDED"
+    assert world.abort(arn)["status"] == "SUCCEEDED"
     assert world.left_enabled() == []
 
 
@@ -277,6 +272,5 @@ def test_a_restored_table_not_found_right_after_the_restore_call_is_waited_for(w
     arn = world.start(TARGET, "restore-not-yet")
     world.wait_parked()
     assert appeared and world.record().execution_arn == arn
-    world.answer("abort")
-    assert world.finished(arn)["status"] == "SUCCEEDED"
+    assert world.abort(arn)["status"] == "SUCCEEDED"
     assert world.left_enabled() == []

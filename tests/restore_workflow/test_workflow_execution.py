@@ -134,8 +134,7 @@ def test_reminds_the_operator_until_answered(world_factory) -> None:
     assert reminder["detail"]["reminder"] is True
     assert world.execution(arn)["status"] == "RUNNING", "a reminder never cuts over by itself"
     world.wait_parked()
-    world.answer("abort")
-    assert world.finished(arn)["status"] == "SUCCEEDED"
+    assert world.abort(arn)["status"] == "SUCCEEDED"
     assert world.left_enabled() == []
 
 
@@ -150,8 +149,7 @@ def test_duplicate_start_for_the_same_target_ends_quietly(world_factory) -> None
     record = world.record()
     assert record is not None and record.execution_arn == first and record.status == "caught_up"
     assert world.replay_enabled() and world.retention() == 1_209_600, "the first restore is untouched"
-    world.answer("abort")
-    assert world.finished(first)["status"] == "SUCCEEDED"
+    assert world.abort(first)["status"] == "SUCCEEDED"
     assert world.left_enabled() == []
 
 
@@ -169,8 +167,7 @@ def test_concurrent_restore_of_another_target_is_refused_and_notified(world_fact
     record = world.record()
     assert record is not None and record.execution_arn == first, "the restore in flight keeps its claim"
     assert world.replay_enabled() and world.retention() == 1_209_600
-    world.answer("abort")
-    assert world.finished(first)["status"] == "SUCCEEDED"
+    assert world.abort(first)["status"] == "SUCCEEDED"
     assert world.left_enabled() == []
 
 
@@ -229,8 +226,7 @@ def test_coverage_gap_is_reported_before_replay_and_the_operator_decides(world_f
     world.answer("continue")
     world.wait_parked()
     assert world.replay_enabled()
-    world.answer("abort")
-    assert world.finished(arn)["status"] == "SUCCEEDED"
+    assert world.abort(arn)["status"] == "SUCCEEDED"
     assert world.left_enabled() == []
     assert world.detail_types()[:4] == [
         "Restore Started",
@@ -258,8 +254,7 @@ def test_a_discarded_stream_batch_before_the_restore_is_a_coverage_gap_the_opera
         "until the second after the batch"
     )
     assert json.loads(world.ssm.get_parameter(Name=COVERAGE)["Parameter"]["Value"])["coverage_break_at"]
-    world.answer("abort")
-    assert world.finished(arn)["status"] == "SUCCEEDED"
+    assert world.abort(arn)["status"] == "SUCCEEDED"
     assert world.left_enabled() == []
     assert world.detail_types()[:2] == ["Restore Started", "Coverage Gap"]
 
@@ -332,8 +327,7 @@ def test_history_at_the_largest_accepted_wait_fits_the_quota(world_factory) -> N
     world.wait_parked()
     world.wait_for(lambda: world.detail_types().count("Restore Caught Up") >= 3, "two reminders", timeout=20)
     world.wait_parked()
-    world.answer("abort")
-    assert world.finished(arn)["status"] == "SUCCEEDED"
+    assert world.abort(arn)["status"] == "SUCCEEDED"
     history = world.history(arn)
 
     waits = _entries(history, "WaitActive")
