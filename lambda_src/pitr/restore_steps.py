@@ -151,7 +151,7 @@ def _notify(cfg: StepsConfig, detail_type: str, detail: dict[str, Any]) -> None:
     notify.publish(
         detail_type,
         notify.build_detail(detail_type, **detail),
-        topic_arn=cfg.topic_arn or None,
+        topic_arn=cfg.topic_arn,
         sns=clients.client("sns"),
         events=clients.client("events"),
     )
@@ -420,7 +420,7 @@ def release_restore(
             Attributes={"MessageRetentionPeriod": str(cfg.buffer_standby_retention_seconds)},
         ),
     )
-    if replay_ran and cfg.coverage_parameter:
+    if replay_ran:
         # Recorded even when disabling failed: a later end is never earlier than now.
         attempt("remember replay end", lambda: _remember_replay_end(ssm, cfg, rt))
     if record is not None and disabled:

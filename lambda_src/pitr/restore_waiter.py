@@ -264,8 +264,6 @@ def caught_up(lag: float | None, backlog: int, threshold: float) -> bool:
 
 def read_coverage_parameter(ssm: Any, name: str) -> dict[str, Any]:
     """``{replay_ended_at, coverage_break_at}`` kept across restores; {} when absent."""
-    if not name:
-        return {}
     try:
         value = ssm.get_parameter(Name=name)["Parameter"]["Value"]
     except ssm.exceptions.ParameterNotFound:
@@ -343,7 +341,7 @@ def read_stream_failures(sqs: Any, queue_url: str, now: datetime) -> FailureQueu
 def remember_coverage_break(ssm: Any, name: str, kept: dict[str, Any], at: datetime) -> bool:
     """Raise ``coverage_break_at`` in the coverage parameter to ``at``; never lowers it. True if written."""
     current = kept.get("coverage_break_at")
-    if not name or (current and parse_time(current) >= at):
+    if current and parse_time(current) >= at:
         return False
     value = {**kept, "coverage_break_at": format_time(at)}
     ssm.put_parameter(Name=name, Value=json.dumps(value, sort_keys=True), Type="String", Overwrite=True)
