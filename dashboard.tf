@@ -3,23 +3,15 @@
 ################################################################################
 
 locals {
-  dashboard_cdc      = module.cdc_buffer.manifest
-  dashboard_watcher  = module.restore_watcher.manifest
-  dashboard_settings = module.settings_sync.manifest
-
   # SQS metrics are keyed by queue name, the last field of the queue ARN.
-  dashboard_queues = {
-    buffer          = reverse(split(":", local.dashboard_cdc.buffer_queue_arn))[0]
-    buffer_dlq      = reverse(split(":", local.dashboard_cdc.buffer_dlq_arn))[0]
-    stream_failures = reverse(split(":", local.dashboard_cdc.stream_failure_queue_arn))[0]
-  }
+  dashboard_queues = { for name, queue in local.queues : name => reverse(split(":", queue.arn))[0] }
 
   dashboard_widgets = [
     {
       title = "Subscriber (stream -> buffer): errors and iterator age"
       metrics = [
-        ["AWS/Lambda", "Errors", "FunctionName", local.dashboard_cdc.subscriber_function_name, { stat = "Sum", label = "Errors" }],
-        ["AWS/Lambda", "IteratorAge", "FunctionName", local.dashboard_cdc.subscriber_function_name, { stat = "Maximum", label = "Iterator age (ms)", yAxis = "right" }],
+        ["AWS/Lambda", "Errors", "FunctionName", local.function_names.cdc_subscriber, { stat = "Sum", label = "Errors" }],
+        ["AWS/Lambda", "IteratorAge", "FunctionName", local.function_names.cdc_subscriber, { stat = "Maximum", label = "Iterator age (ms)", yAxis = "right" }],
       ]
     },
     {
@@ -39,26 +31,26 @@ locals {
     {
       title = "Replay: lag, replayed and skipped changes"
       metrics = [
-        [local.dashboard_cdc.metrics_namespace, "ReplayLagSeconds", "SourceTable", var.source_table_name, { stat = "Maximum", label = "Replay lag (s)", yAxis = "right" }],
-        [local.dashboard_cdc.metrics_namespace, "ReplayedChanges", "SourceTable", var.source_table_name, { stat = "Sum", label = "Replayed" }],
-        [local.dashboard_cdc.metrics_namespace, "SkippedChanges", "SourceTable", var.source_table_name, { stat = "Sum", label = "Skipped (before the replay start)" }],
+        [local.metrics_namespace, "ReplayLagSeconds", "SourceTable", var.source_table_name, { stat = "Maximum", label = "Replay lag (s)", yAxis = "right" }],
+        [local.metrics_namespace, "ReplayedChanges", "SourceTable", var.source_table_name, { stat = "Sum", label = "Replayed" }],
+        [local.metrics_namespace, "SkippedChanges", "SourceTable", var.source_table_name, { stat = "Sum", label = "Skipped (before the replay start)" }],
       ]
     },
     {
       title = "Replay writer: errors and throttles"
       metrics = [
-        ["AWS/Lambda", "Errors", "FunctionName", local.dashboard_cdc.replay_writer_function_name, { stat = "Sum", label = "Errors" }],
-        ["AWS/Lambda", "Throttles", "FunctionName", local.dashboard_cdc.replay_writer_function_name, { stat = "Sum", label = "Throttles" }],
+        ["AWS/Lambda", "Errors", "FunctionName", local.function_names.replay_writer, { stat = "Sum", label = "Errors" }],
+        ["AWS/Lambda", "Throttles", "FunctionName", local.function_names.replay_writer, { stat = "Sum", label = "Throttles" }],
       ]
     },
     {
       title = "Restore workflow: executions and its functions' errors"
       metrics = [
-        ["AWS/States", "ExecutionsStarted", "StateMachineArn", local.dashboard_watcher.state_machine_arn, { stat = "Sum", label = "Started" }],
-        ["AWS/States", "ExecutionsFailed", "StateMachineArn", local.dashboard_watcher.state_machine_arn, { stat = "Sum", label = "Failed" }],
-        ["AWS/Lambda", "Errors", "FunctionName", local.dashboard_watcher.waiter_function_name, { stat = "Sum", label = "Waiter errors" }],
-        ["AWS/Lambda", "Errors", "FunctionName", local.dashboard_watcher.steps_function_name, { stat = "Sum", label = "Steps errors" }],
-        ["AWS/Lambda", "Errors", "FunctionName", local.dashboard_settings.function_name, { stat = "Sum", label = "settings_sync errors" }],
+        ["AWS/States", "ExecutionsStarted", "StateMachineArn", local.state_machine_arn, { stat = "Sum", label = "Started" }],
+        ["AWS/States", "ExecutionsFailed", "StateMachineArn", local.state_machine_arn, { stat = "Sum", label = "Failed" }],
+        ["AWS/Lambda", "Errors", "FunctionName", local.function_names.restore_waiter, { stat = "Sum", label = "Waiter errors" }],
+        ["AWS/Lambda", "Errors", "FunctionName", local.function_names.restore_steps, { stat = "Sum", label = "Steps errors" }],
+        ["AWS/Lambda", "Errors", "FunctionName", local.function_names.settings_sync, { stat = "Sum", label = "settings_sync errors" }],
       ]
     },
   ]
@@ -77,7 +69,7 @@ locals {
           region  = local.region
           view    = "timeSeries"
           stacked = false
-          period  = 60
+          period  = local.metric_period_seconds
           metrics = widget.metrics
         }
       }

@@ -76,8 +76,8 @@ locals {
   partition  = data.aws_partition.current.partition
   region     = data.aws_region.current.region
 
-  source_table_arn = local.source.arn
-  source_stream    = local.source.stream_arn
+  source_table_arn  = local.source.arn
+  source_stream_arn = local.source.stream_arn
 
   # Short, AWS-name-safe prefix: Lambda, IAM and EventBridge names allow neither '.' nor 64+ characters.
   sanitized_table = replace(var.source_table_name, ".", "-")
@@ -88,15 +88,16 @@ locals {
   )
   name_prefix = coalesce(var.name_prefix, local.default_prefix)
 
-  ssm_prefix                  = coalesce(var.ssm_prefix, "dynamodb-pitr/${var.source_table_name}")
-  manifest_parameter_name     = "/${local.ssm_prefix}/manifest"
-  restore_record_parameter    = "/${local.ssm_prefix}/restore"
-  target_table_name_pattern   = coalesce(var.target_table_name_pattern, "${var.source_table_name}-restored-*")
-  target_table_name_regex     = "^${replace(replace(local.target_table_name_pattern, ".", "\\."), "*", ".*")}$"
-  pattern_matches_source      = can(regex(local.target_table_name_regex, var.source_table_name))
-  target_table_arn_pattern    = "arn:${local.partition}:dynamodb:${local.region}:${local.account_id}:table/${local.target_table_name_pattern}"
-  source_pitr_enabled         = local.source.pitr_enabled
-  restore_record_parameter_id = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${local.restore_record_parameter}"
+  ssm_prefix                = coalesce(var.ssm_prefix, "dynamodb-pitr/${var.source_table_name}")
+  manifest_parameter_name   = "/${local.ssm_prefix}/manifest"
+  restore_record_parameter  = "/${local.ssm_prefix}/restore"
+  target_table_name_pattern = coalesce(var.target_table_name_pattern, "${var.source_table_name}-restored-*")
+  target_table_name_regex   = "^${replace(replace(local.target_table_name_pattern, ".", "\\."), "*", ".*")}$"
+  pattern_matches_source    = can(regex(local.target_table_name_regex, var.source_table_name))
+  target_table_arn_pattern  = "arn:${local.partition}:dynamodb:${local.region}:${local.account_id}:table/${local.target_table_name_pattern}"
+  function_arn_prefix       = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function"
+  parameter_arn_prefix      = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter"
+  source_pitr_enabled       = local.source.pitr_enabled
 
   tags = merge(var.tags, {
     "dynamodb-pitr-restore:source-table" = var.source_table_name
@@ -124,132 +125,112 @@ check "source_point_in_time_recovery" {
 }
 
 ################################################################################
-# Parts: change capture and replay, settings copy, restore workflow
+# Shared names and constants of the parts (cdc_buffer.tf, restore_workflow.tf, settings_sync.tf)
 ################################################################################
 
 locals {
-  # Inputs every part takes alike.
-  common = {
-    name_prefix               = local.name_prefix
-    source_table_name         = var.source_table_name
-    source_table_arn          = local.source_table_arn
-    source_stream_arn         = local.source_stream
-    target_table_name_pattern = local.target_table_name_pattern
-    kms_key_arn               = var.kms_key_arn
-    log_retention_days        = var.lambda_log_retention_days
-    vpc_config                = var.lambda_vpc_config
-    lambda_package            = var.lambda_package
-    tags                      = local.tags
+  # SQS: "MessageRetentionPeriod: ... from 60 seconds (1 minute) to 1,209,600 seconds (14 days)". The
+  # workflow raises the buffer to it during a restore; the dead-letter and failure queues keep it.
+  # (Variable validations cannot read locals before Terraform 1.9: they write 1209600 themselves, and
+  # tests/test_terraform.py checks that they agree with this value.)
+  sqs_max_retention_seconds = 1209600
+
+  # The period of every alarm's metrics and of the dashboard's graphs: CloudWatch's standard resolution.
+  metric_period_seconds = 60
+
+  coverage_parameter = "/${local.ssm_prefix}/coverage"
+
+  restore_record_parameter_arn = "${local.parameter_arn_prefix}${local.restore_record_parameter}"
+  coverage_parameter_arn       = "${local.parameter_arn_prefix}${local.coverage_parameter}"
+}
+
+################################################################################
+# Functions: one per Python module of the pitr package
+################################################################################
+
+locals {
+  # The rule for every function: the function "<prefix>-<module, '_' as '-'>" runs
+  # "pitr.<module>.handler". Its role and log group take the same name (modules/lambda_function).
+  function_modules = ["cdc_subscriber", "replay_writer", "restore_waiter", "restore_steps", "settings_sync"]
+  function_names   = { for module in local.function_modules : module => "${local.name_prefix}-${replace(module, "_", "-")}" }
+  # Known at plan (built from names), for the manifest and for what must not wait for the functions.
+  function_arns = { for module, name in local.function_names : module => "${local.function_arn_prefix}:${name}" }
+
+  # What differs per function; each part's file defines its own. Two calls, because the workflow's
+  # functions depend on the data path's (the steps function switches the replay writer's mapping):
+  # the instances of one module call are expanded together.
+  data_path_functions = {
+    cdc_subscriber = local.cdc_subscriber_function
+    replay_writer  = local.replay_writer_function
   }
-}
-
-module "cdc_buffer" {
-  source = "./modules/cdc_buffer"
-
-  name_prefix               = local.common.name_prefix
-  source_table_name         = local.common.source_table_name
-  source_table_arn          = local.common.source_table_arn
-  source_stream_arn         = local.common.source_stream_arn
-  target_table_name_pattern = local.common.target_table_name_pattern
-  kms_key_arn               = local.common.kms_key_arn
-  log_retention_days        = local.common.log_retention_days
-  vpc_config                = local.common.vpc_config
-  lambda_package            = local.common.lambda_package
-  tags                      = local.common.tags
-
-  restore_record_parameter = local.restore_record_parameter
-  alarm_topic_arn          = module.restore_watcher.topic_arn
-  source_table_kms_key_arn = local.source_table_kms_key_arn
-
-  buffer_standby_retention_seconds = var.buffer_standby_retention_seconds
-  cdc_subscriber                   = var.cdc_subscriber
-  replay_writer                    = var.replay_writer
-}
-
-module "settings_sync" {
-  source = "./modules/settings_sync"
-
-  name_prefix               = local.common.name_prefix
-  source_table_name         = local.common.source_table_name
-  source_table_arn          = local.common.source_table_arn
-  source_stream_arn         = local.common.source_stream_arn
-  target_table_name_pattern = local.common.target_table_name_pattern
-  kms_key_arn               = local.common.kms_key_arn
-  log_retention_days        = local.common.log_retention_days
-  vpc_config                = local.common.vpc_config
-  lambda_package            = local.common.lambda_package
-  tags                      = local.common.tags
-
-  settings    = var.settings
-  memory_size = var.settings_sync_memory_size
-  timeout     = var.settings_sync_timeout
-
-  sync_options = {
-    trigger_filter_kms_key_arns                = var.trigger_filter_kms_key_arns
-    warm_throughput_max_write_units_per_second = var.warm_throughput_max_write_units_per_second
-    add_replicas_after_cutover                 = var.add_replicas_after_cutover
+  workflow_functions = {
+    restore_waiter = local.restore_waiter_function
+    restore_steps  = local.restore_steps_function
+    settings_sync  = local.settings_sync_function
   }
+  # Both calls' instances, by Python module, for outputs and tests.
+  functions = merge(module.data_path_function, module.workflow_function)
 }
 
-module "restore_watcher" {
-  source = "./modules/restore_watcher"
+module "data_path_function" {
+  source   = "./modules/lambda_function"
+  for_each = local.data_path_functions
 
-  name_prefix               = local.common.name_prefix
-  source_table_name         = local.common.source_table_name
-  source_table_arn          = local.common.source_table_arn
-  source_stream_arn         = local.common.source_stream_arn
-  target_table_name_pattern = local.common.target_table_name_pattern
-  kms_key_arn               = local.common.kms_key_arn
-  log_retention_days        = local.common.log_retention_days
-  vpc_config                = local.common.vpc_config
-  lambda_package            = local.common.lambda_package
-  tags                      = local.common.tags
+  function_name         = local.function_names[each.key]
+  handler               = "pitr.${each.key}.handler"
+  description           = "dynamodb-pitr-restore: ${each.value.description}. Table: ${var.source_table_name}"
+  memory_size           = each.value.memory_size
+  timeout               = each.value.timeout
+  environment           = each.value.environment
+  policy_statements     = each.value.policy_statements
+  dead_letter_queue_arn = try(each.value.dead_letter_queue_arn, null)
 
-  restore_record_parameter   = local.restore_record_parameter
-  manifest_parameter         = local.manifest_parameter_name
-  replay_from                = var.replay_from
-  buffer_queue_url           = module.cdc_buffer.buffer_queue_url
-  buffer_queue_arn           = module.cdc_buffer.buffer_queue_arn
-  stream_failure_queue_url   = module.cdc_buffer.stream_failure_queue_url
-  stream_failure_queue_arn   = module.cdc_buffer.stream_failure_queue_arn
-  replay_mapping_uuid        = module.cdc_buffer.replay_mapping_uuid
-  stream_mapping_uuid        = module.cdc_buffer.stream_mapping_uuid
-  settings_sync_function_arn = module.settings_sync.function_arn
-  settings                   = var.settings
+  package            = var.lambda_package
+  log_retention_days = var.lambda_log_retention_days
+  kms_key_arn        = var.kms_key_arn
+  vpc_config         = var.lambda_vpc_config
+  tags               = local.tags
+}
 
-  buffer_standby_retention_seconds = module.cdc_buffer.buffer_standby_retention_seconds
-  coverage_parameter               = "/${local.ssm_prefix}/coverage"
-  max_restore_wait_hours           = var.max_restore_wait_hours
-  active_poll_cap_seconds          = var.active_poll_cap_seconds
-  caught_up_lag_seconds            = var.caught_up_lag_seconds
-  cutover_reminder_hours           = var.cutover_reminder_hours
-  drain_quiet_seconds              = var.drain_quiet_seconds
-  workflow_log_level               = var.workflow_log_level
-  notification_topic_arn           = var.notification_topic_arn
-  notification_topic_kms_key_arn   = var.notification_topic_kms_key_arn
-  notification_emails              = var.notification_emails
+module "workflow_function" {
+  source   = "./modules/lambda_function"
+  for_each = local.workflow_functions
+
+  function_name         = local.function_names[each.key]
+  handler               = "pitr.${each.key}.handler"
+  description           = "dynamodb-pitr-restore: ${each.value.description}. Table: ${var.source_table_name}"
+  memory_size           = each.value.memory_size
+  timeout               = each.value.timeout
+  environment           = each.value.environment
+  policy_statements     = each.value.policy_statements
+  dead_letter_queue_arn = try(each.value.dead_letter_queue_arn, null)
+
+  package            = var.lambda_package
+  log_retention_days = var.lambda_log_retention_days
+  kms_key_arn        = var.kms_key_arn
+  vpc_config         = var.lambda_vpc_config
+  tags               = local.tags
 }
 
 ################################################################################
 # Manifest: how pitrctl and the workflow find every part of this deployment
 ################################################################################
 
-# No depends_on from the parts to the pattern guard: depends_on on a module defers every data source
-# inside it to apply time. The guard's precondition fails the plan as a whole anyway.
+# The pattern guard's precondition fails the plan as a whole: nothing else needs to depend on it.
 locals {
   # Each part contributes its own names and ARNs; the root adds what they share.
   manifest = merge(
     local.manifest_base,
-    { cdc_buffer = module.cdc_buffer.manifest },
-    { settings_sync = module.settings_sync.manifest },
-    { restore_watcher = module.restore_watcher.manifest },
+    { cdc_buffer = local.cdc_buffer_manifest },
+    { settings_sync = local.settings_sync_manifest },
+    { restore_watcher = local.restore_workflow_manifest },
   )
 
   manifest_base = {
     version                   = 1
     source_table_name         = var.source_table_name
     source_table_arn          = local.source_table_arn
-    source_stream_arn         = local.source_stream
+    source_stream_arn         = local.source_stream_arn
     target_table_name_pattern = local.target_table_name_pattern
     replay_from               = var.replay_from
     name_prefix               = local.name_prefix

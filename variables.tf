@@ -285,7 +285,7 @@ variable "settings_sync_timeout" {
 }
 
 ################################################################################
-# restore_watcher: the restore workflow and its notifications
+# restore_workflow: the restore workflow and its notifications
 ################################################################################
 
 variable "max_restore_wait_hours" {
@@ -424,8 +424,28 @@ variable "cdc_subscriber" {
   nullable = false
 
   validation {
-    condition     = var.cdc_subscriber.batch_size >= 1 && var.cdc_subscriber.batch_size <= 10000 && var.cdc_subscriber.parallelization_factor >= 1 && var.cdc_subscriber.parallelization_factor <= 10
-    error_message = "cdc_subscriber.batch_size must be 1 to 10000 and parallelization_factor 1 to 10 (the other limits are checked by the cdc_buffer module)."
+    condition     = var.cdc_subscriber.memory_size >= 128 && var.cdc_subscriber.memory_size <= 10240
+    error_message = "cdc_subscriber.memory_size must be between 128 and 10240 MB."
+  }
+  validation {
+    condition     = var.cdc_subscriber.timeout >= 10 && var.cdc_subscriber.timeout <= 900
+    error_message = "cdc_subscriber.timeout must be between 10 and 900 seconds."
+  }
+  validation {
+    condition     = var.cdc_subscriber.batch_size >= 1 && var.cdc_subscriber.batch_size <= 10000
+    error_message = "cdc_subscriber.batch_size must be between 1 and 10000 (the DynamoDB stream mapping limit)."
+  }
+  validation {
+    condition     = var.cdc_subscriber.batching_window_seconds >= 0 && var.cdc_subscriber.batching_window_seconds <= 300
+    error_message = "cdc_subscriber.batching_window_seconds must be between 0 and 300."
+  }
+  validation {
+    condition     = var.cdc_subscriber.parallelization_factor >= 1 && var.cdc_subscriber.parallelization_factor <= 10
+    error_message = "cdc_subscriber.parallelization_factor must be between 1 and 10."
+  }
+  validation {
+    condition     = var.cdc_subscriber.iterator_age_alarm_seconds >= 60
+    error_message = "cdc_subscriber.iterator_age_alarm_seconds must be at least 60."
   }
 }
 
@@ -445,8 +465,36 @@ variable "replay_writer" {
   nullable = false
 
   validation {
+    condition     = var.replay_writer.memory_size >= 128 && var.replay_writer.memory_size <= 10240
+    error_message = "replay_writer.memory_size must be between 128 and 10240 MB."
+  }
+  validation {
+    condition     = var.replay_writer.timeout >= 20 && var.replay_writer.timeout <= 900
+    error_message = "replay_writer.timeout must be between 20 and 900 seconds (the writer keeps 10 s to report failures)."
+  }
+  validation {
     condition     = var.replay_writer.batch_size >= 1 && var.replay_writer.batch_size <= 10
-    error_message = "replay_writer.batch_size must be between 1 and 10 (the limit for FIFO queues; the other limits are checked by the cdc_buffer module)."
+    error_message = "replay_writer.batch_size must be between 1 and 10 (the limit for FIFO queues)."
+  }
+  validation {
+    condition     = var.replay_writer.maximum_concurrency >= 2 && var.replay_writer.maximum_concurrency <= 1000
+    error_message = "replay_writer.maximum_concurrency must be between 2 and 1000 (the SQS mapping's limits)."
+  }
+  validation {
+    condition     = var.replay_writer.max_receive_count >= 5 && var.replay_writer.max_receive_count <= 1000
+    error_message = "replay_writer.max_receive_count must be between 5 and 1000: a message that leaves for the dead-letter queue breaks its item's order, so give retries room."
+  }
+  validation {
+    condition     = var.replay_writer.record_cache_seconds >= 1 && var.replay_writer.record_cache_seconds <= 300
+    error_message = "replay_writer.record_cache_seconds must be between 1 and 300."
+  }
+  validation {
+    condition     = var.replay_writer.replay_start_margin_seconds >= 0 && var.replay_writer.replay_start_margin_seconds <= 3600
+    error_message = "replay_writer.replay_start_margin_seconds must be between 0 and 3600."
+  }
+  validation {
+    condition     = var.replay_writer.lag_alarm_seconds >= 30
+    error_message = "replay_writer.lag_alarm_seconds must be at least 30."
   }
 }
 

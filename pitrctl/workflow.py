@@ -1,6 +1,6 @@
 """Render the restore workflow's Step Functions definition exactly as Terraform does.
 
-``modules/restore_watcher/workflow.asl.json.tftpl`` (package data: ``pitrctl/templates``) uses only
+``templates/workflow.asl.json.tftpl`` (package data: ``pitrctl/templates``) uses only
 ``${name}`` substitutions (no directives, no expressions), so Terraform's ``templatefile`` and this
 renderer produce the same text from the same map: ``pitrctl rehearse`` and the tests run the
 definition Terraform deploys.
@@ -14,13 +14,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-# Package data: pitrctl/templates/*.tftpl are symbolic links to the files in modules/restore_watcher
+# Package data: pitrctl/templates/*.tftpl are symbolic links to the files in templates/
 # that Terraform's templatefile reads, so there is one file, which a wheel carries as a copy.
 TEMPLATES = Path(str(resources.files("pitrctl") / "templates"))
 TEMPLATE = TEMPLATES / "workflow.asl.json.tftpl"
 EVENT_PATTERN_TEMPLATE = TEMPLATES / "event_pattern.json.tftpl"
 
-# The map the module passes to templatefile (modules/restore_watcher/main.tf, local.workflow_values).
+# The map the module passes to templatefile (restore_workflow.tf, local.workflow_values).
 TEMPLATE_KEYS = (
     "cutover_reminder_seconds",
     "partition",

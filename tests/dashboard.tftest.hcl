@@ -2,43 +2,20 @@
 # deployment's own functions, queues, table and workflow.
 
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "123456789012" }
-  }
-  mock_data "aws_partition" {
-    defaults = { partition = "aws" }
-  }
-  mock_data "aws_region" {
-    defaults = { region = "eu-west-1", name = "eu-west-1" }
-  }
-}
-
-variables {
-  source_table_name = "orders"
-}
-
-override_data {
-  target = data.aws_dynamodb_table.source
-  values = {
-    arn                    = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders"
-    stream_enabled         = true
-    stream_arn             = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000"
-    stream_view_type       = "NEW_AND_OLD_IMAGES"
-    point_in_time_recovery = [{ enabled = true, recovery_period_in_days = 35 }]
-  }
+  source = "./tests/mocks"
 }
 
 # SQS metrics are keyed by queue name, which the dashboard takes from the queue ARNs.
 override_resource {
-  target = module.cdc_buffer.aws_sqs_queue.buffer
+  target = aws_sqs_queue.buffer
   values = { arn = "arn:aws:sqs:eu-west-1:123456789012:pitr-orders-buffer.fifo" }
 }
 override_resource {
-  target = module.cdc_buffer.aws_sqs_queue.buffer_dlq
+  target = aws_sqs_queue.buffer_dlq
   values = { arn = "arn:aws:sqs:eu-west-1:123456789012:pitr-orders-buffer-dlq.fifo" }
 }
 override_resource {
-  target = module.cdc_buffer.aws_sqs_queue.stream_failures
+  target = aws_sqs_queue.stream_failures
   values = { arn = "arn:aws:sqs:eu-west-1:123456789012:pitr-orders-stream-failures" }
 }
 

@@ -1,28 +1,9 @@
-# Issue 14 item 9: every function deploys a package that a plan and an apply in separate CI jobs both
+# Every function deploys a package that a plan and an apply in separate CI jobs both
 # have: the one committed with the module (lambda_package/pitr.zip, rebuilt by `make package`,
 # tests/test_package.py keeps it current), or the pipeline's own artifact (lambda_package).
 
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "123456789012" }
-  }
-  mock_data "aws_partition" {
-    defaults = { partition = "aws" }
-  }
-  mock_data "aws_region" {
-    defaults = { region = "eu-west-1", name = "eu-west-1" }
-  }
-}
-
-variables {
-  source_table_name = "orders"
-  source_table = {
-    name                   = "orders"
-    stream_enabled         = true
-    stream_view_type       = "NEW_AND_OLD_IMAGES"
-    stream_arn             = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000"
-    point_in_time_recovery = [{ enabled = true }]
-  }
+  source = "./tests/mocks"
 }
 
 run "committed_package_by_default" {

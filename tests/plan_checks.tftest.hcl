@@ -1,19 +1,11 @@
-# Issue 14 item 8: with the table created in the same configuration (the README's usage), the stream
+# With the table created in the same configuration (the README's usage), the stream
 # checks fail at plan when the module gets the table resource (source_table). The failing runs are in
 # tests/terraform/messages (tests/test_terraform.py checks their messages); this one shows the passing
 # plan. (A mocked provider reads even a data source that depends on a resource with planned changes
 # at plan, so the deferral that source_table avoids cannot be shown here; Terraform itself defers it.)
 
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "123456789012" }
-  }
-  mock_data "aws_partition" {
-    defaults = { partition = "aws" }
-  }
-  mock_data "aws_region" {
-    defaults = { region = "eu-west-1", name = "eu-west-1" }
-  }
+  source = "./tests/mocks"
 }
 
 run "table_resource_with_new_images_plans" {

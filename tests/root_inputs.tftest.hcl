@@ -1,20 +1,14 @@
 # Root module input contract: the source table preconditions, the target pattern guard, naming.
-# The AWS provider is mocked; the source table is described with override_data.
+# The AWS provider is mocked. This file looks the table up by name (source_table = null), as for an
+# existing table; override_data gives what DynamoDB describes. (The bad streams' messages, for a
+# looked-up table and a table resource alike, are checked in tests/terraform/messages.)
 
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "123456789012" }
-  }
-  mock_data "aws_partition" {
-    defaults = { partition = "aws" }
-  }
-  mock_data "aws_region" {
-    defaults = { region = "eu-west-1", name = "eu-west-1" }
-  }
+  source = "./tests/mocks"
 }
 
 variables {
-  source_table_name = "orders"
+  source_table = null
 }
 
 override_data {
@@ -53,13 +47,13 @@ run "good_table_passes" {
     error_message = "replay_from default"
   }
   assert {
-    # Issue 14 item 1: a short name's manifest fits the free Standard tier (4096 characters).
+    # A short name's manifest fits the free Standard tier (4096 characters).
     condition     = aws_ssm_parameter.manifest.tier == "Standard" && output.rendered.manifest_length == length(aws_ssm_parameter.manifest.value) && output.rendered.manifest_length <= 4096
     error_message = "a manifest of ${output.rendered.manifest_length} characters stays Standard"
   }
 }
 
-# Issue 14 item 5: S3 reserves these bucket name prefixes, and the spill bucket starts with name_prefix.
+# S3 reserves these bucket name prefixes, and the spill bucket starts with name_prefix.
 run "s3_reserved_prefix_xn_rejected" {
   command = plan
 
@@ -106,64 +100,16 @@ run "prefix_near_reserved_accepted" {
 run "new_image_stream_passes" {
   command = plan
 
-  override_data {
-    target = data.aws_dynamodb_table.source
-    values = {
-      arn                    = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders"
-      stream_enabled         = true
-      stream_arn             = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000"
-      stream_view_type       = "NEW_IMAGE"
-      point_in_time_recovery = [{ enabled = true, recovery_period_in_days = 35 }]
-    }
+  variables {
+    source_table = { name = "orders", stream_enabled = true, stream_view_type = "NEW_IMAGE", point_in_time_recovery = [{ enabled = true }] }
   }
-}
-
-run "no_stream_fails" {
-  command = plan
-
-  override_data {
-    target = data.aws_dynamodb_table.source
-    values = {
-      arn                    = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders"
-      stream_enabled         = false
-      stream_arn             = ""
-      stream_view_type       = ""
-      point_in_time_recovery = [{ enabled = true, recovery_period_in_days = 35 }]
-    }
-  }
-
-  expect_failures = [terraform_data.source_table_guard]
-}
-
-run "keys_only_stream_fails" {
-  command = plan
-
-  override_data {
-    target = data.aws_dynamodb_table.source
-    values = {
-      arn                    = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders"
-      stream_enabled         = true
-      stream_arn             = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000"
-      stream_view_type       = "KEYS_ONLY"
-      point_in_time_recovery = [{ enabled = true, recovery_period_in_days = 35 }]
-    }
-  }
-
-  expect_failures = [terraform_data.source_table_guard]
 }
 
 run "old_image_stream_fails" {
   command = plan
 
-  override_data {
-    target = data.aws_dynamodb_table.source
-    values = {
-      arn                    = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders"
-      stream_enabled         = true
-      stream_arn             = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000"
-      stream_view_type       = "OLD_IMAGE"
-      point_in_time_recovery = [{ enabled = true, recovery_period_in_days = 35 }]
-    }
+  variables {
+    source_table = { name = "orders", stream_enabled = true, stream_view_type = "OLD_IMAGE", point_in_time_recovery = [{ enabled = true }] }
   }
 
   expect_failures = [terraform_data.source_table_guard]
@@ -172,15 +118,8 @@ run "old_image_stream_fails" {
 run "pitr_off_warns" {
   command = plan
 
-  override_data {
-    target = data.aws_dynamodb_table.source
-    values = {
-      arn                    = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders"
-      stream_enabled         = true
-      stream_arn             = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000"
-      stream_view_type       = "NEW_AND_OLD_IMAGES"
-      point_in_time_recovery = [{ enabled = false, recovery_period_in_days = 0 }]
-    }
+  variables {
+    source_table = { name = "orders", stream_enabled = true, stream_view_type = "NEW_AND_OLD_IMAGES", point_in_time_recovery = [{ enabled = false }] }
   }
 
   # A failed check block is a warning, not an error; expect_failures proves it fired.
@@ -215,46 +154,6 @@ run "pattern_with_dot_is_literal" {
   }
 }
 
-run "wildcard_only_pattern_rejected" {
-  command = plan
-
-  variables {
-    target_table_name_pattern = "**"
-  }
-
-  expect_failures = [var.target_table_name_pattern]
-}
-
-run "bad_table_name_rejected" {
-  command = plan
-
-  variables {
-    source_table_name = "orders/with/slash"
-  }
-
-  expect_failures = [var.source_table_name]
-}
-
-run "bad_replay_from_rejected" {
-  command = plan
-
-  variables {
-    replay_from = "yesterday"
-  }
-
-  expect_failures = [var.replay_from]
-}
-
-run "aws_tag_rejected" {
-  command = plan
-
-  variables {
-    tags = { "aws:owner" = "x" }
-  }
-
-  expect_failures = [var.tags]
-}
-
 run "long_table_name_gets_short_prefix" {
   command = plan
 
@@ -266,4 +165,18 @@ run "long_table_name_gets_short_prefix" {
     condition     = length(local.name_prefix) <= 32
     error_message = "derived prefix must fit the 32-character budget"
   }
+}
+
+# Each input's validation, all in one plan: every listed variable must be refused.
+run "invalid_inputs_rejected" {
+  command = plan
+
+  variables {
+    source_table_name         = "orders/with/slash"
+    target_table_name_pattern = "**" # only wildcards
+    replay_from               = "yesterday"
+    tags                      = { "aws:owner" = "x" }
+  }
+
+  expect_failures = [var.source_table_name, var.target_table_name_pattern, var.replay_from, var.tags]
 }

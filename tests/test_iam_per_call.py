@@ -14,7 +14,7 @@ moto enforces no IAM, so a call without a grant shows only in production. This t
    missing grant and the Terraform file building the role.
 
 Conditions in policies are not evaluated (a conditional grant counts as a grant); KMS use implied by
-encrypted resources is covered by tests/aws_limits_*.tftest.hcl.
+encrypted resources is covered by tests/aws_limits.tftest.hcl.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ BOTH_TABLES_AND_INDEXES = ("source_table", "source_index", "target_table", "targ
 
 # (boto3 service, operation) -> Grant (or Grants, when actions touch different resources). The ONE
 # place that says what each call needs. Functions are named by their handler module
-# (restore_steps is the restore-steps function). "*": only for actions docs/iam-wildcards.json
+# "<module>" (pitr.<module>.handler). "*": only for actions docs/iam-wildcards.json
 # lists (APIs that accept no narrower resource).
 CALLS: dict[tuple[str, str], Grant | tuple[Grant, ...]] = {
     # cdc_subscriber
@@ -401,6 +401,16 @@ def _modules(module: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield from _modules(child)
 
 
+LAMBDA_FUNCTION = "modules/lambda_function/main.tf"
+
+
+def _defining_file(handler_module: str) -> str:
+    """The root file that defines the function's statements: its ``local.<module>_function``."""
+    pattern = re.compile(rf"^\s*{handler_module}_function\s*=", re.M)
+    (path,) = [p for p in sorted(REPO.glob("*.tf")) if pattern.search(p.read_text())]
+    return path.name
+
+
 @pytest.fixture(scope="module")
 def deployment() -> Deployment:
     tf = require_terraform()
@@ -431,12 +441,11 @@ def deployment() -> Deployment:
             continue
         prefix = address.removesuffix(".aws_lambda_function.this")
         handler_module = values["handler"].removeprefix("pitr.").removesuffix(".handler")
-        caller = prefix.split(".")[1]  # module.<caller>.module.<function>
         out.functions[handler_module] = Function(
             handler_module=handler_module,
             function_name=values["function_name"],
             role_policy=json.loads(resources[f"{prefix}.aws_iam_role_policy.this"]["policy"]),
-            terraform_file=f"modules/{caller}/main.tf (role policy through modules/lambda_function/main.tf)",
+            terraform_file=f"{_defining_file(handler_module)} (role policy through {LAMBDA_FUNCTION})",
         )
     return out
 
@@ -636,7 +645,7 @@ def test_a_missing_grant_is_reported_with_call_action_and_file(deployment: Deplo
         and "lambda.update_event_source_mapping" in p
         and "lambda:UpdateEventSourceMapping on arn:aws:lambda:eu-west-1:123456789012:event-source-mapping:"
         in p
-        and "modules/restore_watcher/main.tf" in p
+        and "restore_workflow.tf (role policy" in p
         for p in problems
     ), problems
     # A Deny wins over the grant.

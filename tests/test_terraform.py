@@ -6,6 +6,7 @@ Every directory is a parametrized case, so a broken example or module is named i
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import threading
 from pathlib import Path
@@ -113,3 +114,26 @@ def test_bad_table_messages_reach_the_operator() -> None:
         assert output.count(expected) == 2, f"{expected!r} should fail both runs at plan:\n{output}"
     assert "local.source_from_resource is true" in output, output
     assert "0 passed, 5 failed" in output, output
+
+
+def _code(text: str) -> str:
+    """HCL without its comments (a number in a comment is no second source)."""
+    return re.sub(r"#.*$", "", text, flags=re.MULTILINE)
+
+
+def test_retention_values_have_one_source() -> None:
+    """SQS's longest retention is local.sqs_max_retention_seconds; only a validation writes it again.
+
+    A variable's validation cannot read locals before Terraform 1.9 (the module supports 1.7), so
+    buffer_standby_retention_seconds states its upper bound itself: it must be the same number.
+    """
+    files = {path.name: _code(path.read_text()) for path in sorted(REPO.glob("*.tf"))}
+    (local,) = re.findall(r"^\s*sqs_max_retention_seconds\s*=\s*(\d+)\s*$", files["main.tf"], re.MULTILINE)
+    (bound,) = re.findall(r"var\.buffer_standby_retention_seconds <= (\d+)", files["variables.tf"])
+    assert bound == local, f"the standby retention's upper bound {bound} is not SQS's maximum {local}"
+    elsewhere = {name for name, text in files.items() if local in text} - {"main.tf", "variables.tf"}
+    assert not elsewhere, f"{local} written again in {sorted(elsewhere)}: use local.sqs_max_retention_seconds"
+    standby_variable = r'variable "buffer_standby_retention_seconds" \{.*?default\s*=\s*(\d+)'
+    (standby,) = re.findall(standby_variable, files["variables.tf"], re.DOTALL)
+    again = {name for name, text in files.items() if re.search(rf"\b{standby}\b", text)} - {"variables.tf"}
+    assert not again, f"the standby retention {standby} is written again in {sorted(again)}: use the variable"

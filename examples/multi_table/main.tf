@@ -100,6 +100,7 @@ module "pitr" {
   # Every name the module derives (prefix, SSM paths, archives under .build/<function>.zip) comes
   # from the table name, so instances never collide.
   source_table_name   = each.value.name
+  source_table        = each.value # the stream checks at plan
   notification_emails = var.notification_emails
 
   tags = {

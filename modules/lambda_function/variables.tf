@@ -37,26 +37,19 @@ variable "handler" {
   }
 }
 
+# Memory, timeout and log retention come from the root's inputs, validated there once (per function,
+# within Lambda's and CloudWatch Logs' limits).
+
 variable "memory_size" {
   description = "Memory in MB."
   type        = number
   default     = 256
-
-  validation {
-    condition     = var.memory_size >= 128 && var.memory_size <= 10240
-    error_message = "memory_size must be between 128 and 10240 MB."
-  }
 }
 
 variable "timeout" {
   description = "Timeout in seconds."
   type        = number
   default     = 60
-
-  validation {
-    condition     = var.timeout >= 1 && var.timeout <= 900
-    error_message = "timeout must be between 1 and 900 seconds."
-  }
 }
 
 variable "reserved_concurrent_executions" {
@@ -88,11 +81,6 @@ variable "log_retention_days" {
   description = "Retention of the function's log group in days."
   type        = number
   default     = 30
-
-  validation {
-    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
-    error_message = "log_retention_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)."
-  }
 }
 
 variable "kms_key_arn" {

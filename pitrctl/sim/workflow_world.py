@@ -153,7 +153,7 @@ class World:
             roleArn=f"arn:aws:iam::{ACCOUNT}:role/sfn",
             type="STANDARD",
         )["stateMachineArn"]
-        # The restore-ended rule as the module renders it (templates/execution_ended.json.tftpl).
+        # The restore-ended rule as the module renders it (restore_workflow.tf).
         self.ended_rule = json.loads(
             workflow.render_text(
                 EXECUTION_ENDED_TEMPLATE.read_text(), {"state_machine_arn": self.machine_arn}

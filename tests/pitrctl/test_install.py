@@ -110,10 +110,10 @@ def test_the_wheel_carries_the_templates_and_the_extra(wheel: Path) -> None:
             line for line in archive.read(metadata).decode().splitlines() if line.startswith("Requires")
         ]
     # One file: the package's template is the one Terraform's templatefile reads.
-    assert template == (REPO / "modules" / "restore_watcher" / "workflow.asl.json.tftpl").read_bytes()
-    assert pattern == (REPO / "modules" / "restore_watcher" / "event_pattern.json.tftpl").read_bytes()
+    assert template == (REPO / "templates" / "workflow.asl.json.tftpl").read_bytes()
+    assert pattern == (REPO / "templates" / "event_pattern.json.tftpl").read_bytes()
     assert (REPO / "pitrctl" / "templates" / "workflow.asl.json.tftpl").resolve() == (
-        REPO / "modules" / "restore_watcher" / "workflow.asl.json.tftpl"
+        REPO / "templates" / "workflow.asl.json.tftpl"
     ).resolve()
     assert any(line.startswith("Requires-Dist: moto[") and 'extra == "rehearse"' in line for line in requires)
 

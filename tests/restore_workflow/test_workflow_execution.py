@@ -281,14 +281,10 @@ HISTORY_QUOTA = 25_000  # "25,000 events in a single state machine execution his
 
 
 def _largest_accepted_wait_hours() -> int:
-    """The upper bound of max_restore_wait_hours, read from the variable's validation (both modules)."""
-    bounds = set()
-    for path in (REPO / "variables.tf", REPO / "modules" / "restore_watcher" / "variables.tf"):
-        text = path.read_text()
-        block = text[text.index('variable "max_restore_wait_hours"') :]
-        bounds.add(int(re.search(r"var\.max_restore_wait_hours <= (\d+)", block).group(1)))
-    assert len(bounds) == 1, f"the root and the module accept different maxima: {bounds}"
-    return bounds.pop()
+    """The upper bound of max_restore_wait_hours, read from the variable's validation."""
+    text = (REPO / "variables.tf").read_text()
+    block = text[text.index('variable "max_restore_wait_hours"') :]
+    return int(re.search(r"var\.max_restore_wait_hours <= (\d+)", block).group(1))
 
 
 def _waiter_invocations(schedule: Backoff, budget_seconds: float, wait_seconds: float) -> int:

@@ -1,8 +1,9 @@
 """One environment contract per function (pitr.environment): Terraform sets exactly what the code reads.
 
-Terraform's side is read from the modules' HCL (python-hcl2): every ``module`` block with a
-``handler`` gives its ``environment`` map, resolved through ``local.*`` and ``merge(...)``; the
-shared ``modules/lambda_function`` adds ``COMMON``. The code's side is what each ``from_env`` reads
+Terraform's side is read from the root's HCL (python-hcl2): every function of
+``local.function_modules`` (handler ``pitr.<module>.handler``) gives its ``environment`` map in
+``local.<module>_function``, resolved through ``local.*`` and ``merge(...)``; the shared
+``modules/lambda_function`` adds ``COMMON``. The code's side is what each ``from_env`` reads
 when built from that environment (``Environment.read``).
 """
 
@@ -70,15 +71,14 @@ def terraform_environments() -> dict[str, set[str]]:
     ]
     (block,) = function['"this"']["environment"]
     common = _keys(block["variables"], {})
-    found: dict[str, set[str]] = {}
-    for path in sorted(REPO.glob("modules/*/main.tf")):
-        parsed = hcl2.load(path.open())
-        local = {k: v for block in parsed.get("locals", []) for k, v in block.items()}
-        for module in parsed.get("module", []):
-            for body in module.values():
-                if "handler" in body:
-                    found[body["handler"].strip('"')] = _keys(body.get("environment", {}), local) | common
-    return found
+    # The root's files: each function is "local.<python module>_function", run as pitr.<module>.handler.
+    local: dict[str, Any] = {}
+    for path in sorted(REPO.glob("*.tf")):
+        local.update({k: v for block in hcl2.load(path.open()).get("locals", []) for k, v in block.items()})
+    return {
+        f"pitr.{module}.handler": _keys(local[f"{module}_function"]["environment"], local) | common
+        for module in (name.strip('"') for name in local["function_modules"])
+    }
 
 
 def test_every_function_has_a_contract_and_terraform_sets_exactly_it() -> None:

@@ -1,9 +1,8 @@
-"""What ``terraform test`` cannot read: lifecycle blocks of the data path
-(docs/design.md#shared-records).
+"""What ``terraform test`` cannot read: lifecycle blocks of cdc_buffer.tf.
 
 The replay mapping's ``enabled`` and the buffer's ``message_retention_seconds`` belong to the restore
 workflow after creation; an apply during a restore must not switch replay off or cut retention back.
-(``modules/cdc_buffer/tests`` also shows the retention one in action across two applies.)
+(``tests/cdc_buffer.tftest.hcl`` also shows the retention one in action across two applies.)
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ import re
 import pytest
 from conftest import REPO
 
-MAIN = REPO / "modules" / "cdc_buffer" / "main.tf"
+MAIN = REPO / "cdc_buffer.tf"
 
 
 def block(text: str, header: str) -> str:

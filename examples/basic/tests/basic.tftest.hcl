@@ -1,35 +1,14 @@
-# examples/basic: one table, module defaults. The table's lookup inside the module is overridden with
-# what AWS returns for the table the example creates.
+# examples/basic: one table, module defaults; the module gets the table as the resource (source_table).
 
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "123456789012" }
-  }
-  mock_data "aws_partition" {
-    defaults = { partition = "aws" }
-  }
-  mock_data "aws_region" {
-    defaults = { region = "eu-west-1", name = "eu-west-1" }
-  }
+  source = "../../tests/mocks"
   mock_resource "aws_sqs_queue" {
     defaults = { arn = "arn:aws:sqs:eu-west-1:123456789012:mocked-queue" }
   }
 }
 
-override_data {
-  target = module.orders_pitr.data.aws_dynamodb_table.source
-  values = {
-    arn                    = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders"
-    stream_enabled         = true
-    stream_arn             = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000"
-    stream_view_type       = "NEW_AND_OLD_IMAGES"
-    point_in_time_recovery = [{ enabled = true, recovery_period_in_days = 35 }]
-  }
-}
-
 run "table_has_what_the_module_needs" {
-  # apply: the module looks the table up after the example creates it, so a plan leaves the lookup
-  # (and the module's check on it) unknown.
+  # apply: the table's computed values (its stream ARN) are known then.
   command = apply
 
   assert {

@@ -3,15 +3,7 @@
 # because the module validates them.
 
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "123456789012" }
-  }
-  mock_data "aws_partition" {
-    defaults = { partition = "aws" }
-  }
-  mock_data "aws_region" {
-    defaults = { region = "eu-west-1", name = "eu-west-1" }
-  }
+  source = "../../tests/mocks"
   mock_resource "aws_kms_key" {
     defaults = {
       arn    = "arn:aws:kms:eu-west-1:123456789012:key/0b9c5e4e-1111-4222-8333-444455556666"
@@ -29,17 +21,6 @@ mock_provider "aws" {
 variables {
   vpc_id     = "vpc-0a1b2c3d4e5f60718"
   subnet_ids = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2"]
-}
-
-override_data {
-  target = module.ledger_pitr.data.aws_dynamodb_table.source
-  values = {
-    arn                    = "arn:aws:dynamodb:eu-west-1:123456789012:table/ledger"
-    stream_enabled         = true
-    stream_arn             = "arn:aws:dynamodb:eu-west-1:123456789012:table/ledger/stream/2026-01-01T00:00:00.000"
-    stream_view_type       = "NEW_AND_OLD_IMAGES"
-    point_in_time_recovery = [{ enabled = true, recovery_period_in_days = 35 }]
-  }
 }
 
 run "one_key_encrypts_everything" {
@@ -70,7 +51,7 @@ run "one_key_encrypts_everything" {
     error_message = "the summary must cover all five functions"
   }
   assert {
-    condition     = output.security_summary.restore_watcher.workflow_kms_key == aws_kms_key.pitr.arn && output.security_summary.restore_watcher.workflow_log_group_key == aws_kms_key.pitr.arn
+    condition     = output.security_summary.restore_workflow.workflow_kms_key == aws_kms_key.pitr.arn && output.security_summary.restore_workflow.workflow_log_group_key == aws_kms_key.pitr.arn
     error_message = "the workflow and its log group use the key"
   }
   assert {
@@ -82,7 +63,7 @@ run "one_key_encrypts_everything" {
     error_message = "the key policy lets CloudWatch Logs (log groups) and CloudWatch alarms (topic) use the key"
   }
   assert {
-    # Issue 14 item 3: the workflow's log delivery into its encrypted log group.
+    # The workflow's log delivery into its encrypted log group.
     condition = contains(jsondecode(aws_kms_key.pitr.policy).Statement, {
       Sid       = "LogDeliveryWritesEncryptedLogs"
       Effect    = "Allow"
@@ -94,7 +75,7 @@ run "one_key_encrypts_everything" {
     error_message = "the key policy lets log delivery write the workflow's encrypted logs"
   }
   assert {
-    condition     = strcontains(output.security_summary.restore_watcher.workflow_log_group_key, "key/") && output.security_summary.restore_watcher.workflow_log_group_key == aws_kms_key.pitr.arn
+    condition     = strcontains(output.security_summary.restore_workflow.workflow_log_group_key, "key/") && output.security_summary.restore_workflow.workflow_log_group_key == aws_kms_key.pitr.arn
     error_message = "the workflow's log group is encrypted with the key"
   }
 }
@@ -107,19 +88,19 @@ run "own_topic_is_wired" {
     error_message = "the module notifies the example's topic"
   }
   assert {
-    condition     = output.security_summary.restore_watcher.topic_arn == aws_sns_topic.alerts.arn && output.security_summary.restore_watcher.topic_kms_key == aws_kms_key.pitr.arn
+    condition     = output.security_summary.restore_workflow.topic_arn == aws_sns_topic.alerts.arn && output.security_summary.restore_workflow.topic_kms_key == aws_kms_key.pitr.arn
     error_message = "the workflow publishes to the given topic with its key"
   }
   assert {
     condition = anytrue([
-      for s in jsondecode(output.security_summary.restore_watcher.steps_policy).Statement :
+      for s in jsondecode(output.security_summary.restore_workflow.steps_policy).Statement :
       s.Sid == "EncryptNotifications" && s.Resource == [aws_kms_key.pitr.arn]
     ])
     error_message = "the steps role may use the topic's key (notification_topic_kms_key_arn)"
   }
   assert {
     condition = anytrue([
-      for s in jsondecode(output.security_summary.restore_watcher.steps_policy).Statement :
+      for s in jsondecode(output.security_summary.restore_workflow.steps_policy).Statement :
       s.Sid == "Notify" && s.Resource == [aws_sns_topic.alerts.arn]
     ])
     error_message = "the steps role publishes to the given topic only"

@@ -1,75 +1,12 @@
 # examples/multi_table: several module instances side by side must not share any name, path or
-# archive. Each instance's table lookup is overridden with what AWS returns for that table.
+# archive. Each instance gets its table as the resource (source_table).
 
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "123456789012" }
-  }
-  mock_data "aws_partition" {
-    defaults = { partition = "aws" }
-  }
-  mock_data "aws_region" {
-    defaults = { region = "eu-west-1", name = "eu-west-1" }
-  }
-}
-
-override_data {
-  target = module.pitr["orders"].data.aws_dynamodb_table.source
-  values = {
-    arn                    = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders"
-    stream_enabled         = true
-    stream_arn             = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000"
-    stream_view_type       = "NEW_AND_OLD_IMAGES"
-    point_in_time_recovery = [{ enabled = true, recovery_period_in_days = 35 }]
-  }
-}
-
-override_data {
-  target = module.pitr["customers"].data.aws_dynamodb_table.source
-  values = {
-    arn                    = "arn:aws:dynamodb:eu-west-1:123456789012:table/customers"
-    stream_enabled         = true
-    stream_arn             = "arn:aws:dynamodb:eu-west-1:123456789012:table/customers/stream/2026-01-01T00:00:00.000"
-    stream_view_type       = "NEW_AND_OLD_IMAGES"
-    point_in_time_recovery = [{ enabled = true, recovery_period_in_days = 35 }]
-  }
-}
-
-override_data {
-  target = module.pitr["billing.invoices"].data.aws_dynamodb_table.source
-  values = {
-    arn                    = "arn:aws:dynamodb:eu-west-1:123456789012:table/billing.invoices"
-    stream_enabled         = true
-    stream_arn             = "arn:aws:dynamodb:eu-west-1:123456789012:table/billing.invoices/stream/2026-01-01T00:00:00.000"
-    stream_view_type       = "NEW_AND_OLD_IMAGES"
-    point_in_time_recovery = [{ enabled = true, recovery_period_in_days = 35 }]
-  }
-}
-
-override_data {
-  target = module.pitr["analytics-events-by-tenant-daily"].data.aws_dynamodb_table.source
-  values = {
-    arn                    = "arn:aws:dynamodb:eu-west-1:123456789012:table/analytics-events-by-tenant-daily"
-    stream_enabled         = true
-    stream_arn             = "arn:aws:dynamodb:eu-west-1:123456789012:table/analytics-events-by-tenant-daily/stream/2026-01-01T00:00:00.000"
-    stream_view_type       = "NEW_AND_OLD_IMAGES"
-    point_in_time_recovery = [{ enabled = true, recovery_period_in_days = 35 }]
-  }
-}
-
-override_data {
-  target = module.pitr["analytics-events-by-tenant-hourly"].data.aws_dynamodb_table.source
-  values = {
-    arn                    = "arn:aws:dynamodb:eu-west-1:123456789012:table/analytics-events-by-tenant-hourly"
-    stream_enabled         = true
-    stream_arn             = "arn:aws:dynamodb:eu-west-1:123456789012:table/analytics-events-by-tenant-hourly/stream/2026-01-01T00:00:00.000"
-    stream_view_type       = "NEW_AND_OLD_IMAGES"
-    point_in_time_recovery = [{ enabled = true, recovery_period_in_days = 35 }]
-  }
+  source = "../../tests/mocks"
 }
 
 run "every_table_gets_its_own_names" {
-  # apply: the lookups follow the tables the example creates.
+  # apply: the names the module reads from computed values (queue ARNs) are known then.
   command = apply
 
   assert {

@@ -4,15 +4,7 @@
 # test resolves the resources each AWS call touches from them. Not run by the root's `terraform test`.
 
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "123456789012" }
-  }
-  mock_data "aws_partition" {
-    defaults = { partition = "aws" }
-  }
-  mock_data "aws_region" {
-    defaults = { region = "eu-west-1", name = "eu-west-1" }
-  }
+  source = "./tests/mocks"
 }
 
 variables {
@@ -29,7 +21,7 @@ variables {
 }
 
 override_resource {
-  target = module.cdc_buffer.aws_sqs_queue.buffer
+  target = aws_sqs_queue.buffer
   values = {
     arn = "arn:aws:sqs:eu-west-1:123456789012:pitr-orders-buffer.fifo"
     url = "https://sqs.eu-west-1.amazonaws.com/123456789012/pitr-orders-buffer.fifo"
@@ -37,7 +29,7 @@ override_resource {
 }
 
 override_resource {
-  target = module.cdc_buffer.aws_sqs_queue.buffer_dlq
+  target = aws_sqs_queue.buffer_dlq
   values = {
     arn = "arn:aws:sqs:eu-west-1:123456789012:pitr-orders-buffer-dlq.fifo"
     url = "https://sqs.eu-west-1.amazonaws.com/123456789012/pitr-orders-buffer-dlq.fifo"
@@ -45,7 +37,7 @@ override_resource {
 }
 
 override_resource {
-  target = module.cdc_buffer.aws_sqs_queue.stream_failures
+  target = aws_sqs_queue.stream_failures
   values = {
     arn = "arn:aws:sqs:eu-west-1:123456789012:pitr-orders-stream-failures"
     url = "https://sqs.eu-west-1.amazonaws.com/123456789012/pitr-orders-stream-failures"
@@ -53,7 +45,7 @@ override_resource {
 }
 
 override_resource {
-  target = module.cdc_buffer.aws_s3_bucket.spill
+  target = aws_s3_bucket.spill
   values = {
     bucket = "pitr-orders-spill-20260101000000000000000001"
     arn    = "arn:aws:s3:::pitr-orders-spill-20260101000000000000000001"
@@ -61,7 +53,7 @@ override_resource {
 }
 
 override_resource {
-  target = module.cdc_buffer.aws_dynamodb_table.ledger
+  target = aws_dynamodb_table.ledger
   values = {
     name = "pitr-orders-ledger"
     arn  = "arn:aws:dynamodb:eu-west-1:123456789012:table/pitr-orders-ledger"
@@ -69,12 +61,12 @@ override_resource {
 }
 
 override_resource {
-  target = module.cdc_buffer.aws_lambda_event_source_mapping.stream
+  target = aws_lambda_event_source_mapping.stream
   values = { uuid = "bbbbbbbb-0000-4000-8000-000000000002" }
 }
 
 override_resource {
-  target = module.cdc_buffer.aws_lambda_event_source_mapping.replay
+  target = aws_lambda_event_source_mapping.replay
   values = { uuid = "aaaaaaaa-0000-4000-8000-000000000001" }
 }
 

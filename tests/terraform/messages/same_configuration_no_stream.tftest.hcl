@@ -2,15 +2,7 @@
 # in the same configuration and given as source_table, without a stream, fails at plan.
 
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "123456789012" }
-  }
-  mock_data "aws_partition" {
-    defaults = { partition = "aws" }
-  }
-  mock_data "aws_region" {
-    defaults = { region = "eu-west-1", name = "eu-west-1" }
-  }
+  source = "./tests/mocks"
 }
 
 run "same_configuration_no_stream" {

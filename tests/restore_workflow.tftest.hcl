@@ -1,50 +1,21 @@
-# restore_watcher: the rule's pattern, IAM scoping, notification wiring and the workflow settings.
+# restore_workflow.tf: the rule's pattern, IAM scoping, notification wiring and the workflow settings.
 
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "123456789012" }
-  }
-  mock_data "aws_partition" {
-    defaults = { partition = "aws" }
-  }
-  mock_data "aws_region" {
-    defaults = { region = "eu-west-1", name = "eu-west-1" }
-  }
+  source = "./tests/mocks"
+  # What AWS names the state machine and the created topic (the module builds the same ARNs from
+  # their names, for the manifest).
   mock_resource "aws_sfn_state_machine" {
     defaults = { arn = "arn:aws:states:eu-west-1:123456789012:stateMachine:pitr-orders-restore" }
-  }
-  mock_resource "aws_kms_key" {
-    defaults = { arn = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555" }
   }
   mock_resource "aws_sns_topic" {
     defaults = { arn = "arn:aws:sns:eu-west-1:123456789012:pitr-orders-notifications" }
   }
-  mock_resource "aws_cloudwatch_log_group" {
-    defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/vendedlogs/states/pitr-orders-restore" }
-  }
-  mock_resource "aws_lambda_function" {
-    defaults = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:mocked" }
-  }
 }
 
-variables {
-  name_prefix                      = "pitr-orders"
-  source_table_name                = "orders"
-  source_table_arn                 = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders"
-  source_stream_arn                = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000"
-  target_table_name_pattern        = "orders-restored-*"
-  restore_record_parameter         = "/dynamodb-pitr/orders/restore"
-  manifest_parameter               = "/dynamodb-pitr/orders/manifest"
-  coverage_parameter               = "/dynamodb-pitr/orders/coverage"
-  replay_from                      = "restore_point"
-  buffer_queue_url                 = "https://sqs.eu-west-1.amazonaws.com/123456789012/pitr-orders-buffer.fifo"
-  buffer_queue_arn                 = "arn:aws:sqs:eu-west-1:123456789012:pitr-orders-buffer.fifo"
-  stream_failure_queue_url         = "https://sqs.eu-west-1.amazonaws.com/123456789012/pitr-orders-stream-failures"
-  stream_failure_queue_arn         = "arn:aws:sqs:eu-west-1:123456789012:pitr-orders-stream-failures"
-  replay_mapping_uuid              = "aaaaaaaa-0000-4000-8000-000000000001"
-  stream_mapping_uuid              = "bbbbbbbb-0000-4000-8000-000000000002"
-  settings_sync_function_arn       = "arn:aws:lambda:eu-west-1:123456789012:function:pitr-orders-settings-sync"
-  buffer_standby_retention_seconds = 14400
+# The replay mapping's UUID names it in the steps function's policy.
+override_resource {
+  target = aws_lambda_event_source_mapping.replay
+  values = { uuid = "aaaaaaaa-0000-4000-8000-000000000001" }
 }
 
 run "rule_matches_successful_restores_of_this_table_only" {
@@ -78,8 +49,8 @@ run "rule_matches_successful_restores_of_this_table_only" {
     error_message = "same account and region only (events forwarded from elsewhere do not match)"
   }
   assert {
-    condition     = output.event_pattern == aws_cloudwatch_event_rule.restore_requested.event_pattern
-    error_message = "the output is the pattern the rule uses (the Python tests evaluate the same template)"
+    condition     = local.event_pattern == aws_cloudwatch_event_rule.restore_requested.event_pattern
+    error_message = "the rule uses the rendered template (the Python tests evaluate the same template)"
   }
 }
 
@@ -107,7 +78,7 @@ run "workflow_settings_and_iam_scoping" {
     error_message = "the definition is the rendered template, with the reminder every 24 h"
   }
   assert {
-    condition     = aws_sfn_state_machine.this.definition == templatefile("./workflow.asl.json.tftpl", local.workflow_values)
+    condition     = aws_sfn_state_machine.this.definition == templatefile("./templates/workflow.asl.json.tftpl", local.workflow_values)
     error_message = "rendered with templatefile and local.workflow_values"
   }
   assert {
@@ -116,36 +87,36 @@ run "workflow_settings_and_iam_scoping" {
   }
   assert {
     condition = toset(jsondecode(aws_iam_role_policy.workflow.policy).Statement[0].Action) == toset(["lambda:InvokeFunction"]) && toset(jsondecode(aws_iam_role_policy.workflow.policy).Statement[0].Resource) == toset([
-      module.waiter.function_arn, module.steps.function_arn, var.settings_sync_function_arn,
-      "${module.waiter.function_arn}:*", "${module.steps.function_arn}:*", "${var.settings_sync_function_arn}:*",
+      module.workflow_function["restore_waiter"].function_arn, module.workflow_function["restore_steps"].function_arn, module.workflow_function["settings_sync"].function_arn,
+      "${module.workflow_function["restore_waiter"].function_arn}:*", "${module.workflow_function["restore_steps"].function_arn}:*", "${module.workflow_function["settings_sync"].function_arn}:*",
     ])
     error_message = "the workflow invokes exactly its three functions"
   }
   assert {
-    condition = [for s in jsondecode(module.steps.policy).Statement : s.Resource if s.Sid == "KeepRestoreRecordAndCoverage"][0] == [
+    condition = [for s in jsondecode(module.workflow_function["restore_steps"].policy).Statement : s.Resource if s.Sid == "KeepRestoreRecordAndCoverage"][0] == [
       "arn:aws:ssm:eu-west-1:123456789012:parameter/dynamodb-pitr/orders/restore",
       "arn:aws:ssm:eu-west-1:123456789012:parameter/dynamodb-pitr/orders/coverage",
     ]
     error_message = "the steps function writes only the restore record and the coverage parameter"
   }
   assert {
-    condition     = [for s in jsondecode(module.steps.policy).Statement : s.Resource if s.Sid == "SwitchReplay"][0] == ["arn:aws:lambda:eu-west-1:123456789012:event-source-mapping:aaaaaaaa-0000-4000-8000-000000000001"]
+    condition     = [for s in jsondecode(module.workflow_function["restore_steps"].policy).Statement : s.Resource if s.Sid == "SwitchReplay"][0] == ["arn:aws:lambda:eu-west-1:123456789012:event-source-mapping:aaaaaaaa-0000-4000-8000-000000000001"]
     error_message = "the steps function switches only the replay mapping"
   }
   assert {
-    condition     = [for s in jsondecode(module.steps.policy).Statement : s.Resource if s.Sid == "SetBufferRetention"][0] == [var.buffer_queue_arn]
+    condition     = [for s in jsondecode(module.workflow_function["restore_steps"].policy).Statement : s.Resource if s.Sid == "SetBufferRetention"][0] == [aws_sqs_queue.buffer.arn]
     error_message = "retention changes only on the buffer"
   }
   assert {
-    condition     = [for s in jsondecode(module.waiter.policy).Statement : s.Resource if s.Sid == "DescribeRestoredTables"][0] == ["arn:aws:dynamodb:eu-west-1:123456789012:table/orders-restored-*"]
+    condition     = [for s in jsondecode(module.workflow_function["restore_waiter"].policy).Statement : s.Resource if s.Sid == "DescribeRestoredTables"][0] == ["arn:aws:dynamodb:eu-west-1:123456789012:table/orders-restored-*"]
     error_message = "the waiter describes only tables matching the target pattern"
   }
   assert {
-    condition     = length([for s in concat(jsondecode(module.waiter.policy).Statement, jsondecode(module.steps.policy).Statement) : s if contains(s.Resource, "*") && !contains(["ReadReplayLag", "WriteTraces"], s.Sid)]) == 0
+    condition     = length([for s in concat(jsondecode(module.workflow_function["restore_waiter"].policy).Statement, jsondecode(module.workflow_function["restore_steps"].policy).Statement) : s if contains(s.Resource, "*") && !contains(["ReadReplayLag", "WriteTraces"], s.Sid)]) == 0
     error_message = "no wildcard resource beyond the APIs that require it"
   }
   assert {
-    condition     = length([for s in jsondecode(module.steps.policy).Statement : s if anytrue([for a in s.Action : startswith(a, "dynamodb:")])]) == 0
+    condition     = length([for s in jsondecode(module.workflow_function["restore_steps"].policy).Statement : s if anytrue([for a in s.Action : startswith(a, "dynamodb:")])]) == 0
     error_message = "the steps function never touches tables"
   }
 }
@@ -154,32 +125,32 @@ run "waiter_peeks_the_stream_failure_queue_and_keeps_the_coverage_break" {
   command = plan
 
   assert {
-    condition     = local.waiter_environment.STREAM_FAILURE_QUEUE_URL == "https://sqs.eu-west-1.amazonaws.com/123456789012/pitr-orders-stream-failures"
+    condition     = local.waiter_environment.STREAM_FAILURE_QUEUE_URL == aws_sqs_queue.stream_failures.url
     error_message = "the waiter gets the failure queue URL (plan_replay reads coverage breaks from it)"
   }
   assert {
-    condition     = !strcontains(module.steps.policy, "stream-failures") && !contains(keys(local.common_environment), "STREAM_FAILURE_QUEUE_URL")
+    condition     = !strcontains(module.workflow_function["restore_steps"].policy, aws_sqs_queue.stream_failures.arn) && !contains(keys(local.common_environment), "STREAM_FAILURE_QUEUE_URL")
     error_message = "only the waiter reads the failure queue"
   }
   assert {
-    condition = [for s in jsondecode(module.waiter.policy).Statement : s if s.Sid == "PeekStreamFailures"] == [{
+    condition = [for s in jsondecode(module.workflow_function["restore_waiter"].policy).Statement : s if s.Sid == "PeekStreamFailures"] == [{
       Sid      = "PeekStreamFailures"
       Effect   = "Allow"
       Action   = ["sqs:ReceiveMessage", "sqs:GetQueueAttributes"]
-      Resource = ["arn:aws:sqs:eu-west-1:123456789012:pitr-orders-stream-failures"]
+      Resource = [aws_sqs_queue.stream_failures.arn]
     }]
     error_message = "the waiter may receive (peek) and count messages of the failure queue only; never delete them"
   }
   assert {
-    condition     = length([for s in jsondecode(module.waiter.policy).Statement : s if anytrue([for a in s.Action : contains(["sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:PurgeQueue"], a)])]) == 0
+    condition     = length([for s in jsondecode(module.workflow_function["restore_waiter"].policy).Statement : s if anytrue([for a in s.Action : contains(["sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:PurgeQueue"], a)])]) == 0
     error_message = "the waiter never consumes a failure record"
   }
   assert {
-    condition     = [for s in jsondecode(module.waiter.policy).Statement : s.Resource if s.Sid == "KeepCoverageBreak"][0] == ["arn:aws:ssm:eu-west-1:123456789012:parameter/dynamodb-pitr/orders/coverage"]
+    condition     = [for s in jsondecode(module.workflow_function["restore_waiter"].policy).Statement : s.Resource if s.Sid == "KeepCoverageBreak"][0] == ["arn:aws:ssm:eu-west-1:123456789012:parameter/dynamodb-pitr/orders/coverage"]
     error_message = "the waiter writes only the coverage parameter"
   }
   assert {
-    condition     = length([for s in jsondecode(module.waiter.policy).Statement : s if s.Sid == "DecryptStreamFailures"]) == 0
+    condition     = length([for s in jsondecode(module.workflow_function["restore_waiter"].policy).Statement : s if s.Sid == "DecryptStreamFailures"]) == 0
     error_message = "no key grant when the queues use SQS-managed keys"
   }
 }
@@ -216,15 +187,15 @@ run "default_notifications_create_an_encrypted_topic_alarms_can_use" {
     error_message = "email subscriptions on the topic"
   }
   assert {
-    condition     = module.steps.function_name == "pitr-orders-restore-steps" && output.manifest.topic_arn == aws_sns_topic.notifications[0].arn
+    condition     = module.workflow_function["restore_steps"].function_name == "pitr-orders-restore-steps" && local.restore_workflow_manifest.topic_arn == aws_sns_topic.notifications[0].arn
     error_message = "the manifest names the topic"
   }
   assert {
-    condition     = output.manifest.state_machine_arn == aws_sfn_state_machine.this.arn && output.manifest.steps_function_name == module.steps.function_name
+    condition     = local.restore_workflow_manifest.state_machine_arn == aws_sfn_state_machine.this.arn && local.restore_workflow_manifest.steps_function_name == module.workflow_function["restore_steps"].function_name
     error_message = "the manifest's ARNs, built from names at plan time, are the resources' ARNs"
   }
   assert {
-    condition     = [for s in jsondecode(module.steps.policy).Statement : s.Resource if s.Sid == "EncryptNotifications"][0] == [aws_kms_key.notifications[0].arn]
+    condition     = [for s in jsondecode(module.workflow_function["restore_steps"].policy).Statement : s.Resource if s.Sid == "EncryptNotifications"][0] == [aws_kms_key.notifications[0].arn]
     error_message = "the steps function may use the topic's key"
   }
 }
@@ -241,11 +212,11 @@ run "bring_your_own_topic" {
     error_message = "no topic or key is created when one is given"
   }
   assert {
-    condition     = output.topic_arn == "arn:aws:sns:eu-west-1:123456789012:ops-alerts" && aws_cloudwatch_metric_alarm.executions["failed"].alarm_actions == toset(["arn:aws:sns:eu-west-1:123456789012:ops-alerts"])
+    condition     = local.topic_arn == "arn:aws:sns:eu-west-1:123456789012:ops-alerts" && aws_cloudwatch_metric_alarm.executions["failed"].alarm_actions == toset(["arn:aws:sns:eu-west-1:123456789012:ops-alerts"])
     error_message = "alarms and notifications go to the given topic"
   }
   assert {
-    condition     = [for s in jsondecode(module.steps.policy).Statement : s.Resource if s.Sid == "Notify"][0] == ["arn:aws:sns:eu-west-1:123456789012:ops-alerts"]
+    condition     = [for s in jsondecode(module.workflow_function["restore_steps"].policy).Statement : s.Resource if s.Sid == "Notify"][0] == ["arn:aws:sns:eu-west-1:123456789012:ops-alerts"]
     error_message = "the steps function publishes to the given topic only"
   }
 }
@@ -270,7 +241,7 @@ run "customer_managed_key_encrypts_the_topic_and_the_workflow" {
     error_message = "the workflow role may use the key"
   }
   assert {
-    condition     = [for s in jsondecode(module.waiter.policy).Statement : s if s.Sid == "DecryptStreamFailures"] == [{ Sid = "DecryptStreamFailures", Effect = "Allow", Action = ["kms:Decrypt"], Resource = [var.kms_key_arn] }]
+    condition     = [for s in jsondecode(module.workflow_function["restore_waiter"].policy).Statement : s if s.Sid == "DecryptStreamFailures"] == [{ Sid = "DecryptStreamFailures", Effect = "Allow", Action = ["kms:Decrypt"], Resource = [var.kms_key_arn] }]
     error_message = "the waiter may decrypt the failure queue's messages with the user's key, nothing more"
   }
 }
@@ -293,7 +264,7 @@ run "undelivered_restore_events_are_kept_and_alarmed" {
     error_message = "the rule's target keeps undelivered events in a dead-letter queue"
   }
   assert {
-    condition     = aws_sqs_queue.trigger_dead_letters.message_retention_seconds == 1209600 && aws_sqs_queue.trigger_dead_letters.sqs_managed_sse_enabled == true
+    condition     = aws_sqs_queue.trigger_dead_letters.message_retention_seconds == 14 * 86400 && aws_sqs_queue.trigger_dead_letters.sqs_managed_sse_enabled == true
     error_message = "dead letters kept 14 days, encrypted"
   }
   assert {
@@ -313,7 +284,7 @@ run "undelivered_restore_events_are_kept_and_alarmed" {
     error_message = "an execution that ended without its Catch says to run pitrctl abort"
   }
   assert {
-    condition     = [for s in jsondecode(module.steps.policy).Statement : s.Resource if s.Sid == "DescribeHolderExecutions"][0] == ["arn:aws:states:eu-west-1:123456789012:execution:pitr-orders-restore:*"]
+    condition     = [for s in jsondecode(module.workflow_function["restore_steps"].policy).Statement : s.Resource if s.Sid == "DescribeHolderExecutions"][0] == ["arn:aws:states:eu-west-1:123456789012:execution:pitr-orders-restore:*"]
     error_message = "the steps function describes only this workflow's executions"
   }
 }
@@ -336,7 +307,7 @@ run "an_execution_that_ended_without_its_catch_is_released_by_itself" {
     error_message = "the rule matches this workflow's executions that ended ABORTED, TIMED_OUT or FAILED only"
   }
   assert {
-    condition     = aws_cloudwatch_event_target.release.arn == module.steps.function_arn && aws_cloudwatch_event_target.release.input_transformer[0].input_paths["execution_arn"] == "$.detail.executionArn" && aws_cloudwatch_event_target.release.input_transformer[0].input_paths["status"] == "$.detail.status"
+    condition     = aws_cloudwatch_event_target.release.arn == module.workflow_function["restore_steps"].function_arn && aws_cloudwatch_event_target.release.input_transformer[0].input_paths["execution_arn"] == "$.detail.executionArn" && aws_cloudwatch_event_target.release.input_transformer[0].input_paths["status"] == "$.detail.status"
     error_message = "the target is the steps function, given the ended execution and its status"
   }
   assert {
@@ -352,11 +323,11 @@ run "an_execution_that_ended_without_its_catch_is_released_by_itself" {
     error_message = "failed release invocations raise the trigger-failed alarm"
   }
   assert {
-    condition     = aws_lambda_permission.release.principal == "events.amazonaws.com" && aws_lambda_permission.release.source_arn == aws_cloudwatch_event_rule.execution_ended.arn && aws_lambda_permission.release.function_name == module.steps.function_name && aws_lambda_permission.release.action == "lambda:InvokeFunction"
+    condition     = aws_lambda_permission.release.principal == "events.amazonaws.com" && aws_lambda_permission.release.source_arn == aws_cloudwatch_event_rule.execution_ended.arn && aws_lambda_permission.release.function_name == module.workflow_function["restore_steps"].function_name && aws_lambda_permission.release.action == "lambda:InvokeFunction"
     error_message = "only this rule may invoke the steps function through EventBridge"
   }
   assert {
-    condition     = contains(jsondecode(output.functions.restore_steps.policy).Statement, { Sid = "SendFailedAsyncInvocations", Effect = "Allow", Action = ["sqs:SendMessage"], Resource = [aws_sqs_queue.trigger_dead_letters.arn] })
+    condition     = contains(jsondecode(module.workflow_function["restore_steps"].policy).Statement, { Sid = "SendFailedAsyncInvocations", Effect = "Allow", Action = ["sqs:SendMessage"], Resource = [aws_sqs_queue.trigger_dead_letters.arn] })
     error_message = "a release that still fails after Lambda's retries goes to the dead-letter queue: the steps role may send to it and nowhere else"
   }
 }

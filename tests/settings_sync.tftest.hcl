@@ -1,25 +1,9 @@
-# settings_sync module: IAM scoping (reads on the source, writes only on the target pattern, explicit
+# settings_sync.tf: IAM scoping (reads on the source, writes only on the target pattern, explicit
 # deny on the source, "*" only where an API requires it), the service-linked role condition, and the
 # switches reaching the function's environment and the manifest.
 
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "123456789012" }
-  }
-  mock_data "aws_partition" {
-    defaults = { partition = "aws" }
-  }
-  mock_data "aws_region" {
-    defaults = { region = "eu-west-1", name = "eu-west-1" }
-  }
-}
-
-variables {
-  name_prefix               = "pitr-orders"
-  source_table_name         = "orders"
-  source_table_arn          = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders"
-  source_stream_arn         = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000"
-  target_table_name_pattern = "orders-restored-*"
+  source = "./tests/mocks"
 }
 
 run "iam_is_scoped" {
@@ -27,7 +11,7 @@ run "iam_is_scoped" {
 
   assert {
     condition = alltrue([
-      for s in jsondecode(output.policy).Statement : alltrue([
+      for s in jsondecode(module.workflow_function["settings_sync"].policy).Statement : alltrue([
         for r in s.Resource : startswith(r, "arn:aws:dynamodb:eu-west-1:123456789012:table/orders-restored-*")
       ]) if s.Sid == "ReadAndWriteTargetTables"
     ])
@@ -35,14 +19,14 @@ run "iam_is_scoped" {
   }
   assert {
     condition = length([
-      for s in jsondecode(output.policy).Statement : s
+      for s in jsondecode(module.workflow_function["settings_sync"].policy).Statement : s
       if s.Effect == "Allow" && contains(flatten([s.Action]), "dynamodb:UpdateTable") && anytrue([for r in s.Resource : strcontains(r, "table/orders") && !strcontains(r, "table/orders-restored-*")])
     ]) == 0
     error_message = "no Allow statement may grant UpdateTable on the source table"
   }
   assert {
     condition = alltrue([
-      for s in jsondecode(output.policy).Statement : contains(
+      for s in jsondecode(module.workflow_function["settings_sync"].policy).Statement : contains(
         ["WriteTraces", "CopyAutoScaling", "ListAndCreateTriggers", "ListKinesisStreams", "ListCustomerManagedPolicies"], s.Sid
       ) if contains(s.Resource, "*")
     ])
@@ -50,7 +34,7 @@ run "iam_is_scoped" {
   }
   assert {
     condition = alltrue([
-      for s in jsondecode(output.policy).Statement : alltrue([
+      for s in jsondecode(module.workflow_function["settings_sync"].policy).Statement : alltrue([
         for r in s.Resource : contains([
           "arn:aws:dynamodb:eu-west-1:123456789012:table/orders",
           "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/index/*",
@@ -67,7 +51,7 @@ run "source_writes_are_denied" {
 
   assert {
     condition = length([
-      for s in jsondecode(output.policy).Statement : s
+      for s in jsondecode(module.workflow_function["settings_sync"].policy).Statement : s
       if s.Effect == "Deny"
       && contains(s.Resource, "arn:aws:dynamodb:eu-west-1:123456789012:table/orders")
       && contains(s.Resource, "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/index/*")
@@ -84,7 +68,7 @@ run "service_linked_role_only_for_auto_scaling" {
 
   assert {
     condition = alltrue([
-      for s in jsondecode(output.policy).Statement :
+      for s in jsondecode(module.workflow_function["settings_sync"].policy).Statement :
       s.Condition.StringEquals["iam:AWSServiceName"] == "dynamodb.application-autoscaling.amazonaws.com"
       && length(s.Resource) == 1
       && endswith(s.Resource[0], "role/aws-service-role/dynamodb.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_DynamoDBTable")
@@ -94,7 +78,7 @@ run "service_linked_role_only_for_auto_scaling" {
   }
   assert {
     condition = length([
-      for s in jsondecode(output.policy).Statement : s if contains(flatten([s.Action]), "iam:PassRole")
+      for s in jsondecode(module.workflow_function["settings_sync"].policy).Statement : s if contains(flatten([s.Action]), "iam:PassRole")
     ]) == 0
     error_message = "no iam:PassRole: scalable targets use the service-linked role and mappings the function's own role"
   }
@@ -108,7 +92,7 @@ run "switches_default_on" {
     error_message = "every one of the 15 switches is on by default"
   }
   assert {
-    condition     = output.manifest.settings == jsondecode(local.environment.SETTINGS_SWITCHES)
+    condition     = local.settings_sync_manifest.settings == jsondecode(local.environment.SETTINGS_SWITCHES)
     error_message = "the manifest shows the switches the function runs with"
   }
   assert {
@@ -116,7 +100,7 @@ run "switches_default_on" {
     error_message = "the function knows its source and the target pattern"
   }
   assert {
-    condition     = output.function_name == "pitr-orders-settings-sync" && output.manifest.function_arn == "arn:aws:lambda:eu-west-1:123456789012:function:pitr-orders-settings-sync"
+    condition     = module.workflow_function["settings_sync"].function_name == "pitr-orders-settings-sync" && local.settings_sync_manifest.function_arn == "arn:aws:lambda:eu-west-1:123456789012:function:pitr-orders-settings-sync"
     error_message = "function name and ARN in the outputs and the manifest"
   }
 }
@@ -133,7 +117,7 @@ run "switches_reach_environment_and_manifest" {
     error_message = "switched-off settings reach the function's environment"
   }
   assert {
-    condition     = jsondecode(local.environment.SETTINGS_SWITCHES).ttl == true && output.manifest.settings.alarms == false
+    condition     = jsondecode(local.environment.SETTINGS_SWITCHES).ttl == true && local.settings_sync_manifest.settings.alarms == false
     error_message = "the others stay on, and the manifest agrees"
   }
 }
@@ -142,7 +126,7 @@ run "manifest_known_at_plan" {
   command = plan
 
   assert {
-    condition     = output.manifest.function_name == "pitr-orders-settings-sync" && output.manifest.settings.ttl
+    condition     = local.settings_sync_manifest.function_name == "pitr-orders-settings-sync" && local.settings_sync_manifest.settings.ttl
     error_message = "the manifest must be known at plan time (the root's SSM parameter and its tests read it)"
   }
 }
@@ -151,10 +135,10 @@ run "timeout_is_validated" {
   command = plan
 
   variables {
-    timeout = 901
+    settings_sync_timeout = 901
   }
 
-  expect_failures = [var.timeout]
+  expect_failures = [var.settings_sync_timeout]
 }
 
 run "replica_and_filter_key_grants_only_when_asked" {
@@ -162,7 +146,7 @@ run "replica_and_filter_key_grants_only_when_asked" {
 
   assert {
     condition = length([
-      for s in jsondecode(output.policy).Statement : s
+      for s in jsondecode(module.workflow_function["settings_sync"].policy).Statement : s
       if contains(flatten([s.Action]), "dynamodb:CreateTableReplica") || contains(flatten([s.Action]), "kms:Decrypt")
     ]) == 0
     error_message = "no replica or filter-key permissions unless switched on / keys given"
@@ -177,24 +161,22 @@ run "replicas_switched_on" {
   command = apply
 
   variables {
-    sync_options = {
-      add_replicas_after_cutover                 = true
-      trigger_filter_kms_key_arns                = ["arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"]
-      warm_throughput_max_write_units_per_second = 40000
-    }
+    add_replicas_after_cutover                 = true
+    trigger_filter_kms_key_arns                = ["arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"]
+    warm_throughput_max_write_units_per_second = 40000
   }
 
   assert {
     condition = alltrue([
-      for s in jsondecode(output.policy).Statement : alltrue([
+      for s in jsondecode(module.workflow_function["settings_sync"].policy).Statement : alltrue([
         for r in s.Resource : startswith(r, "arn:aws:dynamodb:*:123456789012:table/orders-restored-*")
       ]) if s.Sid == "AddReplicasOfTargetTables"
-    ]) && length([for s in jsondecode(output.policy).Statement : s if s.Sid == "AddReplicasOfTargetTables"]) == 1
+    ]) && length([for s in jsondecode(module.workflow_function["settings_sync"].policy).Statement : s if s.Sid == "AddReplicasOfTargetTables"]) == 1
     error_message = "replica permissions exist when switched on, only on the target pattern's tables"
   }
   assert {
     condition = alltrue([
-      for s in jsondecode(output.policy).Statement :
+      for s in jsondecode(module.workflow_function["settings_sync"].policy).Statement :
       s.Condition.StringEquals["iam:AWSServiceName"] == "replication.dynamodb.amazonaws.com"
       && endswith(s.Resource[0], "role/aws-service-role/replication.dynamodb.amazonaws.com/AWSServiceRoleForDynamoDBReplication")
       if s.Sid == "CreateReplicationServiceLinkedRole"
@@ -203,7 +185,7 @@ run "replicas_switched_on" {
   }
   assert {
     condition = [
-      for s in jsondecode(output.policy).Statement : s.Resource if contains(flatten([s.Action]), "kms:Decrypt")
+      for s in jsondecode(module.workflow_function["settings_sync"].policy).Statement : s.Resource if contains(flatten([s.Action]), "kms:Decrypt")
     ] == [["arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"]]
     error_message = "kms:Decrypt only on the given filter keys"
   }
@@ -217,18 +199,18 @@ run "filter_keys_are_validated" {
   command = plan
 
   variables {
-    sync_options = { trigger_filter_kms_key_arns = ["alias/my-key"] }
+    trigger_filter_kms_key_arns = ["alias/my-key"]
   }
 
-  expect_failures = [var.sync_options]
+  expect_failures = [var.trigger_filter_kms_key_arns]
 }
 
 run "warm_ceiling_is_validated" {
   command = plan
 
   variables {
-    sync_options = { warm_throughput_max_write_units_per_second = -1 }
+    warm_throughput_max_write_units_per_second = -1
   }
 
-  expect_failures = [var.sync_options]
+  expect_failures = [var.warm_throughput_max_write_units_per_second]
 }

@@ -1,35 +1,34 @@
 ################################################################################
-# Environment and names
+# Restore workflow: the restore-requested rule, the state machine, its waiter and steps functions,
+# the restore-ended rule and the notifications
 ################################################################################
 
-data "aws_caller_identity" "current" {}
-data "aws_partition" "current" {}
-data "aws_region" "current" {}
-
 locals {
-  account_id = data.aws_caller_identity.current.account_id
-  partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.region
-
-  state_machine_name = "${var.name_prefix}-restore"
+  state_machine_name = "${local.name_prefix}-restore"
   # Built from its name so the rule's role and the alarms need not wait for the state machine.
-  state_machine_arn = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.state_machine_name}"
-  executions_arn    = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.state_machine_name}:*"
-  rule_name         = "${var.name_prefix}-restore-requested"
-  # Names and ARNs known at plan time, so the manifest (an SSM parameter) is known at plan too.
-  waiter_function_name = "${var.name_prefix}-restore-waiter"
-  steps_function_name  = "${var.name_prefix}-restore-steps"
-  function_arn_prefix  = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function"
-  created_topic_name   = "${var.name_prefix}-notifications"
+  state_machine_arn  = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.state_machine_name}"
+  executions_arn     = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.state_machine_name}:*"
+  rule_name          = "${local.name_prefix}-restore-requested"
+  created_topic_name = "${local.name_prefix}-notifications"
 
-  target_table_arn   = "arn:${local.partition}:dynamodb:${local.region}:${local.account_id}:table/${var.target_table_name_pattern}"
-  replay_mapping_arn = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:event-source-mapping:${var.replay_mapping_uuid}"
+  trigger_dead_letter_queue_name = "${local.name_prefix}-restore-trigger-dlq"
+
+  replay_mapping_arn = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:event-source-mapping:${aws_lambda_event_source_mapping.replay.uuid}"
   default_bus_arn    = "arn:${local.partition}:events:${local.region}:${local.account_id}:event-bus/default"
-  parameter_arn      = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter"
-  record_arn         = "${local.parameter_arn}${var.restore_record_parameter}"
-  coverage_arn       = "${local.parameter_arn}${var.coverage_parameter}"
 
   max_restore_wait_seconds = var.max_restore_wait_hours * 3600
+  # At cut-over, how long the drain may wait for the buffer to stay empty for drain_quiet_seconds
+  # before the workflow reports the cut-over blocked.
+  drain_timeout_seconds = 900
+
+  # The waiter waits inside one invocation, at most Lambda's 15 minutes; it returns a minute before
+  # its timeout (INVOCATION_BUDGET_SECONDS).
+  restore_waiter_timeout_seconds = 900
+  restore_waiter_budget_seconds  = local.restore_waiter_timeout_seconds - 60
+
+  # EventBridge's longest retry: "maximum age of an event is 24 hours", at most 185 attempts.
+  eventbridge_max_event_age_seconds = 86400
+  eventbridge_max_retry_attempts    = 185
 }
 
 ################################################################################
@@ -117,13 +116,13 @@ resource "aws_kms_key" "notifications" {
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy                  = jsonencode(local.key_policy)
-  tags                    = var.tags
+  tags                    = local.tags
 }
 
 resource "aws_kms_alias" "notifications" {
   count = local.create_key ? 1 : 0
 
-  name          = "alias/${var.name_prefix}-notifications"
+  name          = "alias/${local.name_prefix}-notifications"
   target_key_id = aws_kms_key.notifications[0].key_id
 }
 
@@ -133,7 +132,7 @@ resource "aws_sns_topic" "notifications" {
   name              = local.created_topic_name
   display_name      = "DynamoDB PITR restore: ${substr(var.source_table_name, 0, 60)}"
   kms_master_key_id = coalesce(var.kms_key_arn, try(aws_kms_key.notifications[0].arn, null))
-  tags              = var.tags
+  tags              = local.tags
 }
 
 resource "aws_sns_topic_policy" "notifications" {
@@ -160,9 +159,9 @@ locals {
   common_environment = {
     SOURCE_TABLE_NAME                = var.source_table_name
     REPLAY_FROM                      = var.replay_from
-    BUFFER_QUEUE_URL                 = var.buffer_queue_url
+    BUFFER_QUEUE_URL                 = aws_sqs_queue.buffer.url
     BUFFER_STANDBY_RETENTION_SECONDS = tostring(var.buffer_standby_retention_seconds)
-    COVERAGE_PARAMETER               = var.coverage_parameter
+    COVERAGE_PARAMETER               = local.coverage_parameter
   }
 
   waiter_statements = [
@@ -170,27 +169,27 @@ locals {
       Sid      = "DescribeRestoredTables"
       Effect   = "Allow"
       Action   = ["dynamodb:DescribeTable"]
-      Resource = [local.target_table_arn]
+      Resource = [local.target_table_arn_pattern]
     },
     {
       Sid      = "ReadBufferCounts"
       Effect   = "Allow"
       Action   = ["sqs:GetQueueAttributes"]
-      Resource = [var.buffer_queue_arn]
+      Resource = [aws_sqs_queue.buffer.arn]
     },
     {
       # plan_replay raises coverage_break_at when the stream failure queue shows a later break.
       Sid      = "KeepCoverageBreak"
       Effect   = "Allow"
       Action   = ["ssm:GetParameter", "ssm:PutParameter"]
-      Resource = [local.coverage_arn]
+      Resource = [local.coverage_parameter_arn]
     },
     {
       # Read without consuming (VisibilityTimeout=0): no DeleteMessage, no ChangeMessageVisibility.
       Sid      = "PeekStreamFailures"
       Effect   = "Allow"
       Action   = ["sqs:ReceiveMessage", "sqs:GetQueueAttributes"]
-      Resource = [var.stream_failure_queue_arn]
+      Resource = [aws_sqs_queue.stream_failures.arn]
     },
     {
       # GetMetricData supports no resource-level permissions: "*" is the only value it accepts.
@@ -215,9 +214,9 @@ locals {
     ACTIVE_POLL_CAP_SECONDS   = tostring(var.active_poll_cap_seconds)
     CAUGHT_UP_LAG_SECONDS     = tostring(var.caught_up_lag_seconds)
     DRAIN_QUIET_SECONDS       = tostring(var.drain_quiet_seconds)
-    DRAIN_TIMEOUT_SECONDS     = tostring(var.drain_timeout_seconds)
-    INVOCATION_BUDGET_SECONDS = "840"
-    STREAM_FAILURE_QUEUE_URL  = var.stream_failure_queue_url
+    DRAIN_TIMEOUT_SECONDS     = tostring(local.drain_timeout_seconds)
+    INVOCATION_BUDGET_SECONDS = tostring(local.restore_waiter_budget_seconds)
+    STREAM_FAILURE_QUEUE_URL  = aws_sqs_queue.stream_failures.url
   })
 
   steps_statements = concat(
@@ -226,7 +225,7 @@ locals {
         Sid      = "KeepRestoreRecordAndCoverage"
         Effect   = "Allow"
         Action   = ["ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"]
-        Resource = [local.record_arn, local.coverage_arn]
+        Resource = [local.restore_record_parameter_arn, local.coverage_parameter_arn]
       },
       {
         # The claim and a release for an ended holder ask whether the holder execution still runs.
@@ -239,7 +238,7 @@ locals {
         Sid      = "SetBufferRetention"
         Effect   = "Allow"
         Action   = ["sqs:SetQueueAttributes"]
-        Resource = [var.buffer_queue_arn]
+        Resource = [aws_sqs_queue.buffer.arn]
       },
       {
         Sid      = "SwitchReplay"
@@ -280,51 +279,33 @@ locals {
   )
 }
 
-module "waiter" {
-  source = "../lambda_function"
+locals {
+  restore_waiter_function = {
+    description       = "waits for a restore of the source table inside one invocation"
+    timeout           = local.restore_waiter_timeout_seconds
+    memory_size       = 256
+    environment       = local.waiter_environment
+    policy_statements = concat(local.waiter_statements, local.waiter_key_statements)
+  }
 
-  package = var.lambda_package
-
-  function_name = local.waiter_function_name
-  description   = "dynamodb-pitr-restore: waits for a restore of the source table inside one invocation. Table: ${var.source_table_name}"
-  handler       = "pitr.restore_waiter.handler"
-  # Each invocation returns before INVOCATION_BUDGET_SECONDS; the timeout leaves a minute of margin.
-  timeout            = 900
-  memory_size        = 256
-  environment        = local.waiter_environment
-  policy_statements  = concat(local.waiter_statements, local.waiter_key_statements)
-  log_retention_days = var.log_retention_days
-  kms_key_arn        = var.kms_key_arn
-  vpc_config         = var.vpc_config
-  tags               = var.tags
+  restore_steps_function = {
+    description = "claims, switches replay and retention, notifies and releases restores of the source table"
+    timeout     = 300
+    memory_size = 256
+    environment = merge(local.common_environment, {
+      TARGET_TABLE_NAME_PATTERN = local.target_table_name_pattern
+      RESTORE_RECORD_PARAMETER  = local.restore_record_parameter
+      REPLAY_MAPPING_UUID       = aws_lambda_event_source_mapping.replay.uuid
+      TOPIC_ARN                 = local.topic_arn
+      MAX_RESTORE_WAIT_SECONDS  = tostring(local.max_restore_wait_seconds)
+    })
+    policy_statements = local.steps_statements
+    # The restore-ended rule invokes it asynchronously: a release that still fails after Lambda's
+    # retries lands beside the rule's own undeliverable events (alarmed: restore-trigger-failed).
+    dead_letter_queue_arn = aws_sqs_queue.trigger_dead_letters.arn
+  }
 }
 
-module "steps" {
-  source = "../lambda_function"
-
-  package = var.lambda_package
-
-  function_name = local.steps_function_name
-  description   = "dynamodb-pitr-restore: claims, switches replay and retention, notifies and releases restores of the source table. Table: ${var.source_table_name}"
-  handler       = "pitr.restore_steps.handler"
-  timeout       = 300
-  memory_size   = 256
-  environment = merge(local.common_environment, {
-    TARGET_TABLE_NAME_PATTERN = var.target_table_name_pattern
-    RESTORE_RECORD_PARAMETER  = var.restore_record_parameter
-    REPLAY_MAPPING_UUID       = var.replay_mapping_uuid
-    TOPIC_ARN                 = local.topic_arn
-    MAX_RESTORE_WAIT_SECONDS  = tostring(local.max_restore_wait_seconds)
-  })
-  policy_statements = local.steps_statements
-  # The restore-ended rule invokes it asynchronously: a release that still fails after Lambda's
-  # retries lands beside the rule's own undeliverable events (alarmed: restore-trigger-failed).
-  dead_letter_queue_arn = aws_sqs_queue.trigger_dead_letters.arn
-  log_retention_days    = var.log_retention_days
-  kms_key_arn           = var.kms_key_arn
-  vpc_config            = var.vpc_config
-  tags                  = var.tags
-}
 
 ################################################################################
 # Workflow (Step Functions, Standard, JSONPath)
@@ -335,16 +316,16 @@ locals {
   workflow_values = {
     cutover_reminder_seconds   = var.cutover_reminder_hours * 3600
     partition                  = local.partition
-    settings_json              = jsonencode(var.settings)
-    settings_sync_function_arn = var.settings_sync_function_arn
+    settings_json              = jsonencode(local.settings)
+    settings_sync_function_arn = module.workflow_function["settings_sync"].function_arn
     source_table_name          = var.source_table_name
-    steps_function_arn         = module.steps.function_arn
-    stream_mapping_uuid        = var.stream_mapping_uuid
-    waiter_function_arn        = module.waiter.function_arn
+    steps_function_arn         = module.workflow_function["restore_steps"].function_arn
+    stream_mapping_uuid        = aws_lambda_event_source_mapping.stream.uuid
+    waiter_function_arn        = module.workflow_function["restore_waiter"].function_arn
   }
-  workflow_definition = templatefile("${path.module}/workflow.asl.json.tftpl", local.workflow_values)
+  workflow_definition = templatefile("${path.module}/templates/workflow.asl.json.tftpl", local.workflow_values)
 
-  invoked_functions = [module.waiter.function_arn, module.steps.function_arn, var.settings_sync_function_arn]
+  invoked_functions = [module.workflow_function["restore_waiter"].function_arn, module.workflow_function["restore_steps"].function_arn, module.workflow_function["settings_sync"].function_arn]
 
   workflow_policy = {
     Version = "2012-10-17"
@@ -398,13 +379,13 @@ resource "aws_cloudwatch_log_group" "workflow" {
   #checkov:skip=CKV_AWS_158:Encrypted with the customer managed key when kms_key_arn is set; otherwise CloudWatch Logs' own encryption at rest. Execution data (task tokens) is never logged.
   #checkov:skip=CKV_AWS_338:Retention is the user's choice (log_retention_days, default 30 days); a year is not required for operational logs.
   name              = "/aws/vendedlogs/states/${local.state_machine_name}"
-  retention_in_days = var.log_retention_days
+  retention_in_days = var.lambda_log_retention_days
   kms_key_id        = var.kms_key_arn
-  tags              = var.tags
+  tags              = local.tags
 }
 
 resource "aws_iam_role" "workflow" {
-  name        = "${var.name_prefix}-restore-workflow"
+  name        = "${local.name_prefix}-restore-workflow"
   description = "Role of the ${local.state_machine_name} state machine (dynamodb-pitr-restore)."
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
@@ -415,7 +396,7 @@ resource "aws_iam_role" "workflow" {
       Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
     }]
   })
-  tags = var.tags
+  tags = local.tags
 }
 
 resource "aws_iam_role_policy" "workflow" {
@@ -450,7 +431,7 @@ resource "aws_sfn_state_machine" "this" {
     }
   }
 
-  tags = var.tags
+  tags = local.tags
 
   depends_on = [aws_iam_role_policy.workflow]
 }
@@ -464,20 +445,20 @@ locals {
     account_id        = local.account_id
     region            = local.region
     source_table_name = var.source_table_name
-    source_table_arn  = var.source_table_arn
+    source_table_arn  = local.source_table_arn
   }
-  event_pattern = jsonencode(jsondecode(templatefile("${path.module}/event_pattern.json.tftpl", local.event_pattern_values)))
+  event_pattern = jsonencode(jsondecode(templatefile("${path.module}/templates/event_pattern.json.tftpl", local.event_pattern_values)))
 }
 
 resource "aws_cloudwatch_event_rule" "restore_requested" {
   name          = local.rule_name
   description   = "Successful RestoreTableToPointInTime calls whose source is ${var.source_table_name} (dynamodb-pitr-restore)."
   event_pattern = local.event_pattern
-  tags          = var.tags
+  tags          = local.tags
 }
 
 resource "aws_iam_role" "rule" {
-  name        = "${var.name_prefix}-restore-trigger"
+  name        = "${local.name_prefix}-restore-trigger"
   description = "Lets the ${local.rule_name} rule start the restore workflow (dynamodb-pitr-restore)."
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
@@ -488,7 +469,7 @@ resource "aws_iam_role" "rule" {
       Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
     }]
   })
-  tags = var.tags
+  tags = local.tags
 }
 
 resource "aws_iam_role_policy" "rule" {
@@ -511,8 +492,8 @@ resource "aws_cloudwatch_event_target" "workflow" {
   role_arn = aws_iam_role.rule.arn
 
   retry_policy {
-    maximum_event_age_in_seconds = 86400
-    maximum_retry_attempts       = 185
+    maximum_event_age_in_seconds = local.eventbridge_max_event_age_seconds
+    maximum_retry_attempts       = local.eventbridge_max_retry_attempts
   }
 
   # A restore whose StartExecution keeps failing (permissions, quota, a deleted state machine) is
@@ -524,12 +505,12 @@ resource "aws_cloudwatch_event_target" "workflow" {
 }
 
 resource "aws_sqs_queue" "trigger_dead_letters" {
-  name                       = "${var.name_prefix}-restore-trigger-dlq"
-  message_retention_seconds  = 1209600 # 14 days, SQS's longest: time to notice and restart by hand
+  name                       = local.trigger_dead_letter_queue_name
+  message_retention_seconds  = local.sqs_max_retention_seconds # time to notice and restart by hand
   kms_master_key_id          = var.kms_key_arn
   sqs_managed_sse_enabled    = var.kms_key_arn == null ? true : null
   visibility_timeout_seconds = 30
-  tags                       = var.tags
+  tags                       = local.tags
 }
 
 resource "aws_sqs_queue_policy" "trigger_dead_letters" {
@@ -558,20 +539,20 @@ resource "aws_sqs_queue_policy" "trigger_dead_letters" {
 # released is a no-op, and `pitrctl abort` (or the next restore's claim) stays the path when an
 # event is lost.
 locals {
-  execution_ended_rule_name = "${var.name_prefix}-restore-ended"
-  execution_ended           = jsondecode(templatefile("${path.module}/execution_ended.json.tftpl", { state_machine_arn = local.state_machine_arn }))
+  execution_ended_rule_name = "${local.name_prefix}-restore-ended"
+  execution_ended           = jsondecode(templatefile("${path.module}/templates/execution_ended.json.tftpl", { state_machine_arn = local.state_machine_arn }))
 }
 
 resource "aws_cloudwatch_event_rule" "execution_ended" {
   name          = local.execution_ended_rule_name
   description   = "Restore workflow executions of ${var.source_table_name} that ended ABORTED, TIMED_OUT or FAILED: release what they still hold (dynamodb-pitr-restore)."
   event_pattern = jsonencode(local.execution_ended.event_pattern)
-  tags          = var.tags
+  tags          = local.tags
 }
 
 resource "aws_cloudwatch_event_target" "release" {
   rule = aws_cloudwatch_event_rule.execution_ended.name
-  arn  = module.steps.function_arn
+  arn  = module.workflow_function["restore_steps"].function_arn
 
   input_transformer {
     input_paths    = local.execution_ended.input_paths
@@ -579,8 +560,8 @@ resource "aws_cloudwatch_event_target" "release" {
   }
 
   retry_policy {
-    maximum_event_age_in_seconds = 86400
-    maximum_retry_attempts       = 185
+    maximum_event_age_in_seconds = local.eventbridge_max_event_age_seconds
+    maximum_retry_attempts       = local.eventbridge_max_retry_attempts
   }
 
   # An event not delivered (a removed permission, throttling past a day) waits in the trigger's
@@ -593,7 +574,7 @@ resource "aws_cloudwatch_event_target" "release" {
 resource "aws_lambda_permission" "release" {
   statement_id  = "ReleaseEndedExecutions"
   action        = "lambda:InvokeFunction"
-  function_name = module.steps.function_name
+  function_name = module.workflow_function["restore_steps"].function_name
   principal     = "events.amazonaws.com"
   source_arn    = aws_cloudwatch_event_rule.execution_ended.arn
 }
@@ -617,24 +598,24 @@ locals {
 resource "aws_cloudwatch_metric_alarm" "executions" {
   for_each = local.execution_alarms
 
-  alarm_name          = "${var.name_prefix}-restore-${replace(each.key, "_", "-")}"
+  alarm_name          = "${local.name_prefix}-restore-${replace(each.key, "_", "-")}"
   alarm_description   = "A restore workflow execution of ${var.source_table_name} ${each.value.what}."
   namespace           = "AWS/States"
   metric_name         = each.value.metric
   dimensions          = { StateMachineArn = aws_sfn_state_machine.this.arn }
   statistic           = "Sum"
-  period              = 60
+  period              = local.metric_period_seconds
   evaluation_periods  = 1
   threshold           = 1
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = [local.topic_arn_ref]
   ok_actions          = [local.topic_arn_ref]
-  tags                = var.tags
+  tags                = local.tags
 }
 
 resource "aws_cloudwatch_metric_alarm" "trigger_failed" {
-  alarm_name          = "${var.name_prefix}-restore-trigger-failed"
+  alarm_name          = "${local.name_prefix}-restore-trigger-failed"
   alarm_description   = "EventBridge could not start the restore workflow of ${var.source_table_name} for a restore (FailedInvocations, or an event in ${aws_sqs_queue.trigger_dead_letters.name}): the restored table gets no replay and the buffer's retention stays at standby. Start the workflow by hand with the event's target table (README runbook: Restore trigger failed). A dead-lettered Step Functions Execution Status Change event (detail-type) is a release not done: run `pitrctl abort --table ${var.source_table_name}`."
   comparison_operator = "GreaterThanOrEqualToThreshold"
   evaluation_periods  = 1
@@ -642,7 +623,7 @@ resource "aws_cloudwatch_metric_alarm" "trigger_failed" {
   treat_missing_data  = "notBreaching"
   alarm_actions       = [local.topic_arn_ref]
   ok_actions          = [local.topic_arn_ref]
-  tags                = var.tags
+  tags                = local.tags
 
   metric_query {
     id          = "failed"
@@ -658,7 +639,7 @@ resource "aws_cloudwatch_metric_alarm" "trigger_failed" {
       metric_name = "FailedInvocations"
       dimensions  = { RuleName = aws_cloudwatch_event_rule.restore_requested.name }
       stat        = "Sum"
-      period      = 60
+      period      = local.metric_period_seconds
     }
   }
   metric_query {
@@ -668,7 +649,7 @@ resource "aws_cloudwatch_metric_alarm" "trigger_failed" {
       metric_name = "FailedInvocations"
       dimensions  = { RuleName = aws_cloudwatch_event_rule.execution_ended.name }
       stat        = "Sum"
-      period      = 60
+      period      = local.metric_period_seconds
     }
   }
   metric_query {
@@ -678,7 +659,38 @@ resource "aws_cloudwatch_metric_alarm" "trigger_failed" {
       metric_name = "ApproximateNumberOfMessagesVisible"
       dimensions  = { QueueName = aws_sqs_queue.trigger_dead_letters.name }
       stat        = "Maximum"
-      period      = 60
+      period      = local.metric_period_seconds
+    }
+  }
+}
+
+################################################################################
+# Manifest entries: built from names (known at plan), not read from the resources, so the manifest
+# is known at plan
+################################################################################
+
+locals {
+  restore_workflow_manifest = {
+    state_machine_arn         = local.state_machine_arn
+    state_machine_name        = local.state_machine_name
+    waiter_function_name      = local.function_names.restore_waiter
+    waiter_function_arn       = local.function_arns.restore_waiter
+    steps_function_name       = local.function_names.restore_steps
+    steps_function_arn        = local.function_arns.restore_steps
+    topic_arn                 = local.topic_arn
+    rule_name                 = local.rule_name
+    trigger_dead_letter_queue = local.trigger_dead_letter_queue_name
+    coverage_parameter        = local.coverage_parameter
+    restore_record_parameter  = local.restore_record_parameter
+    settings = {
+      max_restore_wait_seconds         = local.max_restore_wait_seconds
+      active_poll_cap_seconds          = var.active_poll_cap_seconds
+      caught_up_lag_seconds            = var.caught_up_lag_seconds
+      cutover_reminder_hours           = var.cutover_reminder_hours
+      drain_quiet_seconds              = var.drain_quiet_seconds
+      buffer_standby_retention_seconds = var.buffer_standby_retention_seconds
+      buffer_restore_retention_seconds = local.sqs_max_retention_seconds
+      settings                         = local.settings
     }
   }
 }

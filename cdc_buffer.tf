@@ -1,35 +1,19 @@
 ################################################################################
-# Names and ARNs
+# Change capture and replay: stream -> subscriber -> buffer -> replay writer -> restored table
 ################################################################################
 
-data "aws_caller_identity" "current" {}
-data "aws_partition" "current" {}
-data "aws_region" "current" {}
-
 locals {
-  account_id = data.aws_caller_identity.current.account_id
-  partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.region
-
-  subscriber_name    = "${var.name_prefix}-cdc-subscriber"
-  replay_writer_name = "${var.name_prefix}-replay-writer"
-
-  target_table_arn_pattern     = "arn:${local.partition}:dynamodb:${local.region}:${local.account_id}:table/${var.target_table_name_pattern}"
-  restore_record_parameter_arn = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${var.restore_record_parameter}"
-
   # S3 bucket names: lowercase, no '_'; bucket_prefix allows at most 37 characters.
-  spill_bucket_prefix = "${trim(substr(lower(replace(var.name_prefix, "_", "-")), 0, 30), "-")}-spill-"
+  spill_bucket_prefix = "${trim(substr(lower(replace(local.name_prefix, "_", "-")), 0, 30), "-")}-spill-"
 
-  # 14 days: what the workflow raises the buffer's retention to during a restore.
-  restore_retention_seconds = 1209600
   # How long spilled bodies are kept: as long as their message can live. A message waits up to 14
   # days in the buffer, then up to 14 more in the dead-letter queue: "For FIFO queues, the enqueue
   # timestamp resets when the message is moved to a dead-letter queue" (SQS developer guide,
   # dead-letter queue retention). 28 days plus a day of margin.
-  spill_retention_days = 29
+  spill_retention_days = 2 * local.sqs_max_retention_seconds / 86400 + 1
 
-  ledger_table_name = "${var.name_prefix}-ledger"
-  alarm_actions     = var.alarm_topic_arn == null ? [] : [var.alarm_topic_arn]
+  ledger_table_name = "${local.name_prefix}-ledger"
+  metrics_namespace = "DynamoDBPitrRestore"
 
   kms_statements = var.kms_key_arn == null ? [] : [
     {
@@ -47,25 +31,25 @@ locals {
 ################################################################################
 
 resource "aws_sqs_queue" "buffer_dlq" {
-  name                       = "${var.name_prefix}-buffer-dlq.fifo"
+  name                       = "${local.name_prefix}-buffer-dlq.fifo"
   fifo_queue                 = true
   deduplication_scope        = "messageGroup"
   fifo_throughput_limit      = "perMessageGroupId"
   max_message_size           = 1048576
-  message_retention_seconds  = local.restore_retention_seconds
+  message_retention_seconds  = local.sqs_max_retention_seconds
   kms_master_key_id          = var.kms_key_arn
   sqs_managed_sse_enabled    = var.kms_key_arn == null ? true : null
-  tags                       = var.tags
+  tags                       = local.tags
   visibility_timeout_seconds = 300
 }
 
 resource "aws_sqs_queue" "buffer" {
-  name                  = "${var.name_prefix}-buffer.fifo"
+  name                  = "${local.name_prefix}-buffer.fifo"
   fifo_queue            = true
   deduplication_scope   = "messageGroup"
   fifo_throughput_limit = "perMessageGroupId"
   max_message_size      = 1048576
-  # Standby value; the restore workflow raises it to 14 days during a restore (DESIGN 3.4).
+  # Standby value; the restore workflow raises it to 14 days during a restore (docs/design.md).
   message_retention_seconds = var.buffer_standby_retention_seconds
   # AWS guidance for Lambda SQS sources: at least 6x the function timeout, so a batch that is being
   # retried inside the function is not delivered a second time meanwhile.
@@ -77,10 +61,10 @@ resource "aws_sqs_queue" "buffer" {
     deadLetterTargetArn = aws_sqs_queue.buffer_dlq.arn
     maxReceiveCount     = var.replay_writer.max_receive_count
   })
-  tags = var.tags
+  tags = local.tags
 
   lifecycle {
-    # DESIGN 4: an apply during a restore must not cut retention back and expire queued changes; the
+    # An apply during a restore must not cut retention back and expire queued changes; the
     # workflow owns the value after creation.
     ignore_changes = [message_retention_seconds]
   }
@@ -89,11 +73,11 @@ resource "aws_sqs_queue" "buffer" {
 # The stream mapping's on-failure destination: receives only shard and sequence numbers of records
 # that could not be buffered. Anything here breaks coverage (alarm below).
 resource "aws_sqs_queue" "stream_failures" {
-  name                      = "${var.name_prefix}-stream-failures"
-  message_retention_seconds = local.restore_retention_seconds
+  name                      = "${local.name_prefix}-stream-failures"
+  message_retention_seconds = local.sqs_max_retention_seconds
   kms_master_key_id         = var.kms_key_arn
   sqs_managed_sse_enabled   = var.kms_key_arn == null ? true : null
-  tags                      = var.tags
+  tags                      = local.tags
 }
 
 locals {
@@ -121,7 +105,7 @@ resource "aws_sqs_queue_policy" "tls_only" {
 }
 
 ################################################################################
-# Spill bucket: bodies still over the SQS limit after compression (DESIGN 3.5)
+# Spill bucket: bodies still over the SQS limit after compression
 ################################################################################
 
 resource "aws_s3_bucket" "spill" {
@@ -134,7 +118,7 @@ resource "aws_s3_bucket" "spill" {
   # Transient data only (every object is a copy of a stream change, kept 29 days at most): a destroy
   # must not fail on leftover objects.
   force_destroy = true
-  tags          = var.tags
+  tags          = local.tags
 }
 
 resource "aws_s3_bucket_public_access_block" "spill" {
@@ -228,7 +212,7 @@ resource "aws_dynamodb_table" "ledger" {
   }
 
   deletion_protection_enabled = false
-  tags                        = var.tags
+  tags                        = local.tags
 }
 
 ################################################################################
@@ -242,7 +226,7 @@ locals {
         Sid      = "ReadSourceStream"
         Effect   = "Allow"
         Action   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
-        Resource = [var.source_stream_arn]
+        Resource = [local.source_stream_arn]
       },
       {
         # ListStreams is authorised against the table's stream ARNs (the DynamoDB guide's
@@ -250,7 +234,7 @@ locals {
         Sid      = "ListSourceStreams"
         Effect   = "Allow"
         Action   = ["dynamodb:ListStreams"]
-        Resource = ["${var.source_table_arn}/stream/*"]
+        Resource = ["${local.source_table_arn}/stream/*"]
       },
       {
         # The buffer, and the on-failure destination: the stream mapping sends failure records with
@@ -268,7 +252,7 @@ locals {
       },
     ],
     local.kms_statements,
-    var.source_table_kms_key_arn == null ? [] : [
+    local.source_table_kms_key_arn == null ? [] : [
       {
         # Reading the stream of a table encrypted with a KMS key decrypts with that key: aws-cdk's
         # grantStreamRead grants kms:Decrypt on the table's key for it (aws/aws-cdk#23400, "add kms
@@ -276,37 +260,29 @@ locals {
         Sid      = "DecryptSourceStream"
         Effect   = "Allow"
         Action   = ["kms:Decrypt"]
-        Resource = [var.source_table_kms_key_arn]
+        Resource = [local.source_table_kms_key_arn]
       },
     ],
   )
 }
 
-module "subscriber" {
-  source = "../lambda_function"
-
-  package = var.lambda_package
-
-  function_name = local.subscriber_name
-  description   = "dynamodb-pitr-restore: copies every change of the source table from its stream into the FIFO buffer. Table: ${var.source_table_name}"
-  handler       = "pitr.cdc_subscriber.handler"
-  memory_size   = var.cdc_subscriber.memory_size
-  timeout       = var.cdc_subscriber.timeout
-  environment = {
-    BUFFER_QUEUE_URL  = aws_sqs_queue.buffer.url
-    SPILL_BUCKET      = aws_s3_bucket.spill.bucket
-    SOURCE_TABLE_NAME = var.source_table_name
+locals {
+  cdc_subscriber_function = {
+    description = "copies every change of the source table from its stream into the FIFO buffer"
+    memory_size = var.cdc_subscriber.memory_size
+    timeout     = var.cdc_subscriber.timeout
+    environment = {
+      BUFFER_QUEUE_URL  = aws_sqs_queue.buffer.url
+      SPILL_BUCKET      = aws_s3_bucket.spill.bucket
+      SOURCE_TABLE_NAME = var.source_table_name
+    }
+    policy_statements = local.subscriber_statements
   }
-  policy_statements  = local.subscriber_statements
-  log_retention_days = var.log_retention_days
-  kms_key_arn        = var.kms_key_arn
-  vpc_config         = var.vpc_config
-  tags               = var.tags
 }
 
 resource "aws_lambda_event_source_mapping" "stream" {
-  event_source_arn                   = var.source_stream_arn
-  function_name                      = module.subscriber.function_arn
+  event_source_arn                   = local.source_stream_arn
+  function_name                      = module.data_path_function["cdc_subscriber"].function_arn
   starting_position                  = "TRIM_HORIZON"
   batch_size                         = var.cdc_subscriber.batch_size
   maximum_batching_window_in_seconds = var.cdc_subscriber.batching_window_seconds
@@ -326,7 +302,7 @@ resource "aws_lambda_event_source_mapping" "stream" {
     }
   }
 
-  tags = var.tags
+  tags = local.tags
 }
 
 ################################################################################
@@ -334,7 +310,7 @@ resource "aws_lambda_event_source_mapping" "stream" {
 ################################################################################
 
 locals {
-  table_write_actions = [
+  item_write_actions = [
     "dynamodb:BatchWriteItem",
     "dynamodb:PutItem",
     "dynamodb:DeleteItem",
@@ -382,42 +358,34 @@ locals {
         # Belt and braces beside the pattern check in code: never write to the live table.
         Sid      = "NeverWriteSourceTable"
         Effect   = "Deny"
-        Action   = local.table_write_actions
-        Resource = [var.source_table_arn, "${var.source_table_arn}/index/*"]
+        Action   = local.item_write_actions
+        Resource = [local.source_table_arn, "${local.source_table_arn}/index/*"]
       },
     ],
     local.kms_statements,
   )
 }
 
-module "replay_writer" {
-  source = "../lambda_function"
-
-  package = var.lambda_package
-
-  function_name = local.replay_writer_name
-  description   = "dynamodb-pitr-restore: replays buffered changes of the source table into the restored table. Table: ${var.source_table_name}"
-  handler       = "pitr.replay_writer.handler"
-  memory_size   = var.replay_writer.memory_size
-  timeout       = var.replay_writer.timeout
-  environment = {
-    RESTORE_RECORD_PARAMETER    = var.restore_record_parameter
-    SOURCE_TABLE_NAME           = var.source_table_name
-    TARGET_TABLE_NAME_PATTERN   = var.target_table_name_pattern
-    LEDGER_TABLE                = aws_dynamodb_table.ledger.name
-    RECORD_CACHE_SECONDS        = tostring(var.replay_writer.record_cache_seconds)
-    REPLAY_START_MARGIN_SECONDS = tostring(var.replay_writer.replay_start_margin_seconds)
+locals {
+  replay_writer_function = {
+    description = "replays buffered changes of the source table into the restored table"
+    memory_size = var.replay_writer.memory_size
+    timeout     = var.replay_writer.timeout
+    environment = {
+      RESTORE_RECORD_PARAMETER    = local.restore_record_parameter
+      SOURCE_TABLE_NAME           = var.source_table_name
+      TARGET_TABLE_NAME_PATTERN   = local.target_table_name_pattern
+      LEDGER_TABLE                = aws_dynamodb_table.ledger.name
+      RECORD_CACHE_SECONDS        = tostring(var.replay_writer.record_cache_seconds)
+      REPLAY_START_MARGIN_SECONDS = tostring(var.replay_writer.replay_start_margin_seconds)
+    }
+    policy_statements = local.replay_writer_statements
   }
-  policy_statements  = local.replay_writer_statements
-  log_retention_days = var.log_retention_days
-  kms_key_arn        = var.kms_key_arn
-  vpc_config         = var.vpc_config
-  tags               = var.tags
 }
 
 resource "aws_lambda_event_source_mapping" "replay" {
   event_source_arn        = aws_sqs_queue.buffer.arn
-  function_name           = module.replay_writer.function_arn
+  function_name           = module.data_path_function["replay_writer"].function_arn
   batch_size              = var.replay_writer.batch_size
   function_response_types = ["ReportBatchItemFailures"]
   # Created disabled: the restore workflow enables it when the restored table is ACTIVE and disables
@@ -428,16 +396,16 @@ resource "aws_lambda_event_source_mapping" "replay" {
     maximum_concurrency = var.replay_writer.maximum_concurrency
   }
 
-  tags = var.tags
+  tags = local.tags
 
   lifecycle {
-    # DESIGN 4: an apply during a restore must never switch replay off (or on).
+    # An apply during a restore must never switch replay off (or on).
     ignore_changes = [enabled]
   }
 }
 
 ################################################################################
-# Alarms (DESIGN 3.11): anything here may mean a lost or late change
+# Alarms: anything here may mean a lost or late change
 ################################################################################
 
 locals {
@@ -447,13 +415,13 @@ locals {
       namespace   = "AWS/Lambda"
       metric      = "Errors"
       statistic   = "Sum"
-      dimensions  = { FunctionName = local.subscriber_name }
+      dimensions  = { FunctionName = local.function_names.cdc_subscriber }
       threshold   = 0
       periods     = 1
     }
     subscriber-failed-sends = {
       description = "The cdc subscriber of ${var.source_table_name} could not buffer changes for 5 minutes (it reports them for retry rather than failing): check its logs; the stream holds them for 24 h."
-      namespace   = "DynamoDBPitrRestore"
+      namespace   = local.metrics_namespace
       metric      = "FailedSends"
       statistic   = "Sum"
       dimensions  = { SourceTable = var.source_table_name }
@@ -465,7 +433,7 @@ locals {
       namespace   = "AWS/Lambda"
       metric      = "IteratorAge"
       statistic   = "Maximum"
-      dimensions  = { FunctionName = local.subscriber_name }
+      dimensions  = { FunctionName = local.function_names.cdc_subscriber }
       threshold   = var.cdc_subscriber.iterator_age_alarm_seconds * 1000
       periods     = 3
     }
@@ -492,13 +460,13 @@ locals {
       namespace   = "AWS/Lambda"
       metric      = "Errors"
       statistic   = "Sum"
-      dimensions  = { FunctionName = local.replay_writer_name }
+      dimensions  = { FunctionName = local.function_names.replay_writer }
       threshold   = 0
       periods     = 1
     }
     replay-guard-failures = {
       description = "The replay writer of ${var.source_table_name} could not write changes together with their watermark in the ordering ledger ${local.ledger_table_name} (missing table, access denied, key or validation error): those changes stay in the buffer and reach the dead-letter queue if it persists. Check the writer's logs for 'ordering guard cannot write'."
-      namespace   = "DynamoDBPitrRestore"
+      namespace   = local.metrics_namespace
       metric      = "GuardFailures"
       statistic   = "Sum"
       dimensions  = { SourceTable = var.source_table_name }
@@ -507,7 +475,7 @@ locals {
     }
     replay-lag = {
       description = "Replay into the restored table of ${var.source_table_name} lags more than ${var.replay_writer.lag_alarm_seconds} s behind the source."
-      namespace   = "DynamoDBPitrRestore"
+      namespace   = local.metrics_namespace
       metric      = "ReplayLagSeconds"
       statistic   = "Maximum"
       dimensions  = { SourceTable = var.source_table_name }
@@ -517,23 +485,50 @@ locals {
   }
 }
 
-resource "aws_cloudwatch_metric_alarm" "this" {
+resource "aws_cloudwatch_metric_alarm" "cdc_buffer" {
   for_each = local.alarms
 
-  alarm_name          = "${var.name_prefix}-${each.key}"
+  alarm_name          = "${local.name_prefix}-${each.key}"
   alarm_description   = each.value.description
   namespace           = each.value.namespace
   metric_name         = each.value.metric
   statistic           = each.value.statistic
   dimensions          = each.value.dimensions
-  period              = 60
+  period              = local.metric_period_seconds
   evaluation_periods  = each.value.periods
   datapoints_to_alarm = each.value.periods
   threshold           = each.value.threshold
   comparison_operator = "GreaterThanThreshold"
   # No data means no invocations or an empty queue: nothing is wrong.
   treat_missing_data = "notBreaching"
-  alarm_actions      = local.alarm_actions
-  ok_actions         = local.alarm_actions
-  tags               = var.tags
+  alarm_actions      = [local.topic_arn_ref]
+  ok_actions         = [local.topic_arn_ref]
+  tags               = local.tags
+}
+
+################################################################################
+# Manifest entries: queues, dead-letter and failure queues, spill bucket, functions, mappings and
+# buffer retention values
+################################################################################
+
+locals {
+  cdc_buffer_manifest = {
+    buffer_queue_url                 = aws_sqs_queue.buffer.url
+    buffer_queue_arn                 = aws_sqs_queue.buffer.arn
+    buffer_dlq_url                   = aws_sqs_queue.buffer_dlq.url
+    buffer_dlq_arn                   = aws_sqs_queue.buffer_dlq.arn
+    stream_failure_queue_url         = aws_sqs_queue.stream_failures.url
+    stream_failure_queue_arn         = aws_sqs_queue.stream_failures.arn
+    spill_bucket                     = aws_s3_bucket.spill.bucket
+    ledger_table_name                = aws_dynamodb_table.ledger.name
+    subscriber_function_name         = module.data_path_function["cdc_subscriber"].function_name
+    subscriber_function_arn          = module.data_path_function["cdc_subscriber"].function_arn
+    replay_writer_function_name      = module.data_path_function["replay_writer"].function_name
+    replay_writer_function_arn       = module.data_path_function["replay_writer"].function_arn
+    stream_mapping_uuid              = aws_lambda_event_source_mapping.stream.uuid
+    replay_mapping_uuid              = aws_lambda_event_source_mapping.replay.uuid
+    buffer_standby_retention_seconds = var.buffer_standby_retention_seconds
+    buffer_restore_retention_seconds = local.sqs_max_retention_seconds
+    metrics_namespace                = local.metrics_namespace
+  }
 }

@@ -1,25 +1,20 @@
 ################################################################################
-# Names and ARNs
+# Settings copy: the settings a point-in-time restore drops, copied from the source to the restored table
 ################################################################################
 
-data "aws_caller_identity" "current" {}
-data "aws_partition" "current" {}
-data "aws_region" "current" {}
+locals {
+  # What settings_sync may do beyond copying (the filter keys are for IAM only).
+  sync_options = {
+    trigger_filter_kms_key_arns                = var.trigger_filter_kms_key_arns
+    warm_throughput_max_write_units_per_second = var.warm_throughput_max_write_units_per_second
+    add_replicas_after_cutover                 = var.add_replicas_after_cutover
+  }
+}
 
 locals {
-  account_id = data.aws_caller_identity.current.account_id
-  partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.region
-
-  function_name = "${var.name_prefix}-settings-sync"
-  # Built from known parts so the manifest is known at plan time (the function's own ARN attribute
-  # is not until apply).
-  function_arn = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.function_name}"
-
   # Every sub-resource of a table: its indexes and its streams.
-  source_table_arns = [var.source_table_arn, "${var.source_table_arn}/index/*", "${var.source_table_arn}/stream/*"]
-  target_table_arn  = "arn:${local.partition}:dynamodb:${local.region}:${local.account_id}:table/${var.target_table_name_pattern}"
-  target_table_arns = [local.target_table_arn, "${local.target_table_arn}/index/*", "${local.target_table_arn}/stream/*"]
+  source_table_arns = [local.source_table_arn, "${local.source_table_arn}/index/*", "${local.source_table_arn}/stream/*"]
+  target_table_arns = [local.target_table_arn_pattern, "${local.target_table_arn_pattern}/index/*", "${local.target_table_arn_pattern}/stream/*"]
 
   # Reads made on both tables (the target's current settings are compared before any change).
   table_read_actions = [
@@ -77,17 +72,17 @@ locals {
 
   environment = {
     SOURCE_TABLE_NAME         = var.source_table_name
-    TARGET_TABLE_NAME_PATTERN = var.target_table_name_pattern
+    TARGET_TABLE_NAME_PATTERN = local.target_table_name_pattern
     # The deployment's default switches; each call's input may override them.
     SETTINGS_SWITCHES = jsonencode(local.settings)
     # The warm throughput ceiling and the replica switch (the filter keys are for IAM only).
-    SETTINGS_OPTIONS = jsonencode(var.sync_options)
+    SETTINGS_OPTIONS = jsonencode(local.sync_options)
   }
 
   # Replicas of a restored table live in the source's other Regions, under the target's name.
   replica_table_arns = [
-    "arn:${local.partition}:dynamodb:*:${local.account_id}:table/${var.target_table_name_pattern}",
-    "arn:${local.partition}:dynamodb:*:${local.account_id}:table/${var.target_table_name_pattern}/index/*",
+    "arn:${local.partition}:dynamodb:*:${local.account_id}:table/${local.target_table_name_pattern}",
+    "arn:${local.partition}:dynamodb:*:${local.account_id}:table/${local.target_table_name_pattern}/index/*",
   ]
 
   # Only when a trigger's filter is encrypted with a customer managed key: reading it needs
@@ -97,9 +92,9 @@ locals {
       Sid      = "DecryptTriggerFilters"
       Effect   = "Allow"
       Action   = ["kms:Decrypt"]
-      Resource = var.sync_options.trigger_filter_kms_key_arns
+      Resource = var.trigger_filter_kms_key_arns
     },
-  ], 0, length(var.sync_options.trigger_filter_kms_key_arns) > 0 ? 1 : 0)
+  ], 0, length(var.trigger_filter_kms_key_arns) > 0 ? 1 : 0)
 
   # Only with add_replicas_after_cutover: what AWS requires to add a replica (global tables version
   # 2019.11.21): UpdateTable in the table's Region (granted above on the target) and, in the replica
@@ -130,9 +125,9 @@ locals {
       Resource  = ["arn:${local.partition}:iam::${local.account_id}:role/aws-service-role/replication.dynamodb.amazonaws.com/AWSServiceRoleForDynamoDBReplication"]
       Condition = { StringEquals = { "iam:AWSServiceName" = "replication.dynamodb.amazonaws.com" } }
     },
-  ], 0, var.sync_options.add_replicas_after_cutover ? 2 : 0)
+  ], 0, var.add_replicas_after_cutover ? 2 : 0)
 
-  policy_statements = [
+  settings_sync_statements = [
     {
       Sid      = "ReadSourceTable"
       Effect   = "Allow"
@@ -249,26 +244,18 @@ locals {
   ]
 }
 
-################################################################################
-# Function
-################################################################################
+locals {
+  settings_sync_function = {
+    description       = "copies the settings a point-in-time restore drops from the source table to a restored table"
+    memory_size       = var.settings_sync_memory_size
+    timeout           = var.settings_sync_timeout
+    environment       = local.environment
+    policy_statements = concat(local.settings_sync_statements, local.filter_key_statements, local.replica_statements)
+  }
 
-module "function" {
-  source = "../lambda_function"
-
-  package = var.lambda_package
-
-  function_name = local.function_name
-  description   = "dynamodb-pitr-restore: copies the settings a point-in-time restore drops from the source table to a restored table. Table: ${var.source_table_name}"
-  handler       = "pitr.settings_sync.handler"
-  memory_size   = var.memory_size
-  timeout       = var.timeout
-
-  environment = local.environment
-
-  policy_statements  = concat(local.policy_statements, local.filter_key_statements, local.replica_statements)
-  log_retention_days = var.log_retention_days
-  kms_key_arn        = var.kms_key_arn
-  vpc_config         = var.vpc_config
-  tags               = var.tags
+  settings_sync_manifest = {
+    function_name = local.function_names.settings_sync
+    function_arn  = local.function_arns.settings_sync
+    settings      = local.settings
+  }
 }

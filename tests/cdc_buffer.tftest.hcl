@@ -1,52 +1,8 @@
+# cdc_buffer.tf: the buffer, the stream and replay mappings, the spill bucket, the ordering ledger,
+# the two functions' IAM and the data path's alarms.
+
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = {
-      account_id = "123456789012"
-    }
-  }
-  mock_data "aws_partition" {
-    defaults = {
-      partition = "aws"
-    }
-  }
-  mock_data "aws_region" {
-    defaults = {
-      region = "eu-west-1"
-    }
-  }
-  mock_resource "aws_sqs_queue" {
-    defaults = {
-      arn = "arn:aws:sqs:eu-west-1:123456789012:mock-queue"
-      url = "https://sqs.eu-west-1.amazonaws.com/123456789012/mock-queue"
-    }
-  }
-  mock_resource "aws_s3_bucket" {
-    defaults = {
-      arn    = "arn:aws:s3:::pitr-orders-spill-mock"
-      bucket = "pitr-orders-spill-mock"
-    }
-  }
-  mock_resource "aws_dynamodb_table" {
-    defaults = {
-      arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/pitr-orders-ledger"
-    }
-  }
-  mock_resource "aws_lambda_function" {
-    defaults = {
-      arn = "arn:aws:lambda:eu-west-1:123456789012:function:mock"
-    }
-  }
-}
-
-
-variables {
-  name_prefix               = "pitr-orders"
-  source_table_name         = "orders"
-  source_table_arn          = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders"
-  source_stream_arn         = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000"
-  target_table_name_pattern = "orders-restored-*"
-  restore_record_parameter  = "/dynamodb-pitr/orders/restore"
-  alarm_topic_arn           = "arn:aws:sns:eu-west-1:123456789012:pitr-orders-notifications"
+  source = "./tests/mocks"
 }
 
 run "buffer_is_a_high_throughput_fifo_with_standby_retention" {
@@ -61,7 +17,7 @@ run "buffer_is_a_high_throughput_fifo_with_standby_retention" {
     error_message = "The buffer must accept 1 MiB messages and deduplicate by the stream eventID, not by content."
   }
   assert {
-    condition     = aws_sqs_queue.buffer.message_retention_seconds == 14400 && output.buffer_standby_retention_seconds == 14400
+    condition     = aws_sqs_queue.buffer.message_retention_seconds == 4 * 3600 && output.buffer_standby_retention_seconds == aws_sqs_queue.buffer.message_retention_seconds
     error_message = "Standby retention must default to 4 hours and be exported for the workflow."
   }
   assert {
@@ -73,7 +29,7 @@ run "buffer_is_a_high_throughput_fifo_with_standby_retention" {
     error_message = "The buffer must redrive to its dead-letter queue."
   }
   assert {
-    condition     = aws_sqs_queue.buffer_dlq.fifo_queue && aws_sqs_queue.buffer_dlq.message_retention_seconds == 1209600
+    condition     = aws_sqs_queue.buffer_dlq.fifo_queue && aws_sqs_queue.buffer_dlq.message_retention_seconds == 14 * 86400
     error_message = "The dead-letter queue of a FIFO queue must be FIFO, and keep messages 14 days."
   }
   assert {
@@ -106,7 +62,7 @@ run "stream_mapping_retries_until_expiry_and_reports_failures" {
     error_message = "Records that cannot be buffered must go to the failure queue."
   }
   assert {
-    condition     = aws_lambda_event_source_mapping.stream.event_source_arn == var.source_stream_arn && aws_lambda_event_source_mapping.stream.batch_size == 100 && aws_lambda_event_source_mapping.stream.parallelization_factor == 1
+    condition     = aws_lambda_event_source_mapping.stream.event_source_arn == local.source_stream_arn && aws_lambda_event_source_mapping.stream.batch_size == 100 && aws_lambda_event_source_mapping.stream.parallelization_factor == 1
     error_message = "The stream mapping reads the source stream with the configured batch size and parallelization."
   }
 }
@@ -131,7 +87,7 @@ run "replay_mapping_is_created_disabled" {
     error_message = "Mapping UUIDs must be exported for the workflow."
   }
   assert {
-    condition     = output.manifest.buffer_standby_retention_seconds == 14400 && output.manifest.buffer_queue_url == aws_sqs_queue.buffer.url && output.manifest.replay_mapping_uuid == aws_lambda_event_source_mapping.replay.uuid && output.manifest.buffer_dlq_arn == aws_sqs_queue.buffer_dlq.arn && output.manifest.stream_failure_queue_arn == aws_sqs_queue.stream_failures.arn && output.manifest.spill_bucket == aws_s3_bucket.spill.bucket
+    condition     = local.cdc_buffer_manifest.buffer_standby_retention_seconds == var.buffer_standby_retention_seconds && local.cdc_buffer_manifest.buffer_restore_retention_seconds == aws_sqs_queue.buffer_dlq.message_retention_seconds && local.cdc_buffer_manifest.buffer_queue_url == aws_sqs_queue.buffer.url && local.cdc_buffer_manifest.replay_mapping_uuid == aws_lambda_event_source_mapping.replay.uuid && local.cdc_buffer_manifest.buffer_dlq_arn == aws_sqs_queue.buffer_dlq.arn && local.cdc_buffer_manifest.stream_failure_queue_arn == aws_sqs_queue.stream_failures.arn && local.cdc_buffer_manifest.spill_bucket == aws_s3_bucket.spill.bucket
     error_message = "The manifest must carry the queues, bucket, mappings and retention."
   }
 }
@@ -140,43 +96,43 @@ run "replay_writer_iam_is_scoped_and_denies_the_source" {
   command = apply
 
   assert {
-    condition = anytrue([for s in jsondecode(output.replay_writer_policy).Statement :
+    condition = anytrue([for s in jsondecode(module.data_path_function["replay_writer"].policy).Statement :
       s.Effect == "Allow" && contains(s.Action, "dynamodb:BatchWriteItem") && s.Resource == ["arn:aws:dynamodb:eu-west-1:123456789012:table/orders-restored-*"]
     ])
     error_message = "Writes must be allowed only on table/<pattern>."
   }
   assert {
-    condition = alltrue([for s in jsondecode(output.replay_writer_policy).Statement :
+    condition = alltrue([for s in jsondecode(module.data_path_function["replay_writer"].policy).Statement :
       s.Effect == "Deny" || length(setintersection(s.Action, ["dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:DeleteItem"])) == 0 || s.Resource == ["arn:aws:dynamodb:eu-west-1:123456789012:table/orders-restored-*"] || (s.Resource == [aws_dynamodb_table.ledger.arn] && s.Action == ["dynamodb:PutItem"])
     ])
     error_message = "No allow statement may grant table writes beyond the pattern (and PutItem on the ordering ledger)."
   }
   assert {
-    condition = anytrue([for s in jsondecode(output.replay_writer_policy).Statement :
-      s.Effect == "Deny" && contains(s.Action, "dynamodb:BatchWriteItem") && contains(s.Action, "dynamodb:PutItem") && contains(s.Action, "dynamodb:DeleteItem") && contains(s.Resource, var.source_table_arn) && contains(s.Resource, "${var.source_table_arn}/index/*")
+    condition = anytrue([for s in jsondecode(module.data_path_function["replay_writer"].policy).Statement :
+      s.Effect == "Deny" && contains(s.Action, "dynamodb:BatchWriteItem") && contains(s.Action, "dynamodb:PutItem") && contains(s.Action, "dynamodb:DeleteItem") && contains(s.Resource, local.source_table_arn) && contains(s.Resource, "${local.source_table_arn}/index/*")
     ])
     error_message = "The writer must be explicitly denied writes to the source table and its indexes."
   }
   assert {
-    condition = anytrue([for s in jsondecode(output.replay_writer_policy).Statement :
+    condition = anytrue([for s in jsondecode(module.data_path_function["replay_writer"].policy).Statement :
       s.Effect == "Allow" && s.Action == ["ssm:GetParameter"] && s.Resource == ["arn:aws:ssm:eu-west-1:123456789012:parameter/dynamodb-pitr/orders/restore"]
     ])
     error_message = "The writer may read only the restore record parameter."
   }
   assert {
-    condition = anytrue([for s in jsondecode(output.replay_writer_policy).Statement :
+    condition = anytrue([for s in jsondecode(module.data_path_function["replay_writer"].policy).Statement :
       s.Effect == "Allow" && contains(s.Action, "sqs:ReceiveMessage") && contains(s.Action, "sqs:DeleteMessage") && s.Resource == [aws_sqs_queue.buffer.arn]
     ])
     error_message = "The writer consumes only the buffer."
   }
   assert {
-    condition = anytrue([for s in jsondecode(output.replay_writer_policy).Statement :
+    condition = anytrue([for s in jsondecode(module.data_path_function["replay_writer"].policy).Statement :
       s.Effect == "Allow" && s.Action == ["s3:GetObject"] && s.Resource == ["${aws_s3_bucket.spill.arn}/changes/*"]
     ])
     error_message = "The writer reads only the spill bucket's changes."
   }
   assert {
-    condition     = alltrue([for s in jsondecode(output.replay_writer_policy).Statement : !contains(s.Resource, "*") || contains(["WriteTraces"], s.Sid)])
+    condition     = alltrue([for s in jsondecode(module.data_path_function["replay_writer"].policy).Statement : !contains(s.Resource, "*") || contains(["WriteTraces"], s.Sid)])
     error_message = "No '*' resource beyond X-Ray."
   }
 }
@@ -185,25 +141,25 @@ run "subscriber_iam_is_scoped" {
   command = apply
 
   assert {
-    condition = anytrue([for s in jsondecode(output.subscriber_policy).Statement :
-      s.Effect == "Allow" && contains(s.Action, "dynamodb:GetRecords") && s.Resource == [var.source_stream_arn]
+    condition = anytrue([for s in jsondecode(module.data_path_function["cdc_subscriber"].policy).Statement :
+      s.Effect == "Allow" && contains(s.Action, "dynamodb:GetRecords") && s.Resource == [local.source_stream_arn]
     ])
     error_message = "The subscriber reads only the source stream."
   }
   assert {
-    condition = alltrue([for s in jsondecode(output.subscriber_policy).Statement :
+    condition = alltrue([for s in jsondecode(module.data_path_function["cdc_subscriber"].policy).Statement :
       !contains(s.Action, "sqs:SendMessage") || s.Resource == [aws_sqs_queue.buffer.arn, aws_sqs_queue.stream_failures.arn]
     ])
     error_message = "The subscriber sends only to the buffer (and the mapping's failure destination)."
   }
   assert {
-    condition = anytrue([for s in jsondecode(output.subscriber_policy).Statement :
+    condition = anytrue([for s in jsondecode(module.data_path_function["cdc_subscriber"].policy).Statement :
       s.Effect == "Allow" && s.Action == ["s3:PutObject"] && s.Resource == ["${aws_s3_bucket.spill.arn}/changes/*"]
     ])
     error_message = "The subscriber writes only to the spill bucket."
   }
   assert {
-    condition     = alltrue([for s in jsondecode(output.subscriber_policy).Statement : !anytrue([for a in s.Action : startswith(a, "dynamodb:") && !contains(["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"], a)])])
+    condition     = alltrue([for s in jsondecode(module.data_path_function["cdc_subscriber"].policy).Statement : !anytrue([for a in s.Action : startswith(a, "dynamodb:") && !contains(["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"], a)])])
     error_message = "The subscriber has no DynamoDB permission beyond reading the stream."
   }
 }
@@ -233,19 +189,19 @@ run "alarms_notify_the_topic" {
   command = apply
 
   assert {
-    condition     = toset(keys(aws_cloudwatch_metric_alarm.this)) == toset(["subscriber-errors", "subscriber-failed-sends", "stream-iterator-age", "stream-failures", "buffer-dead-letters", "replay-errors", "replay-guard-failures", "replay-lag"])
+    condition     = toset(keys(aws_cloudwatch_metric_alarm.cdc_buffer)) == toset(["subscriber-errors", "subscriber-failed-sends", "stream-iterator-age", "stream-failures", "buffer-dead-letters", "replay-errors", "replay-guard-failures", "replay-lag"])
     error_message = "Alarms: subscriber errors and failed sends, iterator age, failure queue, DLQ, replay errors, ordering guard failures, replay lag."
   }
   assert {
-    condition     = alltrue([for a in aws_cloudwatch_metric_alarm.this : a.alarm_actions == toset([var.alarm_topic_arn])])
+    condition     = alltrue([for a in aws_cloudwatch_metric_alarm.cdc_buffer : a.alarm_actions == toset([local.topic_arn_ref])])
     error_message = "Every alarm must notify the topic."
   }
   assert {
-    condition     = aws_cloudwatch_metric_alarm.this["buffer-dead-letters"].dimensions.QueueName == aws_sqs_queue.buffer_dlq.name && aws_cloudwatch_metric_alarm.this["buffer-dead-letters"].threshold == 0
+    condition     = aws_cloudwatch_metric_alarm.cdc_buffer["buffer-dead-letters"].dimensions.QueueName == aws_sqs_queue.buffer_dlq.name && aws_cloudwatch_metric_alarm.cdc_buffer["buffer-dead-letters"].threshold == 0
     error_message = "Anything in the dead-letter queue alarms."
   }
   assert {
-    condition     = aws_cloudwatch_metric_alarm.this["replay-lag"].namespace == "DynamoDBPitrRestore" && aws_cloudwatch_metric_alarm.this["replay-lag"].dimensions.SourceTable == "orders"
+    condition     = aws_cloudwatch_metric_alarm.cdc_buffer["replay-lag"].namespace == "DynamoDBPitrRestore" && aws_cloudwatch_metric_alarm.cdc_buffer["replay-lag"].dimensions.SourceTable == "orders"
     error_message = "The lag alarm reads the writer's EMF metric."
   }
 }
@@ -262,21 +218,21 @@ run "ordering_ledger_is_scoped_encrypted_and_expiring" {
     error_message = "The ledger is encrypted."
   }
   assert {
-    condition = length([for s in jsondecode(output.replay_writer_policy).Statement : s if contains(s.Resource, aws_dynamodb_table.ledger.arn)]) == 1 && anytrue([for s in jsondecode(output.replay_writer_policy).Statement :
+    condition = length([for s in jsondecode(module.data_path_function["replay_writer"].policy).Statement : s if contains(s.Resource, aws_dynamodb_table.ledger.arn)]) == 1 && anytrue([for s in jsondecode(module.data_path_function["replay_writer"].policy).Statement :
       s.Effect == "Allow" && s.Action == ["dynamodb:PutItem"] && s.Resource == [aws_dynamodb_table.ledger.arn]
     ])
     error_message = "The writer may only PutItem on the ledger (the conditional watermark of each transaction)."
   }
   assert {
-    condition     = alltrue([for s in jsondecode(output.subscriber_policy).Statement : !contains(s.Resource, aws_dynamodb_table.ledger.arn)])
+    condition     = alltrue([for s in jsondecode(module.data_path_function["cdc_subscriber"].policy).Statement : !contains(s.Resource, aws_dynamodb_table.ledger.arn)])
     error_message = "Only the writer touches the ledger."
   }
   assert {
-    condition     = aws_cloudwatch_metric_alarm.this["replay-guard-failures"].metric_name == "GuardFailures" && aws_cloudwatch_metric_alarm.this["replay-guard-failures"].threshold == 0 && aws_cloudwatch_metric_alarm.this["replay-guard-failures"].dimensions.SourceTable == "orders"
+    condition     = aws_cloudwatch_metric_alarm.cdc_buffer["replay-guard-failures"].metric_name == "GuardFailures" && aws_cloudwatch_metric_alarm.cdc_buffer["replay-guard-failures"].threshold == 0 && aws_cloudwatch_metric_alarm.cdc_buffer["replay-guard-failures"].dimensions.SourceTable == "orders"
     error_message = "A change that cannot be written with its watermark alarms."
   }
   assert {
-    condition     = output.manifest.ledger_table_name == aws_dynamodb_table.ledger.name
+    condition     = local.cdc_buffer_manifest.ledger_table_name == aws_dynamodb_table.ledger.name
     error_message = "The manifest names the ledger (pitrctl deadletters uses it)."
   }
 }
@@ -301,7 +257,7 @@ run "customer_key_encrypts_queues_and_bucket" {
     error_message = "With a customer key the ordering ledger uses it."
   }
   assert {
-    condition = anytrue([for s in jsondecode(output.replay_writer_policy).Statement :
+    condition = anytrue([for s in jsondecode(module.data_path_function["replay_writer"].policy).Statement :
       s.Effect == "Allow" && contains(s.Action, "kms:Decrypt") && s.Resource == [var.kms_key_arn]
     ])
     error_message = "The writer may decrypt with the customer key."
@@ -315,14 +271,13 @@ run "settings_are_configurable" {
     buffer_standby_retention_seconds = 7200
     cdc_subscriber                   = { batch_size = 500, parallelization_factor = 4 }
     replay_writer                    = { timeout = 120, batch_size = 5, maximum_concurrency = 10 }
-    alarm_topic_arn                  = null
   }
 
   # The runs of this file share state: the buffer exists since the first run, so the new standby
   # value must NOT be applied to it (lifecycle ignore_changes; the workflow owns retention), while the
   # output the workflow uses at release does follow the input.
   assert {
-    condition     = aws_sqs_queue.buffer.message_retention_seconds == 14400 && output.buffer_standby_retention_seconds == 7200
+    condition     = aws_sqs_queue.buffer.message_retention_seconds == 4 * 3600 && output.buffer_standby_retention_seconds == 7200
     error_message = "An apply must not change the existing buffer's retention; the exported standby value follows the input."
   }
   assert {
@@ -336,10 +291,6 @@ run "settings_are_configurable" {
   assert {
     condition     = aws_lambda_event_source_mapping.replay.batch_size == 5 && aws_lambda_event_source_mapping.replay.scaling_config[0].maximum_concurrency == 10
     error_message = "Replay mapping settings follow the inputs."
-  }
-  assert {
-    condition     = alltrue([for a in aws_cloudwatch_metric_alarm.this : length(a.alarm_actions) == 0])
-    error_message = "Without a topic the alarms have no actions."
   }
 }
 
