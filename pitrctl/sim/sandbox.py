@@ -226,15 +226,14 @@ class Sandbox:
         moto_patches.unhook_stream_mappings(self.names.source)
 
     def _function(self, name: str, handler: str, env: dict[str, str] | None = None) -> str:
-        return self.lam.create_function(
-            FunctionName=name,
-            Runtime="python3.13",
-            Role=self.role_arn,
-            Handler=handler,
-            Code={"ZipFile": moto_patches.lambda_zip()},
+        return moto_patches.create_function(
+            self.lam,
+            name,
+            self.role_arn,
+            handler,
             Environment={"Variables": env or {}},
             Architectures=["arm64"],
-        )["FunctionArn"]
+        )
 
     def _create_data_path(self) -> None:
         n = self.names

@@ -96,13 +96,7 @@ class World:
             "pitr-orders-settings-sync",
             "pitr-orders-replay-writer",
         ):
-            arns[name] = self.lam.create_function(
-                FunctionName=name,
-                Runtime="python3.13",
-                Role=role,
-                Handler="handler.handler",
-                Code={"ZipFile": moto_patches.lambda_zip()},
-            )["FunctionArn"]
+            arns[name] = moto_patches.create_function(self.lam, name, role)
         self.replay_uuid = self.lam.create_event_source_mapping(
             EventSourceArn=self.queue_arn,
             FunctionName="pitr-orders-replay-writer",

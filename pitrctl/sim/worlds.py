@@ -24,7 +24,7 @@ from pitr.settings_sync import scheduled_scaling as scheduling_setting
 from pitr.settings_sync import triggers as trigger_setting
 from pitrctl.sim.dynamodb_extras import DynamoDBExtrasFake, LambdaMappingsFake, paginate
 from pitrctl.sim.events import ACCOUNT, REGION
-from pitrctl.sim.moto_patches import lambda_zip
+from pitrctl.sim.moto_patches import create_function
 
 SOURCE = "orders"
 TARGET = "orders-restored-1"
@@ -108,13 +108,7 @@ def _role(name: str, statements: list[dict[str, Any]]) -> str:
 
 
 def _function(name: str, role: str) -> str:
-    return c("lambda").create_function(
-        FunctionName=name,
-        Runtime="python3.13",
-        Role=role,
-        Handler="handler.handler",
-        Code={"ZipFile": lambda_zip()},
-    )["FunctionArn"]
+    return create_function(c("lambda"), name, role)
 
 
 def _alarm(name: str, table: str, **extra: Any) -> None:

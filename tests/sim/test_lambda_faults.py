@@ -25,13 +25,7 @@ def world() -> Iterator[tuple[Any, str, str]]:
         role = boto3.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
         lam = boto3.client("lambda")
         for name in ("f", "g"):
-            lam.create_function(
-                FunctionName=name,
-                Runtime="python3.13",
-                Role=role,
-                Handler="handler.handler",
-                Code={"ZipFile": moto_patches.lambda_zip()},
-            )
+            moto_patches.create_function(lam, name, role)
         stream = create_table(boto3.client("dynamodb"), "t", stream="NEW_IMAGE")["LatestStreamArn"]
         yield lam, stream, role
     clients.reset()
