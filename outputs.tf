@@ -1,35 +1,35 @@
 output "source_table_arn" {
-  description = "ARN of the protected source table."
+  description = "ARN of the source table."
   value       = local.source_table_arn
 }
 
 output "source_stream_arn" {
-  description = "ARN of the source table's stream that the module reads."
+  description = "ARN of the source table's stream."
   value       = local.source_stream_arn
 }
 
 output "name_prefix" {
-  description = "Prefix of every resource name the module creates."
+  description = "Prefix of every resource name."
   value       = local.name_prefix
 }
 
 output "target_table_name_pattern" {
-  description = "Glob a restored table's name must match for the module to act on it."
+  description = "Glob a restored table's name must match."
   value       = local.target_table_name_pattern
 }
 
 output "manifest_parameter_name" {
-  description = "SSM parameter holding the deployment manifest (JSON); pitrctl finds the deployment through it."
+  description = "SSM parameter of the deployment manifest (JSON)."
   value       = aws_ssm_parameter.manifest.name
 }
 
 output "restore_record_parameter_name" {
-  description = "SSM parameter the restore workflow writes while a restore is in flight (absent when idle)."
+  description = "SSM parameter of the restore record (absent when idle)."
   value       = local.restore_record_parameter
 }
 
 output "settings_sync_function_name" {
-  description = "Name of the settings_sync function (copies the settings a restore drops)."
+  description = "Name of the settings_sync function."
   value       = module.workflow_function["settings_sync"].function_name
 }
 
@@ -39,12 +39,12 @@ output "settings_sync_function_arn" {
 }
 
 output "notification_topic_arn" {
-  description = "SNS topic receiving restore notifications and alarms."
+  description = "SNS topic of the notifications and alarms."
   value       = local.topic_arn
 }
 
 output "state_machine_arn" {
-  description = "ARN of the restore workflow (Step Functions); pitrctl starts and answers it."
+  description = "ARN of the restore workflow's state machine."
   value       = aws_sfn_state_machine.this.arn
 }
 
@@ -53,22 +53,22 @@ output "state_machine_arn" {
 ################################################################################
 
 output "buffer_queue_url" {
-  description = "URL of the SQS FIFO buffer holding the source table's changes."
+  description = "URL of the FIFO buffer."
   value       = aws_sqs_queue.buffer.url
 }
 
 output "buffer_standby_retention_seconds" {
-  description = "Retention of the buffer while no restore is in flight."
+  description = "Retention of the buffer while idle, in seconds."
   value       = var.buffer_standby_retention_seconds
 }
 
 output "replay_mapping_uuid" {
-  description = "UUID of the replay writer's event source mapping (disabled except during a restore)."
+  description = "UUID of the replay mapping (enabled only during a restore)."
   value       = aws_lambda_event_source_mapping.replay.uuid
 }
 
 output "stream_mapping_uuid" {
-  description = "UUID of the stream event source mapping feeding the cdc subscriber."
+  description = "UUID of the stream mapping."
   value       = aws_lambda_event_source_mapping.stream.uuid
 }
 
@@ -77,52 +77,52 @@ output "stream_mapping_uuid" {
 ################################################################################
 
 output "buffer_queue_arn" {
-  description = "ARN of the SQS FIFO buffer holding the source table's changes."
+  description = "ARN of the FIFO buffer."
   value       = aws_sqs_queue.buffer.arn
 }
 
 output "buffer_dlq_url" {
-  description = "URL of the buffer's FIFO dead-letter queue: changes that failed to replay max_receive_count times (alarmed)."
+  description = "URL of the buffer's dead-letter queue."
   value       = aws_sqs_queue.buffer_dlq.url
 }
 
 output "buffer_dlq_arn" {
-  description = "ARN of the buffer's FIFO dead-letter queue."
+  description = "ARN of the buffer's dead-letter queue."
   value       = aws_sqs_queue.buffer_dlq.arn
 }
 
 output "stream_failure_queue_url" {
-  description = "URL of the stream mapping's on-failure queue: stream records that could not be buffered (coverage is broken from their time; alarmed)."
+  description = "URL of the queue of stream records that could not be buffered."
   value       = aws_sqs_queue.stream_failures.url
 }
 
 output "stream_failure_queue_arn" {
-  description = "ARN of the stream mapping's on-failure queue."
+  description = "ARN of the stream failure queue."
   value       = aws_sqs_queue.stream_failures.arn
 }
 
 output "spill_bucket_name" {
-  description = "S3 bucket holding change bodies too large for SQS (objects expire after 29 days)."
+  description = "S3 bucket of changes too large for SQS."
   value       = aws_s3_bucket.spill.bucket
 }
 
 output "function_names" {
-  description = "Names of every Lambda function the module creates, by the module of the pitr package each runs: cdc_subscriber, replay_writer, settings_sync, restore_waiter, restore_steps."
+  description = "Name of each function, by the pitr module it runs."
   value       = { for module, function in local.functions : module => function.function_name }
 }
 
 output "restore_rule_name" {
-  description = "EventBridge rule that starts the restore workflow on a successful RestoreTableToPointInTime of the source table."
+  description = "EventBridge rule that starts the restore workflow."
   value       = local.rule_name
 }
 
 output "dashboard_name" {
-  description = "Name of the CloudWatch dashboard showing the pipeline (null when create_dashboard is false)."
+  description = "Name of the dashboard (null without create_dashboard)."
   value       = try(aws_cloudwatch_dashboard.this[0].dashboard_name, null)
 }
 
 output "security_summary" {
-  description = "What each part is encrypted with and where each function runs (queue, bucket, topic, workflow and log group keys; function VPC subnets and security groups), for security reviews and policy checks."
+  description = "Key of every encrypted part and VPC placement of every function."
   value = {
     cdc_buffer = {
       queue_kms_keys = { for name, queue in local.queues : name => queue.kms_master_key_id }
@@ -145,7 +145,7 @@ output "security_summary" {
 }
 
 output "rendered" {
-  description = "What AWS checks only at apply or at run time, as the module renders it: each function's description, package and role policy, the workflow definition and role policy, the created topic's policy, the manifest with its length and tier. For tests and policy reviews."
+  description = "What AWS checks only at apply or run time (policies, workflow definition, manifest), for tests and reviews."
   value = {
     functions = { for module, function in local.functions : module => function.settings }
     workflow = {

@@ -3,7 +3,7 @@
 ################################################################################
 
 variable "source_table_name" {
-  description = "Name of the live DynamoDB table this module protects. It must have a stream with new images (NEW_IMAGE or NEW_AND_OLD_IMAGES) and should have point-in-time recovery on."
+  description = "Name of the DynamoDB table to protect; it needs a stream with new images."
   type        = string
   nullable    = false
 
@@ -14,7 +14,7 @@ variable "source_table_name" {
 }
 
 variable "source_table" {
-  description = "The source table's resource, when the table is created in the same configuration: `source_table = aws_dynamodb_table.orders`. The module then takes the stream, point-in-time recovery and encryption settings from it, so a missing stream or a view type without new images fails at plan (a lookup of a table that is still being created happens only at apply). null looks the existing table up by source_table_name."
+  description = "The source table's resource, if in this configuration (its stream is then checked at plan). null looks it up by name."
   type = object({
     name             = string
     stream_enabled   = optional(bool)
@@ -36,7 +36,7 @@ variable "source_table" {
 ################################################################################
 
 variable "target_table_name_pattern" {
-  description = "Glob ('*' is the only wildcard) that a restored table's name must match for the module to act on it: replay into it and copy settings to it. Also scopes the IAM write permissions. null means \"<source_table_name>-restored-*\". It must never match the source table itself."
+  description = "Glob ('*' the only wildcard) a restored table's name must match for the module to act on it; never the source. null means \"<source_table_name>-restored-*\"."
   type        = string
   default     = null
 
@@ -52,7 +52,7 @@ variable "target_table_name_pattern" {
 }
 
 variable "replay_from" {
-  description = "Where replay starts. \"restore_point\" (clone/migrate): every change since the restore point is replayed, so the restored table becomes a live replica. \"restore_request\" (recover from an incident): only changes made after the restore was requested are replayed, so the incident's writes stay discarded."
+  description = "\"restore_point\" (replay every change since the restore point) or \"restore_request\" (replay only the changes after the request)."
   type        = string
   default     = "restore_point"
   nullable    = false
@@ -68,7 +68,7 @@ variable "replay_from" {
 ################################################################################
 
 variable "name_prefix" {
-  description = "Prefix for the names of every resource this module creates (functions, queues, roles, workflow, alarms). null derives \"pitr-<source table>\", shortened with a hash when the table name is long or has characters some AWS names reject. Must be unique per source table."
+  description = "Prefix of every resource name, unique per source table. null derives \"pitr-<source table>\"."
   type        = string
   default     = null
 
@@ -88,7 +88,7 @@ variable "name_prefix" {
 }
 
 variable "ssm_prefix" {
-  description = "SSM parameter path (without leading or trailing '/') under which the module keeps the manifest (\"/<ssm_prefix>/manifest\") and the workflow keeps the restore record (\"/<ssm_prefix>/restore\"). null means \"dynamodb-pitr/<source_table_name>\"."
+  description = "SSM path of the manifest and the restore record, without leading or trailing '/'. null means \"dynamodb-pitr/<source_table_name>\"."
   type        = string
   default     = null
 
@@ -111,7 +111,7 @@ variable "ssm_prefix" {
 }
 
 variable "tags" {
-  description = "Tags added to every taggable resource the module creates. Keys starting with \"aws:\" are reserved by AWS."
+  description = "Tags for every taggable resource the module creates."
   type        = map(string)
   default     = {}
   nullable    = false
@@ -127,7 +127,7 @@ variable "tags" {
 ################################################################################
 
 variable "kms_key_arn" {
-  description = "Customer managed KMS key ARN used for everything the module encrypts (queues, spill bucket, logs, topic, Lambda environment). null uses AWS managed or owned keys, except for the notification topic, which gets a module-created key because CloudWatch alarms cannot publish to a topic encrypted with the AWS managed aws/sns key."
+  description = "ARN of a customer managed KMS key for everything the module encrypts. null: AWS keys, and a module-created key for a created topic."
   type        = string
   default     = null
 
@@ -138,7 +138,7 @@ variable "kms_key_arn" {
 }
 
 variable "lambda_package" {
-  description = "Deployment package of the functions, for pipelines that build their own artifact: filename (a zip with the pitr package at its root, as `make package` builds it) and optionally source_code_hash (base64 SHA-256; read from the file when null). Plan and apply must both see the file at this path. null uses the package committed with the module (lambda_package/pitr.zip), which travels with the module source."
+  description = "Your own build of the functions' package (`make package`), at the same path for plan and apply. null uses the package shipped with the module."
   type = object({
     filename         = string
     source_code_hash = optional(string)
@@ -152,7 +152,7 @@ variable "lambda_package" {
 }
 
 variable "lambda_log_retention_days" {
-  description = "Retention in days of the Lambda functions' log groups."
+  description = "Retention of the functions' log groups, in days."
   type        = number
   default     = 30
   nullable    = false
@@ -164,7 +164,7 @@ variable "lambda_log_retention_days" {
 }
 
 variable "lambda_vpc_config" {
-  description = "Place every Lambda function in a VPC. The subnets need a route to the AWS APIs the functions call (DynamoDB, DynamoDB Streams, SQS, S3, SSM, Lambda, CloudWatch, Application Auto Scaling, Step Functions): a NAT gateway or VPC endpoints. null keeps the functions outside any VPC."
+  description = "Subnets and security groups of the functions, with a route to the AWS APIs (docs/security.md). null: no VPC."
   type = object({
     subnet_ids         = list(string)
     security_group_ids = list(string)
@@ -183,30 +183,23 @@ variable "lambda_vpc_config" {
 
 variable "settings" {
   description = <<-EOT
-    Which settings of the source table are copied to a restored table (a restore keeps keys,
-    indexes, capacity and encryption, and drops these). All on by default; a restore can override
-    them per call. Phase "restore" copies all but the side effects; phase "cutover" creates the
-    triggers and Kinesis destinations.
-      streams              - the stream, with the source's view type
-      triggers             - Lambda event source mappings on the source's stream (except this module's
-                             own subscriber), created on the target's stream at LATEST at cut-over
-      ttl                  - time to live, same attribute
-      pitr                 - point-in-time recovery, same recovery period
-      autoscaling          - Application Auto Scaling targets and target-tracking policies of the table
-                             and every GSI
-      kinesis              - active Kinesis Data Streams destinations with their timestamp precision, at
-                             cut-over
-      tags                 - the table's tags, except AWS's own "aws:" tags
+    Which settings a restore drops are copied to the restored table (docs/architecture.md, Settings
+    copy); a restore can override them:
+      streams              - stream
+      triggers             - stream triggers, at cut-over
+      ttl                  - time to live
+      pitr                 - point-in-time recovery
+      autoscaling          - auto scaling
+      kinesis              - Kinesis destinations, at cut-over
+      tags                 - tags
       deletion_protection  - deletion protection
-      contributor_insights - CloudWatch Contributor Insights of the table and of each GSI
-      resource_policy      - the table's and the stream's resource policies, ARNs rewritten to the target
-      alarms               - CloudWatch alarms on the table's and its indexes' metrics (not auto
-                             scaling's own TargetTracking-* alarms), re-pointed at the target
-      scheduled_scaling    - Application Auto Scaling scheduled actions of the table and every GSI
-      warm_throughput      - pre-warms the restored table and its GSIs to the source's warm throughput
-      replicas             - reports the source's global table replica Regions (see
-                             add_replicas_after_cutover)
-      iam_policies         - reports customer managed and trigger role policies naming the source
+      contributor_insights - Contributor Insights
+      resource_policy      - resource policies
+      alarms               - CloudWatch alarms
+      scheduled_scaling    - scheduled scaling
+      warm_throughput      - warm throughput
+      replicas             - replica Regions (reported)
+      iam_policies         - IAM policies naming the source (reported)
   EOT
   type = object({
     streams              = optional(bool, true)
@@ -230,7 +223,7 @@ variable "settings" {
 }
 
 variable "trigger_filter_kms_key_arns" {
-  description = "ARNs of the customer managed KMS keys that encrypt the filters of the source stream's triggers (Lambda event source mappings). settings_sync gets kms:Decrypt on them to read and copy those filters; without it such a trigger is reported as failed with the grant it needs."
+  description = "ARNs of the KMS keys encrypting the source stream's trigger filters, for settings_sync to copy them."
   type        = list(string)
   default     = []
   nullable    = false
@@ -242,7 +235,7 @@ variable "trigger_filter_kms_key_arns" {
 }
 
 variable "warm_throughput_max_write_units_per_second" {
-  description = "Ceiling of the warm throughput (write units per second) asked for the restored table and each GSI when a restore's input says the replay backlog needs more than the source's (warm_write_units_per_second). 0 pre-warms to the source's warm throughput only."
+  description = "Most warm throughput, in write units per second, asked for the restored table when the backlog needs more than the source's. 0: the source's."
   type        = number
   default     = 0
   nullable    = false
@@ -254,14 +247,14 @@ variable "warm_throughput_max_write_units_per_second" {
 }
 
 variable "add_replicas_after_cutover" {
-  description = "Global tables: whether phase cutover adds the source's replica Regions to the restored table (one Region per run, asynchronous; later runs of phase cutover report progress). Off (default): phase restore reports them with the command that adds them. On grants settings_sync the replica permissions in every Region for the target name pattern."
+  description = "Global tables: add the source's replica Regions to the restored table at cut-over. false only reports them."
   type        = bool
   default     = false
   nullable    = false
 }
 
 variable "settings_sync_memory_size" {
-  description = "Memory of the settings_sync function in MB."
+  description = "Memory of the settings_sync function, in MB."
   type        = number
   default     = 256
   nullable    = false
@@ -273,7 +266,7 @@ variable "settings_sync_memory_size" {
 }
 
 variable "settings_sync_timeout" {
-  description = "Timeout of the settings_sync function in seconds. A run that reaches it (hundreds of alarms: CloudWatch throttles PutMetricAlarm) reports complete = false; running the same phase again finishes it."
+  description = "Timeout of the settings_sync function, in seconds."
   type        = number
   default     = 900
   nullable    = false
@@ -289,7 +282,7 @@ variable "settings_sync_timeout" {
 ################################################################################
 
 variable "max_restore_wait_hours" {
-  description = "How long the restore workflow waits, from its claim, for the restored table to become ACTIVE and then for replay to catch up (one deadline for both) before it reports the restore as failed. Default 7 days."
+  description = "Hours from the claim for the restored table to become ACTIVE and replay to catch up, before the restore fails."
   type        = number
   default     = 168
   nullable    = false
@@ -301,7 +294,7 @@ variable "max_restore_wait_hours" {
 }
 
 variable "active_poll_cap_seconds" {
-  description = "Longest delay between the restored table becoming ACTIVE and replay being enabled."
+  description = "Longest delay, in seconds, from the restored table being ACTIVE to replay starting."
   type        = number
   default     = 30
   nullable    = false
@@ -313,7 +306,7 @@ variable "active_poll_cap_seconds" {
 }
 
 variable "caught_up_lag_seconds" {
-  description = "Replay counts as caught up (and the operator is told cut-over can start) when its lag stays under this many seconds."
+  description = "Replay lag, in seconds, under which cut-over can start."
   type        = number
   default     = 30
   nullable    = false
@@ -325,7 +318,7 @@ variable "caught_up_lag_seconds" {
 }
 
 variable "cutover_reminder_hours" {
-  description = "While the restored table mirrors the source, remind the operator to cut over (or abort) this often. The workflow never cuts over by itself."
+  description = "Hours between reminders to cut over or abort."
   type        = number
   default     = 24
   nullable    = false
@@ -337,7 +330,7 @@ variable "cutover_reminder_hours" {
 }
 
 variable "drain_quiet_seconds" {
-  description = "At cut-over, after writes are paused, the buffer must stay empty this long before replay is disabled (covers stream delivery)."
+  description = "Seconds the buffer must stay empty at cut-over before replay stops."
   type        = number
   default     = 60
   nullable    = false
@@ -349,7 +342,7 @@ variable "drain_quiet_seconds" {
 }
 
 variable "workflow_log_level" {
-  description = "Log level of the restore workflow: ALL, ERROR, FATAL or OFF (execution data is never logged)."
+  description = "Log level of the restore workflow: ALL, ERROR, FATAL or OFF."
   type        = string
   default     = "ERROR"
   nullable    = false
@@ -361,7 +354,7 @@ variable "workflow_log_level" {
 }
 
 variable "notification_topic_arn" {
-  description = "Existing SNS topic for notifications and alarms. null creates one, encrypted with kms_key_arn or with a module-created customer managed key that CloudWatch alarms can use."
+  description = "ARN of an SNS topic for notifications and alarms, known at plan. null creates one."
   type        = string
   default     = null
 
@@ -372,7 +365,7 @@ variable "notification_topic_arn" {
 }
 
 variable "notification_topic_kms_key_arn" {
-  description = "The customer managed KMS key encrypting notification_topic_arn, if any: the workflow gets permission to use it."
+  description = "ARN of the customer managed KMS key of notification_topic_arn, if any."
   type        = string
   default     = null
 
@@ -383,7 +376,7 @@ variable "notification_topic_kms_key_arn" {
 }
 
 variable "notification_emails" {
-  description = "Email addresses subscribed to the notification topic (each must confirm the subscription)."
+  description = "Email addresses to subscribe to the notification topic."
   type        = list(string)
   default     = []
   nullable    = false
@@ -399,7 +392,7 @@ variable "notification_emails" {
 ################################################################################
 
 variable "buffer_standby_retention_seconds" {
-  description = "Retention of the FIFO buffer while no restore is in flight (default 4 hours). The restore workflow raises it to 14 days for a restore and sets it back to this value at release; Terraform ignores it after the buffer is created, so an apply during a restore never expires queued changes. Must exceed the restore detection delay plus the up to 15 minutes SQS takes to apply a retention change."
+  description = "Retention of the buffer while no restore is in flight, in seconds: how old a restore point replay_from = \"restore_point\" can cover."
   type        = number
   default     = 14400
   nullable    = false
@@ -411,7 +404,15 @@ variable "buffer_standby_retention_seconds" {
 }
 
 variable "cdc_subscriber" {
-  description = "Subscriber (stream -> buffer) settings, each optional: memory_size (MB, 256), timeout (s, 60), batch_size (records per invocation, 100), batching_window_seconds (1), parallelization_factor (concurrent batches per shard, 1; order per item is kept), iterator_age_alarm_seconds (600)."
+  description = <<-EOT
+    The subscriber (stream -> buffer):
+      memory_size                - MB
+      timeout                    - seconds
+      batch_size                 - records per invocation
+      batching_window_seconds    - seconds to gather records
+      parallelization_factor     - concurrent batches per shard
+      iterator_age_alarm_seconds - alarm threshold
+  EOT
   type = object({
     memory_size                = optional(number, 256)
     timeout                    = optional(number, 60)
@@ -450,7 +451,17 @@ variable "cdc_subscriber" {
 }
 
 variable "replay_writer" {
-  description = "Replay writer (buffer -> restored table) settings, each optional: memory_size (MB, 512), timeout (s, 60; the buffer's visibility timeout is 6x), batch_size (1 to 10, 10), maximum_concurrency (of its mapping, 50), max_receive_count (deliveries before the dead-letter queue, 50), record_cache_seconds (restore record cache, 10), replay_start_margin_seconds (0), lag_alarm_seconds (300)."
+  description = <<-EOT
+    The replay writer (buffer -> restored table):
+      memory_size                 - MB
+      timeout                     - seconds
+      batch_size                  - messages per invocation
+      maximum_concurrency         - of its mapping
+      max_receive_count           - deliveries before the dead-letter queue
+      record_cache_seconds        - restore record cache
+      replay_start_margin_seconds - seconds replayed before the replay start
+      lag_alarm_seconds           - alarm threshold
+  EOT
   type = object({
     memory_size                 = optional(number, 512)
     timeout                     = optional(number, 60)
@@ -503,7 +514,7 @@ variable "replay_writer" {
 ################################################################################
 
 variable "create_dashboard" {
-  description = "Create a CloudWatch dashboard named after name_prefix showing the pipeline: subscriber errors and iterator age, buffer backlog and age, dead-letter and failure queues, replay lag and throughput, replay writer errors and throttles, workflow executions."
+  description = "Create a CloudWatch dashboard of the pipeline."
   type        = bool
   default     = true
   nullable    = false

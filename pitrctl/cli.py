@@ -1,184 +1,63 @@
-"""Entry point of the ``pitrctl`` console script: parsing, clients, every error as a message."""
+"""Entry point of the ``pitrctl`` console script: the parsed command line (``pitrctl.arguments``)
+becomes a command's typed options (``pitrctl.options``), then clients, then every error as a message."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import Any, TypeVar
 
-from pitrctl import arguments, commands, deadletters, rehearse, session
+from pitrctl import commands, deadletters, rehearse, session, verify
+from pitrctl.arguments import build_parser
 from pitrctl.errors import PitrctlError, debugging, explain
+from pitrctl.options import (
+    AbortOptions,
+    CutoverOptions,
+    DeadLettersOptions,
+    RehearsalOptions,
+    RestoreOptions,
+    StatusOptions,
+    VerifyOptions,
+)
 from pitrctl.ui import Ui
 
-
-class Parser(argparse.ArgumentParser):
-    """argparse that reports a bad argument as JSON when ``--json`` is on the command line."""
-
-    json_errors = False
-
-    def error(self, message: str) -> NoReturn:
-        if Parser.json_errors:
-            Ui(json_mode=True).error(f"{self.prog}: {message}", f"see `{self.prog} --help`")
-            raise SystemExit(2)
-        super().error(message)
+T = TypeVar("T")
 
 
-class HelpWithDefaults(argparse.HelpFormatter):
-    """Shows an option's default when it has a meaningful one (not None, a flag, or already said)."""
-
-    def _get_help_string(self, action: argparse.Action) -> str:
-        text = action.help or ""
-        if action.nargs == 0 or action.default in (None, [], argparse.SUPPRESS) or "default" in text:
-            return text
-        return f"{text} (default: %(default)s)"
-
-
-def _common(parser: argparse.ArgumentParser, table: bool = True) -> None:
-    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
-    if table:
-        parser.add_argument("--region", help=session.REGION_HELP)
-        parser.add_argument("--profile", help=session.PROFILE_HELP)
-        parser.add_argument(
-            "--table", required=True, type=arguments.table_name, help="the source table the module protects"
-        )
-        parser.add_argument("--ssm-prefix", help="the module's ssm_prefix, when it sets one")
-        parser.add_argument(
-            "--interval",
-            type=arguments.positive_number,
-            default=10.0,
-            help="seconds between polls while waiting",
-        )
+# Each command's options (``pitrctl.options``), built from the parsed command line by ``options``.
+OPTIONS: dict[str, type[Any]] = {
+    "restore": RestoreOptions,
+    "status": StatusOptions,
+    "verify": VerifyOptions,
+    "cutover": CutoverOptions,
+    "abort": AbortOptions,
+    "deadletters": DeadLettersOptions,
+    "rehearse": RehearsalOptions,
+}
 
 
-def _restore_overrides(restore: argparse.ArgumentParser) -> None:
-    overrides = restore.add_argument_group(
-        "restored table overrides",
-        "what RestoreTableToPointInTime lets you change; the plan shows the result",
-    )
-    overrides.add_argument(
-        "--billing-mode",
-        choices=["PROVISIONED", "PAY_PER_REQUEST"],
-        help="billing mode of the restored table",
-    )
-    overrides.add_argument(
-        "--without-index",
-        action="append",
-        default=[],
-        metavar="INDEX",
-        type=arguments.index_name,
-        help="leave this global or local secondary index out of the restored table (repeatable): "
-        "a restore without unneeded indexes is faster; the index's settings are skipped",
-    )
-    overrides.add_argument(
-        "--read-capacity", type=arguments.capacity_units, help="provisioned read capacity units (PROVISIONED)"
-    )
-    overrides.add_argument(
-        "--write-capacity",
-        type=arguments.capacity_units,
-        help="provisioned write capacity units (PROVISIONED)",
-    )
-    overrides.add_argument(
-        "--max-read-units", type=arguments.capacity_units, help="on-demand maximum read request units"
-    )
-    overrides.add_argument(
-        "--max-write-units", type=arguments.capacity_units, help="on-demand maximum write request units"
-    )
-    overrides.add_argument(
-        "--kms-key", help="encrypt the restored table with this KMS key (ARN, id or alias)"
-    )
+def options(kind: type[T], args: argparse.Namespace) -> T:
+    """``kind`` from the parsed options named as its fields (a repeated option's list as a tuple).
 
-
-def build_parser(json_errors: bool = False) -> argparse.ArgumentParser:
-    Parser.json_errors = json_errors
-    parser = Parser(
-        prog="pitrctl",
-        description="Operate near-zero-downtime point-in-time restores of DynamoDB tables.",
-        epilog="AWS account and region: --profile/--region, else what boto3 reads (AWS_PROFILE, "
-        "AWS_DEFAULT_REGION, the profile's region). Every command names both in its first line.",
-    )
-    subcommands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    defaults = HelpWithDefaults
-
-    restore = subcommands.add_parser(
-        "restore", help="restore the table to a point in time and start mirroring", formatter_class=defaults
-    )
-    _common(restore)
-    when = restore.add_mutually_exclusive_group()
-    when.add_argument(
-        "--to",
-        type=arguments.restore_time,
-        help=f"restore point, ISO 8601 with a zone (e.g. {arguments.TIME_EXAMPLE})",
-    )
-    when.add_argument("--latest", action="store_true", help="the latest restorable time (default)")
-    restore.add_argument(
-        "--target",
-        type=arguments.table_name,
-        help="restored table name (default <source>-restored-<UTC timestamp>)",
-    )
-    restore.add_argument(
-        "--replay-from", choices=["restore_point", "restore_request"], help="must match the module"
-    )
-    _restore_overrides(restore)
-    restore.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    restore.add_argument("--no-follow", dest="follow", action="store_false", help="return once started")
-
-    status = subcommands.add_parser("status", help="show the restore in flight", formatter_class=defaults)
-    _common(status)
-    status.add_argument(
-        "--follow",
-        action="store_true",
-        help="keep polling until the restore ends (Ctrl-C stops); with --json, one JSON object per line",
-    )
-
-    verify = subcommands.add_parser(
-        "verify",
-        help="compare the restored table with the source, item for item",
-        formatter_class=defaults,
-    )
-    _common(verify)
-    from pitrctl import verify as verifying  # noqa: PLC0415 - keeps the parser's imports in one place
-
-    verifying.add_arguments(verify)
-
-    cutover = subcommands.add_parser(
-        "cutover", help="drain, stop replay, copy triggers; then 'switch now'", formatter_class=defaults
-    )
-    _common(cutover)
-    cutover.add_argument(
-        "--verify",
-        choices=["ask", "yes", "no"],
-        default="ask",
-        help="compare the tables (pitrctl verify) before cutting over: ask, always, or never",
-    )
-    cutover.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-
-    abort = subcommands.add_parser(
-        "abort", help="end the restore in flight at any point (no cut-over)", formatter_class=defaults
-    )
-    _common(abort)
-    abort.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-
-    dead = subcommands.add_parser(
-        "deadletters",
-        help="re-apply the items of the buffer's dead letters from the source, then delete them",
-        formatter_class=defaults,
-    )
-    _common(dead)
-    deadletters.add_arguments(dead)
-
-    rehearsal = subcommands.add_parser(
-        "rehearse", help="run the whole pipeline locally against moto", formatter_class=defaults
-    )
-    _common(rehearsal, table=False)
-    rehearse.add_arguments(rehearsal)
-    return parser
+    A field that is itself a group of options (the restore's overrides, verify's comparison) is
+    built the same way; a field no option sets keeps its default.
+    """
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(kind):
+        group = field.default_factory
+        if group is not dataclasses.MISSING and dataclasses.is_dataclass(group):
+            values[field.name] = options(group, args)
+        elif hasattr(args, field.name):
+            value = getattr(args, field.name)
+            values[field.name] = tuple(value) if isinstance(value, list) else value
+    return kind(**values)
 
 
 def _handler(command: str) -> Callable[..., dict[str, Any]]:
-    from pitrctl import verify  # noqa: PLC0415
-
+    """The command's function, looked up when it runs (a test may replace it)."""
     return {
         "restore": commands.restore,
         "status": commands.status,
@@ -190,14 +69,15 @@ def _handler(command: str) -> Callable[..., dict[str, Any]]:
 
 
 def _run(args: argparse.Namespace, ui: Ui) -> int:
+    chosen = options(OPTIONS[args.command], args)
     if args.command == "rehearse":
-        result = rehearse.run(args, ui)
+        result = rehearse.run(chosen, ui, log_file=args.log_file, verbose=args.verbose)
         ui.result(result)
         return 0 if result.get("verification", {}).get("passed") else 1
     aws = session.clients(args.region, args.profile)
     where = session.context(aws)
     ui.header(session.header(args.command, where))
-    result = _handler(args.command)(args, aws, ui)
+    result = _handler(args.command)(chosen, aws, ui)
     ui.result({"aws": where} | result)
     return 0 if result.get("passed", True) else 1
 

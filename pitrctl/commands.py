@@ -1,7 +1,8 @@
 """The operator commands: restore, status, cutover, abort.
 
-Each takes the parsed arguments, an ``aws(service)`` client factory and a ``Ui``, and returns the
-result document (what ``--json`` prints). Failures the operator can act on are ``PitrctlError``.
+Each takes its typed options (``pitrctl.options``), an ``aws(service)`` client factory and a ``Ui``,
+and returns the result document (what ``--json`` prints). Failures the operator can act on are
+``PitrctlError``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pitrctl import deployment as deployments
 from pitrctl import preflight, progress, restore_options, session, stream_readers, verify
 from pitrctl.deployment import Deployment
 from pitrctl.errors import PitrctlError
+from pitrctl.options import AbortOptions, CutoverOptions, Deployed, RestoreOptions, StatusOptions
 from pitrctl.status import Status, gather
 from pitrctl.ui import Ui
 
@@ -33,8 +35,8 @@ def _now() -> datetime:
     return datetime.now(tz=UTC)
 
 
-def _deployment(args: Any, aws: Aws) -> Deployment:
-    return deployments.load(aws("ssm"), args.table, getattr(args, "ssm_prefix", None))
+def _deployment(options: Deployed, aws: Aws) -> Deployment:
+    return deployments.load(aws("ssm"), options.table, options.ssm_prefix)
 
 
 def _record(deployment: Deployment, aws: Aws) -> RestoreRecord | None:
@@ -59,11 +61,11 @@ def _trails(aws: Aws) -> list[dict[str, Any]]:
 
 def _confirm(
     ui: Ui,
-    args: Any,
+    yes: bool,
     question: str = "Start this restore?",
     refused: str = "restore not started",
 ) -> None:
-    if getattr(args, "yes", False):
+    if yes:
         return
     if ui.json_mode or not sys.stdin.isatty():
         raise PitrctlError(
@@ -74,18 +76,6 @@ def _confirm(
     answer = ui.console.input(f"{question} Type 'yes' to go on: ")
     if answer.strip().lower() != "yes":
         raise PitrctlError(refused, hint="nothing was changed", exit_code=3)
-
-
-def _choices(args: Any) -> restore_options.Choices:
-    return restore_options.Choices(
-        billing_mode=getattr(args, "billing_mode", None),
-        without_indexes=tuple(getattr(args, "without_index", None) or ()),
-        read_capacity=getattr(args, "read_capacity", None),
-        write_capacity=getattr(args, "write_capacity", None),
-        max_read_units=getattr(args, "max_read_units", None),
-        max_write_units=getattr(args, "max_write_units", None),
-        kms_key=getattr(args, "kms_key", None),
-    )
 
 
 EXECUTION_NAME_LENGTH = 80  # StartExecution: "name" is 1 to 80 characters
@@ -136,8 +126,8 @@ def start_workflow(sfn: Any, state_machine: str, name: str, execution_input: dic
         ) from exc
 
 
-def restore(args: Any, aws: Aws, ui: Ui, now: Callable[[], datetime] = _now) -> dict[str, Any]:
-    found = _deployment(args, aws)
+def restore(options: RestoreOptions, aws: Aws, ui: Ui, now: Callable[[], datetime] = _now) -> dict[str, Any]:
+    found = _deployment(options, aws)
     source = found.source_table
     in_flight = _record(found, aws)
     if in_flight is not None:
@@ -155,20 +145,20 @@ def restore(args: Any, aws: Aws, ui: Ui, now: Callable[[], datetime] = _now) -> 
             f"or stop it with `pitrctl abort --table {source}`",
         )
     started_at = now()
-    target = args.target or preflight.default_target_name(source, started_at)
-    restore_point = None if args.to is None else parse_time(args.to)
+    target = options.target or preflight.default_target_name(source, started_at)
+    restore_point = None if options.to is None else parse_time(options.to)
     pitr_finding, effective_point = preflight.check_restore_point(
         aws("dynamodb").describe_continuous_backups(TableName=source), restore_point
     )
     source_description = aws("dynamodb").describe_table(TableName=source)["Table"]
-    overrides = restore_options.build(source_description, _choices(args))
+    overrides = restore_options.build(source_description, options.overrides)
     findings = [
         preflight.check_target(source, target, found.target_pattern),
         pitr_finding,
         preflight.check_cloudtrail(_trails(aws), found.manifest.get("region", "")),
         stream_readers.finding(aws, source_description),
     ]
-    replay_from = args.replay_from or found.replay_from
+    replay_from = options.replay_from or found.replay_from
     replay_start = effective_point if replay_from == "restore_point" else started_at
     where = session.context(aws)
     plan = {
@@ -204,15 +194,15 @@ def restore(args: Any, aws: Aws, ui: Ui, now: Callable[[], datetime] = _now) -> 
             hint=" | ".join(f.hint for f in failed if f.hint),
             exit_code=2,
         )
-    if args.replay_from and args.replay_from != found.replay_from:
+    if options.replay_from and options.replay_from != found.replay_from:
         raise PitrctlError(
-            f"the deployment replays from {found.replay_from}, not {args.replay_from}",
+            f"the deployment replays from {found.replay_from}, not {options.replay_from}",
             hint="replay_from is a module input: change it in Terraform and apply, then restore",
             exit_code=2,
         )
-    _confirm(ui, args)
+    _confirm(ui, options.yes)
 
-    # Retention first: changes queued from now on must outlive the restore (DESIGN 3.4).
+    # Retention first: changes queued from now on must outlive the restore (docs/design.md#buffer-retention).
     queue_url = found.require("cdc_buffer", "buffer_queue_url")
     aws("sqs").set_queue_attributes(
         QueueUrl=queue_url,
@@ -248,9 +238,9 @@ def restore(args: Any, aws: Aws, ui: Ui, now: Callable[[], datetime] = _now) -> 
         sfn, state_machine, execution_name(target, started_at), execution_input
     )
     ui.say(f"[green]restore workflow started:[/] {escape(str(plan['execution_arn']))}")
-    if args.follow:
+    if options.follow:
         plan["final_status"] = follow(
-            found, aws, ui, until=(CAUGHT_UP,), interval=args.interval, execution_arn=plan["execution_arn"]
+            found, aws, ui, until=(CAUGHT_UP,), interval=options.interval, execution_arn=plan["execution_arn"]
         ).as_dict()
     return plan
 
@@ -363,11 +353,11 @@ def _running(aws: Aws, execution_arn: str | None) -> bool:
         return False
 
 
-def status(args: Any, aws: Aws, ui: Ui) -> dict[str, Any]:
-    found = _deployment(args, aws)
+def status(options: StatusOptions, aws: Aws, ui: Ui) -> dict[str, Any]:
+    found = _deployment(options, aws)
     readers = _stream_readers(found, aws, ui)
-    if args.follow:
-        return follow(found, aws, ui, until=(), interval=args.interval).as_dict() | {
+    if options.follow:
+        return follow(found, aws, ui, until=(), interval=options.interval).as_dict() | {
             "stream_readers": readers
         }
     current = gather(found, aws, _now())
@@ -456,18 +446,22 @@ def _wait_for_end(
         waited += interval
 
 
-def cutover(args: Any, aws: Aws, ui: Ui, sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
-    found = _deployment(args, aws)
+def cutover(
+    options: CutoverOptions, aws: Aws, ui: Ui, sleep: Callable[[float], None] = time.sleep
+) -> dict[str, Any]:
+    found = _deployment(options, aws)
     record = _waiting_record(found, aws, "cutover", (CAUGHT_UP,))
     ui.text(
         f"The restore into {record.target_table} is caught up. Cut-over: pause writes to "
         f"{found.source_table}; the workflow drains the stream and the buffer, stops replay, creates the "
         "stream triggers and Kinesis destinations on the restored table, then says 'switch now'."
     )
-    if getattr(args, "verify", "no") != "no":  # compare first (--verify)
-        verify.before_cutover(args, aws, ui, found, record.target_table)
+    verify.before_cutover(options, aws, ui, found, record.target_table)  # compare first (--verify)
     _confirm(
-        ui, args, question="Writes to the source are paused; cut over now?", refused="cut-over not started"
+        ui,
+        options.yes,
+        question="Writes to the source are paused; cut over now?",
+        refused="cut-over not started",
     )
     sfn = aws("stepfunctions")
     try:
@@ -484,7 +478,7 @@ def cutover(args: Any, aws: Aws, ui: Ui, sleep: Callable[[float], None] = time.s
             hint="a reminder renewed its token: run the command again in a few seconds",
         ) from exc
     ui.say("[bold]Keep writes to the source table paused.[/]")
-    execution = _wait_for_end(found, record, aws, ui, interval=args.interval, sleep=sleep)
+    execution = _wait_for_end(found, record, aws, ui, interval=options.interval, sleep=sleep)
     output = json.loads(execution.get("output") or "{}")
     result = {
         "source_table": found.source_table,
@@ -550,7 +544,7 @@ def _release(found: Deployment, aws: Aws, record: RestoreRecord, reason: str) ->
 
 
 def abort(
-    args: Any,
+    options: AbortOptions,
     aws: Aws,
     ui: Ui,
     sleep: Callable[[float], None] = time.sleep,
@@ -558,7 +552,7 @@ def abort(
 ) -> dict[str, Any]:
     """Abort the restore in flight at any point: answer a parked workflow, stop a running one, or
     release one that ended without its clean-up (StopExecution, a timeout, the history quota)."""
-    found = _deployment(args, aws)
+    found = _deployment(options, aws)
     record = _record(found, aws)
     if record is None:
         raise PitrctlError(f"no restore of {found.source_table} is in flight", hint="nothing to abort")
@@ -569,7 +563,7 @@ def abort(
         f"{status}): replay stops, the buffer goes back to its standby retention, the restore record is "
         f"released. {record.target_table} is left as it is. Writes to the source table go on as before."
     )
-    _confirm(ui, args, question="Abort this restore?", refused="nothing aborted")
+    _confirm(ui, options.yes, question="Abort this restore?", refused="nothing aborted")
     result = {
         "source_table": found.source_table,
         "target_table": record.target_table,
@@ -583,7 +577,7 @@ def abort(
             if status == "RUNNING":  # a reminder renewed the token: stop the execution instead
                 status = _stop(sfn, record, sleep, stop_wait_seconds)
         else:
-            execution = _wait_for_end(found, record, aws, ui, interval=args.interval, sleep=sleep)
+            execution = _wait_for_end(found, record, aws, ui, interval=options.interval, sleep=sleep)
             status = execution["status"]
             left = _record(found, aws)
             if left is None or left.execution_arn != record.execution_arn:

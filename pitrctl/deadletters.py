@@ -2,7 +2,7 @@
 
 A message reaches the buffer's dead-letter queue after failing ``max_receive_count`` times; its
 item may be out of date in the restored table. Redriving the message into the buffer puts it at the
-end of its group, after newer changes (issue 11 (d)); the replay writer's ordering guard would skip
+end of its group, after newer changes; the replay writer's ordering guard would skip
 it then, but the item could still miss the change. This command does better: per message it reads
 the item's CURRENT state from the source (``GetItem`` with a consistent read) and writes it to the
 restored table through the ordering guard, in one ``TransactWriteItems``:
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -33,33 +32,14 @@ from pitr import codec, guard, restore_record
 from pitr.restore_record import RestoreRecord
 from pitrctl import deployment as deployments
 from pitrctl.errors import PitrctlError
+from pitrctl.options import DeadLettersOptions
 from pitrctl.ui import Ui
 
 Aws = Callable[[str], Any]
 
 
-@dataclass
-class Tally:
-    applied: int = 0
-    superseded: int = 0
-    failed: int = 0
-    received: int = 0
-    failures: list[dict[str, str]] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "received": self.received,
-            "applied": self.applied,
-            "superseded": self.superseded,
-            "failed": self.failed,
-            "failures": self.failures,
-        }
-
-
-def add_arguments(parser: Any) -> None:
-    parser.add_argument(
-        "--max-messages", type=int, default=0, help="stop after this many messages (default: all)"
-    )
+# What the command counts: messages received, then each one's outcome.
+COUNTS = ("received", "applied", "superseded", "failed")
 
 
 def apply_message(ddb: Any, body: str, *, source: str, record: RestoreRecord, ledger: str, now: float) -> str:
@@ -97,8 +77,10 @@ def apply_message(ddb: Any, body: str, *, source: str, record: RestoreRecord, le
     return "applied"
 
 
-def deadletters(args: Any, aws: Aws, ui: Ui, clock: Callable[[], float] = time.time) -> dict[str, Any]:
-    found = deployments.load(aws("ssm"), args.table, getattr(args, "ssm_prefix", None))
+def deadletters(
+    options: DeadLettersOptions, aws: Aws, ui: Ui, clock: Callable[[], float] = time.time
+) -> dict[str, Any]:
+    found = deployments.load(aws("ssm"), options.table, options.ssm_prefix)
     dlq_url = found.require("cdc_buffer", "buffer_dlq_url")
     ledger = found.require("cdc_buffer", "ledger_table_name")
     record = restore_record.load(aws("ssm"), found.restore_record_parameter)
@@ -108,18 +90,19 @@ def deadletters(args: Any, aws: Aws, ui: Ui, clock: Callable[[], float] = time.t
             hint=f"inspect them in the SQS console ({dlq_url}) and purge the queue when done",
         )
     sqs, ddb = aws("sqs"), aws("dynamodb")
-    tally = Tally()
+    tally = dict.fromkeys(COUNTS, 0)
+    failures: list[dict[str, str]] = []
     ui.text(f"re-applying dead-lettered items into {record.target_table} from {found.source_table}")
-    limit = getattr(args, "max_messages", 0) or 0
-    while not limit or tally.received < limit:
-        batch = min(10, limit - tally.received) if limit else 10
+    limit = options.max_messages
+    while not limit or tally["received"] < limit:
+        batch = min(10, limit - tally["received"]) if limit else 10
         messages = sqs.receive_message(
             QueueUrl=dlq_url, MaxNumberOfMessages=batch, VisibilityTimeout=60, WaitTimeSeconds=1
         ).get("Messages", [])
         if not messages:
             break
         for message in messages:
-            tally.received += 1
+            tally["received"] += 1
             try:
                 outcome = apply_message(
                     ddb,
@@ -130,21 +113,21 @@ def deadletters(args: Any, aws: Aws, ui: Ui, clock: Callable[[], float] = time.t
                     now=clock(),
                 )
             except (codec.CodecError, ClientError, BotoCoreError) as exc:
-                tally.failed += 1
-                tally.failures.append({"message_id": message["MessageId"], "error": str(exc)})
+                tally["failed"] += 1
+                failures.append({"message_id": message["MessageId"], "error": str(exc)})
                 continue  # stays in the dead-letter queue (visible again after 60 s)
             sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
-            setattr(tally, outcome, getattr(tally, outcome) + 1)
+            tally[outcome] += 1
         ui.say(
-            f"  {tally.received} messages: {tally.applied} applied, {tally.superseded} superseded, "
-            f"{tally.failed} failed"
+            f"  {tally['received']} messages: {tally['applied']} applied, {tally['superseded']} superseded, "
+            f"{tally['failed']} failed"
         )
-    ui.fields("dead letters", {k: v for k, v in tally.as_dict().items() if k != "failures"})
-    for failure in tally.failures:
+    ui.fields("dead letters", tally)
+    for failure in failures:
         ui.text(f"  failed {failure['message_id']}: {failure['error']}")
-    if tally.failed:
+    if tally["failed"]:
         raise PitrctlError(
-            f"{tally.failed} dead-lettered messages could not be applied and stay in {dlq_url}",
+            f"{tally['failed']} dead-lettered messages could not be applied and stay in {dlq_url}",
             hint="fix the cause shown above (permissions, the restored table, the ledger) and run again",
         )
-    return tally.as_dict() | {"target_table": record.target_table, "dead_letter_queue": dlq_url}
+    return tally | {"failures": failures, "target_table": record.target_table, "dead_letter_queue": dlq_url}

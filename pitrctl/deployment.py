@@ -1,4 +1,4 @@
-"""Find a deployment of the module through its manifest (DESIGN section 4).
+"""Find a deployment of the module through its manifest (docs/design.md#shared-records).
 
 The manifest is the Terraform-managed SSM parameter ``/<ssm_prefix>/manifest`` (default prefix
 ``dynamodb-pitr/<source_table>``): the root's shared keys plus one object per part
@@ -23,28 +23,25 @@ def manifest_parameter(source_table: str, ssm_prefix: str | None = None) -> str:
     return f"/{prefix}/manifest"
 
 
+# The manifest's shared keys every command needs, by the name of the field that holds each.
+REQUIRED_KEYS = {
+    "source_table": "source_table_name",
+    "target_pattern": "target_table_name_pattern",
+    "replay_from": "replay_from",
+    "restore_record_parameter": "restore_record_parameter",
+}
+
+
 @dataclass(frozen=True)
 class Deployment:
-    """One module deployment: the parsed manifest and where it came from."""
+    """One module deployment: where its manifest is, the manifest, and its shared keys (``REQUIRED_KEYS``)."""
 
     parameter: str
     manifest: dict[str, Any]
-
-    @property
-    def source_table(self) -> str:
-        return str(self.manifest["source_table_name"])
-
-    @property
-    def target_pattern(self) -> str:
-        return str(self.manifest["target_table_name_pattern"])
-
-    @property
-    def replay_from(self) -> str:
-        return str(self.manifest["replay_from"])
-
-    @property
-    def restore_record_parameter(self) -> str:
-        return str(self.manifest["restore_record_parameter"])
+    source_table: str
+    target_pattern: str
+    replay_from: str
+    restore_record_parameter: str
 
     def part(self, name: str) -> dict[str, Any]:
         """The manifest entries of one part (``cdc_buffer``, ``settings_sync``, ``restore_watcher``)."""
@@ -67,9 +64,6 @@ class Deployment:
         return entries[key]
 
 
-REQUIRED_KEYS = ("source_table_name", "target_table_name_pattern", "replay_from", "restore_record_parameter")
-
-
 def parse_manifest(parameter: str, text: str) -> Deployment:
     try:
         manifest = json.loads(text)
@@ -80,13 +74,14 @@ def parse_manifest(parameter: str, text: str) -> Deployment:
         ) from exc
     if not isinstance(manifest, dict):
         raise PitrctlError(f"the manifest {parameter} is not a JSON object", hint="run `terraform apply`")
-    missing = [key for key in REQUIRED_KEYS if key not in manifest]
+    missing = [key for key in REQUIRED_KEYS.values() if key not in manifest]
     if missing:
         raise PitrctlError(
             f"the manifest {parameter} lacks {', '.join(missing)}",
             hint="run `terraform apply` for the module to rewrite it",
         )
-    return Deployment(parameter=parameter, manifest=manifest)
+    shared = {name: str(manifest[key]) for name, key in REQUIRED_KEYS.items()}
+    return Deployment(parameter=parameter, manifest=manifest, **shared)
 
 
 def load(ssm: Any, source_table: str, ssm_prefix: str | None = None) -> Deployment:

@@ -16,7 +16,6 @@ The comparison is pure (``digest``, ``compare``, ``compare_items``): the rehears
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import json
@@ -32,9 +31,11 @@ from typing import Any
 from rich.markup import escape
 
 from pitr import restore_record
-from pitrctl import arguments, deployment
+from pitrctl import deployment
 from pitrctl.errors import PitrctlError
+from pitrctl.options import Comparison, CutoverOptions, VerifyOptions
 from pitrctl.progress import Progress
+from pitrctl.status import eta_seconds
 from pitrctl.ui import Ui
 
 MISSING = "missing"
@@ -45,7 +46,6 @@ PROBLEMS = {
     EXTRA: "only in the restored table",
     DIFFERENT: "differs",
 }
-SHOWN_DIFFERENCES = 100
 BATCH_GET_LIMIT = 100  # BatchGetItem: "up to 100 items"
 
 
@@ -309,17 +309,6 @@ def batch_get(
 ################################################################################
 
 
-@dataclass(frozen=True)
-class Options:
-    segments: int = 4
-    read_rate: float | None = 100.0
-    sample: float | None = None
-    page_size: int = 200
-    consistent: bool = False
-    settle_seconds: float = 5.0
-    shown: int = SHOWN_DIFFERENCES
-
-
 def key_names(description: Mapping[str, Any]) -> list[str]:
     return [k["AttributeName"] for k in description["KeySchema"]]
 
@@ -334,17 +323,15 @@ def _ticker(ui: Ui | None, tally: Tally, total: int | None, phase: str) -> Calla
             return
         last[0] = now
         elapsed = now - started
-        done = tally.source
-        rate = done / elapsed if elapsed > 0 else None
-        eta = None if not total or not rate else max(total - done, 0) / rate
+        rate = tally.source / elapsed if elapsed > 0 else None
         ui.update(
             Progress(
                 phase=phase,
                 elapsed_seconds=elapsed,
-                done=done,
+                done=tally.source,
                 total=total,
                 replay_rate_per_s=rate,
-                eta_seconds=eta,
+                eta_seconds=eta_seconds(max(total - tally.source, 0) if total else None, rate),
                 detail=f"{tally.source} source items, {tally.target} restored items read",
             )
         )
@@ -357,12 +344,12 @@ def compare_tables(
     source: str,
     target: str,
     *,
-    options: Options | None = None,
+    options: Comparison | None = None,
     ui: Ui | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
     """Compare two tables; the report ``pitrctl verify`` prints (``passed`` when they are equal)."""
-    options = options or Options()
+    options = options or Comparison()
     started = time.monotonic()
     source_description = dynamodb.describe_table(TableName=source)["Table"]
     target_description = dynamodb.describe_table(TableName=target)["Table"]
@@ -468,7 +455,7 @@ def _settle(
     *,
     names: list[str],
     differences: list[Difference],
-    options: Options,
+    options: Comparison,
     pacer: ReadPacer,
     sleep: Callable[[float], None],
 ) -> list[Difference]:
@@ -501,46 +488,6 @@ def _settle(
 ################################################################################
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--target", type=arguments.table_name, help="the restored table (default: the restore in flight)"
-    )
-    parser.add_argument(
-        "--segments", type=arguments.positive_integer, default=4, help="parallel scan segments per table"
-    )
-    parser.add_argument(
-        "--read-rate",
-        type=arguments.positive_number,
-        default=100.0,
-        help="read capacity units per second, both tables together (protects the live table)",
-    )
-    parser.add_argument(
-        "--sample",
-        type=arguments.fraction,
-        metavar="FRACTION",
-        help="scan only this share of the source (e.g. 0.1) and read the same keys from the restored table",
-    )
-    parser.add_argument(
-        "--consistent", action="store_true", help="strongly consistent scans (twice the read capacity)"
-    )
-    parser.add_argument(
-        "--settle",
-        type=arguments.non_negative_number,
-        default=5.0,
-        help="seconds to wait before reading differing keys again (changes still in flight)",
-    )
-
-
-def options_from(args: Any) -> Options:
-    return Options(
-        segments=getattr(args, "segments", 4),
-        read_rate=getattr(args, "read_rate", 100.0),
-        sample=getattr(args, "sample", None),
-        consistent=getattr(args, "consistent", False),
-        settle_seconds=max(getattr(args, "settle", 5.0), 0.0),
-    )
-
-
 RESTORE_REQUEST_NOTE = (
     "this deployment replays from the restore request: items nobody changed since the request keep "
     "their restore point values in the restored table, so they differ from the source by design; "
@@ -548,9 +495,9 @@ RESTORE_REQUEST_NOTE = (
 )
 
 
-def _target(args: Any, aws: Any, found: deployment.Deployment) -> str:
-    if getattr(args, "target", None):
-        return str(args.target)
+def _target(options: VerifyOptions, aws: Any, found: deployment.Deployment) -> str:
+    if options.target:
+        return options.target
     record = restore_record.load(aws("ssm"), found.restore_record_parameter)
     if record is None:
         raise PitrctlError(
@@ -594,11 +541,11 @@ def show(report: Mapping[str, Any], ui: Ui) -> None:
         )
 
 
-def command(args: Any, aws: Any, ui: Ui) -> dict[str, Any]:
+def command(options: VerifyOptions, aws: Any, ui: Ui) -> dict[str, Any]:
     """``pitrctl verify``: compare, show, return the report (exit status 1 when they differ)."""
-    found = deployment.load(aws("ssm"), args.table, getattr(args, "ssm_prefix", None))
-    target = _target(args, aws, found)
-    report = compare_tables(aws("dynamodb"), found.source_table, target, options=options_from(args), ui=ui)
+    found = deployment.load(aws("ssm"), options.table, options.ssm_prefix)
+    target = _target(options, aws, found)
+    report = compare_tables(aws("dynamodb"), found.source_table, target, options=options.comparison, ui=ui)
     if found.replay_from == "restore_request":
         report["note"] = RESTORE_REQUEST_NOTE
     show(report, ui)
@@ -608,13 +555,13 @@ def command(args: Any, aws: Any, ui: Ui) -> dict[str, Any]:
 
 
 def before_cutover(
-    args: Any, aws: Any, ui: Ui, found: deployment.Deployment, target: str
+    options: CutoverOptions, aws: Any, ui: Ui, found: deployment.Deployment, target: str
 ) -> dict[str, Any] | None:
     """``pitrctl cutover --verify ask|yes|no``: compare first; on differences, cut over only when told to.
 
     ``ask`` asks on a terminal and skips otherwise (a script says ``--verify yes`` to get it).
     """
-    mode = getattr(args, "verify", "no")
+    mode = options.verify
     interactive = not ui.json_mode and ui.console.is_terminal
     if mode == "no" or (mode == "ask" and not interactive):
         return None
@@ -625,7 +572,7 @@ def before_cutover(
         answer = ui.console.input("Compare the restored table with the source first (pitrctl verify)? [Y/n] ")
         if answer.strip().lower() not in ("", "y", "yes"):
             return None
-    report = compare_tables(aws("dynamodb"), found.source_table, target, options=options_from(args), ui=ui)
+    report = compare_tables(aws("dynamodb"), found.source_table, target, options=options.comparison, ui=ui)
     show(report, ui)
     if report["passed"]:
         return report

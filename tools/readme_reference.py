@@ -6,6 +6,11 @@ copied settings table from the settings catalogue wherever its markers are.
 ``tests/test_docs.py`` fails when the README is out of date. python-hcl2 parses the files, so the
 tables say exactly what Terraform reads. A description written over several lines keeps its shape:
 indented ``name - text`` lines (and ``- text`` bullets) become a list in the table cell.
+
+An object input whose description lists every attribute (``memory_size - memory, MB``) shows
+``object`` as its type, and each list item names its attribute with the default from the type
+(``memory_size = 256``): the row says everything the type says, once, and a default changed in the
+type shows in the row. Any other type is shown whole, as terraform-docs shows it.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import json
 import re
 import sys
 import textwrap
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -71,12 +77,13 @@ def _is_item(line: str) -> re.Match[str] | None:
     return match
 
 
-def _parts(lines: list[str]) -> list[tuple[str, list[str]]]:
-    """Lines grouped into ("prose" | "item", words).
+def _parts(lines: list[str], labels: Mapping[str, str] | None = None) -> list[tuple[str, list[str]]]:
+    """Lines grouped into ("prose" | "item", words); a term is shown as ``labels[term]`` if given.
 
     Continuation lines indented deeper than their item belong to it; a line back at the item's
     indentation or less (and not an item) is prose again; a blank line ends a paragraph.
     """
+    labels = labels or {}
     parts: list[tuple[str, list[str]]] = []
     item_indent = -1
     for line in lines:
@@ -88,7 +95,8 @@ def _parts(lines: list[str]) -> list[tuple[str, list[str]]]:
         elif match is not None:
             item_indent = len(match.group("indent"))
             term = match.group("term")
-            parts.append(("item", [f"`{term}`:", match.group("text")] if term else [match.group("bullet")]))
+            label = f"`{labels.get(term, term)}`:"
+            parts.append(("item", [label, match.group("text")] if term else [match.group("bullet")]))
         elif item_indent >= 0 and indent > item_indent:
             parts[-1][1].append(line.strip())
         elif parts and parts[-1][0] == "prose":
@@ -100,11 +108,20 @@ def _parts(lines: list[str]) -> list[tuple[str, list[str]]]:
     return parts
 
 
-def description_cell(text: str) -> str:
+def _lines(text: str) -> list[str]:
+    return textwrap.dedent(str(text)).strip("\n").splitlines()
+
+
+def listed_terms(text: str) -> set[str]:
+    """The terms of a description's ``name - text`` list items."""
+    return {m.group("term") for line in _lines(text) if (m := _is_item(line)) and m.group("term")}
+
+
+def description_cell(text: str, labels: Mapping[str, str] | None = None) -> str:
     """One table cell: prose joined into one line, list lines as an HTML list."""
     out: list[str] = []
     in_list = False
-    for kind, words in _parts(textwrap.dedent(str(text)).strip("\n").splitlines()):
+    for kind, words in _parts(_lines(text), labels):
         joined = _cell(" ".join(words))
         if kind == "item":
             out.append(("" if in_list else "<ul>") + f"<li>{joined}</li>")
@@ -147,13 +164,59 @@ def _python_to_hcl(value: Any) -> str:
     return str(value)
 
 
+def _split(text: str) -> list[str]:
+    """``text`` split at the commas outside brackets and string literals."""
+    pieces, depth, start, quoted = [], 0, 0, False
+    for index, char in enumerate(text):
+        if char == '"' and text[index - 1 : index] != "\\":
+            quoted = not quoted
+        elif not quoted and char in "({[":
+            depth += 1
+        elif not quoted and char in ")}]":
+            depth -= 1
+        elif not quoted and char == "," and depth == 0:
+            pieces.append(text[start:index])
+            start = index + 1
+    pieces.append(text[start:])
+    return [piece.strip() for piece in pieces if piece.strip()]
+
+
+def object_attributes(type_: str) -> dict[str, str] | None:
+    """Each attribute of an ``object({...})`` type as the reference shows it: ``name = default`` when
+    optional with a default, ``name (type)`` when required, ``name (type, optional)`` otherwise.
+    None for any other type."""
+    match = re.fullmatch(r"object\(\{(.*)\}\)", type_.strip(), re.DOTALL)
+    if match is None:
+        return None
+    attributes = {}
+    for piece in _split(match.group(1)):
+        name, _, attribute_type = (part.strip() for part in piece.partition("="))
+        optional = re.fullmatch(r"optional\((.*)\)", attribute_type, re.DOTALL)
+        if optional is None:
+            attributes[name] = f"{name} ({attribute_type})"
+            continue
+        inner = _split(optional.group(1))
+        attributes[name] = f"{name} = {inner[1]}" if len(inner) == 2 else f"{name} ({inner[0]}, optional)"
+    return attributes
+
+
+def input_row(name: str, body: dict[str, Any]) -> str:
+    """One row of the inputs table."""
+    text = str(_unquote(body.get("description", "")))
+    type_text = str(_unquote(body.get("type", "any")))
+    attributes = object_attributes(type_text)
+    if attributes and set(attributes) <= listed_terms(text):
+        description, type_ = description_cell(text, attributes), "`object`"
+    else:
+        description, type_ = description_cell(text), _code(type_text)
+    required = "yes" if "default" not in body else "no"
+    return f"| `{name}` | {description} | {type_} | {_default(body)} | {required} |"
+
+
 def inputs_table(module_dir: Path = REPO) -> str:
     rows = ["| Name | Description | Type | Default | Required |", "|---|---|---|---|:---:|"]
     for name, body in _blocks(module_dir / "variables.tf", "variable"):
-        description = description_cell(_unquote(body.get("description", "")))
-        type_ = _code(_unquote(body.get("type", "any")))
-        required = "yes" if "default" not in body else "no"
-        rows.append(f"| `{name}` | {description} | {type_} | {_default(body)} | {required} |")
+        rows.append(input_row(name, body))
     return "\n".join(rows)
 
 

@@ -1,12 +1,10 @@
 """``pitrctl rehearse``: the whole pipeline in-process against moto, no AWS account.
 
-The CLI imports only ``add_arguments`` and ``run`` from here; moto and the simulation load when a
-rehearsal actually runs.
+The CLI imports only ``run`` from here; moto and the simulation load when a rehearsal actually runs.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import logging
 import os
@@ -21,71 +19,15 @@ from rich.markup import escape
 
 from pitr import logs
 from pitrctl.errors import PitrctlError
+from pitrctl.options import RehearsalOptions
 from pitrctl.ui import Ui
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add = parser.add_argument
-    add("--items", type=int, default=300, help="distinct items the traffic touches (default: %(default)s)")
-    add("--write-rate", type=float, default=40.0, help="source writes per second (default: %(default)s)")
-    add(
-        "--duration",
-        type=float,
-        default=40.0,
-        help="simulated seconds of live traffic before cut-over (default: %(default)s)",
-    )
-    add(
-        "--restore-seconds",
-        type=float,
-        default=10.0,
-        help="simulated seconds the restore takes (default: %(default)s)",
-    )
-    add(
-        "--replay-from",
-        choices=["restore_point", "restore_request"],
-        default="restore_point",
-        help="replay start (default: %(default)s)",
-    )
-    add(
-        "--large-items",
-        type=int,
-        default=3,
-        help="items written near the 400 KB limit (default: %(default)s)",
-    )
-    add(
-        "--fault-rate",
-        type=float,
-        default=0.0,
-        help="turn on every AWS fault class of the simulation (pitrctl.sim.faults) at this rate, "
-        "0 to <1 (default: %(default)s)",
-    )
-    add(
-        "--seed", type=int, default=7, help="random seed of the traffic and the faults (default: %(default)s)"
-    )
-    add(
-        "--log-file",
-        default=None,
-        help="where the functions' JSON log lines go (default: a new file in the temporary directory, "
-        "named in the report)",
-    )
-    add("--verbose", action="store_true", help="show the functions' log lines on stderr instead of a file")
-
-
-def run(args: Any, ui: Ui) -> dict[str, Any]:
-    """Run a rehearsal from the CLI's arguments, show the outcome, return the report."""
-    # moto loads only when a rehearsal runs, not for every pitrctl command.
-    from pitrctl.rehearse.rehearsal import RehearsalOptions, rehearse  # noqa: PLC0415
-
-    options = RehearsalOptions(
-        items=args.items,
-        write_rate=args.write_rate,
-        duration=args.duration,
-        restore_seconds=args.restore_seconds,
-        replay_from=args.replay_from,
-        large_items=args.large_items,
-        fault_rate=args.fault_rate,
-        seed=args.seed,
-    )
+def run(
+    options: RehearsalOptions, ui: Ui, *, log_file: str | None = None, verbose: bool = False
+) -> dict[str, Any]:
+    """Run a rehearsal, show the outcome, return the report. The functions' log lines go to
+    ``log_file`` (default: a new file in the temporary directory), or to stderr when ``verbose``."""
     if (
         options.items < 1
         or options.write_rate <= 0
@@ -97,7 +39,10 @@ def run(args: Any, ui: Ui) -> dict[str, Any]:
             hint="e.g. pitrctl rehearse --items 300 --write-rate 40 --duration 120",
             exit_code=2,
         )
-    with function_logs(args.verbose, args.log_file) as where:
+    # moto loads only when a rehearsal runs, not for every pitrctl command.
+    from pitrctl.rehearse.rehearsal import rehearse  # noqa: PLC0415
+
+    with function_logs(verbose, log_file) as where:
         report = rehearse(options, ui)
     report["function_log"] = where
     show(report, ui)

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from argparse import Namespace
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +18,7 @@ from rich.markup import escape
 
 from pitr.restore_record import CAUGHT_UP
 from pitrctl import commands
+from pitrctl.options import CutoverOptions, RehearsalOptions
 from pitrctl.progress import Progress
 from pitrctl.sim import traffic
 from pitrctl.sim.restores import scan_all
@@ -29,20 +29,6 @@ from pitrctl.ui import Ui
 from pitrctl.verify import compare_items
 
 KEY_NAMES = ["pk", "sk"]
-
-
-@dataclass
-class RehearsalOptions:
-    items: int = 300
-    write_rate: float = 40.0
-    duration: float = 120.0
-    restore_seconds: float = 30.0
-    replay_from: str = "restore_point"
-    large_items: int = 3
-    fault_rate: float = 0.0  # every fault class at this rate
-    faults: dict[str, float] = field(default_factory=dict)  # per-class rates (tests), over fault_rate
-    seed: int = 7
-    tick_seconds: float = 1.0
 
 
 def _key(item: dict[str, Any]) -> str:
@@ -226,8 +212,12 @@ def rehearse(options: RehearsalOptions, ui: Ui) -> dict[str, Any]:
 
             live.on = False
             ui.say(f"{_status(box)}  traffic paused for the cut-over")
-            args = Namespace(table=box.names.source, ssm_prefix=None, interval=5.0, yes=True)
-            cutover = commands.cutover(args, box.aws, Ui(json_mode=True), sleep=box.clock.sleep)
+            cutover = commands.cutover(
+                CutoverOptions(table=box.names.source, interval=5.0, yes=True),
+                box.aws,
+                Ui(json_mode=True),
+                sleep=box.clock.sleep,
+            )
             timeline["cut_over_s"] = box.clock.clock() - box.started
             ui.say(f"{_status(box)}  switch now: {restore.target}")
 

@@ -6,17 +6,15 @@ import io
 import json
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, NoRegionError
+from moto_world import RECORD, REGION, client, create_table, put_manifest
 
 from pitr.restore_record import RecordError
 from pitrctl import arguments
 from pitrctl.cli import main
 from pitrctl.errors import PitrctlError, explain
 from pitrctl.ui import Ui
-
-REGION = "eu-west-1"
 
 
 @pytest.mark.parametrize("bad", ["yesterday", "2026-13-45T99:00:00Z", "2026-11-22T09:30:00", "", "now"])
@@ -99,26 +97,10 @@ def test_every_error_has_a_message_and_a_hint(exc: BaseException, needle: str) -
 
 
 def test_malformed_restore_record_is_a_message_in_json(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
-    ssm = boto3.client("ssm", region_name=REGION)
-    sqs = boto3.client("sqs", region_name=REGION)
-    ddb = boto3.client("dynamodb", region_name=REGION)
-    ddb.create_table(
-        TableName="orders",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )
-    queue = sqs.create_queue(QueueName="b.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
-    manifest = {
-        "source_table_name": "orders",
-        "target_table_name_pattern": "orders-restored-*",
-        "replay_from": "restore_point",
-        "restore_record_parameter": "/dynamodb-pitr/orders/restore",
-        "cdc_buffer": {"buffer_queue_url": queue},
-    }
-    ssm.put_parameter(Name="/dynamodb-pitr/orders/manifest", Value=json.dumps(manifest), Type="String")
-    ssm.put_parameter(Name="/dynamodb-pitr/orders/restore", Value='{"status": "nonsense"', Type="String")
+    create_table("orders")
+    queue = client("sqs").create_queue(QueueName="b.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    put_manifest(cdc_buffer={"buffer_queue_url": queue})
+    client("ssm").put_parameter(Name=RECORD, Value='{"status": "nonsense"', Type="String")
     code = main(["status", "--table", "orders", "--json", "--region", REGION])
     captured = capsys.readouterr()
     assert code == 1

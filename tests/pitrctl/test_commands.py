@@ -5,101 +5,47 @@ from __future__ import annotations
 import io
 import json
 import re
-from argparse import Namespace
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 import pytest
+from moto_world import (
+    EXECUTION,
+    REGION,
+    client,
+    deploy,
+    manifest,
+    put_manifest,
+    put_record,
+    record,
+    restore_orders,
+    retention,
+)
 
-from pitr.restore_record import RestoreRecord
 from pitrctl import commands, preflight
 from pitrctl.cli import main
 from pitrctl.errors import PitrctlError
+from pitrctl.options import AbortOptions, CutoverOptions, Deployed, StatusOptions
 from pitrctl.ui import Ui
-
-REGION = "eu-west-1"
 
 
 def _aws(service: str) -> Any:
-    return boto3.client(service, region_name=REGION)
+    return client(service)
+
+
+ORDERS = Deployed(table="orders", interval=0.0)
 
 
 @pytest.fixture
 def deployed(aws: None) -> dict[str, str]:
-    """A source table with PITR, a trail, a buffer, a state machine and the manifest."""
-    ddb = _aws("dynamodb")
-    ddb.create_table(
-        TableName="orders",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )
-    ddb.update_continuous_backups(
-        TableName="orders", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
-    )
-    s3 = _aws("s3")
-    s3.create_bucket(Bucket="trail-bucket", CreateBucketConfiguration={"LocationConstraint": REGION})
-    trail = _aws("cloudtrail")
-    trail.create_trail(Name="main", S3BucketName="trail-bucket", IsMultiRegionTrail=True)
-    # AWS answers GetEventSelectors for a new trail with its default selector (all management
-    # events); moto answers with none, so set AWS's default explicitly.
-    trail.put_event_selectors(
-        TrailName="main", EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}]
-    )
-    trail.start_logging(Name="main")
-    queue = _aws("sqs").create_queue(
-        QueueName="pitr-orders-buffer.fifo",
-        Attributes={"FifoQueue": "true", "MessageRetentionPeriod": "14400"},
-    )["QueueUrl"]
-    iam = _aws("iam")
-    role = iam.create_role(RoleName="sfn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    definition = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
-    machine = _aws("stepfunctions").create_state_machine(
-        name="pitr-orders-restore", definition=json.dumps(definition), roleArn=role
-    )["stateMachineArn"]
-    manifest = {
-        "source_table_name": "orders",
-        "target_table_name_pattern": "orders-restored-*",
-        "replay_from": "restore_point",
-        "restore_record_parameter": "/dynamodb-pitr/orders/restore",
-        "region": REGION,
-        "cdc_buffer": {"buffer_queue_url": queue, "buffer_standby_retention_seconds": 14400},
-        "restore_watcher": {"state_machine_arn": machine},
-    }
-    _aws("ssm").put_parameter(
-        Name="/dynamodb-pitr/orders/manifest", Value=json.dumps(manifest), Type="String"
-    )
-    return {"queue": queue, "machine": machine}
-
-
-def _restore_args(**overrides: Any) -> Namespace:
-    values = {
-        "table": "orders",
-        "ssm_prefix": None,
-        "to": None,
-        "latest": True,
-        "target": "orders-restored-1",
-        "replay_from": None,
-        "billing_mode": None,
-        "kms_key": None,
-        "yes": True,
-        "follow": False,
-        "interval": 0.0,
-    }
-    values.update(overrides)
-    return Namespace(**values)
+    return deploy()
 
 
 def test_restore_raises_retention_restores_and_starts_the_workflow(deployed: dict[str, str]) -> None:
-    result = commands.restore(_restore_args(), _aws, Ui(json_mode=True))
+    result = commands.restore(restore_orders(), _aws, Ui(json_mode=True))
     assert result["target_table"] == "orders-restored-1"
     assert all(check["ok"] for check in result["checks"])
-    retention = _aws("sqs").get_queue_attributes(
-        QueueUrl=deployed["queue"], AttributeNames=["MessageRetentionPeriod"]
-    )["Attributes"]["MessageRetentionPeriod"]
-    assert retention == str(14 * 24 * 3600)
+    assert retention(deployed["queue"]) == str(14 * 24 * 3600)
     assert _aws("dynamodb").describe_table(TableName="orders-restored-1")["Table"]["TableName"]
     executions = _aws("stepfunctions").list_executions(stateMachineArn=deployed["machine"])["executions"]
     assert len(executions) == 1 and executions[0]["name"].startswith("pitrctl-orders-restored-1-")
@@ -110,78 +56,54 @@ def test_restore_raises_retention_restores_and_starts_the_workflow(deployed: dic
 
 def test_restore_refuses_target_outside_pattern_and_changes_nothing(deployed: dict[str, str]) -> None:
     with pytest.raises(PitrctlError, match="does not match") as info:
-        commands.restore(_restore_args(target="orders-copy"), _aws, Ui(json_mode=True))
+        commands.restore(restore_orders(target="orders-copy"), _aws, Ui(json_mode=True))
     assert info.value.hint
-    retention = _aws("sqs").get_queue_attributes(
-        QueueUrl=deployed["queue"], AttributeNames=["MessageRetentionPeriod"]
-    )["Attributes"]["MessageRetentionPeriod"]
-    assert retention == "14400"
+    assert retention(deployed["queue"]) == "14400"
     assert _aws("stepfunctions").list_executions(stateMachineArn=deployed["machine"])["executions"] == []
 
 
 def test_restore_without_trail_is_refused(deployed: dict[str, str]) -> None:
     _aws("cloudtrail").stop_logging(Name="main")
     with pytest.raises(PitrctlError, match="CloudTrail"):
-        commands.restore(_restore_args(), _aws, Ui(json_mode=True))
+        commands.restore(restore_orders(), _aws, Ui(json_mode=True))
 
 
 def test_restore_needs_confirmation_without_terminal(deployed: dict[str, str]) -> None:
     with pytest.raises(PitrctlError, match="confirmation"):
-        commands.restore(_restore_args(yes=False), _aws, Ui(json_mode=True))
+        commands.restore(restore_orders(yes=False), _aws, Ui(json_mode=True))
 
 
 def test_restore_refused_while_another_is_in_flight(deployed: dict[str, str]) -> None:
     sfn = _aws("stepfunctions")
     running = sfn.start_execution(stateMachineArn=deployed["machine"], name="r", input="{}")["executionArn"]
-    record = RestoreRecord(
-        restore_id="r",
-        target_table="orders-restored-0",
-        status="replaying",
-        replay_from="restore_point",
-        execution_arn=running,
-    )
-    _aws("ssm").put_parameter(Name="/dynamodb-pitr/orders/restore", Value=record.to_json(), Type="String")
+    put_record(record(target_table="orders-restored-0", status="replaying", execution_arn=running))
     with pytest.raises(PitrctlError, match="already in flight"):
-        commands.restore(_restore_args(), _aws, Ui(json_mode=True))
+        commands.restore(restore_orders(), _aws, Ui(json_mode=True))
     sfn.stop_execution(executionArn=running)
     with pytest.raises(PitrctlError, match="ended") as info:
-        commands.restore(_restore_args(), _aws, Ui(json_mode=True))
+        commands.restore(restore_orders(), _aws, Ui(json_mode=True))
     assert "pitrctl abort" in info.value.hint
 
 
 def test_status_idle_and_active(deployed: dict[str, str]) -> None:
-    args = Namespace(table="orders", ssm_prefix=None, follow=False, interval=0.0)
-    assert commands.status(args, _aws, Ui(json_mode=True))["active"] is False
-    record = RestoreRecord(
-        restore_id="r",
-        target_table="orders-restored-9",
-        status="restoring",
-        replay_from="restore_point",
-        task_token="secret",
-    )
-    _aws("ssm").put_parameter(Name="/dynamodb-pitr/orders/restore", Value=record.to_json(), Type="String")
-    result = commands.status(args, _aws, Ui(json_mode=True))
+    options = StatusOptions(table="orders", interval=0.0)
+    assert commands.status(options, _aws, Ui(json_mode=True))["active"] is False
+    put_record(record(status="restoring", task_token="secret"))
+    result = commands.status(options, _aws, Ui(json_mode=True))
     assert result["active"] is True
     assert result["target_status"] == "NOT_FOUND"
     assert "task_token" not in result["restore"]
 
 
 def test_cutover_only_when_caught_up(deployed: dict[str, str]) -> None:
-    record = RestoreRecord(
-        restore_id="r",
-        target_table="orders-restored-9",
-        status="replaying",
-        replay_from="restore_point",
-        task_token="t",
-    )
-    _aws("ssm").put_parameter(Name="/dynamodb-pitr/orders/restore", Value=record.to_json(), Type="String")
+    put_record(record(status="replaying", task_token="t"))
     with pytest.raises(PitrctlError, match="not waiting for cutover"):
-        commands.cutover(Namespace(table="orders", ssm_prefix=None, interval=0.0), _aws, Ui(json_mode=True))
+        commands.cutover(CutoverOptions(table="orders", interval=0.0), _aws, Ui(json_mode=True))
 
 
 def test_abort_with_nothing_in_flight(deployed: dict[str, str]) -> None:
     with pytest.raises(PitrctlError, match="no restore"):
-        commands.abort(Namespace(table="orders", ssm_prefix=None, interval=0.0), _aws, Ui(json_mode=True))
+        commands.abort(AbortOptions(table="orders", interval=0.0), _aws, Ui(json_mode=True))
 
 
 def test_import_block_names_the_table() -> None:
@@ -201,24 +123,15 @@ def test_cutover_stops_when_the_workflow_goes_back_to_mirroring(deployed: dict[s
     """The drain timed out and the workflow parked again (new token): cutover says so, not loops."""
     sfn = _aws("stepfunctions")
     execution = sfn.start_execution(stateMachineArn=deployed["machine"], name="x", input="{}")["executionArn"]
-    ssm = _aws("ssm")
-    old = RestoreRecord(
-        restore_id="r",
-        target_table="orders-restored-9",
-        status="caught_up",
-        replay_from="restore_point",
-        task_token="old-token",
-        execution_arn=execution,
-    )
-    new = RestoreRecord(**{**old.__dict__, "task_token": "new-token"})
-    ssm.put_parameter(Name="/dynamodb-pitr/orders/restore", Value=new.to_json(), Type="String")
+    old = record(task_token="old-token", execution_arn=execution)
+    new = put_record(record(task_token="new-token", execution_arn=execution))
 
     class Running:
         def describe_execution(self, **_: Any) -> dict[str, str]:
             return {"status": "RUNNING"}
 
     aws = lambda service: Running() if service == "stepfunctions" else _aws(service)  # noqa: E731
-    found = commands._deployment(Namespace(table="orders", ssm_prefix=None), _aws)
+    found = commands._deployment(ORDERS, _aws)
     with pytest.raises(PitrctlError, match="went back to mirroring"):
         commands._wait_for_end(found, old, aws, Ui(json_mode=True), interval=0, sleep=lambda _s: None)
     with pytest.raises(PitrctlError, match="still running"):
@@ -271,34 +184,22 @@ def test_a_refused_restore_call_puts_retention_back(deployed: dict[str, str]) ->
         BillingMode="PAY_PER_REQUEST",
     )
     with pytest.raises(PitrctlError, match="refused the restore") as info:
-        commands.restore(_restore_args(), _aws, Ui(json_mode=True))
+        commands.restore(restore_orders(), _aws, Ui(json_mode=True))
     assert "retention is back" in info.value.hint
-    retention = _aws("sqs").get_queue_attributes(
-        QueueUrl=deployed["queue"], AttributeNames=["MessageRetentionPeriod"]
-    )["Attributes"]["MessageRetentionPeriod"]
-    assert retention == "14400"
+    assert retention(deployed["queue"]) == "14400"
     assert _aws("stepfunctions").list_executions(stateMachineArn=deployed["machine"])["executions"] == []
 
 
 def test_follow_waits_for_the_claim_while_the_execution_runs(deployed: dict[str, str]) -> None:
     sfn = _aws("stepfunctions")
     arn = sfn.start_execution(stateMachineArn=deployed["machine"], name="e1", input="{}")["executionArn"]
-    found = commands._deployment(Namespace(table="orders", ssm_prefix=None), _aws)
+    found = commands._deployment(ORDERS, _aws)
     sleeps: list[float] = []
 
     def sleep(seconds: float) -> None:
         sleeps.append(seconds)
         if len(sleeps) == 3:  # the workflow claims after a few polls
-            record = RestoreRecord(
-                restore_id="e1",
-                target_table="orders-restored-1",
-                status="caught_up",
-                replay_from="restore_point",
-                execution_arn=arn,
-            )
-            _aws("ssm").put_parameter(
-                Name="/dynamodb-pitr/orders/restore", Value=record.to_json(), Type="String"
-            )
+            put_record(record(restore_id="e1", target_table="orders-restored-1", execution_arn=arn))
 
     status = commands.follow(
         found, _aws, Ui(json_mode=True), until=("caught_up",), interval=1, sleep=sleep, execution_arn=arn
@@ -318,20 +219,14 @@ def test_follow_waits_for_the_claim_while_the_execution_runs(deployed: dict[str,
 def test_cutover_checks_before_it_asks_to_pause_writes(
     deployed: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    record = RestoreRecord(
-        restore_id="r", target_table="orders-restored-9", status="restoring", replay_from="restore_point"
-    )
-    _aws("ssm").put_parameter(Name="/dynamodb-pitr/orders/restore", Value=record.to_json(), Type="String")
-    args = Namespace(table="orders", ssm_prefix=None, interval=0.0, yes=False)
+    put_record(record(status="restoring"))
+    options = CutoverOptions(table="orders", interval=0.0, yes=False)
     with pytest.raises(PitrctlError, match="not waiting for cutover"):
-        commands.cutover(args, _aws, Ui(json_mode=False))
+        commands.cutover(options, _aws, Ui(json_mode=False))
     assert "pause writes" not in capsys.readouterr().out.lower()
-    waiting = RestoreRecord(**{**record.__dict__, "status": "caught_up", "task_token": "t"})
-    _aws("ssm").put_parameter(
-        Name="/dynamodb-pitr/orders/restore", Value=waiting.to_json(), Type="String", Overwrite=True
-    )
+    put_record(record(task_token="t"))
     with pytest.raises(PitrctlError, match="confirmation"):
-        commands.cutover(args, _aws, Ui(json_mode=True))  # no terminal: --yes needed, nothing sent
+        commands.cutover(options, _aws, Ui(json_mode=True))  # no terminal: --yes needed, nothing sent
 
 
 def test_cutover_and_abort_take_yes() -> None:
@@ -373,41 +268,36 @@ class _StepsLambda:
         return {"StatusCode": 200, "Payload": io.BytesIO(json.dumps({"released": True}).encode())}
 
 
-def _with_steps(machine: str) -> None:
-    ssm = _aws("ssm")
-    manifest = json.loads(ssm.get_parameter(Name="/dynamodb-pitr/orders/manifest")["Parameter"]["Value"])
-    manifest["restore_watcher"]["steps_function_arn"] = "arn:aws:lambda:eu-west-1:123456789012:function:steps"
-    ssm.put_parameter(
-        Name="/dynamodb-pitr/orders/manifest", Value=json.dumps(manifest), Type="String", Overwrite=True
-    )
+def _with_steps() -> None:
+    workflow = manifest()["restore_watcher"] | {
+        "steps_function_arn": "arn:aws:lambda:eu-west-1:123456789012:function:steps"
+    }
+    put_manifest(**manifest() | {"restore_watcher": workflow})
 
 
-def _parked_record(status: str = "caught_up") -> None:
-    record = RestoreRecord(
-        restore_id="r",
-        target_table="orders-restored-9",
-        status=status,
-        replay_from="restore_point",
-        task_token="dead-token",
-        execution_arn="arn:aws:states:eu-west-1:123456789012:execution:pitr-orders-restore:r",
+def _parked_record() -> None:
+    put_record(record(task_token="dead-token", execution_arn=EXECUTION))
+
+
+def _abort_parked(sfn: _ClosedSfn, lam: _StepsLambda) -> dict[str, Any]:
+    """``pitrctl abort --yes`` of a parked restore, with these Step Functions and Lambda clients."""
+    _with_steps()
+    _parked_record()
+    fakes: dict[str, Any] = {"stepfunctions": sfn, "lambda": lam}
+    return commands.abort(
+        AbortOptions(table="orders", interval=0.0, yes=True),
+        lambda service: fakes.get(service) or _aws(service),
+        Ui(json_mode=True),
+        sleep=lambda _s: None,
     )
-    _aws("ssm").put_parameter(Name="/dynamodb-pitr/orders/restore", Value=record.to_json(), Type="String")
 
 
 @pytest.mark.parametrize("status", ["ABORTED", "TIMED_OUT", "FAILED"])
 def test_abort_releases_an_execution_that_ended_without_its_catch(
     deployed: dict[str, str], status: str
 ) -> None:
-    _with_steps(deployed["machine"])
-    _parked_record()
     sfn, lam = _ClosedSfn(_aws("stepfunctions"), status), _StepsLambda()
-    aws = {"stepfunctions": sfn, "lambda": lam}
-    result = commands.abort(
-        Namespace(table="orders", ssm_prefix=None, interval=0.0, yes=True),
-        lambda service: aws.get(service) or _aws(service),
-        Ui(json_mode=True),
-        sleep=lambda _s: None,
-    )
+    result = _abort_parked(sfn, lam)
     assert result["released_by"] == "pitrctl" and result["execution_status"] == status
     assert sfn.stopped == [], "an ended execution is not stopped again"
     (payload,) = lam.payloads
@@ -419,16 +309,8 @@ def test_abort_of_a_running_execution_whose_token_died_stops_it_then_releases(
     deployed: dict[str, str],
 ) -> None:
     """A reminder replaced the token just before the answer: TaskTimedOut, the execution still runs."""
-    _with_steps(deployed["machine"])
-    _parked_record()
     sfn, lam = _ClosedSfn(_aws("stepfunctions"), "RUNNING"), _StepsLambda()
-    aws = {"stepfunctions": sfn, "lambda": lam}
-    result = commands.abort(
-        Namespace(table="orders", ssm_prefix=None, interval=0.0, yes=True),
-        lambda service: aws.get(service) or _aws(service),
-        Ui(json_mode=True),
-        sleep=lambda _s: None,
-    )
+    result = _abort_parked(sfn, lam)
     assert sfn.stopped and result["execution_status"] == "ABORTED"
     assert lam.payloads[0]["holder_ended"] is True
 
@@ -438,7 +320,7 @@ def test_cutover_of_an_ended_execution_says_to_abort(deployed: dict[str, str]) -
     sfn = _ClosedSfn(_aws("stepfunctions"), "ABORTED")
     with pytest.raises(PitrctlError, match="no longer running") as info:
         commands.cutover(
-            Namespace(table="orders", ssm_prefix=None, interval=0.0, yes=True),
+            CutoverOptions(table="orders", interval=0.0, yes=True),
             lambda service: sfn if service == "stepfunctions" else _aws(service),
             Ui(json_mode=True),
         )
@@ -448,7 +330,5 @@ def test_cutover_of_an_ended_execution_says_to_abort(deployed: dict[str, str]) -
 def test_abort_needs_confirmation_and_changes_nothing_without_it(deployed: dict[str, str]) -> None:
     _parked_record()
     with pytest.raises(PitrctlError, match="confirmation"):
-        commands.abort(
-            Namespace(table="orders", ssm_prefix=None, interval=0.0, yes=False), _aws, Ui(json_mode=True)
-        )
+        commands.abort(AbortOptions(table="orders", interval=0.0), _aws, Ui(json_mode=True))
     assert _aws("ssm").get_parameter(Name="/dynamodb-pitr/orders/restore")

@@ -6,54 +6,34 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 import pytest
+from moto_world import REGION, client, create_table, put_manifest, put_record, record
 
 from pitr import codec, guard
-from pitr.restore_record import RestoreRecord
+from pitrctl import deadletters
 from pitrctl.cli import main
+from pitrctl.options import DeadLettersOptions
+from pitrctl.ui import Ui
 
-REGION = "eu-west-1"
-RESTORE = RestoreRecord(
+RESTORE = record(
     restore_id="r-7",
     target_table="orders-restored-1",
     status="replaying",
-    replay_from="restore_point",
     replay_start="2026-11-30T00:00:00Z",
 )
-
-
-def _aws(service: str) -> Any:
-    return boto3.client(service, region_name=REGION)
-
-
-def _table(name: str) -> None:
-    _aws("dynamodb").create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+_aws = client
 
 
 @pytest.fixture
-def deployed(aws: None) -> str:
-    _table("orders")
-    _table("orders-restored-1")
+def dlq(aws: None) -> str:
+    create_table("orders")
+    create_table("orders-restored-1")
     _aws("dynamodb").create_table(**guard.ledger_table_spec("pitr-orders-ledger"))
     dlq = _aws("sqs").create_queue(QueueName="pitr-orders-buffer-dlq.fifo", Attributes={"FifoQueue": "true"})[
         "QueueUrl"
     ]
-    manifest = {
-        "source_table_name": "orders",
-        "target_table_name_pattern": "orders-restored-*",
-        "replay_from": "restore_point",
-        "restore_record_parameter": "/dynamodb-pitr/orders/restore",
-        "cdc_buffer": {"buffer_dlq_url": dlq, "ledger_table_name": "pitr-orders-ledger"},
-    }
-    ssm = _aws("ssm")
-    ssm.put_parameter(Name="/dynamodb-pitr/orders/manifest", Value=json.dumps(manifest), Type="String")
-    ssm.put_parameter(Name="/dynamodb-pitr/orders/restore", Value=RESTORE.to_json(), Type="String")
+    put_manifest(cdc_buffer={"buffer_dlq_url": dlq, "ledger_table_name": "pitr-orders-ledger"})
+    put_record(RESTORE)
     return dlq
 
 
@@ -101,25 +81,25 @@ def run(capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, dict[str,
 
 
 def test_items_are_reapplied_from_the_source_and_messages_deleted(
-    deployed: str, capsys: pytest.CaptureFixture[str]
+    dlq: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ddb = _aws("dynamodb")
     # a: dead letter of change 1; the source has moved on to 5 (its change may still be buffered).
     ddb.put_item(TableName="orders", Item={"pk": {"S": "a"}, "v": {"N": "5"}})
-    dead_letter(deployed, change("a", 1))
+    dead_letter(dlq, change("a", 1))
     # b: dead letter of a put; the source deleted b since: the target must not keep it.
     _aws("dynamodb").put_item(TableName="orders-restored-1", Item={"pk": {"S": "b"}, "v": {"N": "0"}})
-    dead_letter(deployed, change("b", 2))
+    dead_letter(dlq, change("b", 2))
     # c: replay already wrote a newer change (4) than the dead letter (3): superseded, nothing written.
     replay(change("c", 4))
     ddb.put_item(TableName="orders", Item={"pk": {"S": "c"}, "v": {"N": "9"}})
-    dead_letter(deployed, change("c", 3))
+    dead_letter(dlq, change("c", 3))
     code, result = run(capsys)
     assert code == 0
     assert (result["received"], result["applied"], result["superseded"], result["failed"]) == (3, 2, 1, 0)
     assert target() == {"a": 5, "c": 4}
     assert (
-        _aws("sqs").get_queue_attributes(QueueUrl=deployed, AttributeNames=["All"])["Attributes"][
+        _aws("sqs").get_queue_attributes(QueueUrl=dlq, AttributeNames=["All"])["Attributes"][
             "ApproximateNumberOfMessages"
         ]
         == "0"
@@ -127,12 +107,12 @@ def test_items_are_reapplied_from_the_source_and_messages_deleted(
 
 
 def test_an_older_buffered_change_after_the_reapply_is_skipped(
-    deployed: str, capsys: pytest.CaptureFixture[str]
+    dlq: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The re-apply raises the item's watermark to the dead letter's: the older changes still in the
     buffer cannot overwrite the current state; newer ones still apply."""
     _aws("dynamodb").put_item(TableName="orders", Item={"pk": {"S": "a"}, "v": {"N": "7"}})
-    dead_letter(deployed, change("a", 6))
+    dead_letter(dlq, change("a", 6))
     assert run(capsys)[0] == 0 and target() == {"a": 7}
     ddb = _aws("dynamodb")
     with pytest.raises(ddb.exceptions.TransactionCanceledException):
@@ -141,15 +121,15 @@ def test_an_older_buffered_change_after_the_reapply_is_skipped(
     assert target() == {"a": 7}
 
 
-def test_a_message_that_cannot_be_applied_stays(deployed: str, capsys: pytest.CaptureFixture[str]) -> None:
-    dead_letter(deployed, change("x", 1), body="garbage")
-    dead_letter(deployed, change("a", 2))
+def test_a_message_that_cannot_be_applied_stays(dlq: str, capsys: pytest.CaptureFixture[str]) -> None:
+    dead_letter(dlq, change("x", 1), body="garbage")
+    dead_letter(dlq, change("a", 2))
     _aws("dynamodb").put_item(TableName="orders", Item={"pk": {"S": "a"}, "v": {"N": "2"}})
     code, result = run(capsys)
     assert code == 1 and "could not be applied" in result["error"]
     assert target() == {"a": 2}
     sqs = _aws("sqs")
-    attributes = sqs.get_queue_attributes(QueueUrl=deployed, AttributeNames=["All"])["Attributes"]
+    attributes = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["All"])["Attributes"]
     assert (
         int(attributes["ApproximateNumberOfMessages"])
         + int(attributes["ApproximateNumberOfMessagesNotVisible"])
@@ -157,10 +137,20 @@ def test_a_message_that_cannot_be_applied_stays(deployed: str, capsys: pytest.Ca
     )
 
 
-def test_without_a_restore_nothing_is_touched(deployed: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_without_a_restore_nothing_is_touched(dlq: str, capsys: pytest.CaptureFixture[str]) -> None:
     _aws("ssm").delete_parameter(Name="/dynamodb-pitr/orders/restore")
-    dead_letter(deployed, change("a", 1))
+    dead_letter(dlq, change("a", 1))
     code, result = run(capsys)
     assert code == 1 and "no restore of orders is in flight" in result["error"]
-    attributes = _aws("sqs").get_queue_attributes(QueueUrl=deployed, AttributeNames=["All"])["Attributes"]
+    attributes = _aws("sqs").get_queue_attributes(QueueUrl=dlq, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "1"
+
+
+def test_max_messages_stops_after_that_many(dlq: str) -> None:
+    for n in (1, 2, 3):
+        dead_letter(dlq, change(f"k{n}", n))
+    options = DeadLettersOptions(table="orders", max_messages=2)
+    result = deadletters.deadletters(options, client, Ui(json_mode=True), clock=lambda: 0.0)
+    assert (result["received"], result["applied"]) == (2, 2)
+    attributes = client("sqs").get_queue_attributes(QueueUrl=dlq, AttributeNames=["All"])["Attributes"]
     assert attributes["ApproximateNumberOfMessages"] == "1"

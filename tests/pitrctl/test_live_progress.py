@@ -13,6 +13,7 @@ from typing import Any
 
 import pexpect
 import pytest
+from moto_world import create_table, put_manifest
 
 from pitrctl import progress
 from pitrctl.status import Status
@@ -22,9 +23,9 @@ REPO = Path(__file__).resolve().parents[2]
 # Runs the real CLI in a pseudo-terminal against moto; only the restore's state is scripted.
 DRIVER = textwrap.dedent(
     """
-    import json, sys, time
+    import sys
     from moto import mock_aws
-    import boto3
+    from moto_world import create_table, put_manifest
     from pitrctl import commands
     from pitrctl.cli import main
     from pitrctl.status import Status
@@ -52,23 +53,8 @@ DRIVER = textwrap.dedent(
         )
 
     with mock_aws():
-        ssm = boto3.client("ssm", region_name="eu-west-1")
-        ddb = boto3.client("dynamodb", region_name="eu-west-1")
-        ddb.create_table(
-            TableName="orders",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        )
-        manifest = {
-            "source_table_name": "orders",
-            "target_table_name_pattern": "orders-restored-*",
-            "replay_from": "restore_point",
-            "restore_record_parameter": "/dynamodb-pitr/orders/restore",
-            "cdc_buffer": {"buffer_queue_url": "unused"},
-        }
-        ssm.put_parameter(Name="/dynamodb-pitr/orders/manifest", Value=json.dumps(manifest), Type="String")
+        create_table("orders")
+        put_manifest(cdc_buffer={"buffer_queue_url": "unused"})
         commands.gather = scripted
         sys.exit(main(["status", "--table", "orders", "--follow", "--interval", sys.argv[1]]))
     """
@@ -80,6 +66,7 @@ def _spawn(tmp_path: Path, interval: str, rounds: int) -> pexpect.spawn:
     driver.write_text(DRIVER)
     env = {**os.environ, "COLUMNS": "120", "LINES": "40", "TERM": "xterm-256color", "PYTHONUNBUFFERED": "1"}
     env.pop("NO_COLOR", None)
+    env["PYTHONPATH"] = str(Path(__file__).parent)  # the driver sets up moto as the tests do (moto_world)
     return pexpect.spawn(
         sys.executable,
         [str(driver), interval, str(rounds)],
@@ -142,27 +129,11 @@ def test_ctrl_c_ends_the_display_with_a_message(tmp_path: Path) -> None:
 def test_json_follow_prints_one_object_per_line(
     monkeypatch: pytest.MonkeyPatch, capsys: Any, aws: None
 ) -> None:
-    import boto3
-
     from pitrctl import commands
     from pitrctl.cli import main
 
-    manifest = {
-        "source_table_name": "orders",
-        "target_table_name_pattern": "orders-restored-*",
-        "replay_from": "restore_point",
-        "restore_record_parameter": "/dynamodb-pitr/orders/restore",
-    }
-    boto3.client("ssm").put_parameter(
-        Name="/dynamodb-pitr/orders/manifest", Value=json.dumps(manifest), Type="String"
-    )
-    boto3.client("dynamodb").create_table(
-        TableName="orders",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )
+    put_manifest()
+    create_table("orders")
     states = [
         Status("orders", {"status": "restoring", "target_table": "t"}, backlog=5),
         Status("orders", {"status": "replaying", "target_table": "t"}, backlog=2, replay_rate_per_s=4.0),

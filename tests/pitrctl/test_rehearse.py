@@ -11,7 +11,8 @@ import pytest
 from pitr import guard
 from pitr.codec import DELETE
 from pitrctl.cli import main
-from pitrctl.rehearse.rehearsal import RehearsalOptions, expected_items, rehearse
+from pitrctl.options import RehearsalOptions
+from pitrctl.rehearse.rehearsal import expected_items, rehearse
 from pitrctl.ui import Ui
 
 SMALL = {"items": 30, "write_rate": 6.0, "duration": 40.0, "restore_seconds": 8.0, "large_items": 1}

@@ -10,9 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 import pytest
-from test_commands import REGION, _restore_args, deployed  # noqa: F401 - the fixture is used by name
+from moto_world import REGION, client, create_table, deploy, restore_orders
 
 from pitrctl import commands, restore_options
 from pitrctl.cli import main
@@ -143,8 +142,7 @@ def test_restored_shape_drops_the_left_out_index_and_its_attributes() -> None:
 ################################################################################
 
 
-def _aws(service: str) -> Any:
-    return boto3.client(service, region_name=REGION)
+_aws = client
 
 
 class HonouringRestore:
@@ -171,18 +169,16 @@ class HonouringRestore:
 
 
 @pytest.fixture
-def indexed(deployed: dict[str, str]) -> HonouringRestore:  # noqa: F811 - pytest fixture by name
+def indexed(aws: None) -> HonouringRestore:
+    deploy()
     ddb = _aws("dynamodb")
     ddb.delete_table(TableName="orders")  # moto's UpdateTable forgets the key's attributes: create anew
-    ddb.create_table(
-        TableName="orders",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+    create_table(
+        "orders",
         AttributeDefinitions=[
             {"AttributeName": n, "AttributeType": "S"} for n in ("pk", "customer", "state")
         ],
-        BillingMode="PAY_PER_REQUEST",
         GlobalSecondaryIndexes=GSI,
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     )
     ddb.update_continuous_backups(
         TableName="orders", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
@@ -194,7 +190,9 @@ def indexed(deployed: dict[str, str]) -> HonouringRestore:  # noqa: F811 - pytes
 def test_restore_without_an_index_builds_a_table_without_it(indexed: HonouringRestore) -> None:
     honouring = indexed
     aws = lambda service: honouring if service == "dynamodb" else _aws(service)  # noqa: E731
-    plan = commands.restore(_restore_args(without_index=["by-status"]), aws, Ui(json_mode=True))
+    plan = commands.restore(
+        restore_orders(overrides=Choices(without_indexes=("by-status",))), aws, Ui(json_mode=True)
+    )
     assert plan["left_out_indexes"] == {"global": ["by-status"], "local": []}
     assert any("by-status" in lack for lack in plan["restored_table_lacks"])
     assert (plan["account"], plan["region"]) == ("123456789012", REGION)
@@ -208,8 +206,8 @@ def test_restore_without_an_index_builds_a_table_without_it(indexed: HonouringRe
 def test_restore_to_provisioned_with_capacity(indexed: HonouringRestore) -> None:
     honouring = indexed
     aws = lambda service: honouring if service == "dynamodb" else _aws(service)  # noqa: E731
-    args = _restore_args(billing_mode="PROVISIONED", read_capacity=40, write_capacity=10)
-    plan = commands.restore(args, aws, Ui(json_mode=True))
+    overrides = Choices(billing_mode="PROVISIONED", read_capacity=40, write_capacity=10)
+    plan = commands.restore(restore_orders(overrides=overrides), aws, Ui(json_mode=True))
     assert plan["billing_mode"] == "PROVISIONED"
     restored = _aws("dynamodb").describe_table(TableName="orders-restored-1")["Table"]
     assert restored["ProvisionedThroughput"]["ReadCapacityUnits"] == 40

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from typing import Any
 
-import boto3
 import pytest
-from test_commands import REGION, _restore_args, deployed  # noqa: F401 - the fixture is used by name
+from moto_world import REGION, client, deploy, restore_orders
 
 from pitrctl import commands, stream_readers
 from pitrctl.cli import main
+from pitrctl.sim.moto_patches import lambda_zip
 from pitrctl.ui import Ui
 
 
@@ -49,20 +47,13 @@ def test_no_stream_is_a_failed_check() -> None:
     assert not finding.ok
 
 
-def _zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("index.py", "def handler(event, context):\n    return None\n")
-    return buffer.getvalue()
-
-
-def _aws(service: str) -> Any:
-    return boto3.client(service, region_name=REGION)
+_aws = client
 
 
 @pytest.fixture
-def crowded(deployed: dict[str, str]) -> None:  # noqa: F811 - pytest fixture by name
+def crowded(aws: None) -> None:
     """Three functions read the source stream: ours and two of the application's."""
+    deploy()
     role = _aws("iam").create_role(RoleName="fn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     stream = _aws("dynamodb").describe_table(TableName="orders")["Table"]["LatestStreamArn"]
     lam = _aws("lambda")
@@ -71,14 +62,14 @@ def crowded(deployed: dict[str, str]) -> None:  # noqa: F811 - pytest fixture by
             FunctionName=name,
             Runtime="python3.12",
             Role=role,
-            Handler="index.handler",
-            Code={"ZipFile": _zip()},
+            Handler="handler.handler",
+            Code={"ZipFile": lambda_zip()},
         )
         lam.create_event_source_mapping(EventSourceArn=stream, FunctionName=name, StartingPosition="LATEST")
 
 
 def test_restore_plan_shows_the_warning(crowded: None) -> None:
-    plan = commands.restore(_restore_args(), _aws, Ui(json_mode=True))
+    plan = commands.restore(restore_orders(), _aws, Ui(json_mode=True))
     (check,) = [c for c in plan["checks"] if c["check"] == "stream readers"]
     assert check["ok"]
     assert "WARNING: 3 Lambda mappings" in check["message"]

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import io
 import json
-from argparse import Namespace
 from typing import Any
 
 import boto3
 import pytest
-from test_commands import REGION, deployed  # noqa: F401 - the fixture is used by name
+from moto_world import EXECUTION, REGION, deploy, manifest, put_manifest, put_record, record
 
-from pitr.restore_record import RestoreRecord
 from pitrctl import commands, verify
 from pitrctl.cli import main
 from pitrctl.errors import PitrctlError
+from pitrctl.options import Comparison, CutoverOptions
 from pitrctl.ui import Ui
 
 LARGE = 380 * 1024  # near DynamoDB's 400 KB item limit
@@ -133,8 +132,9 @@ def planted(aws: None) -> dict[str, set[str]]:
 
 
 @pytest.fixture
-def planted_deployed(deployed: dict[str, str]) -> dict[str, set[str]]:  # noqa: F811 - fixture by name
+def planted_deployed(aws: None) -> dict[str, set[str]]:
     """The planted tables under a deployment's manifest (its own orders table replaced)."""
+    deploy()
     _client().delete_table(TableName="orders")
     return _plant(_client())
 
@@ -170,10 +170,8 @@ def _plant(ddb: Any) -> dict[str, set[str]]:
     }
 
 
-def _options(**overrides: Any) -> verify.Options:
-    return verify.Options(
-        **{"segments": 3, "read_rate": None, "page_size": 25, "settle_seconds": 0} | overrides
-    )
+def _options(**overrides: Any) -> Comparison:
+    return Comparison(**{"segments": 3, "read_rate": None, "page_size": 25, "settle_seconds": 0} | overrides)
 
 
 def test_full_compare_finds_every_planted_difference(planted: dict[str, set[str]]) -> None:
@@ -273,12 +271,7 @@ def test_cli_verify_json_and_exit_status(
 def test_cli_verify_defaults_to_the_restore_in_flight(
     planted_deployed: dict[str, set[str]], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    record = RestoreRecord(
-        restore_id="r", target_table="orders-restored-1", status="caught_up", replay_from="restore_point"
-    )
-    boto3.client("ssm", region_name=REGION).put_parameter(
-        Name="/dynamodb-pitr/orders/restore", Value=record.to_json(), Type="String"
-    )
+    put_record(record(target_table="orders-restored-1"))
     code = main(["verify", "--table", "orders", "--region", REGION, "--settle", "0"])
     out = capsys.readouterr().out
     assert code == 1
@@ -286,19 +279,20 @@ def test_cli_verify_defaults_to_the_restore_in_flight(
     assert "missing in the restored table" in out
 
 
+# cutover --verify yes, with a quick comparison
+COMPARE_FIRST = CutoverOptions(
+    table="orders",
+    interval=0.0,
+    verify="yes",
+    yes=True,
+    comparison=Comparison(segments=2, settle_seconds=0.0),
+)
+
+
 def test_cutover_with_verify_refuses_on_differences_before_answering(
     planted_deployed: dict[str, set[str]],
 ) -> None:
-    record = RestoreRecord(
-        restore_id="r",
-        target_table="orders-restored-1",
-        status="caught_up",
-        replay_from="restore_point",
-        task_token="token",
-    )
-    boto3.client("ssm", region_name=REGION).put_parameter(
-        Name="/dynamodb-pitr/orders/restore", Value=record.to_json(), Type="String"
-    )
+    put_record(record(target_table="orders-restored-1", task_token="token"))
     answered: list[Any] = []
 
     class Sfn:
@@ -306,11 +300,8 @@ def test_cutover_with_verify_refuses_on_differences_before_answering(
             answered.append(kwargs)
 
     aws = lambda s: Sfn() if s == "stepfunctions" else boto3.client(s, region_name=REGION)  # noqa: E731
-    args = Namespace(
-        table="orders", ssm_prefix=None, interval=0.0, verify="yes", settle=0.0, segments=2, yes=True
-    )
     with pytest.raises(PitrctlError, match="not cutting over") as info:
-        commands.cutover(args, aws, Ui(json_mode=True, stream=io.StringIO()))
+        commands.cutover(COMPARE_FIRST, aws, Ui(json_mode=True, stream=io.StringIO()))
     assert "2 missing, 1 extra, 3 different" in info.value.message
     assert answered == []
 
@@ -318,24 +309,18 @@ def test_cutover_with_verify_refuses_on_differences_before_answering(
 def test_restore_request_mode_explains_differences_and_does_not_block_the_cut_over(
     planted_deployed: dict[str, set[str]], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ssm = boto3.client("ssm", region_name=REGION)
-    manifest = json.loads(ssm.get_parameter(Name="/dynamodb-pitr/orders/manifest")["Parameter"]["Value"])
-    manifest["replay_from"] = "restore_request"
-    ssm.put_parameter(
-        Name="/dynamodb-pitr/orders/manifest", Value=json.dumps(manifest), Type="String", Overwrite=True
-    )
+    put_manifest(**manifest() | {"replay_from": "restore_request"})
     code = main(["verify", "--table", "orders", "--target", "orders-restored-1", "--json", "--settle", "0"])
     assert code == 1
     assert "by design" in json.loads(capsys.readouterr().out)["note"]
-    record = RestoreRecord(
-        restore_id="r",
-        target_table="orders-restored-1",
-        status="caught_up",
-        replay_from="restore_request",
-        task_token="token",
-        execution_arn="arn:aws:states:eu-west-1:123456789012:execution:pitr-orders-restore:r",
+    put_record(
+        record(
+            target_table="orders-restored-1",
+            replay_from="restore_request",
+            task_token="token",
+            execution_arn=EXECUTION,
+        )
     )
-    ssm.put_parameter(Name="/dynamodb-pitr/orders/restore", Value=record.to_json(), Type="String")
     answered: list[Any] = []
 
     class Sfn:
@@ -349,11 +334,8 @@ def test_restore_request_mode_explains_differences_and_does_not_block_the_cut_ov
             return {"status": "RUNNING"}
 
     aws = lambda s: Sfn() if s == "stepfunctions" else boto3.client(s, region_name=REGION)  # noqa: E731
-    args = Namespace(
-        table="orders", ssm_prefix=None, interval=0.0, verify="yes", settle=0.0, segments=2, yes=True
-    )
     with pytest.raises(PitrctlError, match="did not take the answer"):
-        commands.cutover(args, aws, Ui(json_mode=True, stream=io.StringIO()))
+        commands.cutover(COMPARE_FIRST, aws, Ui(json_mode=True, stream=io.StringIO()))
     assert len(answered) == 1  # no comparison stood in the way of the answer
 
 

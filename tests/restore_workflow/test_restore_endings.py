@@ -19,13 +19,13 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from argparse import Namespace
 from typing import Any
 
 import pytest
 
 from pitr import clients
 from pitrctl import commands
+from pitrctl.options import AbortOptions
 from pitrctl.sim.faults import Faults, FlakySsm
 from pitrctl.sim.workflow_world import COVERAGE, RECORD, REGION, SOURCE, STANDBY_RETENTION, World
 from pitrctl.ui import Ui
@@ -72,7 +72,7 @@ def _aws(world: World) -> Any:
 
 def _abort(world: World) -> dict[str, Any]:
     _deploy_manifest(world)
-    args = Namespace(table=SOURCE, ssm_prefix=None, interval=0.0, yes=True)
+    args = AbortOptions(table=SOURCE, interval=0.0, yes=True)
     return commands.abort(args, _aws(world), Ui(json_mode=True), sleep=time.sleep, stop_wait_seconds=60)
 
 
