@@ -132,17 +132,14 @@ def _update(ssm: Any, cfg: StepsConfig, rt: Runtime, execution_arn: str, **chang
     return updated
 
 
+# What every notification tells of the restore record.
+RECORD_DETAIL = ("target_table", "restore_id", "restore_point", "replay_start", "replay_from", "status")
+
+
 def _detail(cfg: StepsConfig, record: RestoreRecord | None, **extra: Any) -> dict[str, Any]:
     base: dict[str, Any] = {"source_table": cfg.source_table_name}
     if record is not None:
-        base.update(
-            target_table=record.target_table,
-            restore_id=record.restore_id,
-            restore_point=record.restore_point,
-            replay_start=record.replay_start,
-            replay_from=record.replay_from,
-            status=record.status,
-        )
+        base.update({name: getattr(record, name) for name in RECORD_DETAIL})
     base.update({k: v for k, v in extra.items() if v is not None})
     return base
 
