@@ -149,11 +149,15 @@ def load(config: type[C], handler: str, environ: Mapping[str, str] | None = None
     ``ConfigurationError`` naming it.
     """
     env = of(handler, environ)
-    fields = dataclasses.fields(config)  # type: ignore[arg-type]
-    values = {
-        field.name: _parse(env, field.name.upper(), str(field.type), field.metadata) for field in fields
-    }
+    values = {}
+    for field in dataclasses.fields(config):  # type: ignore[arg-type]
+        values[field.name] = _parse(env, field.name.upper(), _type_name(field.type), field.metadata)
     return config(**values)
+
+
+def _type_name(annotation: Any) -> str:
+    """``str`` for both ``str`` and ``"str"`` (a module with postponed annotations)."""
+    return annotation if isinstance(annotation, str) else getattr(annotation, "__name__", repr(annotation))
 
 
 def _parse(env: Environment, name: str, kind: str, rules: Mapping[str, Any]) -> str | int | float:
