@@ -241,6 +241,19 @@ locals {
         Resource = [aws_sqs_queue.buffer.arn]
       },
       {
+        # Replay sizing at replay start (pitr.replay_sizing): the tables' capacity, the backlog.
+        Sid      = "SizeReplay"
+        Effect   = "Allow"
+        Action   = ["dynamodb:DescribeTable"]
+        Resource = [local.source_table_arn, local.target_table_arn_pattern, aws_dynamodb_table.ledger.arn]
+      },
+      {
+        Sid      = "ReadBacklog"
+        Effect   = "Allow"
+        Action   = ["sqs:GetQueueAttributes"]
+        Resource = [aws_sqs_queue.buffer.arn]
+      },
+      {
         Sid      = "SwitchReplay"
         Effect   = "Allow"
         Action   = ["lambda:UpdateEventSourceMapping", "lambda:GetEventSourceMapping"]
@@ -298,6 +311,10 @@ locals {
       REPLAY_MAPPING_UUID       = aws_lambda_event_source_mapping.replay.uuid
       TOPIC_ARN                 = local.topic_arn
       MAX_RESTORE_WAIT_SECONDS  = tostring(local.max_restore_wait_seconds)
+      # pitr.replay_sizing: replay sized to the target's write capacity, under these ceilings
+      REPLAY_MAXIMUM_CONCURRENCY = tostring(var.replay_writer.maximum_concurrency)
+      WARM_WRITE_UNITS_MAX       = tostring(var.warm_throughput_max_write_units_per_second)
+      LEDGER_TABLE               = aws_dynamodb_table.ledger.name
     })
     policy_statements = local.steps_statements
     # The restore-ended rule invokes it asynchronously: a release that still fails after Lambda's

@@ -456,7 +456,7 @@ variable "replay_writer" {
       memory_size                 - MB
       timeout                     - seconds
       batch_size                  - messages per invocation
-      maximum_concurrency         - of its mapping
+      maximum_concurrency         - ceiling: replay is sized to the restored table under it
       max_receive_count           - deliveries before the dead-letter queue
       record_cache_seconds        - restore record cache
       replay_start_margin_seconds - seconds replayed before the replay start
@@ -466,7 +466,7 @@ variable "replay_writer" {
     memory_size                 = optional(number, 512)
     timeout                     = optional(number, 60)
     batch_size                  = optional(number, 10)
-    maximum_concurrency         = optional(number, 50)
+    maximum_concurrency         = optional(number, 200)
     max_receive_count           = optional(number, 50)
     record_cache_seconds        = optional(number, 10)
     replay_start_margin_seconds = optional(number, 0)

@@ -9,10 +9,13 @@ restored table's write capacity. This model simulates those, for a backlog of ch
   available group before moving to the next, and a group with a message in flight delivers nothing
   else (``SQS_RECEIVE`` and ``SQS_GROUP_HELD``); groups keep their place until they are empty, as in
   the simulation kit's queue (``pitrctl/sim/fifo_queue.py``), which ``tests/bench`` checks;
-* the replay mapping: pollers, each receive -> invoke -> write -> delete, at most
-  ``maximum_concurrency`` at once and no more than the groups that have something to deliver
+* the replay mapping: pollers, each receive -> invoke -> write -> delete, at most the maximum
+  concurrency at once and no more than the groups that have something to deliver
   (``LAMBDA_FIFO_SCALING``, ``LAMBDA_MAX_CONCURRENCY``), starting with 5 and adding up to 300 a minute
-  (``LAMBDA_SQS_RAMP``);
+  (``LAMBDA_SQS_RAMP``). The maximum concurrency is what the module's steps function sets at replay
+  start for the backlog and the table (``module_sizing`` calls the same ``pitr.replay_sizing.plan``),
+  under the ceiling ``--maximum-concurrency``; each backlog is also drained at the former fixed 50,
+  and with the sized pollers all started at once (no ramp, as provisioned mode would);
 * the writer: ours writes each item of a batch once (its newest change) in one ``BatchWriteItem``
   (``BATCH_WRITE_ITEMS``); with the ordering guard (issue 11, ``pitr.guard``), one
   ``TransactWriteItems`` per batch holding each item's write and its ledger row, all or nothing
@@ -50,6 +53,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from pitr import replay_sizing
 from pitr.restore_waiter import CAUGHT_UP_WINDOW_SECONDS, WaiterConfig, drain_schedule
 
 
@@ -121,8 +125,9 @@ PARAMETERS: dict[str, Parameter] = {
         "https://repost.aws/knowledge-center/lambda-sqs-scaling",
     ),
     "LAMBDA_MAX_CONCURRENCY": Parameter(
-        50,
-        "concurrent invocations (replay_writer.maximum_concurrency; AWS allows 2 to 1000)",
+        200,
+        "concurrent invocations at most (replay_writer.maximum_concurrency, the ceiling the steps function "
+        "sizes replay under, pitr.replay_sizing; AWS allows 2 to 1000)",
         "module default",
         "MaximumConcurrency: Limits the number of concurrent instances that the Amazon SQS event source "
         "can invoke. ... Valid Range: Minimum value of 2. Maximum value of 1000.",
@@ -555,6 +560,9 @@ class Result:
     ledger_wcu: float = 0.0
     throttled_retries: int = 0
     capacity_share: float = 0.0  # target write units used / what the target could absorb meanwhile
+    # The same from the moment the last poller started (None: the drain ended during the ramp).
+    capacity_share_after_ramp: float | None = None
+    ramp_end_s: float = 0.0
     peak_receives_per_s: int = 0
     peak_pollers: int = 0
     caught_up_s: float | None = None
@@ -599,6 +607,7 @@ class Simulation:
         self.lag_high_at = 0.0  # last time an invocation applied a change older than the threshold
         self.live_due = 0.0
         self.second, self.in_second = -1, 0  # receives in the current second (peak rate)
+        self.ramp_mark: tuple[float, float, float] | None = None  # (time, used, provided) at ramp end
 
     def _at(self, t: float, kind: int, who: int = 0) -> None:
         self.seq += 1
@@ -615,6 +624,8 @@ class Simulation:
         self.pollers += 1
         self.result.peak_pollers = self.pollers
         self._at(now, POLL, self.pollers - 1)
+        if self.pollers >= self.s.max_concurrency:
+            self.ramp_mark = (now, self.target.used, self.target.provided_until(now))
 
     def _grant(self, now: float, writes: int) -> int:
         each = self.each
@@ -673,6 +684,10 @@ class Simulation:
         res.ledger_wcu = self.ledger.used if self.ledger else 0.0
         provided = self.target.provided_until(end)
         res.capacity_share = self.target.used / provided if provided else 0.0
+        if self.ramp_mark is not None and self.ramp_mark[0] < end:
+            at, used, before = self.ramp_mark
+            res.ramp_end_s = at
+            res.capacity_share_after_ramp = (self.target.used - used) / (provided - before)
         return res
 
     def _start(self) -> None:
@@ -838,6 +853,36 @@ def concurrency_for_table(setup: Setup, writes_per_invocation: float) -> int:
     return max(2, min(1000, math.ceil(setup.write_capacity * cycle / units)))
 
 
+def table_description(setup: Setup) -> dict[str, Any]:
+    """What DescribeTable says of a table with the setup's capacity (for ``pitr.replay_sizing``)."""
+    units = int(setup.write_capacity)
+    if setup.capacity_mode == "on_demand":
+        return {
+            "BillingModeSummary": {"BillingMode": "PAY_PER_REQUEST"},
+            "WarmThroughput": {"WriteUnitsPerSecond": units},
+        }
+    return {
+        "BillingModeSummary": {"BillingMode": "PROVISIONED"},
+        "ProvisionedThroughput": {"WriteCapacityUnits": units},
+    }
+
+
+def module_sizing(setup: Setup, messages: int, ceiling: int) -> replay_sizing.ReplaySizing:
+    """The replay concurrency the module's steps function picks at replay start for this backlog
+    (the same code, ``pitr.replay_sizing.plan``); the source is taken as warm as the target."""
+    table = table_description(setup)
+    cfg = replay_sizing.ReplaySizingConfig(maximum_concurrency=ceiling)
+    # The ledger is as warm as the target (--ledger-capacity): the guard writes a row there per item.
+    ledger = replace(setup, write_capacity=setup.ledger_capacity, capacity_mode="on_demand")
+    return replay_sizing.plan(
+        table, table, messages, cfg, batch_size=setup.batch_size, ledger=table_description(ledger)
+    )
+
+
+def _share(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
 def drain_row(p: Prepared, base: Setup, naive: Result | None, *, guard: bool = True) -> dict[str, Any]:
     """Ours (and with the guard) against the naive design, draining ``p``'s backlog."""
     w = p.workload
@@ -851,9 +896,11 @@ def drain_row(p: Prepared, base: Setup, naive: Result | None, *, guard: bool = T
         # Provisioned pollers: every invoke available from the start, no ramp.
         "pollers_from_start": base.initial_pollers >= base.max_concurrency,
         "items_per_concurrency": round(w.items / base.max_concurrency, 1),
+        "ramp_end_s": round(ours.ramp_end_s, 1),
         "ours_drain_s": round(ours.seconds, 1),
         "ours_wcu": round(ours.target_wcu),
         "ours_capacity_share": round(ours.capacity_share, 3),
+        "ours_capacity_share_after_ramp": _share(ours.capacity_share_after_ramp),
         "ours_writes_per_invocation": round(ours.writes / ours.invocations, 2) if ours.invocations else 0,
         "ours_throttled_retries": ours.throttled_retries,
         "ours_peak_receives_per_s": ours.peak_receives_per_s,
@@ -869,6 +916,7 @@ def drain_row(p: Prepared, base: Setup, naive: Result | None, *, guard: bool = T
             guard_wcu=round(g.target_wcu + g.ledger_wcu),
             guard_target_wcu=round(g.target_wcu),
             guard_capacity_share=round(g.capacity_share, 3),
+            guard_capacity_share_after_ramp=_share(g.capacity_share_after_ramp),
         )
     if naive is not None:
         row.update(
@@ -897,6 +945,7 @@ def catch_up_row(p: Prepared, base: Setup, rate: float, design: str = "ours") ->
         "design": design,
         "backlog_changes": w.changes,
         "live_changes_per_s": rate,
+        "maximum_concurrency": base.max_concurrency,
         "caught_up_s": round(res.caught_up_s, 1) if res.caught_up_s is not None else None,
         "capacity_share": round(res.capacity_share, 3),
     }
@@ -910,6 +959,8 @@ MORE_CASES: tuple[tuple[int, str], ...] = (
     (1_000, "hot"),
     (1_000_000, "hot"),
 )
+# The replay mapping's fixed maximum concurrency before replay sizing (shown for comparison).
+PREVIOUS_CONCURRENCY = 50
 
 
 def model(
@@ -917,40 +968,58 @@ def model(
     *,
     changes: int = 1_000_000,
     cases: Sequence[tuple[int, str]] = DRAIN_CASES,
-    tuned_concurrency: int = 200,
+    ceiling: int = replay_sizing.DEFAULT_MAXIMUM_CONCURRENCY,
     live_rate: float = 1000.0,
     catch_up_cases: Sequence[tuple[int, str]] = ((1_000_000, "cold"), (100_000, "hot")),
     cutover_rates: Sequence[float] = (100.0, 1000.0, 2500.0),
     cutover_items: int = 100_000,
     drain_quiet_seconds: float = DRAIN_QUIET_SECONDS,
 ) -> dict[str, Any]:
+    """Every case is drained at the concurrency the module sizes for it (``sizing: "module"``), at
+    the former fixed 50 (``"fixed"``), and, where the invocations limit it, with the sized
+    concurrency's pollers all started at once (``pollers_from_start``: what Lambda's provisioned
+    mode would give, which the module does not use)."""
     began = time.perf_counter()
     naive = Simulation(replace(base, design="naive"), FifoBuffer.filled([0] * changes, 1, 0.0)).run()
     drain, catch_up = [], []
-    tuned = replace(base, max_concurrency=tuned_concurrency)
-    provisioned = replace(tuned, initial_pollers=tuned_concurrency)
     for items, access in cases:
         prepared = prepare(Workload(items, access, changes, base.seed))
-        drain.append(drain_row(prepared, base, naive))
-        # More pollers cannot help a drain the table already limits.
-        if tuned_concurrency != base.max_concurrency and drain[-1]["ours_bound"] != "table":
-            drain.append(drain_row(prepared, tuned, None, guard=False))
-            drain.append(drain_row(prepared, provisioned, None, guard=False))
+        sizing = module_sizing(base, prepared.messages, ceiling)
+        sized = replace(base, max_concurrency=sizing.concurrency)
+        row = drain_row(prepared, sized, naive)
+        drain.append(
+            {**row, "sizing": "module", "warm_write_units_per_second": sizing.warm_write_units_per_second}
+        )
+        if sizing.concurrency != PREVIOUS_CONCURRENCY:
+            fixed = replace(base, max_concurrency=PREVIOUS_CONCURRENCY)
+            drain.append({**drain_row(prepared, fixed, None, guard=False), "sizing": "fixed"})
+        # Pollers ready at once cannot help a drain the table already limits.
+        if row["ours_capacity_share"] < 0.9:
+            ready = replace(sized, initial_pollers=sized.max_concurrency)
+            drain.append({**drain_row(prepared, ready, None, guard=False), "sizing": "module"})
         if (items, access) in catch_up_cases:
-            catch_up.append(catch_up_row(prepared, base, live_rate))
+            catch_up.append(catch_up_row(prepared, sized, live_rate))
     cut = Workload(cutover_items, "cold", changes, base.seed)
+    cut_setup = replace(base, max_concurrency=module_sizing(base, prepare(cut).messages, ceiling).concurrency)
     cutover = [
-        cutover_pause(replace(base, design=d), cut, r, quiet=drain_quiet_seconds)
+        cutover_pause(replace(cut_setup, design=d), cut, r, quiet=drain_quiet_seconds)
         for d in ("ours", "guard")
         for r in cutover_rates
     ]
-    applicable = [r for r in drain if r["items"] >= 10 * r["maximum_concurrency"]]
+    applicable = [
+        r
+        for r in drain
+        if r["sizing"] == "module"
+        and not r["pollers_from_start"]
+        and r["items"] >= 10 * r["maximum_concurrency"]
+    ]
     return {
         "model": "scale",
         "setup": {
             "batch_size": base.batch_size,
-            "maximum_concurrency": base.max_concurrency,
-            "tuned_concurrency": tuned_concurrency,
+            "concurrency_ceiling": ceiling,
+            "previous_concurrency": PREVIOUS_CONCURRENCY,
+            "sizing_invocation_seconds": replay_sizing.INVOCATION_SECONDS,
             "pollers_per_minute": base.pollers_per_minute,
             "item_kb": base.item_kb,
             "capacity_mode": base.capacity_mode,
@@ -963,19 +1032,23 @@ def model(
         "catch_up": catch_up,
         "cutover": cutover,
         "criterion": {
-            "rule": "ours uses >= 90% of the target's write capacity while draining, where items >= "
-            "10 x maximum_concurrency",
+            "rule": "the target's write capacity >= 90% used while the replay drains, where items >= 10 x "
+            "the replay concurrency in effect (sized by the module); whole drain, and after the poller "
+            "ramp (Lambda adds up to 300 pollers a minute from 5)",
             "rows": [
                 {
                     "items": r["items"],
                     "access": r["access"],
+                    "design": design,
                     "maximum_concurrency": r["maximum_concurrency"],
-                    "pollers_from_start": r["pollers_from_start"],
-                    "capacity_share": r["ours_capacity_share"],
-                    "bound": r["ours_bound"],
-                    "met": r["ours_capacity_share"] >= 0.9,
+                    "ramp_end_s": r["ramp_end_s"],
+                    "capacity_share": r[f"{design}_capacity_share"],
+                    "capacity_share_after_ramp": r[f"{design}_capacity_share_after_ramp"],
+                    "met": r[f"{design}_capacity_share"] >= 0.9,
+                    "met_after_ramp": (r[f"{design}_capacity_share_after_ramp"] or 0.0) >= 0.9,
                 }
                 for r in applicable
+                for design in ("guard", "ours")
             ],
         },
         "model_seconds": round(time.perf_counter() - began, 1),
@@ -997,12 +1070,14 @@ def print_report(result: dict[str, Any], out: Callable[[str], Any] = print) -> N
     out(
         f"scale model (bench/scale_model.py): batch {s['batch_size']}, {s['item_kb']:g} KB items, target "
         f"{s['capacity_mode']} at {s['write_capacity']:.0f} write units/s; drain of a backlog of "
-        f"{result['drain'][0]['changes']:,} changes (conc: maximum_concurrency; p: provisioned pollers, "
-        "no ramp)"
+        f"{result['drain'][0]['changes']:,} changes. conc: the replay's maximum concurrency, sized by the "
+        f"module under its ceiling {s['concurrency_ceiling']} (f: fixed, the former default; p: pollers "
+        "all started at once, as provisioned mode would, which the module does not use); table used: whole "
+        "drain / after the poller ramp"
     )
     header = (
         f"{'items':>9} {'access':<6} {'conc':>5} | {'drain ours':>10} {'guard':>9} {'naive':>9} | "
-        f"{'WCU ours':>9} {'guard':>9} {'naive':>9} | {'table used':>10} {'guard':>6} | bound (conc. to fill)"
+        f"{'WCU ours':>9} {'guard':>9} {'naive':>9} | {'table used':>10} {'guard':>9} | bound (conc. to fill)"
     )
     out(header)
     out("-" * len(header))
@@ -1010,16 +1085,20 @@ def print_report(result: dict[str, Any], out: Callable[[str], Any] = print) -> N
     def col(row: dict[str, Any], key: str, fmt: Callable[[Any], str], width: int) -> str:
         return f"{fmt(row[key]) if key in row else '':>{width}}"
 
+    def used(row: dict[str, Any], design: str) -> str:
+        if f"{design}_capacity_share" not in row:
+            return ""
+        after = row[f"{design}_capacity_share_after_ramp"]
+        return f"{row[f'{design}_capacity_share']:.0%}/" + ("-" if after is None else f"{after:.0%}")
+
     for r in result["drain"]:
+        mark = "p" if r["pollers_from_start"] else ("f" if r["sizing"] == "fixed" else "")
         out(
-            f"{r['items']:>9,} {r['access']:<6} "
-            f"{str(r['maximum_concurrency']) + ('p' if r['pollers_from_start'] else ''):>5} | "
+            f"{r['items']:>9,} {r['access']:<6} {str(r['maximum_concurrency']) + mark:>5} | "
             f"{_fmt_s(r['ours_drain_s']):>10} {col(r, 'guard_drain_s', _fmt_s, 9)} "
             f"{col(r, 'naive_drain_s', _fmt_s, 9)} | {r['ours_wcu']:>9,} "
             f"{col(r, 'guard_wcu', '{:,}'.format, 9)} {col(r, 'naive_wcu', '{:,}'.format, 9)} | "
-            f"{r['ours_capacity_share']:>10.0%} "
-            f"{col(r, 'guard_capacity_share', '{:.0%}'.format, 6)} | {r['ours_bound']} "
-            f"({r['concurrency_for_table']})"
+            f"{used(r, 'ours'):>10} {used(r, 'guard'):>9} | {r['ours_bound']} ({r['concurrency_for_table']})"
         )
     for r in result["catch_up"]:
         out(
@@ -1035,10 +1114,14 @@ def print_report(result: dict[str, Any], out: Callable[[str], Any] = print) -> N
             f"pitrctl {r['operator_notice_s']}"
         )
     rows = result["criterion"]["rows"]
-    out(
-        f"table >= 90% used while ours drains, items >= 10 x concurrency: {sum(r['met'] for r in rows)} of "
-        f"{len(rows)} rows (model {result['model_seconds']} s)"
-    )
+    for design in ("guard", "ours"):
+        mine = [r for r in rows if r["design"] == design]
+        out(
+            f"table >= 90% used while {design} drains, items >= 10 x concurrency in effect: "
+            f"{sum(r['met'] for r in mine)} of {len(mine)} rows over the whole drain, "
+            f"{sum(r['met_after_ramp'] for r in mine)} of {len(mine)} after the poller ramp"
+        )
+    out(f"(model {result['model_seconds']} s)")
 
 
 def print_sources(out: Callable[[str], Any] = print) -> None:
@@ -1054,7 +1137,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--changes", type=int, default=1_000_000, help="backlog size (changes)")
     parser.add_argument("--batch-size", type=int, default=d.batch_size)
-    parser.add_argument("--maximum-concurrency", type=int, default=d.max_concurrency)
+    parser.add_argument(
+        "--maximum-concurrency",
+        type=int,
+        default=d.max_concurrency,
+        help="replay_writer.maximum_concurrency: the ceiling the module sizes the replay concurrency under",
+    )
     parser.add_argument("--item-kb", type=float, default=d.item_kb)
     parser.add_argument("--capacity-mode", choices=("on_demand", "provisioned"), default=d.capacity_mode)
     parser.add_argument(
@@ -1112,6 +1200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         base,
         changes=args.changes,
         cases=DRAIN_CASES + MORE_CASES if args.more_cases else DRAIN_CASES,
+        ceiling=base.max_concurrency,
         live_rate=args.live_rate,
         drain_quiet_seconds=args.drain_quiet_seconds,
     )

@@ -79,7 +79,7 @@ run "replay_mapping_is_created_disabled" {
     error_message = "FIFO batches hold at most 10 messages, with partial batch responses."
   }
   assert {
-    condition     = aws_lambda_event_source_mapping.replay.scaling_config[0].maximum_concurrency == 50 && aws_lambda_event_source_mapping.replay.event_source_arn == aws_sqs_queue.buffer.arn
+    condition     = aws_lambda_event_source_mapping.replay.scaling_config[0].maximum_concurrency == 200 && aws_lambda_event_source_mapping.replay.event_source_arn == aws_sqs_queue.buffer.arn
     error_message = "The replay mapping reads the buffer with the configured maximum concurrency."
   }
   assert {

@@ -123,11 +123,17 @@ CALLS: dict[tuple[str, str], Grant | tuple[Grant, ...]] = {
         }
     ),
     ("ssm", "delete_parameter"): Grant({"restore_steps": ("restore_record", "coverage_parameter")}),
-    # restore_waiter
+    # restore_waiter; restore_steps' replay sizing reads the tables' capacity and the backlog
     ("dynamodb", "describe_table"): Grant(
-        {"restore_waiter": ("target_table",), "settings_sync": SOURCE_AND_TARGET}
+        {
+            "restore_waiter": ("target_table",),
+            "settings_sync": SOURCE_AND_TARGET,
+            "restore_steps": (*SOURCE_AND_TARGET, "ledger_table"),
+        }
     ),
-    ("sqs", "get_queue_attributes"): Grant({"restore_waiter": ("buffer_queue", "stream_failure_queue")}),
+    ("sqs", "get_queue_attributes"): Grant(
+        {"restore_waiter": ("buffer_queue", "stream_failure_queue"), "restore_steps": ("buffer_queue",)}
+    ),
     ("sqs", "receive_message"): Grant({"restore_waiter": ("stream_failure_queue",)}),
     ("cloudwatch", "get_metric_data"): Grant(("*",)),
     # restore_steps

@@ -64,6 +64,10 @@ VARIABLES: dict[str, tuple[str, ...]] = {
         "RESTORE_RECORD_PARAMETER",
         "REPLAY_MAPPING_UUID",
         "TOPIC_ARN",
+        # pitr.replay_sizing: the replay concurrency ceiling and the pre-warm ceiling
+        "REPLAY_MAXIMUM_CONCURRENCY",
+        "WARM_WRITE_UNITS_MAX",
+        "LEDGER_TABLE",
     ),
 }
 
@@ -136,9 +140,17 @@ class Configuration:
         return load(cls, cls.handler, environ)
 
 
-def variable(*, minimum: float = 0, choices: Collection[str] = (), default: Any = dataclasses.MISSING) -> Any:
-    """A configuration field with rules beyond its type: its least value, or the values allowed."""
-    return dataclasses.field(default=default, metadata={"minimum": minimum, "choices": tuple(choices)})
+def variable(
+    *,
+    minimum: float = 0,
+    maximum: float = math.inf,
+    choices: Collection[str] = (),
+    default: Any = dataclasses.MISSING,
+) -> Any:
+    """A configuration field with rules beyond its type: its least and greatest value, or the values
+    allowed."""
+    rules = {"minimum": minimum, "maximum": maximum, "choices": tuple(choices)}
+    return dataclasses.field(default=default, metadata=rules)
 
 
 def load(config: type[C], handler: str, environ: Mapping[str, str] | None = None) -> C:
@@ -175,10 +187,11 @@ def _parse(env: Environment, name: str, kind: str, rules: Mapping[str, Any]) -> 
         value: float = int(raw) if kind == "int" else float(raw)
     except ValueError:
         value = math.nan
-    minimum = rules.get("minimum", 0)
-    if not math.isfinite(value) or value < minimum:
+    minimum, maximum = rules.get("minimum", 0), rules.get("maximum", math.inf)
+    if not math.isfinite(value) or not minimum <= value <= maximum:
         whole = "whole " if kind == "int" else ""
-        raise _problem(env, name, f"is {raw!r}, not a {whole}number >= {minimum:g}")
+        bounds = f"from {minimum:g} to {maximum:g}" if math.isfinite(maximum) else f">= {minimum:g}"
+        raise _problem(env, name, f"is {raw!r}, not a {whole}number {bounds}")
     return value
 
 

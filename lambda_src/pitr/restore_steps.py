@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from pitr import clients, coverage, environment, logs, notify, step_errors
+from pitr import clients, coverage, environment, logs, notify, replay_sizing, step_errors
 from pitr.backoff import Backoff
 from pitr.patterns import PatternError, check_target
 from pitr.restore_record import (
@@ -60,6 +60,18 @@ class StepsConfig(environment.Configuration):
     replay_mapping_uuid: str
     topic_arn: str
     max_restore_wait_seconds: int = environment.variable(minimum=1)
+    # pitr.replay_sizing: replay sized to the target's write capacity, under these ceilings.
+    replay_maximum_concurrency: int = environment.variable(
+        minimum=replay_sizing.MIN_CONCURRENCY, maximum=replay_sizing.MAX_CONCURRENCY
+    )
+    warm_write_units_max: int = environment.variable(minimum=0)
+    ledger_table: str
+
+    @property
+    def sizing(self) -> replay_sizing.ReplaySizingConfig:
+        return replay_sizing.ReplaySizingConfig(
+            self.replay_maximum_concurrency, self.warm_write_units_max, self.ledger_table
+        )
 
 
 OUTCOMES = {"cut_over": notify.CUT_OVER, "aborted": notify.ABORTED, "failed": notify.FAILED}
@@ -274,8 +286,13 @@ def start(event: dict[str, Any], cfg: StepsConfig, rt: Runtime) -> dict[str, Any
     return {"retention_raised_at": raised_at}
 
 
-def _set_replay(cfg: StepsConfig, enabled: bool) -> None:
-    clients.client("lambda").update_event_source_mapping(UUID=cfg.replay_mapping_uuid, Enabled=enabled)
+def _set_replay(cfg: StepsConfig, enabled: bool, concurrency: int | None = None) -> None:
+    """Switch replay; switching it off puts the deployment's ceiling back (``pitr.replay_sizing``)."""
+    if concurrency is None:
+        concurrency = cfg.replay_maximum_concurrency
+    clients.client("lambda").update_event_source_mapping(
+        UUID=cfg.replay_mapping_uuid, Enabled=enabled, ScalingConfig={"MaximumConcurrency": concurrency}
+    )
 
 
 def enable_replay(event: dict[str, Any], cfg: StepsConfig, rt: Runtime) -> dict[str, Any]:
@@ -292,7 +309,15 @@ def enable_replay(event: dict[str, Any], cfg: StepsConfig, rt: Runtime) -> dict[
         covered_since=plan["covered_since"],
         task_token=None,
     )
-    _set_replay(cfg, True)
+    # Replay at the target's write capacity: the concurrency and the pre-warm it asks settings_sync for.
+    sizing = replay_sizing.size(
+        source_table=cfg.source_table_name,
+        target_table=record.target_table,
+        queue_url=cfg.buffer_queue_url,
+        mapping_uuid=cfg.replay_mapping_uuid,
+        cfg=cfg.sizing,
+    )
+    _set_replay(cfg, True, sizing.concurrency)
     enabled_at = rt.now()
     try:
         _own_record(clients.client("ssm"), cfg, event["execution_arn"])
@@ -304,7 +329,7 @@ def enable_replay(event: dict[str, Any], cfg: StepsConfig, rt: Runtime) -> dict[
         raise
     _notify(cfg, notify.TABLE_ACTIVE, _detail(cfg, record, covered_since=plan["covered_since"]))
     # Catching up shares the claim's deadline (max_restore_wait): one bound on the waiting loops.
-    return {"enabled_at": format_time(enabled_at)}
+    return {"enabled_at": format_time(enabled_at), **sizing.as_dict()}
 
 
 def park(event: dict[str, Any], cfg: StepsConfig, rt: Runtime) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from pitr import cdc_subscriber, environment, metrics, replay_writer
+from pitr import cdc_subscriber, environment, metrics, replay_sizing, replay_writer
 from pitr.restore_steps import StepsConfig
 from pitr.restore_waiter import WaiterConfig
 
@@ -80,6 +80,9 @@ RESTORE_WORKFLOW_TUNING: dict[str, Any] = {
     "DRAIN_QUIET_SECONDS": 60,
     "DRAIN_TIMEOUT_SECONDS": 900,
     "INVOCATION_BUDGET_SECONDS": 840,
+    # The steps function's replay sizing (pitr.replay_sizing).
+    "REPLAY_MAXIMUM_CONCURRENCY": replay_sizing.DEFAULT_MAXIMUM_CONCURRENCY,
+    "WARM_WRITE_UNITS_MAX": 0,
 }
 
 

@@ -366,6 +366,7 @@ class Sandbox:
             "STREAM_FAILURE_QUEUE_URL": self.failures_url,
             "REPLAY_MAPPING_UUID": self.replay_mapping_uuid,
             "TOPIC_ARN": self.topic_arn,
+            "LEDGER_TABLE": self.ledger_table,
         }
         self.waiter_env = functions.render_part("pitr.restore_waiter.handler", workflow_env)
         self.steps_env = functions.render_part("pitr.restore_steps.handler", workflow_env)

@@ -19,7 +19,7 @@ from typing import Any
 import boto3
 from moto.events.models import EventPattern
 
-from pitr import clients, restore_record, restore_steps, restore_waiter
+from pitr import clients, guard, restore_record, restore_steps, restore_waiter
 from pitr.runtime import Runtime
 from pitrctl import workflow
 from pitrctl.sim import events, functions, moto_patches
@@ -32,6 +32,7 @@ from pitrctl.sim.tables import create_table
 
 SOURCE = "orders"
 RECORD = "/dynamodb-pitr/orders/restore"
+LEDGER = "pitr-orders-ledger"
 COVERAGE = "/dynamodb-pitr/orders/coverage"
 STANDBY_RETENTION = functions.STANDBY_RETENTION_SECONDS
 START = 1_900_000_000.0  # simulated epoch: 2030-03-17
@@ -69,6 +70,7 @@ class World:
         stack.enter_context(moto_patches.restore_status(self.restores))
 
         create_table(self.ddb, SOURCE)
+        self.ddb.create_table(**guard.ledger_table_spec(LEDGER))  # the replay sizing reads its capacity
         self.queue_url = self.sqs.create_queue(
             QueueName="pitr-orders-buffer.fifo",
             Attributes={
@@ -117,6 +119,7 @@ class World:
             "STREAM_FAILURE_QUEUE_URL": self.failure_queue_url,
             "REPLAY_MAPPING_UUID": self.replay_uuid,
             "TOPIC_ARN": self.topic_arn,
+            "LEDGER_TABLE": LEDGER,
         }
         self.waiter_cfg, self.steps_cfg = functions.restore_workflow_configs(values)
         self.subscriber = SubscriberStandin(self.ddb, self.sqs, SOURCE, self.queue_url, self.fake.clock)

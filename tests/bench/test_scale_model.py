@@ -204,7 +204,8 @@ def test_ours_fills_the_table_when_every_batch_holds_ten_items() -> None:
     """One change per item (cold): every batch is ten writes; 50 pollers want ~10,000 writes/s and
     the table gives 4,000, so the table is the limit and is almost fully used."""
     groups = list(range(60_000))
-    result = sm.Simulation(sm.Setup(), sm.FifoBuffer.filled(groups, len(groups), 0.0)).run()
+    setup = sm.Setup(max_concurrency=50)
+    result = sm.Simulation(setup, sm.FifoBuffer.filled(groups, len(groups), 0.0)).run()
     assert result.capacity_share >= 0.9
     assert result.throttled_retries > 0
     assert result.seconds == pytest.approx(60_000 / 4000, rel=0.25)
@@ -214,7 +215,9 @@ def test_a_hot_backlog_is_bound_by_concurrency_not_the_table() -> None:
     """Many changes per item: SQS fills a batch from one group, so a batch is one write and 50
     pollers cannot use the table; more pollers can."""
     groups = [i % 500 for i in range(100_000)]
-    slow = sm.Simulation(sm.Setup(initial_pollers=50), sm.FifoBuffer.filled(groups, 500, 0.0)).run()
+    slow = sm.Simulation(
+        sm.Setup(max_concurrency=50, initial_pollers=50), sm.FifoBuffer.filled(groups, 500, 0.0)
+    ).run()
     assert slow.writes == slow.invocations  # one item per batch
     assert slow.capacity_share < 0.5
     setup = sm.Setup(max_concurrency=200, initial_pollers=200)
@@ -284,12 +287,23 @@ def test_main_prints_a_table_and_json_last(capsys: pytest.CaptureFixture[str]) -
     assert {r["items"] for r in result["drain"]} >= {1_000, 1_000_000}
     compared = [r for r in result["drain"] if "naive_drain_s" in r]
     assert compared and all(r["naive_drain_s"] > r["ours_drain_s"] for r in compared)
-    tuned = {(r["items"], r["maximum_concurrency"], r["pollers_from_start"]) for r in result["drain"]}
-    assert {(1_000, 50, False), (1_000, 200, False), (1_000, 200, True)} <= tuned
-    bound_by_table = {
-        r["items"] for r in result["drain"] if r["ours_bound"] == "table" and r["maximum_concurrency"] == 50
+    rows = {
+        (r["items"], r["sizing"], r["maximum_concurrency"], r["pollers_from_start"]) for r in result["drain"]
     }
-    assert not any(items in bound_by_table and c == 200 for items, c, _ in tuned)
+    # The module's sizing (200 for a new on-demand table), the former fixed 50, and the sized pollers
+    # all started at once where the ramp held the module's drain under 90%.
+    assert {(1_000, "module", 200, False), (1_000, "fixed", 50, False), (1_000, "module", 200, True)} <= rows
+    ready = {r["items"] for r in result["drain"] if r["pollers_from_start"]}
+    assert all(
+        r["ours_capacity_share"] < 0.9
+        for r in result["drain"]
+        if r["sizing"] == "module" and not r["pollers_from_start"] and r["items"] in ready
+    )
+    sized = [r for r in result["drain"] if r["sizing"] == "module" and not r["pollers_from_start"]]
+    assert all(r["warm_write_units_per_second"] > 0 for r in sized)
+    criterion = result["criterion"]["rows"]
+    assert {r["design"] for r in criterion} <= {"ours", "guard"}
+    assert all(r["items"] >= 10 * r["maximum_concurrency"] for r in criterion)
     assert [r["live_changes_per_s"] for r in result["cutover"] if r["design"] == "ours"] == [100, 1000, 2500]
     assert all(r["pause_s"] > 0 for r in result["cutover"])
 
@@ -358,10 +372,59 @@ def test_the_suggested_concurrency_fills_the_table() -> None:
     """``concurrency_for_table`` from a run at 50 pollers: a run with that many (all started at once)
     uses most of the table, where 50 used under half of it."""
     groups = [i % 3000 for i in range(150_000)]
-    slow = sm.Simulation(sm.Setup(initial_pollers=50), sm.FifoBuffer.filled(groups, 3000, 0.0)).run()
+    slow = sm.Simulation(
+        sm.Setup(max_concurrency=50, initial_pollers=50), sm.FifoBuffer.filled(groups, 3000, 0.0)
+    ).run()
     assert slow.capacity_share < 0.5
     suggested = sm.concurrency_for_table(sm.Setup(), slow.writes / slow.invocations)
     assert 50 < suggested <= 1000
     setup = sm.Setup(max_concurrency=suggested, initial_pollers=suggested)
     fast = sm.Simulation(setup, sm.FifoBuffer.filled(groups, 3000, 0.0)).run()
     assert fast.capacity_share >= 0.85
+
+
+SMALL = {"write_capacity": 1000.0, "ledger_capacity": 1000.0}  # a table that drains in seconds, not minutes
+
+
+def _sized_run(groups: list[int], design: str, *, ready: bool) -> sm.Result:
+    setup = sm.Setup(design=design, **SMALL)
+    sizing = sm.module_sizing(setup, len(groups), sm.replay_sizing.DEFAULT_MAXIMUM_CONCURRENCY)
+    setup = sm.replace(setup, max_concurrency=sizing.concurrency)
+    if ready:
+        setup = sm.replace(setup, initial_pollers=sizing.concurrency)
+    return sm.Simulation(setup, sm.FifoBuffer.filled(groups, max(groups) + 1, 0.0)).run()
+
+
+@pytest.mark.parametrize("design", ["ours", "guard"])
+def test_the_module_sizing_fills_the_table_for_a_repetitive_backlog(design: str) -> None:
+    """A backlog of 600 items (10x the sized concurrency and more) changed 250 times each: SQS gives
+    one item per batch. On a 1,000-unit table the concurrency the module's code picks
+    (``pitr.replay_sizing``, the same code the steps function runs) keeps the table >= 90% busy once
+    the pollers are up (the whole drain with them all started at once, after the ramp otherwise),
+    where a fifth of it leaves the table mostly idle."""
+    groups = [i % 600 for i in range(150_000)]
+    sized = sm.module_sizing(sm.Setup(**SMALL), len(groups), 200).concurrency
+    assert sized == 50
+    assert len(set(groups)) >= 10 * sized
+    ready = _sized_run(groups, design, ready=True)
+    assert ready.capacity_share >= 0.9
+    ramped = _sized_run(groups, design, ready=False)
+    assert ramped.capacity_share_after_ramp is not None and ramped.capacity_share_after_ramp >= 0.9
+    assert ramped.capacity_share < ready.capacity_share, "the ramp costs the first seconds"
+    fixed = sm.Simulation(
+        sm.Setup(design=design, max_concurrency=sized // 5, **SMALL), sm.FifoBuffer.filled(groups, 600, 0.0)
+    ).run()
+    assert fixed.capacity_share < 0.6
+    assert ramped.seconds < fixed.seconds
+
+
+def test_the_share_after_the_ramp_counts_from_the_last_poller() -> None:
+    """No ramp (every poller at once): the two shares are the same; a drain over before the last
+    poller starts has none."""
+    groups = list(range(20_000))
+    setup = sm.Setup(max_concurrency=50, initial_pollers=50)
+    run = sm.Simulation(setup, sm.FifoBuffer.filled(groups, len(groups), 0.0)).run()
+    assert run.ramp_end_s == 0.0
+    assert run.capacity_share_after_ramp == pytest.approx(run.capacity_share)
+    short = sm.Simulation(sm.Setup(max_concurrency=1000), sm.FifoBuffer.filled(groups[:500], 500, 0.0)).run()
+    assert short.capacity_share_after_ramp is None

@@ -93,7 +93,7 @@ def test_every_function_has_a_contract_and_terraform_sets_exactly_it() -> None:
 
 
 def _values(handler: str) -> dict[str, str]:
-    numbers = {"SECONDS", "RETENTION"}
+    numbers = {"SECONDS", "RETENTION", "CONCURRENCY", "UNITS"}
     values = {}
     for name in (*environment.VARIABLES[handler], *environment.COMMON):
         if any(word in name for word in numbers):

@@ -1,0 +1,91 @@
+"""The workflow sizes the replay to the restored table at replay start and puts the ceiling back.
+
+The real workflow definition and steps in moto (``pitrctl.sim.workflow_world``): enable_replay sets
+the replay mapping's ``MaximumConcurrency`` from the target's write capacity (``pitr.replay_sizing``)
+under the deployment's ceiling, hands settings_sync the backlog's ``warm_write_units_per_second``,
+and the release switches replay off with the ceiling back, so Terraform finds the mapping as it set
+it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from pitr import replay_sizing
+from pitrctl.sim.workflow_world import World
+
+pytestmark = pytest.mark.slow
+
+TARGET = "orders-restored-20300317"
+CEILING = 500
+
+
+def _concurrency(world: World) -> int | None:
+    mapping = world.lam.get_event_source_mapping(UUID=world.replay_uuid)
+    return (mapping.get("ScalingConfig") or {}).get("MaximumConcurrency")
+
+
+def _step_output(world: World, arn: str, state: str) -> dict[str, Any]:
+    exited = next(e for e in world.history(arn) if e.get("stateExitedEventDetails", {}).get("name") == state)
+    return json.loads(exited["stateExitedEventDetails"]["output"])
+
+
+def _parked(world: World) -> None:
+    world.wait_for(
+        lambda: (r := world.record()) and r.status == "caught_up" and r.task_token, "parked in caught_up"
+    )
+    world.wait_for(lambda: "Restore Caught Up" in world.detail_types(), "the caught-up notification")
+
+
+@pytest.mark.parametrize("outcome", ["cutover", "abort"])
+def test_replay_runs_at_the_sized_concurrency_and_the_ceiling_comes_back(world_factory, outcome: str) -> None:
+    world: World = world_factory(replay_maximum_concurrency=CEILING)
+    for key in "abcdefgh":
+        world.subscriber.write(key, "1")
+    world.simulate_restore(TARGET, takes_seconds=120)
+    arn = world.start(TARGET, f"restore-{outcome}")
+    _parked(world)
+
+    # moto describes a new on-demand table with AWS's 4,000 warm write units: 200 pollers fill it
+    # when each batch is one item written through the guard.
+    expected = replay_sizing.concurrency_for(4000, CEILING)
+    assert expected == 200 < CEILING
+    assert _concurrency(world) == expected, "replay runs at the sized concurrency"
+    replay = _step_output(world, arn, "EnableReplay")["replay"]["value"]
+    assert replay["replay_concurrency"] == expected
+    assert replay["write_capacity"] == 4000
+    assert replay["backlog_messages"] >= 8, "the seeded changes were waiting in the buffer"
+    (restore_call,) = world.settings.calls
+    assert restore_call["warm_write_units_per_second"] == replay["warm_write_units_per_second"] > 0
+
+    world.answer(outcome)
+    done = world.finished(arn)
+    assert done["status"] == "SUCCEEDED", world.history_names()
+    assert not world.replay_enabled()
+    assert _concurrency(world) == CEILING, "the ceiling is back once replay is off"
+
+
+def test_a_failed_sizing_read_never_holds_replay_back(world_factory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DescribeTable refused (an IAM mistake, say): replay starts at the ceiling, and says why."""
+    world: World = world_factory(replay_maximum_concurrency=CEILING)
+    world.simulate_restore(TARGET, takes_seconds=60)
+
+    real = replay_sizing.backlog_messages
+
+    def refused(sqs: Any, queue_url: str) -> int:
+        sqs.get_queue_attributes(QueueUrl=queue_url + "-missing", AttributeNames=["All"])
+        return real(sqs, queue_url)
+
+    monkeypatch.setattr(replay_sizing, "backlog_messages", refused)
+    arn = world.start(TARGET, "restore-unsized")
+    _parked(world)
+    assert world.replay_enabled()
+    assert _concurrency(world) == CEILING
+    replay = _step_output(world, arn, "EnableReplay")["replay"]["value"]
+    assert replay["replay_concurrency"] == CEILING and "sizing skipped" in replay["reason"]
+    assert world.settings.calls[0]["warm_write_units_per_second"] == 0
+    world.answer("abort")
+    assert world.finished(arn)["status"] == "SUCCEEDED"
