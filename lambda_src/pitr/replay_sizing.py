@@ -57,7 +57,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from pitr import clients, logs
+from pitr import clients, logs, queues
 
 # Seconds one replay invocation takes (receive, invoke, one TransactWriteItems, delete): assumed,
 # about twice the scale model's 57 ms, so that slower calls still keep the table busy.
@@ -195,13 +195,8 @@ def plan(
 
 
 def backlog_messages(sqs: Any, queue_url: str) -> int:
-    attrs = sqs.get_queue_attributes(
-        QueueUrl=queue_url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return int(attrs.get("ApproximateNumberOfMessages", 0)) + int(
-        attrs.get("ApproximateNumberOfMessagesNotVisible", 0)
-    )
+    """The buffer's messages waiting for replay."""
+    return queues.queued(sqs, queue_url)
 
 
 def size(

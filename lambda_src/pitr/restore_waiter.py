@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pitr import clients, coverage, environment, logs, metrics, step_errors, stream_failures
+from pitr import clients, coverage, environment, logs, metrics, queues, step_errors, stream_failures
 from pitr.backoff import Backoff
 from pitr.restore_record import REPLAY_FROM, format_time, parse_time
 from pitr.runtime import Runtime
@@ -272,16 +272,6 @@ def read_coverage_parameter(ssm: Any, name: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def queued_count(sqs: Any, queue_url: str) -> int:
-    attrs = sqs.get_queue_attributes(
-        QueueUrl=queue_url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return int(attrs.get("ApproximateNumberOfMessages", 0)) + int(
-        attrs.get("ApproximateNumberOfMessagesNotVisible", 0)
-    )
-
-
 def peek_messages(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
     """Every message of a standard queue we can see, without consuming or hiding any.
 
@@ -317,7 +307,7 @@ class FailureQueueRead:
 
 def read_stream_failures(sqs: Any, queue_url: str, now: datetime) -> FailureQueueRead:
     """The latest coverage break recorded in the stream failure queue (module docstring)."""
-    expected = queued_count(sqs, queue_url)
+    expected = queues.queued(sqs, queue_url)
     messages = peek_messages(sqs, queue_url) if expected else []
     breaks = stream_failures.breaks_of(messages, now)
     for unreadable in (b for b in breaks if b.unreadable):
