@@ -241,26 +241,25 @@ def build_source(subscriber: bool = True) -> World:
                 },
             )
 
-    # Scheduled scaling: the table's nightly low, and a one-off peak on gsi1 in a time zone.
-    aas.put_scheduled_action(
-        ServiceNamespace="dynamodb",
-        ScheduledActionName="nightly-low",
-        ResourceId=f"table/{SOURCE}",
-        ScalableDimension="dynamodb:table:WriteCapacityUnits",
-        Schedule="cron(0 22 * * ? *)",
-        Timezone="Europe/Paris",
-        ScalableTargetAction={"MinCapacity": 5, "MaxCapacity": 20},
-    )
-    aas.put_scheduled_action(
-        ServiceNamespace="dynamodb",
-        ScheduledActionName="sale",
-        ResourceId=f"table/{SOURCE}/index/gsi1",
-        ScalableDimension="dynamodb:index:ReadCapacityUnits",
-        Schedule="at(2027-11-27T08:00:00)",
-        StartTime=datetime(2027, 11, 1, tzinfo=UTC),
-        EndTime=datetime(2027, 12, 1, tzinfo=UTC),
-        ScalableTargetAction={"MinCapacity": 40, "MaxCapacity": 50},
-    )
+    # Scheduled scaling: the table's nightly low in a time zone, and a one-off peak on gsi1.
+    nightly = {"Schedule": "cron(0 22 * * ? *)", "Timezone": "Europe/Paris"}
+    sale = {
+        "Schedule": "at(2027-11-27T08:00:00)",
+        "StartTime": datetime(2027, 11, 1, tzinfo=UTC),
+        "EndTime": datetime(2027, 12, 1, tzinfo=UTC),
+    }
+    for name, resource, dimension, (low, high), when in (
+        ("nightly-low", f"table/{SOURCE}", "dynamodb:table:WriteCapacityUnits", (5, 20), nightly),
+        ("sale", f"table/{SOURCE}/index/gsi1", "dynamodb:index:ReadCapacityUnits", (40, 50), sale),
+    ):
+        aas.put_scheduled_action(
+            ServiceNamespace="dynamodb",
+            ScheduledActionName=name,
+            ResourceId=resource,
+            ScalableDimension=dimension,
+            ScalableTargetAction={"MinCapacity": low, "MaxCapacity": high},
+            **when,
+        )
 
     ddb.update_contributor_insights(TableName=SOURCE, ContributorInsightsAction="ENABLE")
     ddb.update_contributor_insights(
