@@ -162,7 +162,6 @@ locals {
     BUFFER_QUEUE_URL                 = aws_sqs_queue.buffer.url
     BUFFER_STANDBY_RETENTION_SECONDS = tostring(var.buffer_standby_retention_seconds)
     COVERAGE_PARAMETER               = local.coverage_parameter
-    MAX_RESTORE_WAIT_SECONDS         = tostring(local.max_restore_wait_seconds)
   }
 
   waiter_statements = [
@@ -311,6 +310,7 @@ locals {
       RESTORE_RECORD_PARAMETER  = local.restore_record_parameter
       REPLAY_MAPPING_UUID       = aws_lambda_event_source_mapping.replay.uuid
       TOPIC_ARN                 = local.topic_arn
+      MAX_RESTORE_WAIT_SECONDS  = tostring(local.max_restore_wait_seconds)
       # pitr.replay_sizing: replay sized to the target's write capacity, under these ceilings
       REPLAY_MAXIMUM_CONCURRENCY = tostring(var.replay_writer.maximum_concurrency)
       WARM_WRITE_UNITS_MAX       = tostring(var.warm_throughput_max_write_units_per_second)

@@ -54,8 +54,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from pitr import replay_sizing
-from pitr.restore_waiter import CAUGHT_UP_WINDOW_SECONDS, drain_schedule
-from pitr.watcher import WatcherConfig
+from pitr.restore_waiter import CAUGHT_UP_WINDOW_SECONDS, WaiterConfig, drain_schedule
 
 
 @dataclass(frozen=True)
@@ -246,9 +245,9 @@ def _p(name: str) -> float:
 
 
 SUBSCRIBER_STREAM_BATCH = 100  # cdc_subscriber.batch_size default: the subscriber coalesces per batch
-WATCHER = WatcherConfig(source_table_name="scale-model")  # the module's defaults
-CAUGHT_UP_LAG_SECONDS = float(WATCHER.caught_up_lag_seconds)
-DRAIN_QUIET_SECONDS = float(WATCHER.drain_quiet_seconds)
+# The module's defaults (WaiterConfig's defaults are Terraform's).
+CAUGHT_UP_LAG_SECONDS = float(WaiterConfig.caught_up_lag_seconds)
+DRAIN_QUIET_SECONDS = float(WaiterConfig.drain_quiet_seconds)
 PITRCTL_INTERVAL_SECONDS = 10.0  # pitrctl --interval default (cutover polls the workflow)
 
 
@@ -794,7 +793,7 @@ def waiter_drained_at(since: float, empty_at: float, quiet: float, rng: random.R
     """When ``wait_drained`` reports drained: it polls from ``since`` on ``drain_schedule``'s jittered
     backoff and needs the buffer read empty for ``quiet`` seconds after the later of the first empty
     read and ``since`` (``pitr.restore_waiter``)."""
-    schedule = drain_schedule(replace(WATCHER, drain_quiet_seconds=int(quiet)))
+    schedule = drain_schedule(int(quiet))
     t, attempt, empty_since = since, 0, None
     while True:
         if t < empty_at:

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
-from watcher.test_templates import _terraform_render
+from restore_workflow.test_templates import _terraform_render
 
 from pitrctl import workflow
 

@@ -1,6 +1,6 @@
 """Stream -> buffer: copy every change of the source table into the SQS FIFO buffer, in order.
 
-Per stream batch (DESIGN 3.1):
+Per stream batch (docs/design.md#nothing-lost-order-per-item):
 
 1. each record becomes a change (:mod:`pitr.codec`); changes are coalesced per item to the item's
    newest, so one ``SendMessageBatch`` never holds two entries of one message group (two entries of
@@ -45,6 +45,17 @@ from pitr.backoff import Backoff
 from pitr.codec import BATCH_BYTES_LIMIT, BODY_LIMIT, Change, CodecError, encode, from_stream_record
 
 MAX_ENTRIES = 10  # SendMessageBatch limit
+
+
+@dataclass(frozen=True)
+class SubscriberConfig(environment.Configuration):
+    """The subscriber's environment: a field per variable of its contract (:mod:`pitr.environment`)."""
+
+    handler = "pitr.cdc_subscriber.handler"
+
+    buffer_queue_url: str
+    spill_bucket: str
+    source_table_name: str
 
 
 @dataclass(frozen=True)
@@ -297,18 +308,14 @@ class Subscriber:
 
 
 def from_env(environ: Mapping[str, str] | None = None) -> Subscriber:
-    env = environment.of("pitr.cdc_subscriber.handler", environ)
-    try:
-        queue_url = env["BUFFER_QUEUE_URL"]
-        source_table = env["SOURCE_TABLE_NAME"]
-    except KeyError as exc:
-        raise RuntimeError(f"cdc_subscriber needs the environment variable {exc.args[0]}") from exc
+    """The subscriber of this function: its configuration (checked first), then its clients."""
+    config = SubscriberConfig.from_env(environ)
     return Subscriber(
         sqs=clients.bounded("sqs"),
         s3=clients.bounded("s3"),
-        queue_url=queue_url,
-        spill_bucket=env.get("SPILL_BUCKET") or None,
-        source_table=source_table,
+        queue_url=config.buffer_queue_url,
+        spill_bucket=config.spill_bucket,
+        source_table=config.source_table_name,
         call_seconds=clients.BOUNDED_CALL_SECONDS,
     )
 

@@ -352,14 +352,19 @@ def _change_from(data: Mapping[str, Any]) -> Change:
         raise CodecError(f"message lacks a field or has a wrong type: {exc!r}") from exc
 
 
-def _loads(text: str) -> dict[str, Any]:
+def json_object(text: str, what: str, error: type[Exception]) -> dict[str, Any]:
+    """``text`` as a JSON object; else ``error`` saying that ``what`` is not one."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise CodecError(f"message body is not JSON: {exc}") from exc
+        raise error(f"{what} is not JSON: {exc}") from exc
     if not isinstance(data, dict):
-        raise CodecError("message body is not a JSON object")
+        raise error(f"{what} is not a JSON object")
     return data
+
+
+def _loads(text: str) -> dict[str, Any]:
+    return json_object(text, "message body", CodecError)
 
 
 def decode(body: str) -> Change | SpillPointer:

@@ -1,4 +1,5 @@
-"""Replay window and coverage (DESIGN 3.2, 3.3): pure functions, no AWS calls.
+"""Replay window and coverage: pure functions, no AWS calls (docs/design.md#replay-window,
+docs/design.md#coverage).
 
 The buffer provably holds every change since ``covered_since``, the latest of:
 - the buffer's creation (nothing was captured before it existed);
@@ -77,27 +78,3 @@ def covered_since(
     candidates = [buffer_created, expiry_bound]
     candidates += [t for t in (previous_replay_end, last_coverage_break) if t is not None]
     return max(candidates)
-
-
-def check(
-    *,
-    replay_from: str,
-    restore_point: datetime,
-    requested_at: datetime | None,
-    buffer_created: datetime,
-    retention_raised_at: datetime,
-    standby_retention_seconds: int,
-    previous_replay_end: datetime | None = None,
-    last_coverage_break: datetime | None = None,
-) -> Coverage:
-    """Replay start and coverage of one restore."""
-    return Coverage(
-        replay_start=replay_start(replay_from, restore_point, requested_at),
-        covered_since=covered_since(
-            buffer_created=buffer_created,
-            retention_raised_at=retention_raised_at,
-            standby_retention_seconds=standby_retention_seconds,
-            previous_replay_end=previous_replay_end,
-            last_coverage_break=last_coverage_break,
-        ),
-    )

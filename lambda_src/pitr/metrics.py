@@ -26,6 +26,8 @@ from typing import Any
 
 NAMESPACE = "DynamoDBPitrRestore"
 DIMENSION = "SourceTable"
+# The replay writer emits it; the waiter reads it back (GetMetricData) to tell when replay caught up.
+REPLAY_LAG = "ReplayLagSeconds"
 
 SECONDS = "Seconds"
 COUNT = "Count"

@@ -1,8 +1,8 @@
 """Notifications: one message to the SNS topic and one event on the default EventBridge bus.
 
-Detail-types are DESIGN 3.11's; the detail always carries the source and target table, the restore
-id, the restore point, the replay start and the counts (null while unknown), so subscribers can
-filter on any of them.
+Detail-types as docs/design.md#observability lists them; the detail always carries the source and
+target table, the restore id, the restore point, the replay start and the counts (null while
+unknown), so subscribers can filter on any of them.
 """
 
 from __future__ import annotations

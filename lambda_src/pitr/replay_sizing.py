@@ -57,7 +57,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from pitr import clients, environment, logs
+from pitr import clients, logs, queues
 
 # Seconds one replay invocation takes (receive, invoke, one TransactWriteItems, delete): assumed,
 # about twice the scale model's 57 ms, so that slower calls still keep the table busy.
@@ -77,13 +77,12 @@ DRAIN_TARGET_SECONDS = 300
 DEFAULT_MAXIMUM_CONCURRENCY = 200
 MIN_CONCURRENCY, MAX_CONCURRENCY = 2, 1000
 FIFO_BATCH_SIZE = 10
-# The steps function, whose environment holds the sizing's variables (pitr.environment).
-STEPS_HANDLER = "pitr.restore_workflow.handler"
 
 
 @dataclass(frozen=True)
 class ReplaySizingConfig:
-    """The deployment's bounds: the concurrency ceiling and the pre-warm ceiling."""
+    """The deployment's bounds: the concurrency ceiling and the pre-warm ceiling (the steps function's
+    configuration, ``pitr.restore_steps.StepsConfig``, reads them from its environment)."""
 
     maximum_concurrency: int = DEFAULT_MAXIMUM_CONCURRENCY
     warm_write_units_max: int = 0
@@ -97,29 +96,6 @@ class ReplaySizingConfig:
             )
         if self.warm_write_units_max < 0:
             raise ValueError(f"WARM_WRITE_UNITS_MAX={self.warm_write_units_max} must be >= 0")
-
-    @classmethod
-    def from_env(
-        cls, env: Mapping[str, str] | None = None, handler: str = STEPS_HANDLER
-    ) -> ReplaySizingConfig:
-        """From the steps function's environment; a missing variable is its default, a bad one an
-        error naming it (at cold start)."""
-        view = environment.of(handler, env).declared_only()
-
-        def whole(name: str, default: int) -> int:
-            raw = view.get(name)
-            if raw in (None, ""):
-                return default
-            try:
-                return int(str(raw))
-            except ValueError as exc:
-                raise ValueError(f"environment variable {name}={raw!r} must be a whole number") from exc
-
-        return cls(
-            maximum_concurrency=whole("REPLAY_MAXIMUM_CONCURRENCY", DEFAULT_MAXIMUM_CONCURRENCY),
-            warm_write_units_max=whole("WARM_WRITE_UNITS_MAX", 0),
-            ledger_table=view.get("LEDGER_TABLE") or "",
-        )
 
 
 @dataclass(frozen=True)
@@ -219,13 +195,8 @@ def plan(
 
 
 def backlog_messages(sqs: Any, queue_url: str) -> int:
-    attrs = sqs.get_queue_attributes(
-        QueueUrl=queue_url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return int(attrs.get("ApproximateNumberOfMessages", 0)) + int(
-        attrs.get("ApproximateNumberOfMessagesNotVisible", 0)
-    )
+    """The buffer's messages waiting for replay."""
+    return queues.queued(sqs, queue_url)
 
 
 def size(

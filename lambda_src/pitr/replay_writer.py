@@ -1,5 +1,5 @@
-"""Buffer -> restored table: apply buffered changes, each item's newest change winning (DESIGN 3.1,
-3.2, docs/ordering.md).
+"""Buffer -> restored table: apply buffered changes, each item's newest change winning
+(docs/design.md#nothing-lost-order-per-item, docs/design.md#replay-window, docs/ordering.md).
 
 Per batch from the FIFO replay mapping (at most 10 messages, in order within each message group):
 
@@ -29,8 +29,8 @@ Per batch from the FIFO replay mapping (at most 10 messages, in order within eac
    ``GuardFailures`` (alarm ``replay-guard-failures``).
 
 Environment: ``RESTORE_RECORD_PARAMETER``, ``SOURCE_TABLE_NAME``, ``TARGET_TABLE_NAME_PATTERN``,
-``LEDGER_TABLE``, optional ``RECORD_CACHE_SECONDS`` (default 10), ``REPLAY_START_MARGIN_SECONDS``
-(default 0).
+``LEDGER_TABLE``, ``RECORD_CACHE_SECONDS``, ``REPLAY_START_MARGIN_SECONDS`` (all set by Terraform;
+``ReplayWriterConfig``).
 """
 
 from __future__ import annotations
@@ -460,7 +460,7 @@ class ReplayWriter:
             "FailedChanges": (len(report.failed_ids), metrics.COUNT),
         }
         if report.lag_seconds is not None:
-            values["ReplayLagSeconds"] = (report.lag_seconds, metrics.SECONDS)
+            values[metrics.REPLAY_LAG] = (report.lag_seconds, metrics.SECONDS)
         self.emit(
             self.source_table,
             values,
@@ -475,33 +475,40 @@ class ReplayWriter:
 _cache: restore_record.RecordCache | None = None
 
 
-def _env(environ: Mapping[str, str], name: str) -> str:
-    value = environ.get(name)
-    if not value:
-        raise ReplayError(f"replay_writer needs the environment variable {name}")
-    return value
+@dataclass(frozen=True)
+class ReplayWriterConfig(environment.Configuration):
+    """The replay writer's environment: a field per variable of its contract (:mod:`pitr.environment`)."""
+
+    handler = "pitr.replay_writer.handler"
+
+    restore_record_parameter: str
+    source_table_name: str
+    target_table_name_pattern: str
+    ledger_table: str
+    record_cache_seconds: float
+    replay_start_margin_seconds: float
 
 
 def from_env(environ: Mapping[str, str] | None = None) -> ReplayWriter:
-    """The writer configured from the environment; the record cache lives as long as the container."""
-    global _cache  # noqa: PLW0603 - per-container cache (DESIGN 4: SSM GetParameter is rate limited)
-    env = environment.of("pitr.replay_writer.handler", environ)
-    parameter = _env(env, "RESTORE_RECORD_PARAMETER")
+    """The writer of this function: its configuration (checked first), then its clients; the record
+    cache lives as long as the container."""
+    global _cache  # noqa: PLW0603 - per-container cache (SSM GetParameter is rate limited)
+    config = ReplayWriterConfig.from_env(environ)
     if _cache is None:
         ssm = clients.bounded("ssm")  # one attempt, bounded: a failure leaves the batch in the buffer
+        parameter = config.restore_record_parameter
         _cache = restore_record.RecordCache(
-            lambda: restore_record.load(ssm, parameter),
-            ttl_seconds=float(env.get("RECORD_CACHE_SECONDS", "10")),
+            lambda: restore_record.load(ssm, parameter), ttl_seconds=config.record_cache_seconds
         )
     return ReplayWriter(
         dynamodb=clients.bounded("dynamodb"),
         s3=clients.bounded("s3"),
         records=_cache.get,
-        source_table=_env(env, "SOURCE_TABLE_NAME"),
-        target_pattern=_env(env, "TARGET_TABLE_NAME_PATTERN"),
-        ledger_table=_env(env, "LEDGER_TABLE"),
-        record_parameter=parameter,
-        margin_seconds=float(env.get("REPLAY_START_MARGIN_SECONDS", "0")),
+        source_table=config.source_table_name,
+        target_pattern=config.target_table_name_pattern,
+        ledger_table=config.ledger_table,
+        record_parameter=config.restore_record_parameter,
+        margin_seconds=config.replay_start_margin_seconds,
         call_seconds=clients.BOUNDED_CALL_SECONDS,
     )
 

@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
+from pitr.codec import json_object
+
 CLAIMED = "claimed"
 RESTORING = "restoring"
 REPLAYING = "replaying"
@@ -87,12 +89,7 @@ class RestoreRecord:
 
     @classmethod
     def from_json(cls, text: str) -> RestoreRecord:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise RecordError(f"restore record is not JSON: {exc}") from exc
-        if not isinstance(data, dict):
-            raise RecordError("restore record must be a JSON object")
+        data = json_object(text, "restore record", RecordError)
         known = {f.name for f in fields(cls)}
         missing = [n for n in ("restore_id", "target_table", "status", "replay_from") if n not in data]
         if missing:

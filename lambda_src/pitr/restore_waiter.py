@@ -1,10 +1,10 @@
 """The restore workflow's waiter: waits inside one invocation so the workflow history stays short.
 
-One function, one ``action`` per call (DESIGN 3.8):
+One function, one ``action`` per call (docs/design.md#long-restores):
 - ``wait_active``: poll the restored table until ACTIVE, at most ``active_poll_cap_seconds`` minus a
   margin between polls, so replay is enabled within the cap of the table becoming ACTIVE;
-- ``plan_replay``: restore point (from ``RestoreSummary``), replay start and coverage (DESIGN 3.3);
-  it also reads the stream failure queue (see "Coverage parameter" below);
+- ``plan_replay``: restore point (from ``RestoreSummary``), replay start and coverage
+  (docs/design.md#coverage); it also reads the stream failure queue (see "Coverage parameter" below);
 - ``wait_caught_up``: until the replay writer's lag stays under ``caught_up_lag_seconds``;
 - ``wait_drained``: until the buffer has stayed empty for ``drain_quiet_seconds`` after the operator
   paused writes.
@@ -36,18 +36,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from pitr import clients, coverage, logs, step_errors, stream_failures
+from pitr import clients, coverage, environment, logs, metrics, queues, step_errors, stream_failures
 from pitr.backoff import Backoff
-from pitr.restore_record import format_time, parse_time
-from pitr.watcher import (
-    METRIC_DIMENSION,
-    METRIC_NAMESPACE,
-    REPLAY_LAG_METRIC,
-    Runtime,
-    WatcherConfig,
-)
+from pitr.restore_record import REPLAY_FROM, format_time, parse_time
+from pitr.runtime import Runtime
 
 # Time allowed between the last "not ACTIVE" poll's sleep ending and replay being enabled: the
 # DescribeTable call, the function returning, one Choice, plan_replay and enable_replay.
@@ -65,6 +57,31 @@ PEEK_MAX_ROUNDS = 100
 # (DynamoDB API reference, DescribeTable). A restore creates the table, so for this long after the
 # claim a not-found restored table is "not there yet"; after it, the table is missing.
 NOT_FOUND_GRACE_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class WaiterConfig(environment.Configuration):
+    """The waiter's environment: a field per variable of its contract (:mod:`pitr.environment`).
+
+    ``from_env`` requires every variable (Terraform sets them all); the tuning defaults here are
+    Terraform's, for configurations built in code (tests, the scale model).
+    """
+
+    handler = "pitr.restore_waiter.handler"
+
+    source_table_name: str
+    replay_from: str = environment.variable(choices=REPLAY_FROM)
+    buffer_queue_url: str
+    buffer_standby_retention_seconds: int = environment.variable(minimum=60)
+    coverage_parameter: str
+    # The stream mapping's on-failure destination, read for coverage breaks ("": not checked).
+    stream_failure_queue_url: str
+    active_poll_cap_seconds: int = environment.variable(minimum=1, default=30)
+    caught_up_lag_seconds: int = environment.variable(minimum=1, default=30)
+    drain_quiet_seconds: int = environment.variable(minimum=1, default=60)
+    drain_timeout_seconds: int = environment.variable(minimum=1, default=900)
+    # Each invocation returns before this many seconds (Lambda's limit is 900).
+    invocation_budget_seconds: int = environment.variable(minimum=1, default=840)
 
 
 class WaiterError(Exception):
@@ -93,23 +110,20 @@ class Poll:
     info: dict[str, Any]
 
 
-def active_schedule(cfg: WatcherConfig) -> Backoff:
+def active_schedule(cap_seconds: float) -> Backoff:
     """Polls for ACTIVE: 1 s, 2 s, 4 s ... never more than the cap minus the margin apart.
 
     The 1 s floor keeps an unlucky run of tiny jitter from hammering DescribeTable.
     """
-    return Backoff(
-        base=1.0, cap=max(1.0, cfg.active_poll_cap_seconds - ACTIVE_POLL_MARGIN_SECONDS), floor=1.0
-    )
+    return Backoff(base=1.0, cap=max(1.0, cap_seconds - ACTIVE_POLL_MARGIN_SECONDS), floor=1.0)
 
 
-def caught_up_schedule(cfg: WatcherConfig) -> Backoff:
-    return Backoff(base=5.0, cap=60.0, floor=1.0)
+CAUGHT_UP_SCHEDULE = Backoff(base=5.0, cap=60.0, floor=1.0)
 
 
-def drain_schedule(cfg: WatcherConfig) -> Backoff:
+def drain_schedule(quiet_seconds: float) -> Backoff:
     # Cut-over is a write pause: poll often, but the quiet period decides, not the poll count.
-    return Backoff(base=1.0, cap=min(10.0, max(1.0, cfg.drain_quiet_seconds / 3)), floor=1.0)
+    return Backoff(base=1.0, cap=min(10.0, max(1.0, quiet_seconds / 3)), floor=1.0)
 
 
 def poll_until(
@@ -149,6 +163,29 @@ def poll_until(
             delay = min(delay, max(0.0, deadline - now))  # poll once more exactly at the deadline
         attempt += 1
         rt.sleep(delay)
+
+
+def _wait(
+    event: dict[str, Any],
+    cfg: WaiterConfig,
+    rt: Runtime,
+    check: Callable[[], Poll],
+    *,
+    schedule: Backoff,
+    deadline: float,
+    on_deadline: Callable[[Poll], Exception] | None = None,
+) -> dict[str, Any]:
+    """``poll_until`` for one waiting action: the invocation's budget, and the backoff ``attempt``
+    the workflow carries over from the previous invocation."""
+    return poll_until(
+        check,
+        schedule,
+        rt,
+        budget_seconds=cfg.invocation_budget_seconds,
+        attempt=int(event.get("attempt", 0)),
+        deadline=deadline,
+        on_deadline=on_deadline,
+    )
 
 
 ################################################################################
@@ -201,9 +238,9 @@ def replay_lag(cloudwatch: Any, source_table: str, now: datetime, window_seconds
                 "Id": "lag",
                 "MetricStat": {
                     "Metric": {
-                        "Namespace": METRIC_NAMESPACE,
-                        "MetricName": REPLAY_LAG_METRIC,
-                        "Dimensions": [{"Name": METRIC_DIMENSION, "Value": source_table}],
+                        "Namespace": metrics.NAMESPACE,
+                        "MetricName": metrics.REPLAY_LAG,
+                        "Dimensions": [{"Name": metrics.DIMENSION, "Value": source_table}],
                     },
                     "Period": 60,
                     "Stat": "Maximum",
@@ -227,24 +264,12 @@ def caught_up(lag: float | None, backlog: int, threshold: float) -> bool:
 
 def read_coverage_parameter(ssm: Any, name: str) -> dict[str, Any]:
     """``{replay_ended_at, coverage_break_at}`` kept across restores; {} when absent."""
-    if not name:
-        return {}
     try:
         value = ssm.get_parameter(Name=name)["Parameter"]["Value"]
     except ssm.exceptions.ParameterNotFound:
         return {}
     data = json.loads(value)
     return data if isinstance(data, dict) else {}
-
-
-def queued_count(sqs: Any, queue_url: str) -> int:
-    attrs = sqs.get_queue_attributes(
-        QueueUrl=queue_url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return int(attrs.get("ApproximateNumberOfMessages", 0)) + int(
-        attrs.get("ApproximateNumberOfMessagesNotVisible", 0)
-    )
 
 
 def peek_messages(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
@@ -282,7 +307,7 @@ class FailureQueueRead:
 
 def read_stream_failures(sqs: Any, queue_url: str, now: datetime) -> FailureQueueRead:
     """The latest coverage break recorded in the stream failure queue (module docstring)."""
-    expected = queued_count(sqs, queue_url)
+    expected = queues.queued(sqs, queue_url)
     messages = peek_messages(sqs, queue_url) if expected else []
     breaks = stream_failures.breaks_of(messages, now)
     for unreadable in (b for b in breaks if b.unreadable):
@@ -306,7 +331,7 @@ def read_stream_failures(sqs: Any, queue_url: str, now: datetime) -> FailureQueu
 def remember_coverage_break(ssm: Any, name: str, kept: dict[str, Any], at: datetime) -> bool:
     """Raise ``coverage_break_at`` in the coverage parameter to ``at``; never lowers it. True if written."""
     current = kept.get("coverage_break_at")
-    if not name or (current and parse_time(current) >= at):
+    if current and parse_time(current) >= at:
         return False
     value = {**kept, "coverage_break_at": format_time(at)}
     ssm.put_parameter(Name=name, Value=json.dumps(value, sort_keys=True), Type="String", Overwrite=True)
@@ -319,7 +344,7 @@ def remember_coverage_break(ssm: Any, name: str, kept: dict[str, Any], at: datet
 ################################################################################
 
 
-def wait_active(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+def wait_active(event: dict[str, Any], cfg: WaiterConfig, rt: Runtime) -> dict[str, Any]:
     target = event["target_table"]
     deadline = parse_time(event["deadline"]).timestamp()
     claimed_at = event.get("claimed_at")
@@ -341,21 +366,14 @@ def wait_active(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[
             f"{format_time(deadline)} (max_restore_wait): check the restore in the DynamoDB console"
         )
 
-    result = poll_until(
-        check,
-        active_schedule(cfg),
-        rt,
-        budget_seconds=cfg.invocation_budget_seconds,
-        attempt=int(event.get("attempt", 0)),
-        deadline=deadline,
-        on_deadline=passed,
-    )
+    schedule = active_schedule(cfg.active_poll_cap_seconds)
+    result = _wait(event, cfg, rt, check, schedule=schedule, deadline=deadline, on_deadline=passed)
     if result["done"]:
         result["active_at"] = format_time(rt.now())
     return result
 
 
-def plan_replay(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+def plan_replay(event: dict[str, Any], cfg: WaiterConfig, rt: Runtime) -> dict[str, Any]:
     target = event["target_table"]
     table = _describe(clients.client("dynamodb"), target)
     summary = table.get("RestoreSummary") or {}
@@ -385,18 +403,23 @@ def plan_replay(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[
     if last_break is not None:
         failures["coverage_break_at"] = format_time(last_break)
     requested = event.get("requested_at")
-    result = coverage.check(
-        replay_from=event.get("replay_from", cfg.replay_from),
-        restore_point=parse_time(summary["RestoreDateTime"]),
-        requested_at=parse_time(requested) if requested else None,
-        buffer_created=created,
-        retention_raised_at=parse_time(event["retention_raised_at"]),
-        standby_retention_seconds=cfg.buffer_standby_retention_seconds,
-        previous_replay_end=parse_time(kept["replay_ended_at"]) if kept.get("replay_ended_at") else None,
-        last_coverage_break=last_break,
+    restore_point = parse_time(summary["RestoreDateTime"])
+    result = coverage.Coverage(
+        replay_start=coverage.replay_start(
+            event.get("replay_from", cfg.replay_from),
+            restore_point,
+            parse_time(requested) if requested else None,
+        ),
+        covered_since=coverage.covered_since(
+            buffer_created=created,
+            retention_raised_at=parse_time(event["retention_raised_at"]),
+            standby_retention_seconds=cfg.buffer_standby_retention_seconds,
+            previous_replay_end=parse_time(kept["replay_ended_at"]) if kept.get("replay_ended_at") else None,
+            last_coverage_break=last_break,
+        ),
     )
     return {
-        "restore_point": format_time(parse_time(summary["RestoreDateTime"])),
+        "restore_point": format_time(restore_point),
         **result.as_dict(),
         **failures,
     }
@@ -407,7 +430,7 @@ def get_buffer_created(sqs: Any, queue_url: str) -> datetime:
     return parse_time(float(attrs["CreatedTimestamp"]))
 
 
-def wait_caught_up(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+def wait_caught_up(event: dict[str, Any], cfg: WaiterConfig, rt: Runtime) -> dict[str, Any]:
     cloudwatch, sqs = clients.client("cloudwatch"), clients.client("sqs")
     window = max(CAUGHT_UP_WINDOW_SECONDS, 2 * cfg.caught_up_lag_seconds)
 
@@ -423,18 +446,11 @@ def wait_caught_up(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> di
             f"{last.info.get('backlog')} changes queued): check the replay writer's errors and alarms"
         )
 
-    return poll_until(
-        check,
-        caught_up_schedule(cfg),
-        rt,
-        budget_seconds=cfg.invocation_budget_seconds,
-        attempt=int(event.get("attempt", 0)),
-        deadline=parse_time(event["deadline"]).timestamp(),
-        on_deadline=passed,
-    )
+    deadline = parse_time(event["deadline"]).timestamp()
+    return _wait(event, cfg, rt, check, schedule=CAUGHT_UP_SCHEDULE, deadline=deadline, on_deadline=passed)
 
 
-def wait_drained(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+def wait_drained(event: dict[str, Any], cfg: WaiterConfig, rt: Runtime) -> dict[str, Any]:
     """Drained: the buffer has read empty for ``drain_quiet_seconds`` on end after the cut-over request.
 
     SQS counts are approximate and the subscriber may still hold stream records, so one empty read
@@ -456,14 +472,8 @@ def wait_drained(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict
         drained = quiet_from is not None and now - max(quiet_from, since) >= cfg.drain_quiet_seconds
         return Poll(drained, {"drained": drained, "empty_since": state["empty_since"], **backlog})
 
-    result = poll_until(
-        check,
-        drain_schedule(cfg),
-        rt,
-        budget_seconds=cfg.invocation_budget_seconds,
-        attempt=int(event.get("attempt", 0)),
-        deadline=since + cfg.drain_timeout_seconds,
-    )
+    schedule = drain_schedule(cfg.drain_quiet_seconds)
+    result = _wait(event, cfg, rt, check, schedule=schedule, deadline=since + cfg.drain_timeout_seconds)
     if result.pop("deadline_passed", False):
         result["drained"] = False
         result["reason"] = (
@@ -473,29 +483,9 @@ def wait_drained(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict
     return result
 
 
-ACTIONS: dict[str, Callable[[dict[str, Any], WatcherConfig, Runtime], dict[str, Any]]] = {
-    "wait_active": wait_active,
-    "plan_replay": plan_replay,
-    "wait_caught_up": wait_caught_up,
-    "wait_drained": wait_drained,
-}
+ACTIONS = step_errors.actions(wait_active, plan_replay, wait_caught_up, wait_drained)
 
-
-def handle(
-    event: dict[str, Any], cfg: WatcherConfig | None = None, rt: Runtime | None = None
-) -> dict[str, Any]:
-    action = event.get("action")
-    if action not in ACTIONS:
-        raise ValueError(f"unknown waiter action {action!r}; expected one of {sorted(ACTIONS)}")
-    cfg = cfg or WatcherConfig.from_env()
-    try:
-        result = ACTIONS[action](event, cfg, rt or Runtime())
-    except ClientError as exc:
-        if step_errors.is_transient(exc):
-            raise step_errors.transient(exc) from exc
-        raise
-    logs.info("waiter", action=action, source_table=cfg.source_table_name, **result)
-    return result
+handle = step_errors.dispatcher("restore waiter", ACTIONS, WaiterConfig.from_env)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

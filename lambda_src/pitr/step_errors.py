@@ -13,7 +13,13 @@ update at a time."), SQS "RequestThrottled", SNS "Throttled", KMS throttling; an
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, TypeVar
+
 from botocore.exceptions import ClientError
+
+from pitr import logs
+from pitr.runtime import Runtime
 
 TRANSIENT_CODES = frozenset(
     {
@@ -63,3 +69,48 @@ def transient(exc: ClientError) -> AwsTransientError:
     error = exc.response.get("Error", {})
     operation = getattr(exc, "operation_name", "?")
     return AwsTransientError(f"{operation}: {error.get('Code')}: {error.get('Message')}")
+
+
+class _Config(Protocol):
+    @property
+    def source_table_name(self) -> str: ...
+
+
+C = TypeVar("C", bound=_Config)
+Action = Callable[[dict[str, Any], C, Runtime], dict[str, Any]]
+
+
+def actions(*functions: Action[C], **named: Action[C]) -> dict[str, Action[C]]:
+    """A function's actions by name: each of ``functions`` under its own name, ``named`` as given."""
+    return {**{function.__name__: function for function in functions}, **named}
+
+
+def run_action(
+    function: str, actions: Mapping[str, Action[C]], event: dict[str, Any], cfg: C, rt: Runtime
+) -> dict[str, Any]:
+    """Run the event's ``action`` of a restore workflow function (the waiter's or the steps'):
+    an unknown action is a ValueError, a transient AWS error is raised as ``AwsTransientError`` for
+    the workflow's Retry, and the result is logged."""
+    action = event.get("action")
+    if action not in actions:
+        raise ValueError(f"unknown {function} action {action!r}; expected one of {sorted(actions)}")
+    try:
+        result = actions[action](event, cfg, rt)
+    except ClientError as exc:
+        if is_transient(exc):
+            raise transient(exc) from exc
+        raise
+    logs.info(function, action=action, source_table=cfg.source_table_name, result=result)
+    return result
+
+
+def dispatcher(
+    function: str, actions: Mapping[str, Action[C]], config_from_env: Callable[[], C]
+) -> Callable[..., dict[str, Any]]:
+    """``handle(event, cfg=None, rt=None)`` of a restore workflow function: ``run_action`` with the
+    configuration read from the environment (before any AWS call) unless a test passes one."""
+
+    def handle(event: dict[str, Any], cfg: C | None = None, rt: Runtime | None = None) -> dict[str, Any]:
+        return run_action(function, actions, event, cfg or config_from_env(), rt or Runtime())
+
+    return handle

@@ -1,4 +1,4 @@
-"""Coverage breaks from the stream mapping's on-failure records (DESIGN 3.1, 3.3): pure functions.
+"""Coverage breaks from the stream mapping's on-failure records (docs/design.md#coverage): pure functions.
 
 When the stream event source mapping gives up on a batch (retries exhausted or the record about to
 leave the stream), Lambda sends an invocation record to the on-failure destination, an SQS queue.

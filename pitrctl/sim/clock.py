@@ -1,6 +1,6 @@
 """Simulated time: one clock shared by the handlers, the pollers and the world.
 
-Handlers take ``clock`` and ``sleep`` (``pitr.watcher.Runtime``), so hours pass in milliseconds. Two
+Handlers take ``clock`` and ``sleep`` (``pitr.runtime.Runtime``), so hours pass in milliseconds. Two
 ways the clock can move, chosen when it is made:
 
 - ``driver_only=False`` (the tests' worlds): any ``sleep`` advances time, and each advance runs the

@@ -22,7 +22,7 @@ from typing import Any
 
 import boto3
 
-from pitr import guard, metrics, restore_record
+from pitr import guard, restore_record
 from pitr.cdc_subscriber import Subscriber
 from pitr.replay_writer import ReplayWriter
 from pitrctl.sim import functions
@@ -30,6 +30,7 @@ from pitrctl.sim.events import TTL_IDENTITY
 from pitrctl.sim.faults import CountingDynamo, CountingSqs, Crash, Faults
 from pitrctl.sim.sqs_mapping import FakeContext, FifoPoller
 from pitrctl.sim.stream_mapping import StreamDriver
+from pitrctl.sim.tables import create_table
 
 __all__ = ["CountingDynamo", "CountingSqs", "Crash", "DataPath", "Faults"]
 
@@ -52,7 +53,7 @@ class DataPath:
     poller: FifoPoller
     faults: Faults
     record: restore_record.RestoreRecord | None = None
-    metric_lines: list[str] = field(default_factory=list)
+    metrics: functions.MetricLines = field(default_factory=functions.MetricLines)
 
     @classmethod
     def create(
@@ -71,28 +72,11 @@ class DataPath:
         ``make bench``: it must offer the SQS client calls and a ``url``)."""
         faults = faults or Faults()
         ddb = boto3.client("dynamodb")
-        schema = [
-            {"AttributeName": n, "KeyType": k}
-            for (n, _), k in zip(key_schema, ("HASH", "RANGE"), strict=False)
-        ]
-        attributes = [{"AttributeName": n, "AttributeType": t} for n, t in key_schema]
-        ddb.create_table(
-            TableName=source,
-            KeySchema=schema,
-            AttributeDefinitions=attributes,
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        )
+        stream_arn = create_table(ddb, source, key_schema, stream="NEW_AND_OLD_IMAGES")["LatestStreamArn"]
         if create_target:
-            ddb.create_table(
-                TableName=target,
-                KeySchema=schema,
-                AttributeDefinitions=attributes,
-                BillingMode="PAY_PER_REQUEST",
-            )
+            create_table(ddb, target, key_schema)
         ledger = f"{source}-ledger"
         ddb.create_table(**guard.ledger_table_spec(ledger))
-        stream_arn = ddb.describe_table(TableName=source)["Table"]["LatestStreamArn"]
         sqs_real = queue if queue is not None else boto3.client("sqs")
         queue_url = (
             queue.url
@@ -112,13 +96,7 @@ class DataPath:
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": s3.meta.region_name})
         sqs = CountingSqs(sqs_real, faults)
         writer_ddb = CountingDynamo(ddb, faults)
-        lines: list[str] = []
-
-        def emit(table: str, values: Any, properties: Any = None) -> str:
-            line = metrics.emf_line(table, values, properties)
-            lines.append(line)
-            return line
-
+        emit = functions.MetricLines()
         pattern = f"{source}-restored-*"
         subscriber = functions.subscriber(
             functions.render(
@@ -146,7 +124,7 @@ class DataPath:
             writer=None,  # type: ignore[arg-type]
             poller=None,  # type: ignore[arg-type]
             faults=faults,
-            metric_lines=lines,
+            metrics=emit,
         )
         writer_env = {
             "LEDGER_TABLE": ledger,
@@ -219,6 +197,18 @@ class DataPath:
         """Run the replay writer until the buffer is empty."""
         self.poller.drain(max_polls=max_polls)
 
+    def replay_one_item(self, writes: int, stream_polls: int = 2) -> None:
+        """Write one source item ``writes`` times, capture its changes one stream record per batch in
+        ``stream_polls`` polls (a later poll brings any late duplicate batch), then replay them all."""
+        self.set_restore(replay_start=0.0)
+        for value in range(1, writes + 1):
+            item = {"pk": {"S": "k"}, "sk": {"N": "0"}, "v": {"N": str(value)}}
+            self.ddb.put_item(TableName=self.source, Item=item)
+        self.collect(at=1_900_000_000.0)
+        for _ in range(stream_polls):
+            self.capture(batch_size=1)
+        self.replay()
+
     def snapshot_into_target(self) -> None:
         """Simulate the restore: the target holds the source as of now (moto's restore is a stub)."""
         for item in self.table_items(self.source).values():
@@ -240,4 +230,4 @@ class DataPath:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def metric_values(self, name: str) -> list[float]:
-        return [d.value for line in self.metric_lines for d in metrics.parse(line) if d.name == name]
+        return self.metrics.values(name)

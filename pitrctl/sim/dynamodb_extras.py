@@ -39,6 +39,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 from botocore.validate import validate_parameters
 
+from pitrctl.sim import lambda_layer
+
 _KINESIS_OPS = (
     "enable_kinesis_streaming_destination",
     "disable_kinesis_streaming_destination",
@@ -159,25 +161,25 @@ class DynamoDBExtrasFake(_ClientFake):
             "EnableKinesisStreamingConfiguration": {"ApproximateCreationDateTimePrecision": precision},
         }
 
+    def _active_destination(self, table: str, stream_arn: str, op: str) -> _Destination:
+        """The ACTIVE destination ``stream_arn`` of ``table``, which only then may change."""
+        self._active_table(table, op)
+        current = self.destinations.get(table, {}).get(stream_arn)
+        if current is None or current.status != "ACTIVE":
+            raise self._error("ValidationException", f"{stream_arn} is not an active destination", op)
+        return current
+
     def _disable_kinesis_streaming_destination(
         self, TableName: str, StreamArn: str, EnableKinesisStreamingConfiguration: dict | None = None
     ) -> dict[str, Any]:
-        op = "disable_kinesis_streaming_destination"
-        self._active_table(TableName, op)
-        current = self.destinations.get(TableName, {}).get(StreamArn)
-        if current is None or current.status != "ACTIVE":
-            raise self._error("ValidationException", f"{StreamArn} is not an active destination", op)
+        current = self._active_destination(TableName, StreamArn, "disable_kinesis_streaming_destination")
         current.status = "DISABLING"
         return {"TableName": TableName, "StreamArn": StreamArn, "DestinationStatus": "DISABLING"}
 
     def _update_kinesis_streaming_destination(
         self, TableName: str, StreamArn: str, UpdateKinesisStreamingConfiguration: dict | None = None
     ) -> dict[str, Any]:
-        op = "update_kinesis_streaming_destination"
-        self._active_table(TableName, op)
-        current = self.destinations.get(TableName, {}).get(StreamArn)
-        if current is None or current.status != "ACTIVE":
-            raise self._error("ValidationException", f"{StreamArn} is not an active destination", op)
+        current = self._active_destination(TableName, StreamArn, "update_kinesis_streaming_destination")
         config = UpdateKinesisStreamingConfiguration or {}
         current.precision = config.get("ApproximateCreationDateTimePrecision", current.precision)
         current.status = "UPDATING"
@@ -517,14 +519,12 @@ def _esm_removed(mapping: dict[str, Any]) -> dict[str, Any]:
 class LambdaMappingsFake(_ClientFake):
     """Lambda's event source mapping semantics that moto 5.2 does not have, on a boto3 Lambda client.
 
-    - One mapping per function and event source. moto allows duplicates; AWS answers
-      ``ResourceConflictException``: "The event source arn (...) and function (...) provided mapping
-      already exists. Please update or delete the existing mapping with UUID ...".
-    - Encrypted filters. ``FilterCriteria``: "If filter criteria is encrypted, this field shows up as
-      null in the response of ListEventSourceMapping API calls. You can view this field in plaintext
-      in the response of GetEventSourceMapping and DeleteEventSourceMapping calls if you have
-      kms:Decrypt permissions for the correct KMS key." Keys in ``undecryptable_keys`` stand for keys
-      the caller may not decrypt with: Get then answers ``FilterCriteriaError`` and no filter.
+    - One mapping per function and event source, and encrypted filters null in
+      ``ListEventSourceMappings``: ``lambda_layer``'s rules, which ``install`` attaches. Keys in
+      ``undecryptable_keys`` stand for keys the caller may not decrypt with: ``GetEventSourceMapping``
+      then answers ``FilterCriteriaError`` and no filter ("You can view this field in plaintext in
+      the response of GetEventSourceMapping and DeleteEventSourceMapping calls if you have
+      kms:Decrypt permissions for the correct KMS key").
     - Removing a setting with ``UpdateEventSourceMapping`` (an empty ``FilterCriteria``, an
       ``OnFailure`` without destination, an empty ``KMSKeyArn``, no ``Metrics``) leaves it absent from
       the answers, as AWS shows an unset setting; moto echoes the empty values back.
@@ -539,7 +539,8 @@ class LambdaMappingsFake(_ClientFake):
 
     def install(self, client: Any) -> LambdaMappingsFake:
         self._client = client
-        for op in (*_ESM_OPS, "get_function_configuration"):
+        lambda_layer.attach(client)
+        for op in _ESM_OPS:
             self._original[op] = getattr(client, op)
         for op in _ESM_OPS:
             setattr(client, op, self._wrap(op, getattr(self, f"_{op}")))
@@ -549,20 +550,6 @@ class LambdaMappingsFake(_ClientFake):
         return ":event-source-mapping:" in arn
 
     def _create_event_source_mapping(self, **kwargs: Any) -> dict[str, Any]:
-        function_arn = self._original["get_function_configuration"](FunctionName=kwargs["FunctionName"])[
-            "FunctionArn"
-        ]
-        for existing in self._original["list_event_source_mappings"](EventSourceArn=kwargs["EventSourceArn"])[
-            "EventSourceMappings"
-        ]:
-            if existing["FunctionArn"] == function_arn:
-                raise self._error(
-                    "ResourceConflictException",
-                    f'The event source arn (" {kwargs["EventSourceArn"]} ") and function '
-                    f'(" {function_arn} ") provided mapping already exists. Please update or delete '
-                    f"the existing mapping with UUID {existing['UUID']}",
-                    "create_event_source_mapping",
-                )
         tags = kwargs.pop("Tags", None) or {}
         created = self._original["create_event_source_mapping"](**kwargs)
         self.tags[created["EventSourceMappingArn"]] = dict(tags)
@@ -584,13 +571,7 @@ class LambdaMappingsFake(_ClientFake):
 
     def _list_event_source_mappings(self, **kwargs: Any) -> dict[str, Any]:
         response = dict(self._original["list_event_source_mappings"](**kwargs))
-        mappings = []
-        for mapping in response.get("EventSourceMappings", []):
-            shown = _esm_removed(mapping)
-            if shown.get("KMSKeyArn"):
-                shown.pop("FilterCriteria", None)  # null in List when encrypted with a customer key
-            mappings.append(shown)
-        response["EventSourceMappings"] = mappings
+        response["EventSourceMappings"] = [_esm_removed(m) for m in response.get("EventSourceMappings", [])]
         return response
 
     def _update_event_source_mapping(self, **kwargs: Any) -> dict[str, Any]:

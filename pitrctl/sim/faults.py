@@ -345,13 +345,15 @@ class Faults:
 
 
 class FlakySsm:
-    """SSM client proxy whose ``PutParameter`` may be answered ``TooManyUpdates``."""
+    """SSM client proxy whose ``PutParameter`` may be answered ``TooManyUpdates``: at the fault's
+    rate, at most ``failures`` times (None: no limit; 1: a racing claim on the same parameter)."""
 
-    def __init__(self, real: Any, faults: Faults) -> None:
-        self.real, self.faults = real, faults
+    def __init__(self, real: Any, faults: Faults, failures: int | None = None) -> None:
+        self.real, self.faults, self.failures = real, faults, failures
 
     def put_parameter(self, **kwargs: Any) -> dict[str, Any]:
-        if self.faults.hit(self.faults.too_many_updates):
+        if self.failures != 0 and self.faults.hit(self.faults.too_many_updates):
+            self.failures = None if self.failures is None else self.failures - 1
             raise ClientError({"Error": {"Code": "TooManyUpdates", "Message": "injected"}}, "PutParameter")
         return self.real.put_parameter(**kwargs)
 

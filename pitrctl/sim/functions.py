@@ -12,8 +12,9 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from pitr import cdc_subscriber, environment, replay_writer
-from pitr.watcher import WatcherConfig
+from pitr import cdc_subscriber, environment, metrics, replay_sizing, replay_writer
+from pitr.restore_steps import StepsConfig
+from pitr.restore_waiter import WaiterConfig
 
 
 def render(handler: str, values: Mapping[str, Any]) -> dict[str, str]:
@@ -31,10 +32,30 @@ def render(handler: str, values: Mapping[str, Any]) -> dict[str, str]:
 
 
 def render_part(handler: str, values: Mapping[str, Any]) -> dict[str, str]:
-    """``render`` with the part of ``values`` the function's contract lists (functions that share
-    a config, such as the waiter and the steps, get different parts of it)."""
+    """``render`` with the part of ``values`` the function's contract lists (the waiter and the
+    steps get different parts of the restore workflow's values)."""
     declared = set(environment.VARIABLES[handler])
     return render(handler, {name: value for name, value in values.items() if name in declared})
+
+
+class MetricLines:
+    """The metric sink a simulation gives a function (``emit``): keeps the EMF lines it writes."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def __call__(self, source: str, values: Any, properties: Any = None) -> str:
+        line = metrics.emf_line(source, values, properties)
+        self.lines.append(line)
+        return line
+
+    def values(self, name: str) -> list[float]:
+        return [d.value for line in self.lines for d in metrics.parse(line) if d.name == name]
+
+    def value(self, name: str) -> float | None:
+        """The sum of metric ``name`` over the lines; None when no line has it."""
+        found = self.values(name)
+        return sum(found) if found else None
 
 
 def subscriber(env: Mapping[str, str], **runtime: Any) -> cdc_subscriber.Subscriber:
@@ -46,5 +67,29 @@ def replay_writer_of(env: Mapping[str, str], **runtime: Any) -> replay_writer.Re
     return dataclasses.replace(replay_writer.from_env(env), **runtime)
 
 
-def watcher_config(env: Mapping[str, str], handler: str) -> WatcherConfig:
-    return WatcherConfig.from_env(env, handler)
+# The buffer's retention while no restore is in flight (variables.tf's default).
+STANDBY_RETENTION_SECONDS = 14_400
+# The restore workflow's tuning variables at the module's defaults (variables.tf; the rehearsal and
+# the workflow world set some of them).
+RESTORE_WORKFLOW_TUNING: dict[str, Any] = {
+    "REPLAY_FROM": "restore_point",
+    "BUFFER_STANDBY_RETENTION_SECONDS": STANDBY_RETENTION_SECONDS,
+    "MAX_RESTORE_WAIT_SECONDS": 7 * 86_400,
+    "ACTIVE_POLL_CAP_SECONDS": 30,
+    "CAUGHT_UP_LAG_SECONDS": 30,
+    "DRAIN_QUIET_SECONDS": 60,
+    "DRAIN_TIMEOUT_SECONDS": 900,
+    "INVOCATION_BUDGET_SECONDS": 840,
+    # The steps function's replay sizing (pitr.replay_sizing).
+    "REPLAY_MAXIMUM_CONCURRENCY": replay_sizing.DEFAULT_MAXIMUM_CONCURRENCY,
+    "WARM_WRITE_UNITS_MAX": 0,
+}
+
+
+def restore_workflow_configs(values: Mapping[str, Any]) -> tuple[WaiterConfig, StepsConfig]:
+    """The waiter's and the steps' configurations, each read by its ``from_env`` from its own part of
+    ``values`` (the restore workflow's variables, as Terraform renders them)."""
+    return (
+        WaiterConfig.from_env(render_part("pitr.restore_waiter.handler", values)),
+        StepsConfig.from_env(render_part("pitr.restore_steps.handler", values)),
+    )

@@ -23,7 +23,11 @@ def _function_name(name_or_arn: str) -> str:
 
 
 class MappingRules:
-    """The layer's state: which mappings hold an encrypted filter."""
+    """The layer's state: which mappings hold an encrypted filter.
+
+    AWS shows a filter as null in ``ListEventSourceMappings`` when it is encrypted: always with a
+    customer managed key (``KMSKeyArn``), and, with AWS's own key, as often as ``encrypt_filters``
+    says (``faults.EncryptedFilterCriteria``)."""
 
     def __init__(self, client: Any, encrypt_filters: Callable[[], bool]) -> None:
         self.client = client
@@ -35,8 +39,9 @@ class MappingRules:
         source, function = params.get("EventSourceArn"), _function_name(params["FunctionName"])
         if not source:
             return None
-        existing = self.client.list_event_source_mappings(EventSourceArn=source)["EventSourceMappings"]
-        for mapping in existing:
+        # Straight to the service, past any fake or pager patched onto the client's methods.
+        listed = self.client._make_api_call("ListEventSourceMappings", {"EventSourceArn": source})
+        for mapping in listed["EventSourceMappings"]:
             if _function_name(mapping["FunctionArn"]) == function:
                 return botocore_layer.error(
                     "ResourceConflictException",
@@ -58,15 +63,22 @@ class MappingRules:
 
     def after_list(self, parsed: dict[str, Any], **_: Any) -> None:
         for mapping in parsed.get("EventSourceMappings", []):
-            if mapping.get("UUID") in self.encrypted:
+            if mapping.get("UUID") in self.encrypted or mapping.get("KMSKeyArn"):
                 mapping.pop("FilterCriteria", None)  # JSON null: absent in boto3's answer
 
 
-def attach(client: Any, encrypt_filters: Callable[[], bool] = lambda: False) -> MappingRules:
-    """Keep AWS's mapping rules on ``client`` (a boto3 Lambda client)."""
-    rules = MappingRules(client, encrypt_filters)
+def attach(client: Any, encrypt_filters: Callable[[], bool] | None = None) -> MappingRules:
+    """Keep AWS's mapping rules on ``client`` (a boto3 Lambda client); once per client: a second
+    call returns the same rules (with ``encrypt_filters`` replaced when given)."""
+    rules: MappingRules | None = getattr(client, "_pitr_mapping_rules", None)
+    if rules is not None:
+        if encrypt_filters is not None:
+            rules.encrypt_filters = encrypt_filters
+        return rules
+    rules = MappingRules(client, encrypt_filters or (lambda: False))
     botocore_layer.keep_params(client, "CreateEventSourceMapping")
     botocore_layer.on(client, "before-call", "CreateEventSourceMapping", rules.before_create)
     botocore_layer.on(client, "after-call", "CreateEventSourceMapping", rules.after_create)
     botocore_layer.on(client, "after-call", "ListEventSourceMappings", rules.after_list)
+    client._pitr_mapping_rules = rules
     return rules

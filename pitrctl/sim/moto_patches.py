@@ -54,6 +54,19 @@ def lambda_zip() -> bytes:
     return buffer.getvalue()
 
 
+def create_function(lam: Any, name: str, role: str, handler: str = "handler.handler", **settings: Any) -> str:
+    """Create function ``name`` with the placeholder package (``settings``: more CreateFunction
+    parameters); returns its ARN."""
+    return lam.create_function(
+        FunctionName=name,
+        Runtime="python3.13",
+        Role=role,
+        Handler=handler,
+        Code={"ZipFile": lambda_zip()},
+        **settings,
+    )["FunctionArn"]
+
+
 def restore_status(restores: Restores) -> Any:
     from moto.dynamodb.models.table import Table  # noqa: PLC0415 - moto only when simulating
 

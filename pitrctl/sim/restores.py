@@ -113,11 +113,17 @@ class Restores:
 
             raise ResourceNotFoundException(f"Requested resource not found: Table: {name} not found")
         creating = restore.active_at is None or self.clock() < restore.active_at
-        return {
-            "TableStatus": "CREATING" if creating else "ACTIVE",
-            "RestoreSummary": {
-                "SourceTableArn": restore.source_arn,
-                "RestoreDateTime": datetime.fromtimestamp(restore.restore_point, tz=UTC),
-                "RestoreInProgress": creating,
-            },
-        }
+        point = datetime.fromtimestamp(restore.restore_point, tz=UTC)
+        return restored_table(restore.source_arn, point, creating=creating)
+
+
+def restored_table(source_arn: str, restore_point: datetime, *, creating: bool = False) -> dict[str, Any]:
+    """What ``DescribeTable`` tells of a restored table: its status and ``RestoreSummary``."""
+    return {
+        "TableStatus": "CREATING" if creating else "ACTIVE",
+        "RestoreSummary": {
+            "SourceTableArn": source_arn,
+            "RestoreDateTime": restore_point,
+            "RestoreInProgress": creating,
+        },
+    }

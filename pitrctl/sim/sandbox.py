@@ -32,9 +32,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pitr import clients, environment, guard, metrics, restore_record, restore_waiter, restore_workflow
+from pitr import clients, environment, guard, metrics, restore_record, restore_steps, restore_waiter
 from pitr import settings_sync as settings_sync_fn
-from pitr.watcher import Runtime
+from pitr.runtime import Runtime
 from pitrctl import workflow
 from pitrctl.sim import events, functions, lambda_layer, moto_patches, sfn_layer, sqs_dedup, worlds
 from pitrctl.sim.clock import SimClock
@@ -226,15 +226,14 @@ class Sandbox:
         moto_patches.unhook_stream_mappings(self.names.source)
 
     def _function(self, name: str, handler: str, env: dict[str, str] | None = None) -> str:
-        return self.lam.create_function(
-            FunctionName=name,
-            Runtime="python3.13",
-            Role=self.role_arn,
-            Handler=handler,
-            Code={"ZipFile": moto_patches.lambda_zip()},
+        return moto_patches.create_function(
+            self.lam,
+            name,
+            self.role_arn,
+            handler,
             Environment={"Variables": env or {}},
             Architectures=["arm64"],
-        )["FunctionArn"]
+        )
 
     def _create_data_path(self) -> None:
         n = self.names
@@ -247,7 +246,7 @@ class Sandbox:
                 "FifoQueue": "true",
                 "DeduplicationScope": "messageGroup",
                 "FifoThroughputLimit": "perMessageGroupId",
-                "MessageRetentionPeriod": "14400",
+                "MessageRetentionPeriod": str(functions.STANDBY_RETENTION_SECONDS),
                 "MaximumMessageSize": "1048576",
                 "VisibilityTimeout": "360",
             },
@@ -353,46 +352,39 @@ class Sandbox:
             },
         )
         opts = self.options
-        watcher_env = {
+        workflow_env = {
+            **functions.RESTORE_WORKFLOW_TUNING,
+            "REPLAY_FROM": opts.replay_from,
+            "ACTIVE_POLL_CAP_SECONDS": opts.active_poll_cap_seconds,
+            "CAUGHT_UP_LAG_SECONDS": opts.caught_up_lag_seconds,
+            "DRAIN_QUIET_SECONDS": opts.drain_quiet_seconds,
             "SOURCE_TABLE_NAME": n.source,
             "TARGET_TABLE_NAME_PATTERN": n.pattern,
-            "REPLAY_FROM": opts.replay_from,
             "RESTORE_RECORD_PARAMETER": n.record_parameter,
             "COVERAGE_PARAMETER": n.coverage_parameter,
             "BUFFER_QUEUE_URL": self.buffer_url,
             "STREAM_FAILURE_QUEUE_URL": self.failures_url,
-            "BUFFER_STANDBY_RETENTION_SECONDS": 14_400,
             "REPLAY_MAPPING_UUID": self.replay_mapping_uuid,
             "TOPIC_ARN": self.topic_arn,
-            "MAX_RESTORE_WAIT_SECONDS": 7 * 86_400,
-            "ACTIVE_POLL_CAP_SECONDS": opts.active_poll_cap_seconds,
-            "CAUGHT_UP_LAG_SECONDS": opts.caught_up_lag_seconds,
-            "DRAIN_QUIET_SECONDS": opts.drain_quiet_seconds,
-            "DRAIN_TIMEOUT_SECONDS": 900,
-            "INVOCATION_BUDGET_SECONDS": 840,
-            # The steps function's replay sizing (pitr.replay_sizing): the module's defaults.
-            "REPLAY_MAXIMUM_CONCURRENCY": 200,
-            "WARM_WRITE_UNITS_MAX": 0,
             "LEDGER_TABLE": self.ledger_table,
         }
-        self.waiter_env = functions.render_part("pitr.restore_waiter.handler", watcher_env)
-        self.steps_env = functions.render_part("pitr.restore_workflow.handler", watcher_env)
+        self.waiter_env = functions.render_part("pitr.restore_waiter.handler", workflow_env)
+        self.steps_env = functions.render_part("pitr.restore_steps.handler", workflow_env)
         arns = {
             "waiter": self._function(n.fn("restore-waiter"), "pitr.restore_waiter.handler", self.waiter_env),
-            "steps": self._function(n.fn("restore-steps"), "pitr.restore_workflow.handler", self.steps_env),
+            "steps": self._function(n.fn("restore-steps"), "pitr.restore_steps.handler", self.steps_env),
             "settings": self._function(
                 n.fn("settings-sync"), "pitr.settings_sync.handler", self.settings_env
             ),
         }
-        self.waiter_config = functions.watcher_config(self.waiter_env, "pitr.restore_waiter.handler")
-        self.steps_config = functions.watcher_config(self.steps_env, "pitr.restore_workflow.handler")
+        self.waiter_config, self.steps_config = functions.restore_workflow_configs(workflow_env)
         runtime = Runtime(
             clock=self.clock.clock, sleep=self.clock.sleep, rand=random.Random(opts.seed).random
         )
         self._handlers.update(
             {
                 n.fn("restore-waiter"): lambda e: restore_waiter.handle(e, self.waiter_config, runtime),
-                n.fn("restore-steps"): lambda e: restore_workflow.handle(e, self.steps_config, runtime),
+                n.fn("restore-steps"): lambda e: restore_steps.handle(e, self.steps_config, runtime),
                 n.fn("settings-sync"): self._settings_sync,
             }
         )
@@ -442,7 +434,7 @@ class Sandbox:
             "cdc_buffer": {
                 "buffer_queue_url": self.buffer_url,
                 "buffer_queue_arn": self.buffer_arn,
-                "buffer_standby_retention_seconds": 14_400,
+                "buffer_standby_retention_seconds": functions.STANDBY_RETENTION_SECONDS,
                 "stream_mapping_uuid": self.stream_mapping_uuid,
                 "replay_mapping_uuid": self.replay_mapping_uuid,
             },

@@ -2,12 +2,12 @@
 
 Not a simulation of AWS: the workflow's tests use them to see only the workflow's contract.
 
-- ``SubscriberStandin`` / ``replay_standin`` stand for the data path (issue 3: ``pitr.cdc_subscriber``,
+- ``SubscriberStandin`` / ``replay_standin`` stand for the data path (``pitr.cdc_subscriber``,
   ``pitr.replay_writer.handler``). They move whole item images through the real (moto) FIFO buffer
   with a message format of their own; the workflow only sees the buffer's counts, the replay
   mapping's state, the restore record and the ``ReplayLagSeconds`` metric, which is the contract.
-- ``SettingsSyncStandin`` stands for ``pitr.settings_sync.handler`` (issue 4) and returns the DESIGN
-  3.9 output shape.
+- ``SettingsSyncStandin`` stands for ``pitr.settings_sync.handler`` and returns its output shape
+  (docs/design.md#settings-copy).
 
 How the lead swaps them in: map the replay writer's function name to ``pitr.replay_writer.handler``
 and the settings function to ``pitr.settings_sync.handler`` in ``harness.World.handlers``, and feed
@@ -24,8 +24,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from pitr import restore_record
-from pitr.watcher import METRIC_DIMENSION, METRIC_NAMESPACE, REPLAY_LAG_METRIC
+from pitr import metrics, restore_record
 
 
 class SubscriberStandin:
@@ -90,11 +89,11 @@ def replay_standin(
         lags.append(clock() - change["ts"])
     if lags:
         cloudwatch.put_metric_data(
-            Namespace=METRIC_NAMESPACE,
+            Namespace=metrics.NAMESPACE,
             MetricData=[
                 {
-                    "MetricName": REPLAY_LAG_METRIC,
-                    "Dimensions": [{"Name": METRIC_DIMENSION, "Value": source_table}],
+                    "MetricName": metrics.REPLAY_LAG,
+                    "Dimensions": [{"Name": metrics.DIMENSION, "Value": source_table}],
                     "Timestamp": datetime.fromtimestamp(clock(), tz=UTC),
                     "Value": max(lags),
                     "Unit": "Seconds",
@@ -105,7 +104,8 @@ def replay_standin(
 
 
 class SettingsSyncStandin:
-    """STAND-IN for settings_sync: returns the DESIGN 3.9 output shape; can fail or report failures."""
+    """STAND-IN for settings_sync: returns its output shape (docs/design.md#settings-copy); can fail or
+    report failures."""
 
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []

@@ -5,7 +5,7 @@ reach the source, the replay poller drains the buffer), ``restores.Restores`` (C
 restore-point contents, ``RestoreSummary``), ``events.cloudtrail_restore``, ``moto_patches``
 (``route_lambda`` runs in-process handlers) and ``sqs_mapping.FifoPoller`` (Lambda's FIFO poller).
 The data path and settings_sync are played by ``standins``. Use it through the ``world_factory``
-fixture (``tests/watcher/conftest.py``), which runs moto with Step Functions executing.
+fixture (``tests/restore_workflow/conftest.py``), which runs moto with Step Functions executing.
 """
 
 from __future__ import annotations
@@ -19,20 +19,22 @@ from typing import Any
 import boto3
 from moto.events.models import EventPattern
 
-from pitr import clients, restore_record, restore_waiter, restore_workflow
-from pitr.watcher import Runtime, WatcherConfig
+from pitr import clients, guard, restore_record, restore_steps, restore_waiter
+from pitr.runtime import Runtime
 from pitrctl import workflow
-from pitrctl.sim import events, moto_patches
+from pitrctl.sim import events, functions, moto_patches
 from pitrctl.sim.clock import SimClock
 from pitrctl.sim.events import ACCOUNT, REGION
 from pitrctl.sim.restores import Restores, scan_all
 from pitrctl.sim.sqs_mapping import FifoPoller
 from pitrctl.sim.standins import SettingsSyncStandin, SubscriberStandin, replay_standin
+from pitrctl.sim.tables import create_table
 
 SOURCE = "orders"
 RECORD = "/dynamodb-pitr/orders/restore"
+LEDGER = "pitr-orders-ledger"
 COVERAGE = "/dynamodb-pitr/orders/coverage"
-STANDBY_RETENTION = 14_400
+STANDBY_RETENTION = functions.STANDBY_RETENTION_SECONDS
 START = 1_900_000_000.0  # simulated epoch: 2030-03-17
 SOURCE_ARN = events.table_arn(SOURCE)
 EXECUTION_ENDED_TEMPLATE = workflow.TEMPLATES / "execution_ended.json.tftpl"
@@ -67,12 +69,8 @@ class World:
         self.settings = SettingsSyncStandin()
         stack.enter_context(moto_patches.restore_status(self.restores))
 
-        self.ddb.create_table(
-            TableName=SOURCE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_table(self.ddb, SOURCE)
+        self.ddb.create_table(**guard.ledger_table_spec(LEDGER))  # the replay sizing reads its capacity
         self.queue_url = self.sqs.create_queue(
             QueueName="pitr-orders-buffer.fifo",
             Attributes={
@@ -100,13 +98,7 @@ class World:
             "pitr-orders-settings-sync",
             "pitr-orders-replay-writer",
         ):
-            arns[name] = self.lam.create_function(
-                FunctionName=name,
-                Runtime="python3.13",
-                Role=role,
-                Handler="handler.handler",
-                Code={"ZipFile": moto_patches.lambda_zip()},
-            )["FunctionArn"]
+            arns[name] = moto_patches.create_function(self.lam, name, role)
         self.replay_uuid = self.lam.create_event_source_mapping(
             EventSourceArn=self.queue_arn,
             FunctionName="pitr-orders-replay-writer",
@@ -114,23 +106,26 @@ class World:
             Enabled=False,
         )["UUID"]
 
-        self.cfg = WatcherConfig(
-            source_table_name=SOURCE,
-            target_table_name_pattern="orders-restored-*",
-            replay_from=config.pop("replay_from", "restore_point"),
-            restore_record_parameter=RECORD,
-            coverage_parameter=COVERAGE,
-            buffer_queue_url=self.queue_url,
-            stream_failure_queue_url=config.pop("stream_failure_queue_url", self.failure_queue_url),
-            buffer_standby_retention_seconds=STANDBY_RETENTION,
-            replay_mapping_uuid=self.replay_uuid,
-            topic_arn=self.topic_arn,
-            **config,
-        )
+        # The two functions' variables as Terraform renders them; ``config`` sets any tuning
+        # variable by its lower-case name (max_restore_wait_seconds=3600).
+        values = {
+            **functions.RESTORE_WORKFLOW_TUNING,
+            **{name.upper(): value for name, value in config.items()},
+            "SOURCE_TABLE_NAME": SOURCE,
+            "TARGET_TABLE_NAME_PATTERN": "orders-restored-*",
+            "RESTORE_RECORD_PARAMETER": RECORD,
+            "COVERAGE_PARAMETER": COVERAGE,
+            "BUFFER_QUEUE_URL": self.queue_url,
+            "STREAM_FAILURE_QUEUE_URL": self.failure_queue_url,
+            "REPLAY_MAPPING_UUID": self.replay_uuid,
+            "TOPIC_ARN": self.topic_arn,
+            "LEDGER_TABLE": LEDGER,
+        }
+        self.waiter_cfg, self.steps_cfg = functions.restore_workflow_configs(values)
         self.subscriber = SubscriberStandin(self.ddb, self.sqs, SOURCE, self.queue_url, self.fake.clock)
         self.handlers: dict[str, Callable[[dict[str, Any]], Any]] = {
-            "pitr-orders-restore-waiter": lambda e: restore_waiter.handle(e, self.cfg, self.rt),
-            "pitr-orders-restore-steps": lambda e: restore_workflow.handle(e, self.cfg, self.rt),
+            "pitr-orders-restore-waiter": lambda e: restore_waiter.handle(e, self.waiter_cfg, self.rt),
+            "pitr-orders-restore-steps": lambda e: restore_steps.handle(e, self.steps_cfg, self.rt),
             "pitr-orders-settings-sync": self.settings,
             "pitr-orders-replay-writer": self._replay,
         }
@@ -318,6 +313,42 @@ class World:
             time.sleep(0.02)
         raise AssertionError(f"timed out waiting for {what}; history: {self.history_names()}")
 
+    def start_parked(self, target: str, name: str, takes_seconds: float = 60) -> str:
+        """Restore into ``target`` (taking ``takes_seconds``), start execution ``name`` for it and wait
+        until it waits for the operator, caught up; returns the execution's ARN."""
+        self.simulate_restore(target, takes_seconds=takes_seconds)
+        arn = self.start(target, name)
+        self.wait_parked()
+        return arn
+
+    def wait_parked(self, status: str = "caught_up", arn: str | None = None) -> restore_record.RestoreRecord:
+        """Wait until execution ``arn`` (default: the record's) waits for the operator in ``status``:
+        its task token in the record and the park step submitted."""
+        record = self.wait_for(
+            lambda: (
+                (r := self.record())
+                and r.status == status
+                and r.task_token
+                and (arn is None or r.execution_arn == arn)
+                and r
+            ),
+            f"parked in {status}",
+        )
+        self.wait_for(
+            lambda: self.history(record.execution_arn)[-1]["type"] == "TaskSubmitted", "the park step"
+        )
+        return record
+
+    def left_enabled(self) -> list[str]:
+        """What an ended restore left behind (nothing once released): replay on, retention raised, the
+        record claimed."""
+        left = {
+            "replay mapping left enabled": self.replay_enabled(),
+            "buffer retention left raised": self.retention() != STANDBY_RETENTION,
+            "restore record left claimed": self.record() is not None,
+        }
+        return [what for what, true in left.items() if true]
+
     def execution(self, arn: str) -> dict[str, Any]:
         return self.sfn.describe_execution(executionArn=arn)
 
@@ -385,6 +416,11 @@ class World:
 
     def items(self, table: str) -> dict[str, dict[str, Any]]:
         return {i["pk"]["S"]: i for i in self.ddb.scan(TableName=table)["Items"]}
+
+    def abort(self, arn: str) -> dict[str, Any]:
+        """The operator aborts the parked restore of execution ``arn``; returns the ended execution."""
+        self.answer("abort")
+        return self.finished(arn)
 
     def answer(self, action: str) -> None:
         """The operator's answer (what pitrctl cutover/abort sends), with the token from the record.

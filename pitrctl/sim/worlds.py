@@ -24,7 +24,7 @@ from pitr.settings_sync import scheduled_scaling as scheduling_setting
 from pitr.settings_sync import triggers as trigger_setting
 from pitrctl.sim.dynamodb_extras import DynamoDBExtrasFake, LambdaMappingsFake, paginate
 from pitrctl.sim.events import ACCOUNT, REGION
-from pitrctl.sim.moto_patches import lambda_zip
+from pitrctl.sim.moto_patches import create_function
 
 SOURCE = "orders"
 TARGET = "orders-restored-1"
@@ -108,13 +108,7 @@ def _role(name: str, statements: list[dict[str, Any]]) -> str:
 
 
 def _function(name: str, role: str) -> str:
-    return c("lambda").create_function(
-        FunctionName=name,
-        Runtime="python3.13",
-        Role=role,
-        Handler="handler.handler",
-        Code={"ZipFile": lambda_zip()},
-    )["FunctionArn"]
+    return create_function(c("lambda"), name, role)
 
 
 def _alarm(name: str, table: str, **extra: Any) -> None:
@@ -159,6 +153,19 @@ def build(neighbour: bool = True) -> World:
         _alarm(f"{NEIGHBOUR}-throttles", NEIGHBOUR)
     create_target()
     return world
+
+
+def _allow(principal: str, actions: list[str], resource: str | list[str], sid: str | None = None) -> str:
+    """A resource policy of one statement allowing ``principal`` the DynamoDB ``actions`` on ``resource``."""
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"AWS": principal},
+        "Action": [f"dynamodb:{action}" for action in actions],
+        "Resource": resource,
+    }
+    if sid is not None:
+        statement = {"Sid": sid, **statement}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
 def build_source(subscriber: bool = True) -> World:
@@ -234,26 +241,25 @@ def build_source(subscriber: bool = True) -> World:
                 },
             )
 
-    # Scheduled scaling: the table's nightly low, and a one-off peak on gsi1 in a time zone.
-    aas.put_scheduled_action(
-        ServiceNamespace="dynamodb",
-        ScheduledActionName="nightly-low",
-        ResourceId=f"table/{SOURCE}",
-        ScalableDimension="dynamodb:table:WriteCapacityUnits",
-        Schedule="cron(0 22 * * ? *)",
-        Timezone="Europe/Paris",
-        ScalableTargetAction={"MinCapacity": 5, "MaxCapacity": 20},
-    )
-    aas.put_scheduled_action(
-        ServiceNamespace="dynamodb",
-        ScheduledActionName="sale",
-        ResourceId=f"table/{SOURCE}/index/gsi1",
-        ScalableDimension="dynamodb:index:ReadCapacityUnits",
-        Schedule="at(2027-11-27T08:00:00)",
-        StartTime=datetime(2027, 11, 1, tzinfo=UTC),
-        EndTime=datetime(2027, 12, 1, tzinfo=UTC),
-        ScalableTargetAction={"MinCapacity": 40, "MaxCapacity": 50},
-    )
+    # Scheduled scaling: the table's nightly low in a time zone, and a one-off peak on gsi1.
+    nightly = {"Schedule": "cron(0 22 * * ? *)", "Timezone": "Europe/Paris"}
+    sale = {
+        "Schedule": "at(2027-11-27T08:00:00)",
+        "StartTime": datetime(2027, 11, 1, tzinfo=UTC),
+        "EndTime": datetime(2027, 12, 1, tzinfo=UTC),
+    }
+    for name, resource, dimension, (low, high), when in (
+        ("nightly-low", f"table/{SOURCE}", "dynamodb:table:WriteCapacityUnits", (5, 20), nightly),
+        ("sale", f"table/{SOURCE}/index/gsi1", "dynamodb:index:ReadCapacityUnits", (40, 50), sale),
+    ):
+        aas.put_scheduled_action(
+            ServiceNamespace="dynamodb",
+            ScheduledActionName=name,
+            ResourceId=resource,
+            ScalableDimension=dimension,
+            ScalableTargetAction={"MinCapacity": low, "MaxCapacity": high},
+            **when,
+        )
 
     ddb.update_contributor_insights(TableName=SOURCE, ContributorInsightsAction="ENABLE")
     ddb.update_contributor_insights(
@@ -264,46 +270,14 @@ def build_source(subscriber: bool = True) -> World:
     )
 
     reader = f"arn:aws:iam::{ACCOUNT}:role/reporting"
+    neighbour = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{NEIGHBOUR}"
     ddb.put_resource_policy(
         ResourceArn=arn,
-        Policy=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Sid": "Reporting",
-                        "Effect": "Allow",
-                        "Principal": {"AWS": reader},
-                        "Action": ["dynamodb:GetItem", "dynamodb:Query"],
-                        "Resource": [
-                            arn,
-                            f"{arn}/index/*",
-                            f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{NEIGHBOUR}",
-                        ],
-                    }
-                ],
-            }
-        ),
+        Policy=_allow(reader, ["GetItem", "Query"], [arn, f"{arn}/index/*", neighbour], "Reporting"),
     )
     ddb.put_resource_policy(
         ResourceArn=stream,
-        Policy=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"AWS": reader},
-                        "Action": [
-                            "dynamodb:GetRecords",
-                            "dynamodb:GetShardIterator",
-                            "dynamodb:DescribeStream",
-                        ],
-                        "Resource": stream,
-                    }
-                ],
-            }
-        ),
+        Policy=_allow(reader, ["GetRecords", "GetShardIterator", "DescribeStream"], stream),
     )
 
     # Alarms: the table, an index, metric math, a name without the table's; plus a neighbour's.

@@ -147,7 +147,8 @@ def test_target_converges_to_source_under_faults(
 
 
 def test_400kb_binary_item_round_trips_through_the_pipeline() -> None:
-    """DESIGN 3.5 fixture: a ~400 KB binary attribute (random, so compression cannot help), end to end."""
+    """A ~400 KB binary attribute (random, so compression cannot help), end to end
+    (docs/design.md#large-items)."""
     with mock_aws():
         path = DataPath.create()
         blob = os.urandom(399_000)
@@ -162,7 +163,8 @@ def test_400kb_binary_item_round_trips_through_the_pipeline() -> None:
 
 
 def test_400kb_list_of_booleans_and_nulls_round_trips_through_buffer_and_writer() -> None:
-    """DESIGN 3.5 worst case: a ~400 KB list of booleans and nulls, about 7x larger as DynamoDB JSON.
+    """The worst case of docs/design.md#large-items: a ~400 KB list of booleans and nulls, about 7x
+    larger as DynamoDB JSON.
 
     moto needs ~35 s to serialise such an item through its stream and again for each read, so this
     test hands the subscriber the stream record Lambda would (same format as the stream driver's) and

@@ -12,6 +12,7 @@ from moto import mock_aws
 from pitrctl.sim.fifo_queue import FakeFifoQueue
 from pitrctl.sim.sqs_mapping import FifoPoller, QueueStuckError
 from pitrctl.sim.stream_mapping import StreamDriver, StreamStuckError
+from pitrctl.sim.tables import create_table
 
 
 @pytest.fixture(params=["moto", "fake"])
@@ -76,14 +77,7 @@ def test_poller_returns_the_batch_on_exceptions_and_stops_when_stuck(queue: tupl
 def test_stream_driver_checkpoints_at_the_reported_record() -> None:
     with mock_aws():
         ddb = boto3.client("dynamodb")
-        ddb.create_table(
-            TableName="t",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        )
-        arn = ddb.describe_table(TableName="t")["Table"]["LatestStreamArn"]
+        arn = create_table(ddb, "t", stream="NEW_AND_OLD_IMAGES")["LatestStreamArn"]
         for i in range(5):
             ddb.put_item(TableName="t", Item={"pk": {"S": f"k{i}"}, "b": {"B": b"\x01"}})
         driver = StreamDriver(boto3.client("dynamodbstreams"), arn)

@@ -1,4 +1,4 @@
-"""Regression tests for issue 11 (a)-(e): every item's newest change wins, whatever AWS redelivers.
+"""Regression tests: every item's newest change wins, whatever AWS redelivers.
 
 Each test drives the real subscriber and replay writer (moto tables and queues) with an explicit
 sequence of deliveries that AWS documents as possible, and fails without the ordering guard or the

@@ -7,15 +7,12 @@ End-to-end tests under the fault classes today's code does not survive are marke
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
-from pitr import clients
 from pitrctl.sim import faults as kit_faults
 from pitrctl.sim.clock import SimClock
 from pitrctl.sim.data_path import DataPath
@@ -23,14 +20,7 @@ from pitrctl.sim.faults import CountingDynamo, CountingSqs, Faults, FlakySsm
 from pitrctl.sim.restores import Restores
 from pitrctl.sim.sqs_mapping import FifoPoller
 from pitrctl.sim.stream_mapping import StreamDriver
-
-
-@pytest.fixture
-def aws_mock() -> Iterator[None]:
-    with mock_aws():
-        clients.reset()
-        yield
-    clients.reset()
+from pitrctl.sim.tables import create_table
 
 
 def test_every_class_is_named_documented_and_turned_on_by_one_rate() -> None:
@@ -48,7 +38,7 @@ def _fifo(sqs: Any) -> str:
     return sqs.create_queue(QueueName="q.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
 
 
-def test_lost_message_delete_comes_back_after_its_newer_group_mates(aws_mock: None) -> None:
+def test_lost_message_delete_comes_back_after_its_newer_group_mates(aws: None) -> None:
     sqs = boto3.client("sqs")
     url = _fifo(sqs)
     for n in (1, 2, 3):
@@ -66,15 +56,9 @@ def test_lost_message_delete_comes_back_after_its_newer_group_mates(aws_mock: No
     assert poller.stats.lost_message_deletes == 1
 
 
-def test_late_duplicate_stream_batch_arrives_after_newer_batches(aws_mock: None) -> None:
+def test_late_duplicate_stream_batch_arrives_after_newer_batches(aws: None) -> None:
     ddb = boto3.client("dynamodb")
-    arn = ddb.create_table(
-        TableName="t",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )["TableDescription"]["LatestStreamArn"]
+    arn = create_table(ddb, "t", stream="NEW_AND_OLD_IMAGES")["LatestStreamArn"]
     driver = StreamDriver(boto3.client("dynamodbstreams"), arn)
     seen: list[str] = []
 
@@ -92,18 +76,13 @@ def test_late_duplicate_stream_batch_arrives_after_newer_batches(aws_mock: None)
     assert seen == ["1", "2", "1", "3"], "the first batch again, after the newer one"
 
 
-def test_describe_table_not_found_for_a_while_after_the_restore_call(aws_mock: None) -> None:
+def test_describe_table_not_found_for_a_while_after_the_restore_call(aws: None) -> None:
     from moto.dynamodb.models.table import Table  # noqa: F401 - moto loaded
 
     from pitrctl.sim import moto_patches
 
     ddb = boto3.client("dynamodb")
-    ddb.create_table(
-        TableName="orders",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_table(ddb, "orders")
     clock = SimClock()
     restores = Restores(clock.clock)
     with moto_patches.restore_status(restores):
@@ -122,14 +101,14 @@ def test_describe_table_not_found_for_a_while_after_the_restore_call(aws_mock: N
         assert ddb.describe_table(TableName="orders-restored-1")["Table"]["TableStatus"] == "CREATING"
 
 
-def test_too_many_updates_on_put_parameter(aws_mock: None) -> None:
+def test_too_many_updates_on_put_parameter(aws: None) -> None:
     ssm = FlakySsm(boto3.client("ssm"), Faults(too_many_updates=1.0))
     with pytest.raises(ClientError) as raised:
         ssm.put_parameter(Name="/p", Value="v", Type="String")
     assert raised.value.response["Error"]["Code"] == "TooManyUpdates"
 
 
-def test_send_message_batch_partial_failure_and_throttled_call(aws_mock: None) -> None:
+def test_send_message_batch_partial_failure_and_throttled_call(aws: None) -> None:
     real = boto3.client("sqs")
     url = _fifo(real)
     entries = [
@@ -144,14 +123,9 @@ def test_send_message_batch_partial_failure_and_throttled_call(aws_mock: None) -
         throttled.send_message_batch(QueueUrl=url, Entries=entries)
 
 
-def test_batch_write_throttled_and_unprocessed_items(aws_mock: None) -> None:
+def test_batch_write_throttled_and_unprocessed_items(aws: None) -> None:
     ddb = boto3.client("dynamodb")
-    ddb.create_table(
-        TableName="t",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_table(ddb, "t")
     requests = {"t": [{"PutRequest": {"Item": {"pk": {"S": str(n)}}}} for n in range(10)]}
     with pytest.raises(ClientError, match="ProvisionedThroughputExceededException"):
         CountingDynamo(ddb, Faults(throttle=1.0)).batch_write_item(RequestItems=requests)
@@ -166,29 +140,15 @@ def test_batch_write_throttled_and_unprocessed_items(aws_mock: None) -> None:
 # ---- end to end: the data path under the classes ------------------------------------------------
 
 
-def _key(value: int) -> dict[str, Any]:
-    return {"pk": {"S": "k"}, "sk": {"N": "0"}}
-
-
-def _run_path(faults: Faults) -> DataPath:
-    path = DataPath.create(faults=faults)
-    path.set_restore(replay_start=0.0)
-    for value in range(1, 6):
-        path.ddb.put_item(TableName=path.source, Item={**_key(value), "v": {"N": str(value)}})
-    path.collect(at=1_900_000_000.0)
-    path.capture(batch_size=1)
-    path.capture(batch_size=1)  # a later poll: any late duplicate arrives now
-    path.replay()
-    return path
-
-
-def test_the_data_path_survives_a_lost_message_delete(aws_mock: None) -> None:
-    path = _run_path(Faults(random.Random(4), lost_message_delete=0.5))
+def test_the_data_path_survives_a_lost_message_delete(aws: None) -> None:
+    path = DataPath.create(faults=Faults(random.Random(4), lost_message_delete=0.5))
+    path.replay_one_item(writes=5)
     assert path.poller.stats.lost_message_deletes > 0
     assert path.table_items(path.target) == path.table_items(path.source)
 
 
-def test_the_data_path_survives_a_late_duplicate_stream_batch(aws_mock: None) -> None:
-    path = _run_path(Faults(random.Random(4), late_duplicate_stream=0.5))
+def test_the_data_path_survives_a_late_duplicate_stream_batch(aws: None) -> None:
+    path = DataPath.create(faults=Faults(random.Random(4), late_duplicate_stream=0.5))
+    path.replay_one_item(writes=5)
     assert path.driver.stats.duplicate_invocations > 0
     assert path.table_items(path.target) == path.table_items(path.source)

@@ -13,6 +13,7 @@ from moto import mock_aws
 
 from pitr import clients
 from pitrctl.sim import lambda_layer, moto_patches
+from pitrctl.sim.tables import create_table
 
 FILTER = {"Filters": [{"Pattern": json.dumps({"eventName": ["INSERT"]})}]}
 
@@ -24,21 +25,8 @@ def world() -> Iterator[tuple[Any, str, str]]:
         role = boto3.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
         lam = boto3.client("lambda")
         for name in ("f", "g"):
-            lam.create_function(
-                FunctionName=name,
-                Runtime="python3.13",
-                Role=role,
-                Handler="handler.handler",
-                Code={"ZipFile": moto_patches.lambda_zip()},
-            )
-        ddb = boto3.client("dynamodb")
-        stream = ddb.create_table(
-            TableName="t",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
-        )["TableDescription"]["LatestStreamArn"]
+            moto_patches.create_function(lam, name, role)
+        stream = create_table(boto3.client("dynamodb"), "t", stream="NEW_IMAGE")["LatestStreamArn"]
         yield lam, stream, role
     clients.reset()
 

@@ -43,13 +43,7 @@ class World:
         self.now = 1_900_000_000.0
         iam = boto3.client("iam")
         self.role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        boto3.client("lambda").create_function(
-            FunctionName="ask",
-            Runtime="python3.13",
-            Role=self.role,
-            Handler="handler.handler",
-            Code={"ZipFile": moto_patches.lambda_zip()},
-        )
+        moto_patches.create_function(boto3.client("lambda"), "ask", self.role)
         self.sfn = boto3.client("stepfunctions")
 
     def machine(self, definition: dict[str, Any], name: str = "m") -> str:

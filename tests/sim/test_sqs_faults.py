@@ -4,28 +4,16 @@ AWS behaviour its class docstring quotes (``pitrctl.sim.faults``)."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
-import pytest
-from moto import mock_aws
 
-from pitr import clients
 from pitrctl.sim.clock import SimClock
 from pitrctl.sim.data_path import DataPath
 from pitrctl.sim.faults import Faults
 from pitrctl.sim.fifo_queue import FakeFifoQueue
 from pitrctl.sim.sqs_dedup import dedup_interval
 from pitrctl.sim.sqs_mapping import FifoPoller, redrive
-
-
-@pytest.fixture
-def aws_mock() -> Iterator[None]:
-    with mock_aws():
-        clients.reset()
-        yield
-    clients.reset()
 
 
 def _fifo(sqs: Any, name: str = "q.fifo", **attributes: str) -> str:
@@ -48,7 +36,7 @@ def _recorder(seen: list[list[str]]) -> Any:
 # ---- VisibilityTimeoutExpired -------------------------------------------------------------------
 
 
-def test_visibility_timeout_expiry_lets_a_second_invocation_take_the_group_first(aws_mock: None) -> None:
+def test_visibility_timeout_expiry_lets_a_second_invocation_take_the_group_first(aws: None) -> None:
     sqs = boto3.client("sqs")
     url = _fifo(sqs)
     _send(sqs, url, "1", "2")
@@ -66,7 +54,7 @@ def test_visibility_timeout_expiry_lets_a_second_invocation_take_the_group_first
     assert poller.visible_and_in_flight() == 0
 
 
-def test_visibility_timeout_expiry_reorders_newer_messages_before_older_ones(aws_mock: None) -> None:
+def test_visibility_timeout_expiry_reorders_newer_messages_before_older_ones(aws: None) -> None:
     sqs = boto3.client("sqs")
     url = _fifo(sqs)
     _send(sqs, url, "1")
@@ -93,7 +81,7 @@ def test_visibility_timeout_expiry_reorders_newer_messages_before_older_ones(aws
 # ---- ThrottledInvocation ------------------------------------------------------------------------
 
 
-def test_throttled_invocation_returns_the_batch_uninvoked_and_counts_the_receive(aws_mock: None) -> None:
+def test_throttled_invocation_returns_the_batch_uninvoked_and_counts_the_receive(aws: None) -> None:
     sqs = boto3.client("sqs")
     url = _fifo(sqs)
     dlq = _fifo(sqs, "dlq.fifo")
@@ -139,7 +127,7 @@ def test_fake_fifo_deduplicates_for_five_minutes_even_after_delete() -> None:
     assert queue.receive_message(QueueUrl=queue.url)["Messages"][0]["Body"] == "x", "after it: new"
 
 
-def test_moto_queue_keeps_the_five_minute_interval(aws_mock: None) -> None:
+def test_moto_queue_keeps_the_five_minute_interval(aws: None) -> None:
     sqs = boto3.client("sqs")
     url = _fifo(sqs, DeduplicationScope="messageGroup", FifoThroughputLimit="perMessageGroupId")
     clock = SimClock()
@@ -166,7 +154,7 @@ def test_moto_queue_keeps_the_five_minute_interval(aws_mock: None) -> None:
 # ---- DeadLetterRedrive --------------------------------------------------------------------------
 
 
-def test_redrive_puts_a_message_at_the_end_of_its_group(aws_mock: None) -> None:
+def test_redrive_puts_a_message_at_the_end_of_its_group(aws: None) -> None:
     sqs = boto3.client("sqs")
     url = _fifo(sqs)
     dlq = _fifo(sqs, "dlq.fifo")
@@ -188,7 +176,7 @@ def test_redrive_puts_a_message_at_the_end_of_its_group(aws_mock: None) -> None:
     assert [b for batch in seen for b in batch] == ["2", "3", "1"], "the redriven message comes last"
 
 
-def test_poller_redriven_fault_sends_a_message_behind_its_group_mates(aws_mock: None) -> None:
+def test_poller_redriven_fault_sends_a_message_behind_its_group_mates(aws: None) -> None:
     sqs = boto3.client("sqs")
     url = _fifo(sqs)
     _send(sqs, url, "1", "2")
@@ -201,32 +189,22 @@ def test_poller_redriven_fault_sends_a_message_behind_its_group_mates(aws_mock: 
 # ---- end to end: the data path under the classes ------------------------------------------------
 
 
-def _run_path(faults: Faults, values: int = 6) -> DataPath:
-    path = DataPath.create(faults=faults, batch_size=10)
-    path.set_restore(replay_start=0.0)
-    for value in range(1, values + 1):
-        path.ddb.put_item(
-            TableName=path.source, Item={"pk": {"S": "k"}, "sk": {"N": "0"}, "v": {"N": str(value)}}
-        )
-    path.collect(at=1_900_000_000.0)
-    path.capture(batch_size=1)
-    path.replay()
-    return path
-
-
-def test_the_data_path_survives_throttled_invocations(aws_mock: None) -> None:
-    path = _run_path(Faults(random.Random(3), throttled_invocation=0.5))
+def test_the_data_path_survives_throttled_invocations(aws: None) -> None:
+    path = DataPath.create(faults=Faults(random.Random(3), throttled_invocation=0.5))
+    path.replay_one_item(writes=6, stream_polls=1)
     assert path.poller.stats.throttled > 0
     assert path.table_items(path.target) == path.table_items(path.source)
 
 
-def test_the_data_path_survives_an_expired_visibility_timeout(aws_mock: None) -> None:
-    path = _run_path(Faults(random.Random(3), visibility_expired=0.5))
+def test_the_data_path_survives_an_expired_visibility_timeout(aws: None) -> None:
+    path = DataPath.create(faults=Faults(random.Random(3), visibility_expired=0.5))
+    path.replay_one_item(writes=6, stream_polls=1)
     assert path.poller.stats.expired_visibility > 0
     assert path.table_items(path.target) == path.table_items(path.source)
 
 
-def test_the_data_path_survives_a_dead_letter_redrive(aws_mock: None) -> None:
-    path = _run_path(Faults(random.Random(3), dead_letter_redrive=0.3))
+def test_the_data_path_survives_a_dead_letter_redrive(aws: None) -> None:
+    path = DataPath.create(faults=Faults(random.Random(3), dead_letter_redrive=0.3))
+    path.replay_one_item(writes=6, stream_polls=1)
     assert path.poller.stats.redriven > 0
     assert path.table_items(path.target) == path.table_items(path.source)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from moto import mock_aws
 
-from pitr import clients, coverage, notify, restore_workflow
+from pitr import clients, coverage, notify, restore_steps
 from pitr.restore_record import format_time
 from pitrctl.sim import events, sfn_layer
 from pitrctl.sim.workflow_world import COVERAGE, STANDBY_RETENTION, World
@@ -131,8 +131,8 @@ def test_the_rule_matches_only_this_workflows_ended_executions(world: World) -> 
 
 
 def test_a_timed_out_execution_is_a_failure_and_a_stop_an_abort() -> None:
-    assert restore_workflow.ended_outcome("ABORTED") == "aborted"
-    assert restore_workflow.ended_outcome("TIMED_OUT") == "failed"
-    assert restore_workflow.ended_outcome("FAILED") == "failed"
+    assert restore_steps.ended_outcome("ABORTED") == "aborted"
+    assert restore_steps.ended_outcome("TIMED_OUT") == "failed"
+    assert restore_steps.ended_outcome("FAILED") == "failed"
     with pytest.raises(ValueError):
-        restore_workflow.ended_outcome("SUCCEEDED")
+        restore_steps.ended_outcome("SUCCEEDED")

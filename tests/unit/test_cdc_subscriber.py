@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from pitr import cdc_subscriber, codec, metrics
 from pitr.cdc_subscriber import Entry, Subscriber, earliest_unsent, newest_per_item, pack
+from pitrctl.sim.functions import MetricLines
 
 QUEUE = "buffer.fifo"
 
@@ -117,22 +118,9 @@ def _drain(sqs: Any, url: str) -> list[dict[str, Any]]:
         out += got
 
 
-class Lines:
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def __call__(self, source: str, values: Any, properties: Any = None) -> str:
-        line = metrics.emf_line(source, values, properties)
-        self.lines.append(line)
-        return line
-
-    def value(self, name: str) -> float:
-        return sum(d.value for line in self.lines for d in metrics.parse(line) if d.name == name)
-
-
 def test_process_coalesces_and_sends_one_message_per_item(buffer: tuple[Any, str, Any]) -> None:
     sqs, url, s3 = buffer
-    emitted = Lines()
+    emitted = MetricLines()
     sub = Subscriber(sqs, s3, url, "spill", "orders", emit=emitted)
     records = [record(0, "a", value="1"), record(1, "b"), record(2, "a", value="2"), record(3, "a", "REMOVE")]
     outcome = sub.process(records)
@@ -153,7 +141,7 @@ def test_process_coalesces_and_sends_one_message_per_item(buffer: tuple[Any, str
 
 def test_large_batches_use_few_requests(buffer: tuple[Any, str, Any]) -> None:
     sqs, url, s3 = buffer
-    sub = Subscriber(sqs, s3, url, "spill", "orders", emit=Lines())
+    sub = Subscriber(sqs, s3, url, "spill", "orders", emit=MetricLines())
     outcome = sub.process([record(i, f"k{i % 40}") for i in range(100)])
     assert outcome.requests == 4 and outcome.sent == 40
     assert len(_drain(sqs, url)) == 40
@@ -161,7 +149,7 @@ def test_large_batches_use_few_requests(buffer: tuple[Any, str, Any]) -> None:
 
 def test_oversized_change_is_spilled_to_s3_before_its_message(buffer: tuple[Any, str, Any]) -> None:
     sqs, url, s3 = buffer
-    emitted = Lines()
+    emitted = MetricLines()
     sub = Subscriber(sqs, s3, url, "spill", "orders", body_limit=2_000, emit=emitted)
     big = record(0, "big")
     big["dynamodb"]["NewImage"]["blob"] = {"B": base64.b64encode(os.urandom(5000)).decode()}
@@ -203,7 +191,7 @@ def test_persistently_refused_entry_is_retried_then_reported_from_the_earliest_u
     records = [record(i, f"k{i}") for i in range(25)] + [record(25, "k0", value="newer")]
     fake = FailingSqs(sqs, fail={13})
     sleeps: list[float] = []
-    sub = Subscriber(fake, s3, url, "spill", "orders", emit=Lines(), sleep=sleeps.append, max_rounds=4)
+    sub = Subscriber(fake, s3, url, "spill", "orders", emit=MetricLines(), sleep=sleeps.append, max_rounds=4)
     outcome = sub.process(records)
     # Round 1 sends every request; rounds 2-4 resend entry 13 alone; then it is reported.
     assert fake.calls == 3 + 3 and outcome.rounds == 4 and len(sleeps) == 3
@@ -218,7 +206,7 @@ def test_failure_report_points_at_the_failed_record_when_nothing_earlier_is_pend
     sqs, url, s3 = buffer
     records = [record(i, f"k{i}") for i in range(12)]
     sub = Subscriber(
-        FailingSqs(sqs, fail={11}), s3, url, "spill", "orders", emit=Lines(), sleep=lambda _: None
+        FailingSqs(sqs, fail={11}), s3, url, "spill", "orders", emit=MetricLines(), sleep=lambda _: None
     )
     outcome = sub.process(records)
     assert outcome.response == {"batchItemFailures": [{"itemIdentifier": "1011"}]}
@@ -227,7 +215,7 @@ def test_failure_report_points_at_the_failed_record_when_nothing_earlier_is_pend
 def test_exception_is_retried_in_the_invocation_and_never_raised(buffer: tuple[Any, str, Any]) -> None:
     sqs, url, s3 = buffer
     fake = FailingSqs(sqs, fail=set(), raise_on_call=1)
-    sub = Subscriber(fake, s3, url, "spill", "orders", emit=Lines(), sleep=lambda _: None)
+    sub = Subscriber(fake, s3, url, "spill", "orders", emit=MetricLines(), sleep=lambda _: None)
     # Raising would let a bisecting mapping retry part of the batch (see the pipeline tests).
     assert sub.process([record(0, "a"), record(1, "b")]).response == {"batchItemFailures": []}
     assert fake.calls == 2 and len(_drain(sqs, url)) == 2
@@ -245,7 +233,9 @@ def test_a_call_that_keeps_failing_is_reported_not_raised(buffer: tuple[Any, str
                 {"Error": {"Code": "ServiceUnavailable", "Message": "down"}}, "SendMessageBatch"
             )
 
-    sub = Subscriber(Down(), s3, url, "spill", "orders", emit=Lines(), sleep=lambda _: None, max_rounds=3)
+    sub = Subscriber(
+        Down(), s3, url, "spill", "orders", emit=MetricLines(), sleep=lambda _: None, max_rounds=3
+    )
     assert sub.process([record(0, "a"), record(1, "b")]).response == {
         "batchItemFailures": [{"itemIdentifier": "1000"}]
     }
@@ -257,7 +247,7 @@ def test_unreadable_record_cuts_the_batch_before_it(buffer: tuple[Any, str, Any]
     bad = record(2, "c")
     del bad["dynamodb"]["NewImage"]  # a KEYS_ONLY-like record: cannot be replayed
     records = [record(0, "a"), record(1, "b"), bad, record(3, "a", value="newer")]
-    outcome = Subscriber(sqs, s3, url, "spill", "orders", emit=Lines()).process(records)
+    outcome = Subscriber(sqs, s3, url, "spill", "orders", emit=MetricLines()).process(records)
     assert outcome.response == {"batchItemFailures": [{"itemIdentifier": "1002"}]}
     # Only the prefix was buffered, coalesced on its own: a's newer record waits for the retry.
     assert [codec.decode(m["Body"]).event_id for m in _drain(sqs, url)] == ["e0", "e1"]  # type: ignore[union-attr]
@@ -273,41 +263,38 @@ def test_spill_failure_cuts_the_batch_before_the_item_first_record(buffer: tuple
     big = record(2, "big")
     big["dynamodb"]["NewImage"]["blob"] = {"B": base64.b64encode(os.urandom(5000)).decode()}
     records = [record(0, "a"), record(1, "big"), big, record(3, "a")]
-    sub = Subscriber(sqs, FailingS3(), url, "spill", "orders", body_limit=2_000, emit=Lines())
+    sub = Subscriber(sqs, FailingS3(), url, "spill", "orders", body_limit=2_000, emit=MetricLines())
     outcome = sub.process(records)
     assert outcome.response == {"batchItemFailures": [{"itemIdentifier": "1001"}]}
     assert [codec.decode(m["Body"]).event_id for m in _drain(sqs, url)] == ["e0"]  # type: ignore[union-attr]
 
 
-def test_no_request_starts_after_the_deadline(buffer: tuple[Any, str, Any]) -> None:
+@pytest.mark.parametrize(
+    ("call_takes", "call_seconds"),
+    [
+        # Each call takes 10 s: starts at 0 and 10; at 20 the deadline (15) has passed.
+        (10.0, 0.0),
+        # call_seconds is the clients' connect + read timeout: a call started later could end after
+        # the deadline. Starts at 0 and 3 (each could end by 13 <= 15); at 6 a call could end at 16.
+        (3.0, 10.0),
+    ],
+)
+def test_no_call_starts_that_could_outlive_the_deadline(
+    buffer: tuple[Any, str, Any], call_takes: float, call_seconds: float
+) -> None:
     sqs, url, s3 = buffer
     now = [0.0]
-    sub = Subscriber(sqs, s3, url, "spill", "orders", emit=Lines(), clock=lambda: now[0])
+    sub = Subscriber(
+        sqs, s3, url, "spill", "orders", emit=MetricLines(), clock=lambda: now[0], call_seconds=call_seconds
+    )
 
     class Ticking:
         def send_message_batch(self, **kwargs: Any) -> dict[str, Any]:
-            now[0] += 10
+            now[0] += call_takes
             return sqs.send_message_batch(**kwargs)
 
     sub.sqs = Ticking()
     outcome = sub.process([record(i, f"k{i}") for i in range(30)], deadline=15.0)
-    assert outcome.requests == 2 and outcome.response == {"batchItemFailures": [{"itemIdentifier": "1020"}]}
-
-
-def test_no_call_starts_that_could_outlive_the_deadline(buffer: tuple[Any, str, Any]) -> None:
-    """call_seconds is the clients' connect + read timeout: a call started later could end after it."""
-    sqs, url, s3 = buffer
-    now = [0.0]
-    sub = Subscriber(sqs, s3, url, "spill", "orders", emit=Lines(), clock=lambda: now[0], call_seconds=10.0)
-
-    class Ticking:
-        def send_message_batch(self, **kwargs: Any) -> dict[str, Any]:
-            now[0] += 3
-            return sqs.send_message_batch(**kwargs)
-
-    sub.sqs = Ticking()
-    outcome = sub.process([record(i, f"k{i}") for i in range(30)], deadline=15.0)
-    # Starts at 0 and 3 (each could end by 13 <= 15); at 6 a call could end at 16: not started.
     assert outcome.requests == 2 and outcome.response == {"batchItemFailures": [{"itemIdentifier": "1020"}]}
 
 
@@ -342,7 +329,7 @@ def test_issue_f_a_batch_completes_under_a_sustained_20_percent_refusal_rate(see
     # A stream batch of 100 records: hot items repeat throughout, cold ones once.
     records = [record(i, f"hot{i % hot}" if i % 2 else f"cold{i}") for i in range(100)]
     fake = RefusingSqs(rate=0.2, seed=seed)
-    sub = Subscriber(fake, None, "url", None, "orders", emit=Lines(), sleep=lambda _: None)
+    sub = Subscriber(fake, None, "url", None, "orders", emit=MetricLines(), sleep=lambda _: None)
     outcome = sub.process(records)
     assert outcome.response == {"batchItemFailures": []}
     assert outcome.rounds <= sub.max_rounds == 8
@@ -356,7 +343,7 @@ def test_issue_f_a_batch_completes_under_a_sustained_20_percent_refusal_rate(see
 def test_exception_after_progress_resends_only_the_unsent_rest(buffer: tuple[Any, str, Any]) -> None:
     sqs, url, s3 = buffer
     fake = FailingSqs(sqs, fail=set(), raise_on_call=2)
-    sub = Subscriber(fake, s3, url, "spill", "orders", emit=Lines(), sleep=lambda _: None)
+    sub = Subscriber(fake, s3, url, "spill", "orders", emit=MetricLines(), sleep=lambda _: None)
     outcome = sub.process([record(i, f"k{i}") for i in range(15)])
     assert outcome.response == {"batchItemFailures": []} and outcome.rounds == 2
     assert fake.calls == 3 and len(_drain(sqs, url)) == 15

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from pitr import codec
 from pitr.codec import Change, CodecError, SpillPointer
 
-# Worst-case fixtures of DESIGN 3.5: items of about 400 KB (DynamoDB's item size limit).
+# Worst-case fixtures of docs/design.md#large-items: items of about 400 KB (DynamoDB's item size limit).
 LIST_ITEMS = 195_000  # a list element costs 1 byte of value + 1 byte of overhead
 BINARY_BYTES = 399_000
 
@@ -180,7 +180,7 @@ def test_small_bodies_stay_plain_and_large_ones_are_compressed() -> None:
 def test_worst_case_list_item_round_trips_in_one_message() -> None:
     item = worst_case_list_item()
     raw = json.dumps(item)
-    assert len(raw) > 5 * 400_000  # the ~7x inflation DESIGN 3.5 warns about
+    assert len(raw) > 5 * 400_000  # the ~7x inflation docs/design.md#large-items warns about
     change = _change(item)
     encoded = codec.encode(change, bucket=None)
     assert encoded.spill is None and len(encoded.body) <= codec.BODY_LIMIT
@@ -267,7 +267,7 @@ def test_client_and_event_images_convert_nested_binary() -> None:
     assert codec.to_event_image(client) == event
 
 
-# -- exact number keys (issue 11 (e)) ------------------------------------------------------------
+# -- exact number keys ----------------------------------------------------------------------------
 
 
 def test_keys_differing_beyond_the_28th_digit_are_distinct_items_and_groups() -> None:

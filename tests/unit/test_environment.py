@@ -16,8 +16,11 @@ from typing import Any
 import hcl2
 import pytest
 
-from pitr import cdc_subscriber, environment, replay_sizing, replay_writer, settings_sync
-from pitr.watcher import WatcherConfig
+from pitr import cdc_subscriber, environment, replay_writer, settings_sync
+from pitr.cdc_subscriber import SubscriberConfig
+from pitr.replay_writer import ReplayWriterConfig
+from pitr.restore_steps import StepsConfig
+from pitr.restore_waiter import WaiterConfig
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -106,6 +109,15 @@ def _values(handler: str) -> dict[str, str]:
     return values
 
 
+# Each function's typed configuration (settings_sync reads its environment with its input).
+CONFIGS: dict[str, Any] = {
+    "pitr.cdc_subscriber.handler": SubscriberConfig,
+    "pitr.replay_writer.handler": ReplayWriterConfig,
+    "pitr.restore_waiter.handler": WaiterConfig,
+    "pitr.restore_steps.handler": StepsConfig,
+}
+
+
 def _build(handler: str, env: environment.Environment) -> None:
     if handler == "pitr.cdc_subscriber.handler":
         cdc_subscriber.from_env(env)
@@ -117,9 +129,7 @@ def _build(handler: str, env: environment.Environment) -> None:
         event = {"source_table": "orders", "target_table": "orders-restored-1", "phase": "restore"}
         settings_sync.parse(event, env)
     else:
-        WatcherConfig.from_env(env, handler)
-        if handler == "pitr.restore_workflow.handler":
-            replay_sizing.ReplaySizingConfig.from_env(env, handler)
+        CONFIGS[handler].from_env(env)
 
 
 @pytest.mark.parametrize("handler", sorted(environment.VARIABLES))
@@ -135,6 +145,72 @@ def test_reading_a_variable_outside_the_contract_fails() -> None:
         env.get("DRAIN_TIMEOUT_SECONDS")
 
 
-def test_drain_timeout_reaches_the_watcher() -> None:
+def test_drain_timeout_reaches_the_waiter() -> None:
     env = _values("pitr.restore_waiter.handler") | {"DRAIN_TIMEOUT_SECONDS": "1234"}
-    assert WatcherConfig.from_env(env).drain_timeout_seconds == 1234
+    assert WaiterConfig.from_env(env).drain_timeout_seconds == 1234
+
+
+def test_each_configuration_holds_exactly_its_functions_variables() -> None:
+    """One field per variable of the contract: no configuration carries another function's values."""
+    for handler, config in CONFIGS.items():
+        fields = {field.upper() for field in config.__dataclass_fields__}
+        assert fields == set(environment.VARIABLES[handler]), handler
+
+
+CASES = [(handler, name) for handler in sorted(CONFIGS) for name in environment.VARIABLES[handler]]
+
+
+@pytest.mark.parametrize(("handler", "name"), CASES)
+def test_a_missing_variable_fails_naming_it(handler: str, name: str) -> None:
+    env = _values(handler)
+    del env[name]
+    with pytest.raises(
+        environment.ConfigurationError, match=rf"{handler}: environment variable {name} is not set"
+    ):
+        CONFIGS[handler].from_env(env)
+
+
+@pytest.mark.parametrize(("handler", "name"), CASES)
+def test_an_empty_variable_fails_naming_it(handler: str, name: str) -> None:
+    with pytest.raises(environment.ConfigurationError, match=rf"environment variable {name} is empty"):
+        CONFIGS[handler].from_env(_values(handler) | {name: " "})
+
+
+NUMBERS = [(handler, name) for handler, name in CASES if "SECONDS" in name]
+
+
+@pytest.mark.parametrize(("handler", "name"), NUMBERS)
+@pytest.mark.parametrize("value", ["soon", "-1", "nan"])
+def test_a_number_that_is_not_one_fails_naming_it(handler: str, name: str, value: str) -> None:
+    with pytest.raises(environment.ConfigurationError, match=rf"environment variable {name} is"):
+        CONFIGS[handler].from_env(_values(handler) | {name: value})
+
+
+@pytest.mark.parametrize("handler", ["pitr.restore_waiter.handler", "pitr.restore_steps.handler"])
+def test_replay_from_must_be_a_known_choice(handler: str) -> None:
+    with pytest.raises(environment.ConfigurationError, match="REPLAY_FROM is 'restore_time', not one of"):
+        CONFIGS[handler].from_env(_values(handler) | {"REPLAY_FROM": "restore_time"})
+
+
+def test_the_handlers_fail_at_the_first_call_before_any_aws_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Lambda environment without the variables: each handler names the first one it misses, with
+    no client created (``clients`` would raise on first use)."""
+    from pitr import clients, restore_steps, restore_waiter
+
+    def no_aws(service: str) -> Any:
+        raise AssertionError(f"an AWS client ({service}) was asked for before the configuration")
+
+    monkeypatch.setattr(clients, "client", no_aws)
+    monkeypatch.setattr(clients, "bounded", no_aws)
+    for name in {name for names in environment.VARIABLES.values() for name in names}:
+        monkeypatch.delenv(name, raising=False)
+    replay_writer.reset_cache()
+    calls = [
+        ("BUFFER_QUEUE_URL", lambda: cdc_subscriber.handler({"Records": []})),
+        ("RESTORE_RECORD_PARAMETER", lambda: replay_writer.handler({"Records": []})),
+        ("SOURCE_TABLE_NAME", lambda: restore_waiter.handler({"action": "wait_active"}, None)),
+        ("SOURCE_TABLE_NAME", lambda: restore_steps.handler({"action": "claim"}, None)),
+    ]
+    for name, call in calls:
+        with pytest.raises(environment.ConfigurationError, match=f"environment variable {name} is not set"):
+            call()

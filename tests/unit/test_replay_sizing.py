@@ -11,6 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pitr import replay_sizing as rs
+from pitr.environment import ConfigurationError
+from pitr.restore_steps import StepsConfig
+from pitrctl.sim import functions
 
 CFG = rs.ReplaySizingConfig()
 
@@ -101,19 +104,38 @@ def test_sizing_always_stays_inside_its_bounds(
         assert sizing.concurrency * rs.UNITS_PER_WRITE / rs.INVOCATION_SECONDS >= sizing.write_capacity
 
 
-def test_config_from_the_environment() -> None:
-    handler = "pitr.restore_workflow.handler"
-    assert rs.ReplaySizingConfig.from_env({}, handler) == rs.ReplaySizingConfig()
-    cfg = rs.ReplaySizingConfig.from_env(
-        {"REPLAY_MAXIMUM_CONCURRENCY": "300", "WARM_WRITE_UNITS_MAX": "40000"}, handler
+def _steps_env(**values: str) -> dict[str, str]:
+    env = functions.render_part(
+        "pitr.restore_steps.handler",
+        {
+            **functions.RESTORE_WORKFLOW_TUNING,
+            "SOURCE_TABLE_NAME": "orders",
+            "TARGET_TABLE_NAME_PATTERN": "orders-restored-*",
+            "RESTORE_RECORD_PARAMETER": "/p/restore",
+            "COVERAGE_PARAMETER": "/p/coverage",
+            "BUFFER_QUEUE_URL": "https://sqs/q",
+            "REPLAY_MAPPING_UUID": "u",
+            "TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:t",
+            "LEDGER_TABLE": "pitr-orders-ledger",
+        },
     )
-    assert cfg == rs.ReplaySizingConfig(300, 40_000)
-    with pytest.raises(ValueError, match="REPLAY_MAXIMUM_CONCURRENCY"):
-        rs.ReplaySizingConfig.from_env({"REPLAY_MAXIMUM_CONCURRENCY": "lots"}, handler)
-    with pytest.raises(ValueError, match="REPLAY_MAXIMUM_CONCURRENCY=1001"):
-        rs.ReplaySizingConfig.from_env({"REPLAY_MAXIMUM_CONCURRENCY": "1001"}, handler)
-    with pytest.raises(ValueError, match="WARM_WRITE_UNITS_MAX"):
-        rs.ReplaySizingConfig.from_env({"WARM_WRITE_UNITS_MAX": "-1"}, handler)
+    return {**env, **values}
+
+
+def test_the_bounds_come_from_the_steps_functions_configuration() -> None:
+    assert StepsConfig.from_env(_steps_env()).sizing == rs.ReplaySizingConfig(
+        rs.DEFAULT_MAXIMUM_CONCURRENCY, 0, "pitr-orders-ledger"
+    )
+    cfg = StepsConfig.from_env(_steps_env(REPLAY_MAXIMUM_CONCURRENCY="300", WARM_WRITE_UNITS_MAX="40000"))
+    assert cfg.sizing == rs.ReplaySizingConfig(300, 40_000, "pitr-orders-ledger")
+    for name, value in (
+        ("REPLAY_MAXIMUM_CONCURRENCY", "lots"),
+        ("REPLAY_MAXIMUM_CONCURRENCY", "1001"),
+        ("REPLAY_MAXIMUM_CONCURRENCY", "1"),
+        ("WARM_WRITE_UNITS_MAX", "-1"),
+    ):
+        with pytest.raises(ConfigurationError, match=f"{name} is {value!r}"):
+            StepsConfig.from_env(_steps_env(**{name: value}))
 
 
 def test_the_step_output_names_the_concurrency_and_the_need() -> None:
@@ -136,7 +158,4 @@ def test_the_ledger_bounds_the_replay_too() -> None:
     assert sizing.concurrency == 200
     warm_ledger = rs.plan(on_demand(12_000), on_demand(12_000), 10, cfg, ledger=on_demand(20_000))
     assert warm_ledger.write_capacity == 12_000
-    handler = "pitr.restore_workflow.handler"
-    assert rs.ReplaySizingConfig.from_env({"LEDGER_TABLE": "pitr-orders-ledger"}, handler).ledger_table == (
-        "pitr-orders-ledger"
-    )
+    assert StepsConfig.from_env(_steps_env()).sizing.ledger_table == "pitr-orders-ledger"

@@ -9,12 +9,14 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from pitr import codec, guard, metrics, replay_writer
+from pitr import codec, environment, guard, metrics, replay_writer
 from pitr.backoff import Backoff
 from pitr.codec import Change
 from pitr.patterns import PatternError
 from pitr.replay_writer import ReplayError, ReplayWriter, stale_before
 from pitr.restore_record import RestoreRecord
+from pitrctl.sim.functions import MetricLines
+from pitrctl.sim.tables import create_table
 
 SOURCE = "orders"
 TARGET = "orders-restored-1"
@@ -60,29 +62,10 @@ def ids(report: replay_writer.Report) -> list[str]:
     return report.failed_ids
 
 
-class Lines:
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def __call__(self, source: str, values: Any, properties: Any = None) -> str:
-        line = metrics.emf_line(source, values, properties)
-        self.lines.append(line)
-        return line
-
-    def value(self, name: str) -> float | None:
-        found = [d.value for line in self.lines for d in metrics.parse(line) if d.name == name]
-        return sum(found) if found else None
-
-
 @pytest.fixture
 def table(aws: None) -> Iterator[Any]:
     ddb = boto3.client("dynamodb")
-    ddb.create_table(
-        TableName=TARGET,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_table(ddb, TARGET)
     ddb.create_table(**guard.ledger_table_spec(LEDGER))
     yield ddb
 
@@ -92,7 +75,7 @@ def items(ddb: Any) -> dict[str, int]:
 
 
 def writer(ddb: Any, record: RestoreRecord | None = None, **kwargs: Any) -> ReplayWriter:
-    kwargs.setdefault("emit", Lines())
+    kwargs.setdefault("emit", MetricLines())
     kwargs.setdefault("sleep", lambda _: None)
     return ReplayWriter(
         dynamodb=ddb,
@@ -119,7 +102,7 @@ def test_stale_before_is_inclusive_at_stream_resolution() -> None:
 
 def test_applies_newest_change_per_item_in_queue_order(table: Any) -> None:
     table.put_item(TableName=TARGET, Item={"pk": {"S": "gone"}, "n": {"N": "0"}})
-    emitted = Lines()
+    emitted = MetricLines()
     w = writer(table, emit=emitted, clock=lambda: START + 65)
     events = [
         message(0, change("a", 1)),
@@ -139,7 +122,7 @@ def test_applies_newest_change_per_item_in_queue_order(table: Any) -> None:
 
 
 def test_changes_older_than_replay_start_are_skipped_and_the_boundary_is_replayed(table: Any) -> None:
-    emitted = Lines()
+    emitted = MetricLines()
     start = "2023-11-14T22:13:20.700Z"  # START + 0.7
     w = writer(table, restore(replay_start=start), emit=emitted)
     report = w.process(
@@ -155,14 +138,14 @@ def test_changes_older_than_replay_start_are_skipped_and_the_boundary_is_replaye
 
 
 def test_only_skipped_changes_emit_no_lag(table: Any) -> None:
-    emitted = Lines()
+    emitted = MetricLines()
     writer(table, emit=emitted).process([message(0, change("old", 1, t=START - 10))])
     assert emitted.value("SkippedChanges") == 1 and emitted.value("ReplayLagSeconds") is None
     assert items(table) == {}
 
 
 def test_duplicate_deliveries_are_counted_and_harmless(table: Any) -> None:
-    emitted = Lines()
+    emitted = MetricLines()
     c = change("a", 1)
     report = writer(table, emit=emitted).process([message(0, c), message(1, c)])
     assert report.duplicates == 1 and emitted.value("DuplicateChanges") == 1
@@ -334,7 +317,7 @@ def test_undecodable_message_fails_with_the_rest_of_its_group_only(table: Any) -
 
 
 def test_a_batch_where_nothing_succeeds_raises(table: Any) -> None:
-    emitted = Lines()
+    emitted = MetricLines()
     w = writer(FlakyDynamo(table, error="AccessDeniedException"), emit=emitted)
     with pytest.raises(ReplayError, match="no message of this batch could be applied"):
         w.process([message(0, change("a", 1)), message(1, change("b", 1))])
@@ -347,7 +330,7 @@ def test_a_missing_ledger_is_a_clear_error_and_counted(table: Any, monkeypatch: 
     monkeypatch.setattr(
         replay_writer.logs, "error", lambda message, **fields: logged.append(f"{message} {fields}")
     )
-    emitted = Lines()
+    emitted = MetricLines()
     w = writer(table, emit=emitted)
     w.ledger_table = "no-such-ledger"
     with pytest.raises(ReplayError):
@@ -364,8 +347,9 @@ def test_handler_reads_record_from_ssm_and_env(table: Any, monkeypatch: pytest.M
     monkeypatch.setenv("RESTORE_RECORD_PARAMETER", PARAMETER)
     monkeypatch.setenv("SOURCE_TABLE_NAME", SOURCE)
     monkeypatch.setenv("TARGET_TABLE_NAME_PATTERN", PATTERN)
-    monkeypatch.setenv("SPILL_BUCKET", "spill")
     monkeypatch.setenv("LEDGER_TABLE", LEDGER)
+    monkeypatch.setenv("RECORD_CACHE_SECONDS", "10")
+    monkeypatch.setenv("REPLAY_START_MARGIN_SECONDS", "0")
     replay_writer.reset_cache()
     lines: list[str] = []
     metrics.set_sink(lines.append)
@@ -388,7 +372,7 @@ def test_handler_reads_record_from_ssm_and_env(table: Any, monkeypatch: pytest.M
 
 def test_missing_environment_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("RESTORE_RECORD_PARAMETER", raising=False)
-    with pytest.raises(ReplayError, match="RESTORE_RECORD_PARAMETER"):
+    with pytest.raises(environment.ConfigurationError, match="RESTORE_RECORD_PARAMETER is not set"):
         replay_writer.from_env({})
 
 

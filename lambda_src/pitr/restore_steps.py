@@ -1,7 +1,7 @@
 """The restore workflow's steps that change things: claim, switch replay and retention, notify, release.
 
-One function, one ``action`` per call; the Step Functions definition
-(``modules/restore_watcher/workflow.asl.json.tftpl``) says when. Every step is idempotent so the
+The restore-steps function: one ``action`` per call; the Step Functions definition
+(``workflow.asl.json.tftpl``) says when. Every step is idempotent so the
 workflow can retry it, and every step that changes the restore record first checks the record
 still belongs to this execution.
 
@@ -21,18 +21,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from pitr import clients, coverage, logs, notify, replay_sizing, step_errors
+from pitr import clients, coverage, environment, logs, notify, replay_sizing, step_errors
 from pitr.backoff import Backoff
 from pitr.patterns import PatternError, check_target
 from pitr.restore_record import (
     CAUGHT_UP,
     CLAIMED,
     CUTTING_OVER,
+    REPLAY_FROM,
     REPLAYING,
     RESTORING,
     STATUSES,
@@ -41,7 +41,38 @@ from pitr.restore_record import (
     load,
     parse_time,
 )
-from pitr.watcher import Runtime, WatcherConfig
+from pitr.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class StepsConfig(environment.Configuration):
+    """The steps function's environment: a field per variable of its contract (:mod:`pitr.environment`)."""
+
+    handler = "pitr.restore_steps.handler"
+
+    source_table_name: str
+    target_table_name_pattern: str
+    replay_from: str = environment.variable(choices=REPLAY_FROM)
+    restore_record_parameter: str
+    coverage_parameter: str
+    buffer_queue_url: str
+    buffer_standby_retention_seconds: int = environment.variable(minimum=60)
+    replay_mapping_uuid: str
+    topic_arn: str
+    max_restore_wait_seconds: int = environment.variable(minimum=1)
+    # pitr.replay_sizing: replay sized to the target's write capacity, under these ceilings.
+    replay_maximum_concurrency: int = environment.variable(
+        minimum=replay_sizing.MIN_CONCURRENCY, maximum=replay_sizing.MAX_CONCURRENCY
+    )
+    warm_write_units_max: int = environment.variable(minimum=0)
+    ledger_table: str
+
+    @property
+    def sizing(self) -> replay_sizing.ReplaySizingConfig:
+        return replay_sizing.ReplaySizingConfig(
+            self.replay_maximum_concurrency, self.warm_write_units_max, self.ledger_table
+        )
+
 
 OUTCOMES = {"cut_over": notify.CUT_OVER, "aborted": notify.ABORTED, "failed": notify.FAILED}
 
@@ -75,7 +106,7 @@ class HolderStillRunningError(StepError):
 
 
 REPLAY_STATUSES = (REPLAYING, CAUGHT_UP, CUTTING_OVER)
-# The execution statuses the execution status change rule (modules/restore_watcher) delivers.
+# The execution statuses the workflow's execution status change rule delivers.
 ENDED_STATUSES = ("ABORTED", "TIMED_OUT", "FAILED")
 
 
@@ -84,7 +115,7 @@ ENDED_STATUSES = ("ABORTED", "TIMED_OUT", "FAILED")
 ################################################################################
 
 
-def _save(ssm: Any, cfg: WatcherConfig, record: RestoreRecord, overwrite: bool = True) -> None:
+def _save(ssm: Any, cfg: StepsConfig, record: RestoreRecord, overwrite: bool = True) -> None:
     ssm.put_parameter(
         Name=cfg.restore_record_parameter,
         Value=record.to_json(),
@@ -94,7 +125,7 @@ def _save(ssm: Any, cfg: WatcherConfig, record: RestoreRecord, overwrite: bool =
     )
 
 
-def _own_record(ssm: Any, cfg: WatcherConfig, execution_arn: str) -> RestoreRecord:
+def _own_record(ssm: Any, cfg: StepsConfig, execution_arn: str) -> RestoreRecord:
     record = load(ssm, cfg.restore_record_parameter)
     if record is None or record.execution_arn != execution_arn:
         holder = "absent" if record is None else f"held by {record.execution_arn}"
@@ -105,7 +136,7 @@ def _own_record(ssm: Any, cfg: WatcherConfig, execution_arn: str) -> RestoreReco
     return record
 
 
-def _update(ssm: Any, cfg: WatcherConfig, rt: Runtime, execution_arn: str, **changes: Any) -> RestoreRecord:
+def _update(ssm: Any, cfg: StepsConfig, rt: Runtime, execution_arn: str, **changes: Any) -> RestoreRecord:
     record = _own_record(ssm, cfg, execution_arn)
     fields = {**json.loads(record.to_json()), **changes, "updated_at": format_time(rt.now())}
     updated = RestoreRecord(**{k: v for k, v in fields.items() if v is not None})
@@ -113,26 +144,23 @@ def _update(ssm: Any, cfg: WatcherConfig, rt: Runtime, execution_arn: str, **cha
     return updated
 
 
-def _detail(cfg: WatcherConfig, record: RestoreRecord | None, **extra: Any) -> dict[str, Any]:
+# What every notification tells of the restore record.
+RECORD_DETAIL = ("target_table", "restore_id", "restore_point", "replay_start", "replay_from", "status")
+
+
+def _detail(cfg: StepsConfig, record: RestoreRecord | None, **extra: Any) -> dict[str, Any]:
     base: dict[str, Any] = {"source_table": cfg.source_table_name}
     if record is not None:
-        base.update(
-            target_table=record.target_table,
-            restore_id=record.restore_id,
-            restore_point=record.restore_point,
-            replay_start=record.replay_start,
-            replay_from=record.replay_from,
-            status=record.status,
-        )
+        base.update({name: getattr(record, name) for name in RECORD_DETAIL})
     base.update({k: v for k, v in extra.items() if v is not None})
     return base
 
 
-def _notify(cfg: WatcherConfig, detail_type: str, detail: dict[str, Any]) -> None:
+def _notify(cfg: StepsConfig, detail_type: str, detail: dict[str, Any]) -> None:
     notify.publish(
         detail_type,
         notify.build_detail(detail_type, **detail),
-        topic_arn=cfg.topic_arn or None,
+        topic_arn=cfg.topic_arn,
         sns=clients.client("sns"),
         events=clients.client("events"),
     )
@@ -157,8 +185,8 @@ def parse_start(event: dict[str, Any]) -> tuple[str, str | None]:
     return str(target), (format_time(parse_time(requested)) if requested else None)
 
 
-def claim(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
-    """Create-if-absent claim of the restore record (DESIGN 3.7)."""
+def claim(event: dict[str, Any], cfg: StepsConfig, rt: Runtime) -> dict[str, Any]:
+    """Create-if-absent claim of the restore record (docs/design.md#one-restore-at-a-time)."""
     start = event.get("start") or {}
     target, requested_at = parse_start(start)
     execution_arn, restore_id = event["execution_arn"], event["restore_id"]
@@ -235,7 +263,7 @@ def claim(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, A
     return {**out, "outcome": "claimed", "claimed_at": format_time(now), "deadline": format_time(deadline)}
 
 
-def start(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+def start(event: dict[str, Any], cfg: StepsConfig, rt: Runtime) -> dict[str, Any]:
     """Raise the buffer's retention to 14 days, mark the record restoring, notify."""
     ssm, sqs = clients.client("ssm"), clients.client("sqs")
     sqs.set_queue_attributes(
@@ -258,16 +286,16 @@ def start(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, A
     return {"retention_raised_at": raised_at}
 
 
-def _set_replay(cfg: WatcherConfig, enabled: bool, concurrency: int | None = None) -> None:
+def _set_replay(cfg: StepsConfig, enabled: bool, concurrency: int | None = None) -> None:
     """Switch replay; switching it off puts the deployment's ceiling back (``pitr.replay_sizing``)."""
     if concurrency is None:
-        concurrency = replay_sizing.ReplaySizingConfig.from_env().maximum_concurrency
+        concurrency = cfg.replay_maximum_concurrency
     clients.client("lambda").update_event_source_mapping(
         UUID=cfg.replay_mapping_uuid, Enabled=enabled, ScalingConfig={"MaximumConcurrency": concurrency}
     )
 
 
-def enable_replay(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+def enable_replay(event: dict[str, Any], cfg: StepsConfig, rt: Runtime) -> dict[str, Any]:
     """Write the replay window to the record, then enable the replay mapping (data before settings)."""
     plan = event["plan"]
     record = _update(
@@ -287,7 +315,7 @@ def enable_replay(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dic
         target_table=record.target_table,
         queue_url=cfg.buffer_queue_url,
         mapping_uuid=cfg.replay_mapping_uuid,
-        cfg=replay_sizing.ReplaySizingConfig.from_env(),
+        cfg=cfg.sizing,
     )
     _set_replay(cfg, True, sizing.concurrency)
     enabled_at = rt.now()
@@ -304,7 +332,7 @@ def enable_replay(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dic
     return {"enabled_at": format_time(enabled_at), **sizing.as_dict()}
 
 
-def park(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+def park(event: dict[str, Any], cfg: StepsConfig, rt: Runtime) -> dict[str, Any]:
     """Keep the task token in the record and tell the operator what to decide (waitForTaskToken)."""
     status = event["status"]
     if status not in STATUSES:
@@ -325,14 +353,14 @@ def park(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, An
     return {"parked": True}
 
 
-def set_status(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+def set_status(event: dict[str, Any], cfg: StepsConfig, rt: Runtime) -> dict[str, Any]:
     record = _update(
         clients.client("ssm"), cfg, rt, event["execution_arn"], status=event["status"], task_token=None
     )
     return {"status": record.status, "at": record.updated_at}
 
 
-def _disable_and_confirm(cfg: WatcherConfig, rt: Runtime, timeout_seconds: float = 120.0) -> None:
+def _disable_and_confirm(cfg: StepsConfig, rt: Runtime, timeout_seconds: float = 120.0) -> None:
     """Disable the replay mapping and wait until Lambda reports it Disabled (no batch in flight)."""
     lam = clients.client("lambda")
     _set_replay(cfg, False)
@@ -350,7 +378,7 @@ def _disable_and_confirm(cfg: WatcherConfig, rt: Runtime, timeout_seconds: float
     )
 
 
-def disable_replay(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+def disable_replay(event: dict[str, Any], cfg: StepsConfig, rt: Runtime) -> dict[str, Any]:
     _own_record(clients.client("ssm"), cfg, event["execution_arn"])
     _disable_and_confirm(cfg, rt)
     return {"disabled_at": format_time(rt.now())}
@@ -370,12 +398,12 @@ def execution_status(execution_arn: str | None) -> str:
         return "GONE"
 
 
-def _mapping_state(cfg: WatcherConfig) -> str:
+def _mapping_state(cfg: StepsConfig) -> str:
     return str(clients.client("lambda").get_event_source_mapping(UUID=cfg.replay_mapping_uuid).get("State"))
 
 
 def release_restore(
-    cfg: WatcherConfig,
+    cfg: StepsConfig,
     rt: Runtime,
     record: RestoreRecord | None,
     *,
@@ -414,7 +442,7 @@ def release_restore(
             Attributes={"MessageRetentionPeriod": str(cfg.buffer_standby_retention_seconds)},
         ),
     )
-    if replay_ran and cfg.coverage_parameter:
+    if replay_ran:
         # Recorded even when disabling failed: a later end is never earlier than now.
         attempt("remember replay end", lambda: _remember_replay_end(ssm, cfg, rt))
     if record is not None and disabled:
@@ -455,18 +483,18 @@ def release_restore(
     }
 
 
-def _disable_if_unclaimed(ssm: Any, cfg: WatcherConfig, rt: Runtime) -> None:
+def _disable_if_unclaimed(ssm: Any, cfg: StepsConfig, rt: Runtime) -> None:
     if _mapping_state(cfg) != "Disabled" and load(ssm, cfg.restore_record_parameter) is None:
         _disable_and_confirm(cfg, rt)
 
 
-def _delete_if_held(ssm: Any, cfg: WatcherConfig, record: RestoreRecord) -> None:
+def _delete_if_held(ssm: Any, cfg: StepsConfig, record: RestoreRecord) -> None:
     current = load(ssm, cfg.restore_record_parameter)
     if current is not None and current.execution_arn == record.execution_arn:
         ssm.delete_parameter(Name=cfg.restore_record_parameter)
 
 
-def release(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+def release(event: dict[str, Any], cfg: StepsConfig, rt: Runtime) -> dict[str, Any]:
     """End of a restore (workflow: cut-over, abort, Catch; pitrctl abort: ``holder_ended``).
 
     Touches replay and retention only when the record is this execution's or absent (then nothing
@@ -531,7 +559,7 @@ def ended_outcome(execution_status: str | None) -> str:
     return "aborted" if execution_status == "ABORTED" else "failed"
 
 
-def _held_by(cfg: WatcherConfig, execution_arn: str) -> bool:
+def _held_by(cfg: StepsConfig, execution_arn: str) -> bool:
     record = load(clients.client("ssm"), cfg.restore_record_parameter)
     return record is not None and record.execution_arn == execution_arn
 
@@ -549,7 +577,7 @@ def _reason(error: dict[str, Any]) -> str | None:
     return f"{error.get('Error')}: {cause}" if cause else str(error.get("Error"))
 
 
-def _remember_replay_end(ssm: Any, cfg: WatcherConfig, rt: Runtime) -> None:
+def _remember_replay_end(ssm: Any, cfg: StepsConfig, rt: Runtime) -> None:
     """Coverage of the next restore starts no earlier than this replay's end (it consumed the buffer)."""
     try:
         kept = json.loads(ssm.get_parameter(Name=cfg.coverage_parameter)["Parameter"]["Value"])
@@ -561,39 +589,18 @@ def _remember_replay_end(ssm: Any, cfg: WatcherConfig, rt: Runtime) -> None:
     )
 
 
-def notify_only(event: dict[str, Any], cfg: WatcherConfig, rt: Runtime) -> dict[str, Any]:
+def notify_only(event: dict[str, Any], cfg: StepsConfig, rt: Runtime) -> dict[str, Any]:
     record = load(clients.client("ssm"), cfg.restore_record_parameter)
     _notify(cfg, event["notify"], _detail(cfg, record, **(event.get("details") or {})))
     return {"notified": event["notify"]}
 
 
-ACTIONS: dict[str, Callable[[dict[str, Any], WatcherConfig, Runtime], dict[str, Any]]] = {
-    "claim": claim,
-    "start": start,
-    "enable_replay": enable_replay,
-    "park": park,
-    "set_status": set_status,
-    "disable_replay": disable_replay,
-    "release": release,
-    "notify": notify_only,
-}
+# "notify" is the workflow's name for notify_only (the module imports pitr.notify as notify).
+ACTIONS = step_errors.actions(
+    claim, start, enable_replay, park, set_status, disable_replay, release, notify=notify_only
+)
 
-
-def handle(
-    event: dict[str, Any], cfg: WatcherConfig | None = None, rt: Runtime | None = None
-) -> dict[str, Any]:
-    action = event.get("action")
-    if action not in ACTIONS:
-        raise ValueError(f"unknown workflow step {action!r}; expected one of {sorted(ACTIONS)}")
-    cfg = cfg or WatcherConfig.from_env(handler="pitr.restore_workflow.handler")
-    try:
-        result = ACTIONS[action](event, cfg, rt or Runtime())
-    except ClientError as exc:
-        if step_errors.is_transient(exc):
-            raise step_errors.transient(exc) from exc
-        raise
-    logs.info("workflow step", action=action, source_table=cfg.source_table_name, result=result)
-    return result
+handle = step_errors.dispatcher("restore steps", ACTIONS, StepsConfig.from_env)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import pytest
 from pitr import restore_waiter
 from pitr.backoff import Backoff
 from pitr.restore_record import parse_time
-from pitr.watcher import Runtime, WatcherConfig
+from pitr.runtime import Runtime
 from pitrctl.sim.workflow_world import COVERAGE, SOURCE, STANDBY_RETENTION, World
 
 pytestmark = pytest.mark.slow
@@ -43,7 +43,7 @@ def test_happy_path_through_cutover(world_factory) -> None:
     world.schedule_writes(1800 + 120, 20, [("e", "1"), ("c", "2"), ("d", None)])
 
     arn = world.start(TARGET, "restore-1")
-    _parked(world)
+    world.wait_parked()
     record = world.record()
     assert record.target_table == TARGET
     assert record.restore_point is not None and record.replay_start == record.restore_point
@@ -64,7 +64,7 @@ def test_happy_path_through_cutover(world_factory) -> None:
     enabled_at = parse_time(
         json.loads(exited["stateExitedEventDetails"]["output"])["replay"]["value"]["enabled_at"]
     )
-    assert 0 <= enabled_at.timestamp() - active_at <= world.cfg.active_poll_cap_seconds - 5
+    assert 0 <= enabled_at.timestamp() - active_at <= world.waiter_cfg.active_poll_cap_seconds - 5
 
     # More live writes, then the operator pauses writes and cuts over.
     world.schedule_writes(5, 5, [("f", "1"), ("e", "2")])
@@ -104,29 +104,12 @@ def test_happy_path_through_cutover(world_factory) -> None:
     assert len(world.sns_messages()) == 4
 
 
-def _parked(world: World, status: str = "caught_up") -> None:
-    """Wait until the workflow waits for the operator: token in the record, notification sent."""
-    record = world.wait_for(
-        lambda: (r := world.record()) and r.status == status and r.task_token and r, f"parked in {status}"
-    )
-    world.wait_for(
-        lambda: world.history(record.execution_arn)[-1]["type"] == "TaskSubmitted", "the park step"
-    )
-
-
-def _assert_idle(world: World) -> None:
-    """Nothing half-enabled: replay off, standby retention, record released."""
-    assert not world.replay_enabled(), "replay mapping left enabled"
-    assert world.retention() == STANDBY_RETENTION, "buffer retention left raised"
-    assert world.record() is None, "restore record left claimed"
-
-
 def test_abort_while_mirroring_releases_everything(world_factory) -> None:
     world: World = world_factory()
     world.settings.failures = [{"setting": "ttl", "reason": "AccessDenied: dynamodb:UpdateTimeToLive"}]
     world.simulate_restore(TARGET, takes_seconds=120)
     arn = world.start(TARGET, "restore-abort", by_arn=True)
-    _parked(world)
+    world.wait_parked()
     world.wait_for(lambda: "Restore Caught Up" in world.detail_types(), "the caught-up notification")
     caught_up = world.notifications()[-1]
     assert caught_up["detail-type"] == "Restore Caught Up"
@@ -137,7 +120,7 @@ def test_abort_while_mirroring_releases_everything(world_factory) -> None:
     assert done["status"] == "SUCCEEDED"
     assert json.loads(done["output"])["outcome"] == "aborted"
     assert [c["phase"] for c in world.settings.calls] == ["restore"], "abort runs no cut-over settings"
-    _assert_idle(world)
+    assert world.left_enabled() == []
     assert world.detail_types()[-1] == "Restore Aborted"
 
 
@@ -145,24 +128,19 @@ def test_reminds_the_operator_until_answered(world_factory) -> None:
     # On AWS a heartbeat timeout goes through the Catch (States.HeartbeatTimeout); moto passes it on
     # as the task's output instead, which the StillWaiting state turns into the same reminder.
     world: World = world_factory(reminder_seconds=1)
-    world.simulate_restore(TARGET, takes_seconds=60)
-    arn = world.start(TARGET, "restore-remind")
-    _parked(world)
+    arn = world.start_parked(TARGET, "restore-remind")
     world.wait_for(lambda: world.detail_types().count("Restore Caught Up") >= 2, "a reminder", timeout=20)
     reminder = [e for e in world.notifications() if e["detail-type"] == "Restore Caught Up"][1]
     assert reminder["detail"]["reminder"] is True
     assert world.execution(arn)["status"] == "RUNNING", "a reminder never cuts over by itself"
-    _parked(world)
-    world.answer("abort")
-    assert world.finished(arn)["status"] == "SUCCEEDED"
-    _assert_idle(world)
+    world.wait_parked()
+    assert world.abort(arn)["status"] == "SUCCEEDED"
+    assert world.left_enabled() == []
 
 
 def test_duplicate_start_for_the_same_target_ends_quietly(world_factory) -> None:
     world: World = world_factory()
-    world.simulate_restore(TARGET, takes_seconds=60)
-    first = world.start(TARGET, "restore-first")
-    _parked(world)
+    first = world.start_parked(TARGET, "restore-first")
     before = world.detail_types()
     duplicate = world.start(TARGET, "restore-duplicate")
     done = world.finished(duplicate)
@@ -171,16 +149,13 @@ def test_duplicate_start_for_the_same_target_ends_quietly(world_factory) -> None
     record = world.record()
     assert record is not None and record.execution_arn == first and record.status == "caught_up"
     assert world.replay_enabled() and world.retention() == 1_209_600, "the first restore is untouched"
-    world.answer("abort")
-    assert world.finished(first)["status"] == "SUCCEEDED"
-    _assert_idle(world)
+    assert world.abort(first)["status"] == "SUCCEEDED"
+    assert world.left_enabled() == []
 
 
 def test_concurrent_restore_of_another_target_is_refused_and_notified(world_factory) -> None:
     world: World = world_factory()
-    world.simulate_restore(TARGET, takes_seconds=60)
-    first = world.start(TARGET, "restore-first")
-    _parked(world)
+    first = world.start_parked(TARGET, "restore-first")
     other = "orders-restored-other"
     world.simulate_restore(other, takes_seconds=60)
     second = world.start(other, "restore-second")
@@ -192,9 +167,8 @@ def test_concurrent_restore_of_another_target_is_refused_and_notified(world_fact
     record = world.record()
     assert record is not None and record.execution_arn == first, "the restore in flight keeps its claim"
     assert world.replay_enabled() and world.retention() == 1_209_600
-    world.answer("abort")
-    assert world.finished(first)["status"] == "SUCCEEDED"
-    _assert_idle(world)
+    assert world.abort(first)["status"] == "SUCCEEDED"
+    assert world.left_enabled() == []
 
 
 def test_target_outside_the_pattern_is_left_alone(world_factory) -> None:
@@ -205,7 +179,7 @@ def test_target_outside_the_pattern_is_left_alone(world_factory) -> None:
     assert done["status"] == "SUCCEEDED"
     assert world.detail_types() == ["Restore Refused"]
     assert "does not match" in world.notifications()[0]["detail"]["reason"]
-    _assert_idle(world)
+    assert world.left_enabled() == []
     assert world.settings.calls == []
 
 
@@ -219,13 +193,13 @@ def test_restore_that_never_becomes_active_fails_with_the_reason(world_factory) 
     assert failed["detail-type"] == "Restore Failed"
     assert "RestoreDeadlinePassedError" in failed["detail"]["reason"]
     assert "still CREATING" in failed["detail"]["reason"]
-    _assert_idle(world)
+    assert world.left_enabled() == []
     # Waiting happened inside the waiter: a few invocations for an hour, each returning before its budget.
     waits = [
         e for e in world.history(arn) if e.get("stateEnteredEventDetails", {}).get("name") == "WaitActive"
     ]
     assert 4 <= len(waits) <= 6
-    assert max(world.fake.sleeps) <= world.cfg.active_poll_cap_seconds
+    assert max(world.fake.sleeps) <= world.waiter_cfg.active_poll_cap_seconds
 
 
 def test_missing_target_fails_with_the_reason(world_factory) -> None:
@@ -234,7 +208,7 @@ def test_missing_target_fails_with_the_reason(world_factory) -> None:
     done = world.finished(arn)
     assert done["status"] == "FAILED"
     assert "does not exist" in world.notifications()[-1]["detail"]["reason"]
-    _assert_idle(world)
+    assert world.left_enabled() == []
 
 
 def test_coverage_gap_is_reported_before_replay_and_the_operator_decides(world_factory) -> None:
@@ -242,7 +216,7 @@ def test_coverage_gap_is_reported_before_replay_and_the_operator_decides(world_f
     # Restore point 6 hours back, buffer standby retention 4 hours: the oldest changes may be gone.
     world.simulate_restore(TARGET, takes_seconds=60, restore_point=world.fake.clock() - 6 * 3600)
     arn = world.start(TARGET, "restore-gap")
-    _parked(world, status="restoring")
+    world.wait_parked(status="restoring")
     assert not world.replay_enabled(), "no replay before the operator decides"
     gap = world.notifications()[-1]
     assert gap["detail-type"] == "Coverage Gap"
@@ -250,11 +224,10 @@ def test_coverage_gap_is_reported_before_replay_and_the_operator_decides(world_f
     # covered_since = retention raised + 15 min - 4 h standby retention: 2 h 15 min of possible loss.
     assert gap["detail"]["gap_seconds"] == pytest.approx(6 * 3600 - (4 * 3600 - 900), abs=5)
     world.answer("continue")
-    _parked(world)
+    world.wait_parked()
     assert world.replay_enabled()
-    world.answer("abort")
-    assert world.finished(arn)["status"] == "SUCCEEDED"
-    _assert_idle(world)
+    assert world.abort(arn)["status"] == "SUCCEEDED"
+    assert world.left_enabled() == []
     assert world.detail_types()[:4] == [
         "Restore Started",
         "Coverage Gap",
@@ -272,7 +245,7 @@ def test_a_discarded_stream_batch_before_the_restore_is_a_coverage_gap_the_opera
     world.discard_stream_batch(first=now - 600, last=now - 300)
     world.simulate_restore(TARGET, takes_seconds=60, restore_point=now - 900)
     arn = world.start(TARGET, "restore-break")
-    _parked(world, status="restoring")
+    world.wait_parked(status="restoring")
     assert not world.replay_enabled(), "no replay before the operator decides"
     gap = world.notifications()[-1]
     assert gap["detail-type"] == "Coverage Gap"
@@ -281,9 +254,8 @@ def test_a_discarded_stream_batch_before_the_restore_is_a_coverage_gap_the_opera
         "until the second after the batch"
     )
     assert json.loads(world.ssm.get_parameter(Name=COVERAGE)["Parameter"]["Value"])["coverage_break_at"]
-    world.answer("abort")
-    assert world.finished(arn)["status"] == "SUCCEEDED"
-    _assert_idle(world)
+    assert world.abort(arn)["status"] == "SUCCEEDED"
+    assert world.left_enabled() == []
     assert world.detail_types()[:2] == ["Restore Started", "Coverage Gap"]
 
 
@@ -298,7 +270,7 @@ def test_settings_failure_fails_the_restore_and_leaves_nothing_enabled(world_fac
     assert failed["detail-type"] == "Restore Failed"
     assert "settings_sync crashed" in failed["detail"]["reason"]
     assert world.detail_types() == ["Restore Started", "Restore Table Active", "Restore Failed"]
-    _assert_idle(world)
+    assert world.left_enabled() == []
 
 
 def _entries(history: list[dict], state: str) -> list[int]:
@@ -315,7 +287,7 @@ def _largest_accepted_wait_hours() -> int:
     return int(re.search(r"var\.max_restore_wait_hours <= (\d+)", block).group(1))
 
 
-def _waiter_invocations(schedule: Backoff, cfg: WatcherConfig, wait_seconds: float) -> int:
+def _waiter_invocations(schedule: Backoff, budget_seconds: float, wait_seconds: float) -> int:
     """Invocations the real waiter makes for a wait that never ends before the deadline."""
     now = [0.0]
     rt = Runtime(clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s), rand=lambda: 0.999)
@@ -327,7 +299,7 @@ def _waiter_invocations(schedule: Backoff, cfg: WatcherConfig, wait_seconds: flo
                 lambda: restore_waiter.Poll(False, {}),
                 schedule,
                 rt,
-                budget_seconds=cfg.invocation_budget_seconds,
+                budget_seconds=budget_seconds,
                 attempt=attempt,
                 deadline=deadline,
                 on_deadline=lambda _p: RuntimeError("deadline"),
@@ -348,11 +320,10 @@ def test_history_at_the_largest_accepted_wait_fits_the_quota(world_factory) -> N
     world: World = world_factory(reminder_seconds=1)
     world.simulate_restore(TARGET, takes_seconds=3 * 3600)  # several waiter invocations
     arn = world.start(TARGET, "restore-budget")
-    _parked(world)
+    world.wait_parked()
     world.wait_for(lambda: world.detail_types().count("Restore Caught Up") >= 3, "two reminders", timeout=20)
-    _parked(world)
-    world.answer("abort")
-    assert world.finished(arn)["status"] == "SUCCEEDED"
+    world.wait_parked()
+    assert world.abort(arn)["status"] == "SUCCEEDED"
     history = world.history(arn)
 
     waits = _entries(history, "WaitActive")
@@ -363,17 +334,17 @@ def test_history_at_the_largest_accepted_wait_fits_the_quota(world_factory) -> N
     parks = _entries(history, "AwaitCutover")
     per_reminder_events = max(b - a for a, b in itertools.pairwise(parks))
     # 3 h of CREATING took ceil(3 h / budget) invocations: each used its whole budget.
-    assert len(waits) == math.ceil(3 * 3600 / world.cfg.invocation_budget_seconds)
+    assert len(waits) == math.ceil(3 * 3600 / world.waiter_cfg.invocation_budget_seconds)
 
     hours = _largest_accepted_wait_hours()
     wait = hours * 3600
     worst = 0
+    budget = world.waiter_cfg.invocation_budget_seconds
+    caught_up = _waiter_invocations(restore_waiter.CAUGHT_UP_SCHEDULE, budget, wait)
     for cap in (10, 30, 300):  # active_poll_cap_seconds: its whole accepted range
-        cfg = WatcherConfig(source_table_name=SOURCE, active_poll_cap_seconds=cap)
-        active = _waiter_invocations(restore_waiter.active_schedule(cfg), cfg, wait)
-        caught_up = _waiter_invocations(restore_waiter.caught_up_schedule(cfg), cfg, wait)
+        active = _waiter_invocations(restore_waiter.active_schedule(cap), budget, wait)
         worst = max(worst, active + 1, caught_up + 1)
-    assert worst <= math.ceil(wait / world.cfg.invocation_budget_seconds) + 1
+    assert worst <= math.ceil(wait / budget) + 1
     total = len(history) + worst * per_iteration_events  # this whole execution as the fixed part
     reminders_left = (HISTORY_QUOTA - total) // per_reminder_events
     print(
@@ -397,7 +368,7 @@ def test_recover_replays_only_changes_after_the_restore_request(world_factory) -
     requested_at = world.cloudtrail_event(TARGET)["detail"]["eventTime"]
     arn = world.start(TARGET, "restore-recover")  # requested now
     world.schedule_writes(60, 10, [("b", "after-request")])
-    _parked(world)
+    world.wait_parked()
     record = world.record()
     assert record.replay_from == "restore_request"
     assert record.replay_start == requested_at

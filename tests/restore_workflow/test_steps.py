@@ -1,4 +1,4 @@
-"""restore_workflow steps against moto: the claim's races, release under faults, notifications."""
+"""The restore steps against moto: the claim's races, release under faults, notifications."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from pitr import clients, notify, restore_workflow, step_errors
+from pitr import clients, notify, restore_steps, step_errors
 from pitr.restore_record import CAUGHT_UP, RestoreRecord
+from pitrctl.sim.faults import Faults, FlakySsm
 from pitrctl.sim.workflow_world import RECORD, STANDBY_RETENTION, World
 
 TARGET = "orders-restored-1"
@@ -46,14 +47,14 @@ def _arn(execution: str) -> str:
 
 def _claim(world: World, execution: str, target: str = TARGET) -> dict[str, Any]:
     _executions(world)
-    return restore_workflow.handle(
+    return restore_steps.handle(
         {
             "action": "claim",
             "start": {"target_table": target, "requested_at": "2030-03-17T12:00:00Z"},
             "execution_arn": f"arn:aws:states:eu-west-1:123456789012:execution:m:{execution}",
             "restore_id": execution,
         },
-        world.cfg,
+        world.steps_cfg,
         world.rt,
     )
 
@@ -104,8 +105,8 @@ class _FailingSqs:
 def _in_flight(world: World, execution: str) -> str:
     arn = f"arn:aws:states:eu-west-1:123456789012:execution:m:{execution}"
     _claim(world, execution)
-    restore_workflow.handle({"action": "start", "execution_arn": arn}, world.cfg, world.rt)
-    restore_workflow.handle(
+    restore_steps.handle({"action": "start", "execution_arn": arn}, world.steps_cfg, world.rt)
+    restore_steps.handle(
         {
             "action": "enable_replay",
             "execution_arn": arn,
@@ -115,7 +116,7 @@ def _in_flight(world: World, execution: str) -> str:
                 "covered_since": "2030-03-17T09:00:00Z",
             },
         },
-        world.cfg,
+        world.steps_cfg,
         world.rt,
     )
     return arn
@@ -126,15 +127,15 @@ def test_release_does_every_step_despite_a_failure_and_completes_on_retry(world_
     arn = _in_flight(world, "e1")
     assert world.replay_enabled() and world.retention() == 1_209_600
     clients.override("sqs", _FailingSqs(world.sqs, failures=1))
-    with pytest.raises(restore_workflow.ReleaseIncompleteError, match="lower retention"):
-        restore_workflow.handle(
-            {"action": "release", "outcome": "failed", "execution_arn": arn}, world.cfg, world.rt
+    with pytest.raises(restore_steps.ReleaseIncompleteError, match="lower retention"):
+        restore_steps.handle(
+            {"action": "release", "outcome": "failed", "execution_arn": arn}, world.steps_cfg, world.rt
         )
     assert not world.replay_enabled(), "replay is off even though lowering retention failed"
     assert world.record() is None
     # The workflow retries release: the record is gone (nothing else in flight), so it finishes the job.
-    out = restore_workflow.handle(
-        {"action": "release", "outcome": "failed", "execution_arn": arn}, world.cfg, world.rt
+    out = restore_steps.handle(
+        {"action": "release", "outcome": "failed", "execution_arn": arn}, world.steps_cfg, world.rt
     )
     assert out["released"] is True
     assert world.retention() == STANDBY_RETENTION
@@ -143,7 +144,7 @@ def test_release_does_every_step_despite_a_failure_and_completes_on_retry(world_
 def test_release_leaves_another_executions_restore_alone(world_factory) -> None:
     world: World = world_factory()
     _in_flight(world, "e1")
-    out = restore_workflow.handle(
+    out = restore_steps.handle(
         {
             "action": "release",
             "outcome": "failed",
@@ -153,7 +154,7 @@ def test_release_leaves_another_executions_restore_alone(world_factory) -> None:
                 "Cause": json.dumps({"errorType": "X", "errorMessage": "boom"}),
             },
         },
-        world.cfg,
+        world.steps_cfg,
         world.rt,
     )
     assert out["released"] is False
@@ -166,9 +167,11 @@ def test_release_leaves_another_executions_restore_alone(world_factory) -> None:
 def test_steps_refuse_to_change_a_record_they_do_not_hold(world_factory) -> None:
     world: World = world_factory()
     _in_flight(world, "e1")
-    with pytest.raises(restore_workflow.RecordLostError):
-        restore_workflow.handle(
-            {"action": "set_status", "status": CAUGHT_UP, "execution_arn": "arn:other"}, world.cfg, world.rt
+    with pytest.raises(restore_steps.RecordLostError):
+        restore_steps.handle(
+            {"action": "set_status", "status": CAUGHT_UP, "execution_arn": "arn:other"},
+            world.steps_cfg,
+            world.rt,
         )
     record = RestoreRecord.from_json(world.ssm.get_parameter(Name=RECORD)["Parameter"]["Value"])
     assert record.status == "replaying"
@@ -221,7 +224,7 @@ def test_a_claim_releases_a_holder_that_ended_without_its_catch_then_claims(
     assert record is not None and record.execution_arn == _arn("e2") and record.status == "claimed"
     assert not world.replay_enabled(), "the dead holder's replay is off"
     assert world.retention() == STANDBY_RETENTION, "retention back to standby until the new restore starts"
-    kept = json.loads(world.ssm.get_parameter(Name=world.cfg.coverage_parameter)["Parameter"]["Value"])
+    kept = json.loads(world.ssm.get_parameter(Name=world.steps_cfg.coverage_parameter)["Parameter"]["Value"])
     assert kept["replay_ended_at"] == "2030-03-17T17:47:40Z", "the dead replay's end counts for coverage"
     failed = world.notifications()[-1]
     assert failed["detail-type"] == "Restore Failed"
@@ -240,38 +243,19 @@ def test_release_for_an_ended_holder_refuses_while_it_still_runs(world_factory) 
     world: World = world_factory()
     _in_flight(world, "e1")
     event = {"action": "release", "outcome": "aborted", "execution_arn": _arn("e1"), "holder_ended": True}
-    with pytest.raises(restore_workflow.HolderStillRunningError, match="still running"):
-        restore_workflow.handle(event, world.cfg, world.rt)
+    with pytest.raises(restore_steps.HolderStillRunningError, match="still running"):
+        restore_steps.handle(event, world.steps_cfg, world.rt)
     assert world.replay_enabled() and world.record() is not None
     _executions(world).ended[_arn("e1")] = "TIMED_OUT"
-    out = restore_workflow.handle(event, world.cfg, world.rt)
+    out = restore_steps.handle(event, world.steps_cfg, world.rt)
     assert out["released"] is True and world.record() is None and not world.replay_enabled()
     assert world.detail_types()[-1] == "Restore Aborted"
-
-
-class _ContendedSsm:
-    """PutParameter answers TooManyUpdates ``failures`` times (a racing claim on the same parameter)."""
-
-    def __init__(self, real: Any, failures: int) -> None:
-        self.real, self.failures, self.exceptions = real, failures, real.exceptions
-
-    def put_parameter(self, **kw: Any) -> Any:
-        if self.failures > 0:
-            self.failures -= 1
-            raise self.real.exceptions.TooManyUpdates(
-                {"Error": {"Code": "TooManyUpdates", "Message": "There are concurrent updates"}},
-                "PutParameter",
-            )
-        return self.real.put_parameter(**kw)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.real, name)
 
 
 def test_a_contended_claim_is_a_transient_error_the_workflow_retries(world_factory) -> None:
     world: World = world_factory()
     assert _claim(world, "e1")["outcome"] == "claimed"
-    clients.override("ssm", _ContendedSsm(world.ssm, failures=1))
+    clients.override("ssm", FlakySsm(world.ssm, Faults(too_many_updates=1.0), failures=1))
     with pytest.raises(step_errors.AwsTransientError, match="TooManyUpdates"):
         _claim(world, "e2")
     assert _claim(world, "e2")["outcome"] == "duplicate", "the retried claim finds the winner"
@@ -321,7 +305,7 @@ def test_throttles_and_server_errors_reach_the_workflow_under_one_retried_name(
     real = {"sqs": world.sqs, "sns": world.sns, "ssm": world.ssm}[service]
     clients.override(service, _Raising(real, operation, _client_error(real, code, operation, status)))
     with pytest.raises(step_errors.AwsTransientError, match=code):
-        restore_workflow.handle({"action": "start", "execution_arn": _arn("e1")}, world.cfg, world.rt)
+        restore_steps.handle({"action": "start", "execution_arn": _arn("e1")}, world.steps_cfg, world.rt)
 
 
 def test_a_refused_call_is_not_retried(world_factory) -> None:
@@ -330,7 +314,7 @@ def test_a_refused_call_is_not_retried(world_factory) -> None:
     denied = _client_error(world.sqs, "AccessDenied", "SetQueueAttributes")
     clients.override("sqs", _Raising(world.sqs, "set_queue_attributes", denied))
     with pytest.raises(ClientError) as info:
-        restore_workflow.handle({"action": "start", "execution_arn": _arn("e1")}, world.cfg, world.rt)
+        restore_steps.handle({"action": "start", "execution_arn": _arn("e1")}, world.steps_cfg, world.rt)
     assert not isinstance(info.value, step_errors.AwsTransientError)
 
 
@@ -362,14 +346,14 @@ def test_an_enable_racing_a_release_never_leaves_replay_on(world_factory, before
     world: World = world_factory()
     arn = _arn("e1")
     _claim(world, "e1")
-    restore_workflow.handle({"action": "start", "execution_arn": arn}, world.cfg, world.rt)
+    restore_steps.handle({"action": "start", "execution_arn": arn}, world.steps_cfg, world.rt)
     _executions(world).ended[arn] = "ABORTED"
 
     def release() -> None:
         clients.override("lambda", world.lam)
-        restore_workflow.handle(
+        restore_steps.handle(
             {"action": "release", "outcome": "aborted", "execution_arn": arn, "holder_ended": True},
-            world.cfg,
+            world.steps_cfg,
             world.rt,
         )
 
@@ -379,9 +363,9 @@ def test_an_enable_racing_a_release_never_leaves_replay_on(world_factory, before
         "replay_start": "2030-03-17T12:00:00Z",
         "covered_since": "2030-03-17T09:00:00Z",
     }
-    with pytest.raises(restore_workflow.RecordLostError):
-        restore_workflow.handle(
-            {"action": "enable_replay", "execution_arn": arn, "plan": plan}, world.cfg, world.rt
+    with pytest.raises(restore_steps.RecordLostError):
+        restore_steps.handle(
+            {"action": "enable_replay", "execution_arn": arn, "plan": plan}, world.steps_cfg, world.rt
         )
     clients.override("lambda", world.lam)
     assert not world.replay_enabled(), "replay left on with no restore record"
@@ -393,12 +377,12 @@ def test_a_start_racing_a_release_never_leaves_retention_raised(world_factory) -
     arn = _arn("e1")
     _claim(world, "e1")
     _executions(world).ended[arn] = "ABORTED"
-    restore_workflow.handle(
+    restore_steps.handle(
         {"action": "release", "outcome": "aborted", "execution_arn": arn, "holder_ended": True},
-        world.cfg,
+        world.steps_cfg,
         world.rt,
     )
     # The stopped execution's start invocation arrives after the release.
-    with pytest.raises(restore_workflow.RecordLostError):
-        restore_workflow.handle({"action": "start", "execution_arn": arn}, world.cfg, world.rt)
+    with pytest.raises(restore_steps.RecordLostError):
+        restore_steps.handle({"action": "start", "execution_arn": arn}, world.steps_cfg, world.rt)
     assert world.retention() == STANDBY_RETENTION and world.record() is None

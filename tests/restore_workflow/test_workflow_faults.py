@@ -13,18 +13,12 @@ from pitrctl.sim.workflow_world import World
 TARGET = "orders-restored-1"
 
 
-def _parked(world: World) -> None:
-    world.wait_for(
-        lambda: (r := world.record()) and r.status == "caught_up" and r.task_token, "parked in caught_up"
-    )
-
-
 def test_workflow_waits_through_describe_table_not_found_after_the_restore_call(world_factory) -> None:
     world: World = world_factory()
     world.subscriber.write("a", "1")
     world.simulate_restore(TARGET, takes_seconds=120, not_found_seconds=30)
     world.start(TARGET, "restore-not-found")
-    _parked(world)
+    world.wait_parked()
 
 
 def test_workflow_survives_too_many_updates_on_put_parameter(world_factory) -> None:
@@ -33,4 +27,4 @@ def test_workflow_survives_too_many_updates_on_put_parameter(world_factory) -> N
     world.subscriber.write("a", "1")
     world.simulate_restore(TARGET, takes_seconds=120)
     world.start(TARGET, "restore-too-many-updates")
-    _parked(world)
+    world.wait_parked()

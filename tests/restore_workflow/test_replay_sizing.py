@@ -41,11 +41,8 @@ def _parked(world: World) -> None:
 
 
 @pytest.mark.parametrize("outcome", ["cutover", "abort"])
-def test_replay_runs_at_the_sized_concurrency_and_the_ceiling_comes_back(
-    world_factory, monkeypatch: pytest.MonkeyPatch, outcome: str
-) -> None:
-    monkeypatch.setenv("REPLAY_MAXIMUM_CONCURRENCY", str(CEILING))
-    world: World = world_factory()
+def test_replay_runs_at_the_sized_concurrency_and_the_ceiling_comes_back(world_factory, outcome: str) -> None:
+    world: World = world_factory(replay_maximum_concurrency=CEILING)
     for key in "abcdefgh":
         world.subscriber.write(key, "1")
     world.simulate_restore(TARGET, takes_seconds=120)
@@ -73,8 +70,7 @@ def test_replay_runs_at_the_sized_concurrency_and_the_ceiling_comes_back(
 
 def test_a_failed_sizing_read_never_holds_replay_back(world_factory, monkeypatch: pytest.MonkeyPatch) -> None:
     """DescribeTable refused (an IAM mistake, say): replay starts at the ceiling, and says why."""
-    monkeypatch.setenv("REPLAY_MAXIMUM_CONCURRENCY", str(CEILING))
-    world: World = world_factory()
+    world: World = world_factory(replay_maximum_concurrency=CEILING)
     world.simulate_restore(TARGET, takes_seconds=60)
 
     real = replay_sizing.backlog_messages

@@ -16,7 +16,10 @@ from hypothesis import strategies as st
 
 from pitr import clients, restore_waiter
 from pitr.restore_record import format_time
-from pitr.watcher import Runtime, WatcherConfig
+from pitr.restore_waiter import WaiterConfig
+from pitr.runtime import Runtime
+from pitrctl.sim.events import table_arn
+from pitrctl.sim.restores import restored_table
 
 
 @dataclass
@@ -56,12 +59,20 @@ class FakeDynamoDB:
         return {"Table": {"TableName": TableName, "TableStatus": status}}
 
 
-def _cfg(**kw: Any) -> WatcherConfig:
-    return WatcherConfig(source_table_name="orders", buffer_queue_url="https://sqs/q", **kw)
+def _cfg(**kw: Any) -> WaiterConfig:
+    fields = {
+        "source_table_name": "orders",
+        "replay_from": "restore_point",
+        "buffer_queue_url": "https://sqs/q",
+        "buffer_standby_retention_seconds": 14_400,
+        "coverage_parameter": "/p/coverage",
+        "stream_failure_queue_url": "",
+    }
+    return WaiterConfig(**{**fields, **kw})
 
 
 def _run_workflow_loop(
-    action: str, event: dict[str, Any], cfg: WatcherConfig, rt: Runtime
+    action: str, event: dict[str, Any], cfg: WaiterConfig, rt: Runtime
 ) -> tuple[dict[str, Any], int]:
     """Call the waiter the way the workflow does (ActiveYet -> WaitActive) until it is done."""
     invocations, result = 0, {"done": False, "attempt": 0}
@@ -259,7 +270,7 @@ def test_history_per_week_of_waiting_is_bounded_by_the_budget() -> None:
 
 
 def test_unknown_action_is_refused() -> None:
-    with pytest.raises(ValueError, match="unknown waiter action"):
+    with pytest.raises(ValueError, match="unknown restore waiter action"):
         restore_waiter.handle({"action": "sleep_forever"}, _cfg(), Runtime())
 
 
@@ -268,16 +279,8 @@ def test_restore_point_comes_from_the_restore_summary() -> None:
 
     class Ddb(FakeDynamoDB):
         def describe_table(self, TableName: str) -> dict[str, Any]:  # noqa: N803 (boto3's names)
-            return {
-                "Table": {
-                    "TableStatus": "ACTIVE",
-                    "RestoreSummary": {
-                        "SourceTableArn": "arn:aws:dynamodb:eu-west-1:123456789012:table/orders",
-                        "RestoreDateTime": datetime(2030, 3, 17, 12, 0, 0, 250000, tzinfo=UTC),
-                        "RestoreInProgress": False,
-                    },
-                }
-            }
+            point = datetime(2030, 3, 17, 12, 0, 0, 250000, tzinfo=UTC)
+            return {"Table": restored_table(table_arn("orders"), point)}
 
     class Sqs:
         def get_queue_attributes(self, **kw: Any) -> dict[str, Any]:

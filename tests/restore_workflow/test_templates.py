@@ -107,13 +107,13 @@ def test_every_retrier_names_errors_that_occur() -> None:
     Lambda.Unknown ... These include out-of-memory errors and function timeouts"; "When Lambda hits the
     maximum number of invocations, the error is Lambda.TooManyRequestsException"), a function timeout as
     newer runtimes name it ("Sandbox.Timedout"), and our functions' own error classes."""
-    from pitr import notify, restore_workflow, step_errors
+    from pitr import notify, restore_steps, step_errors
 
     ours = {
         notify.NotifyError.__name__,  # EventBridge PutEvents answered a failed entry (throttled, internal)
         step_errors.AwsTransientError.__name__,
-        restore_workflow.ReleaseIncompleteError.__name__,
-        restore_workflow.ReplayNotDisabledError.__name__,
+        restore_steps.ReleaseIncompleteError.__name__,
+        restore_steps.ReplayNotDisabledError.__name__,
     }
     lambda_errors = {
         "Lambda.ServiceException",

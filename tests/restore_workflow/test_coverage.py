@@ -1,4 +1,4 @@
-"""Coverage (DESIGN 3.3): the buffer provably holds every change since covered_since."""
+"""Coverage (docs/design.md#coverage): the buffer provably holds every change since covered_since."""
 
 from __future__ import annotations
 
@@ -48,13 +48,13 @@ def test_a_restore_to_the_latest_time_with_the_default_standby_retention_has_no_
     # Restore requested at 12:00 to the latest restorable time (about 5 minutes earlier); the
     # workflow raised retention 2 minutes after the request (CloudTrail + EventBridge delay).
     request = datetime(2030, 3, 17, 12, 0, tzinfo=UTC)
-    result = coverage.check(
-        replay_from="restore_point",
-        restore_point=request - timedelta(minutes=5),
-        requested_at=request,
-        buffer_created=datetime(2030, 1, 1, tzinfo=UTC),
-        retention_raised_at=request + timedelta(minutes=2),
-        standby_retention_seconds=4 * 3600,
+    result = coverage.Coverage(
+        replay_start=coverage.replay_start("restore_point", request - timedelta(minutes=5), request),
+        covered_since=coverage.covered_since(
+            buffer_created=datetime(2030, 1, 1, tzinfo=UTC),
+            retention_raised_at=request + timedelta(minutes=2),
+            standby_retention_seconds=4 * 3600,
+        ),
     )
     assert not result.gap
     assert result.covered_since == request + timedelta(minutes=2, seconds=900) - timedelta(hours=4)

@@ -1,4 +1,4 @@
-"""Every way a restore execution can end, on the real definition in moto (issue 12).
+"""Every way a restore execution can end, on the real definition in moto.
 
 AWS behaviours simulated here, each as documented:
 - "StopExecution" (and a timeout, or the history quota) end an execution as a whole; "Step Functions
@@ -26,6 +26,7 @@ import pytest
 from pitr import clients
 from pitrctl import commands
 from pitrctl.options import AbortOptions
+from pitrctl.sim.faults import Faults, FlakySsm
 from pitrctl.sim.workflow_world import COVERAGE, RECORD, REGION, SOURCE, STANDBY_RETENTION, World
 from pitrctl.ui import Ui
 
@@ -92,30 +93,6 @@ def _stop_by_hand(world: World, arn: str) -> str:
     return status
 
 
-def _parked(world: World, status: str = "caught_up", arn: str | None = None) -> Any:
-    """Wait until the execution ``arn`` (default: the record's) waits for the operator in ``status``."""
-    record = world.wait_for(
-        lambda: (
-            (r := world.record())
-            and r.status == status
-            and r.task_token
-            and (arn is None or r.execution_arn == arn)
-            and r
-        ),
-        f"parked in {status}",
-    )
-    world.wait_for(
-        lambda: world.history(record.execution_arn)[-1]["type"] == "TaskSubmitted", "the park step"
-    )
-    return record
-
-
-def _assert_idle(world: World) -> None:
-    assert not world.replay_enabled(), "replay mapping left enabled"
-    assert world.retention() == STANDBY_RETENTION, "buffer retention left raised"
-    assert world.record() is None, "restore record left claimed"
-
-
 def _replay_ended_at(world: World) -> str | None:
     try:
         kept = json.loads(world.ssm.get_parameter(Name=COVERAGE)["Parameter"]["Value"])
@@ -127,9 +104,7 @@ def _replay_ended_at(world: World) -> str | None:
 def test_a_stopped_execution_keeps_its_claim_until_pitrctl_abort_releases_it(world_factory) -> None:
     # The restore-ended rule's event is lost (Step Functions delivers it best effort): the manual path.
     world: World = world_factory(status_changes_delivered=False)
-    world.simulate_restore(TARGET, takes_seconds=120)
-    arn = world.start(TARGET, "restore-stopped")
-    _parked(world)
+    arn = world.start_parked(TARGET, "restore-stopped", takes_seconds=120)
     status = _stop_by_hand(world, arn)
     # What the stop leaves (no Catch ran): replay on, retention raised, the record claimed.
     assert world.replay_enabled() and world.retention() == RAISED and world.record() is not None
@@ -137,7 +112,7 @@ def test_a_stopped_execution_keeps_its_claim_until_pitrctl_abort_releases_it(wor
     world.fake.advance(30)
     result = _abort(world)
     assert result["released_by"] == "pitrctl" and result["execution_status"] == status
-    _assert_idle(world)
+    assert world.left_enabled() == []
     assert _replay_ended_at(world), "the abandoned replay's end is recorded, so coverage starts after it"
     aborted = world.notifications()[-1]
     assert aborted["detail-type"] == "Restore Aborted" and aborted["detail"]["target_table"] == TARGET
@@ -146,22 +121,20 @@ def test_a_stopped_execution_keeps_its_claim_until_pitrctl_abort_releases_it(wor
     # restored table (same restore point), it reports the gap the abandoned replay left: that replay
     # consumed the buffer up to its recorded end, so the changes since the restore point are gone.
     again = world.start(TARGET, "restore-again")
-    _parked(world, status="restoring", arn=again)
+    world.wait_parked(status="restoring", arn=again)
     assert world.record().execution_arn == again
     assert world.notifications()[-1]["detail-type"] == "Coverage Gap"
-    world.answer("abort")
-    assert world.finished(again)["status"] == "SUCCEEDED"
-    _assert_idle(world)
+    assert world.abort(again)["status"] == "SUCCEEDED"
+    assert world.left_enabled() == []
     # A restore to a point after that end is fully covered: no gap, it mirrors and waits for cut-over.
     world.fake.advance(60)
     fresh = "orders-restored-fresh"
     world.simulate_restore(fresh, takes_seconds=60)
     third = world.start(fresh, "restore-fresh")
-    _parked(world, arn=third)
+    world.wait_parked(arn=third)
     assert world.record().execution_arn == third and world.replay_enabled()
-    world.answer("abort")
-    assert world.finished(third)["status"] == "SUCCEEDED"
-    _assert_idle(world)
+    assert world.abort(third)["status"] == "SUCCEEDED"
+    assert world.left_enabled() == []
 
 
 def test_abort_while_the_table_is_still_restoring_stops_then_releases(world_factory) -> None:
@@ -173,33 +146,29 @@ def test_abort_while_the_table_is_still_restoring_stops_then_releases(world_fact
     result = _abort(world)
     assert result["released_by"] == "pitrctl"
     assert result["execution_status"] == world.execution(arn)["status"] != "RUNNING"
-    _assert_idle(world)
+    assert world.left_enabled() == []
     assert _replay_ended_at(world) is None, "replay never ran: coverage keeps the previous replay's end"
     assert world.detail_types()[-1] == "Restore Aborted"
 
 
 def test_abort_of_a_parked_restore_goes_through_the_workflow(world_factory) -> None:
     world: World = world_factory()
-    world.simulate_restore(TARGET, takes_seconds=60)
-    arn = world.start(TARGET, "restore-parked")
-    _parked(world)
+    arn = world.start_parked(TARGET, "restore-parked")
     result = _abort(world)
     assert result["released_by"] == "workflow" and result["execution_status"] == "SUCCEEDED"
     assert json.loads(world.execution(arn)["output"])["outcome"] == "aborted"
-    _assert_idle(world)
+    assert world.left_enabled() == []
 
 
 def test_the_next_restores_claim_releases_a_stopped_holder(world_factory) -> None:
     # The restore-ended rule's event is lost (best effort): the next claim releases the holder.
     world: World = world_factory(status_changes_delivered=False)
-    world.simulate_restore(TARGET, takes_seconds=60)
-    first = world.start(TARGET, "restore-first")
-    _parked(world)
+    first = world.start_parked(TARGET, "restore-first")
     status = _stop_by_hand(world, first)
     other = "orders-restored-other"
     world.simulate_restore(other, takes_seconds=60)
     second = world.start(other, "restore-second")
-    _parked(world, arn=second)
+    world.wait_parked(arn=second)
     record = world.record()
     assert record.execution_arn == second and record.target_table == other
     released = next(e for e in world.notifications() if e["detail-type"] == "Restore Failed")
@@ -207,9 +176,8 @@ def test_the_next_restores_claim_releases_a_stopped_holder(world_factory) -> Non
         released["detail"]["target_table"] == TARGET and f"ended ({status})" in released["detail"]["reason"]
     )
     assert _replay_ended_at(world), "the stopped replay's end is recorded before the new plan"
-    world.answer("abort")
-    assert world.finished(second)["status"] == "SUCCEEDED"
-    _assert_idle(world)
+    assert world.abort(second)["status"] == "SUCCEEDED"
+    assert world.left_enabled() == []
 
 
 def test_a_settings_failure_at_cutover_still_says_switch_now_with_the_failure(world_factory) -> None:
@@ -222,9 +190,7 @@ def test_a_settings_failure_at_cutover_still_says_switch_now_with_the_failure(wo
         return standin(event)
 
     world.handlers["pitr-orders-settings-sync"] = settings
-    world.simulate_restore(TARGET, takes_seconds=60)
-    arn = world.start(TARGET, "restore-cutover-settings")
-    _parked(world)
+    arn = world.start_parked(TARGET, "restore-cutover-settings")
     world.answer("cutover")
     done = world.finished(arn)
     assert done["status"] == "SUCCEEDED", world.history_names()
@@ -236,38 +202,17 @@ def test_a_settings_failure_at_cutover_still_says_switch_now_with_the_failure(wo
     assert cut["detail-type"] == "Restore Cut Over"
     assert "AccessDenied" in json.dumps(cut["detail"]["settings"])
     assert "Restore Failed" not in world.detail_types()
-    _assert_idle(world)
-
-
-class _ContendedSsm:
-    """PutParameter answers TooManyUpdates once: the other execution's claim is writing the record."""
-
-    def __init__(self, real: Any) -> None:
-        self.real, self.exceptions, self.failed = real, real.exceptions, False
-
-    def put_parameter(self, **kw: Any) -> Any:
-        if not self.failed:
-            self.failed = True
-            raise self.real.exceptions.TooManyUpdates(
-                {"Error": {"Code": "TooManyUpdates", "Message": "There are concurrent updates"}},
-                "PutParameter",
-            )
-        return self.real.put_parameter(**kw)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.real, name)
+    assert world.left_enabled() == []
 
 
 def test_a_claim_losing_a_race_with_too_many_updates_ends_as_a_quiet_duplicate(world_factory) -> None:
     """The rule and pitrctl start two executions for one restore; the loser's create-if-absent
     answers TooManyUpdates. It must end as a duplicate, not as "Restore Failed" with an alarm."""
     world: World = world_factory()
-    world.simulate_restore(TARGET, takes_seconds=60)
-    first = world.start(TARGET, "restore-rule")
-    _parked(world)
+    first = world.start_parked(TARGET, "restore-rule")
     before = world.detail_types()
     steps = world.handlers["pitr-orders-restore-steps"]
-    contended = _ContendedSsm(world.ssm)
+    contended = FlakySsm(world.ssm, Faults(too_many_updates=1.0), failures=1)
 
     def racing(event: dict[str, Any]) -> Any:
         if event.get("action") == "claim" and event.get("restore_id") == "restore-pitrctl":
@@ -282,14 +227,13 @@ def test_a_claim_losing_a_race_with_too_many_updates_ends_as_a_quiet_duplicate(w
     second = world.start(TARGET, "restore-pitrctl")
     done = world.finished(second)
     assert done["status"] == "SUCCEEDED", world.history_names()
-    assert contended.failed, "the claim met TooManyUpdates"
+    assert contended.failures == 0, "the claim met TooManyUpdates"
     failures = [e for e in world.history(second) if e["type"] == "TaskFailed"]
     assert failures and failures[0]["taskFailedEventDetails"]["error"] == "AwsTransientError"
     assert world.detail_types() == before, "the duplicate notifies nothing"
     assert world.record().execution_arn == first
-    world.answer("abort")
-    assert world.finished(first)["status"] == "SUCCEEDED"
-    _assert_idle(world)
+    assert world.abort(first)["status"] == "SUCCEEDED"
+    assert world.left_enabled() == []
 
 
 def test_a_waiter_invocation_that_times_out_is_retried(world_factory) -> None:
@@ -305,14 +249,11 @@ def test_a_waiter_invocation_that_times_out_is_retried(world_factory) -> None:
         return waiter(event)
 
     world.handlers["pitr-orders-restore-waiter"] = flaky
-    world.simulate_restore(TARGET, takes_seconds=60)
-    arn = world.start(TARGET, "restore-timeout")
-    _parked(world)
+    arn = world.start_parked(TARGET, "restore-timeout")
     failed = [e for e in world.history(arn) if e["type"] == "TaskFailed"]
     assert [e["taskFailedEventDetails"]["error"] for e in failed] == ["Sandbox.Timedout"]
-    world.answer("abort")
-    assert world.finished(arn)["status"] == "SUCCEEDED"
-    _assert_idle(world)
+    assert world.abort(arn)["status"] == "SUCCEEDED"
+    assert world.left_enabled() == []
 
 
 def test_a_restored_table_not_found_right_after_the_restore_call_is_waited_for(world_factory) -> None:
@@ -329,8 +270,7 @@ def test_a_restored_table_not_found_right_after_the_restore_call_is_waited_for(w
 
     world.fake.hooks.insert(0, lambda _seconds: appear())
     arn = world.start(TARGET, "restore-not-yet")
-    _parked(world)
+    world.wait_parked()
     assert appeared and world.record().execution_arn == arn
-    world.answer("abort")
-    assert world.finished(arn)["status"] == "SUCCEEDED"
-    _assert_idle(world)
+    assert world.abort(arn)["status"] == "SUCCEEDED"
+    assert world.left_enabled() == []

@@ -1,4 +1,4 @@
-"""plan_replay sees coverage breaks in the stream failure queue (DESIGN 3.1, 3.3).
+"""plan_replay sees coverage breaks in the stream failure queue (docs/design.md#coverage).
 
 The failure queue and the coverage parameter are moto's SQS and SSM; the restored table is a stand-in
 because moto's tables have no ``RestoreSummary``. moto answers every receive with the same first ten
@@ -8,6 +8,7 @@ records is exactly the "not fully read" case here.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,8 +19,10 @@ import pytest
 
 from pitr import clients, restore_waiter
 from pitr.restore_record import format_time
-from pitr.watcher import Runtime, WatcherConfig
-from pitrctl.sim.events import stream_failure_record
+from pitr.restore_waiter import WaiterConfig
+from pitr.runtime import Runtime
+from pitrctl.sim.events import stream_failure_record, table_arn
+from pitrctl.sim.restores import restored_table
 
 COVERAGE = "/dynamodb-pitr/orders/coverage"
 CREATED = datetime(2030, 1, 1, tzinfo=UTC)
@@ -29,16 +32,7 @@ NOW = datetime(2030, 3, 17, 12, 0, tzinfo=UTC)
 
 class RestoredTable:
     def describe_table(self, TableName: str) -> dict[str, Any]:  # noqa: N803 (boto3's names)
-        return {
-            "Table": {
-                "TableStatus": "ACTIVE",
-                "RestoreSummary": {
-                    "SourceTableArn": "arn:aws:dynamodb:eu-west-1:123456789012:table/orders",
-                    "RestoreDateTime": RESTORE_POINT,
-                    "RestoreInProgress": False,
-                },
-            }
-        }
+        return {"Table": restored_table(table_arn("orders"), RESTORE_POINT)}
 
 
 class World:
@@ -49,8 +43,9 @@ class World:
             QueueName="pitr-orders-buffer.fifo", Attributes={"FifoQueue": "true"}
         )["QueueUrl"]
         self.failures = self.sqs.create_queue(QueueName="pitr-orders-stream-failures")["QueueUrl"]
-        self.cfg = WatcherConfig(
+        self.cfg = WaiterConfig(
             source_table_name="orders",
+            replay_from="restore_point",
             buffer_queue_url=self.buffer,
             stream_failure_queue_url=self.failures,
             coverage_parameter=COVERAGE,
@@ -173,7 +168,7 @@ def test_a_queue_not_fully_read_breaks_coverage_until_now_without_storing_it(
 
 
 def test_without_a_failure_queue_the_plan_says_it_did_not_check(world: World) -> None:
-    world.cfg = WatcherConfig(**{**world.cfg.__dict__, "stream_failure_queue_url": ""})
+    world.cfg = dataclasses.replace(world.cfg, stream_failure_queue_url="")
     world.fail(stream_failure_record("2030-03-17T09:00:00Z"))
     plan = world.plan()
     assert plan["stream_failures_checked"] is False and plan["gap"] is False

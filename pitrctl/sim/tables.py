@@ -1,0 +1,26 @@
+"""Tables for simulations and tests: on-demand, keyed as asked, with or without a stream."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+def create_table(
+    dynamodb: Any, name: str, keys: Sequence[tuple[str, str]] = (("pk", "S"),), stream: str | None = None
+) -> dict[str, Any]:
+    """Create ``name`` keyed by ``keys`` ((attribute, type): the partition key, then the sort key if
+    any), its stream on with view ``stream`` (``NEW_AND_OLD_IMAGES``...) when given; returns the
+    table's description."""
+    spec: dict[str, Any] = {
+        "TableName": name,
+        "KeySchema": [
+            {"AttributeName": attribute, "KeyType": kind}
+            for (attribute, _), kind in zip(keys, ("HASH", "RANGE"), strict=False)
+        ],
+        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": t} for a, t in keys],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    if stream is not None:
+        spec["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream}
+    return dynamodb.create_table(**spec)["TableDescription"]
