@@ -17,11 +17,17 @@ import pytest
 from conftest import REPO
 
 from pitr import settings_sync
+from pitr.environment import ConfigurationError
 from pitr.settings_sync import InputError, catalogue, parse, runner
 from pitrctl.sim.worlds import PATTERN, SOURCE, World, settings_of
 from tools import build_package, readme_reference
 
-ENV = {"SOURCE_TABLE_NAME": SOURCE, "TARGET_TABLE_NAME_PATTERN": PATTERN}
+ENV = {
+    "SOURCE_TABLE_NAME": SOURCE,
+    "TARGET_TABLE_NAME_PATTERN": PATTERN,
+    "SETTINGS_SWITCHES": "{}",
+    "SETTINGS_OPTIONS": "{}",
+}
 EVENT = {"target_table": f"{SOURCE}-restored-1", "phase": "restore"}
 
 
@@ -56,12 +62,12 @@ def test_a_catalogue_default_off_is_off_until_switched_on(monkeypatch: pytest.Mo
 
 @pytest.mark.parametrize("where", ["input", "environment"])
 def test_a_name_outside_the_catalogue_is_refused_with_the_known_ones(where: str) -> None:
-    event, env = (
-        ({**EVENT, "settings": {"time_to_live": False}}, ENV)
+    event, env, error = (
+        ({**EVENT, "settings": {"time_to_live": False}}, ENV, InputError)
         if where == "input"
-        else (EVENT, {**ENV, "SETTINGS_SWITCHES": '{"time_to_live": false}'})
+        else (EVENT, {**ENV, "SETTINGS_SWITCHES": '{"time_to_live": false}'}, ConfigurationError)
     )
-    with pytest.raises(InputError, match=r"unknown settings \['time_to_live'\]; known: warm_throughput, "):
+    with pytest.raises(error, match=r"unknown settings \['time_to_live'\]; known: warm_throughput, "):
         parse(event, env)
 
 
