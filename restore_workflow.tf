@@ -381,7 +381,7 @@ locals {
         # generates the data key for the delivered logs, with the logs SourceArn encryption context
         # (what aws-cdk's StateMachine grants for "CWL Encryption": kms:GenerateDataKey with
         # kms:EncryptionContext:SourceArn = arn:<partition>:logs:<region>:<account>:*). The key
-        # policy must also let delivery.logs.amazonaws.com decrypt (README, examples/hardened).
+        # policy must also let delivery.logs.amazonaws.com decrypt (docs/security.md, examples/hardened).
         Sid       = "EncryptWorkflowLogDelivery"
         Effect    = "Allow"
         Action    = ["kms:GenerateDataKey"]
@@ -633,7 +633,7 @@ resource "aws_cloudwatch_metric_alarm" "executions" {
 
 resource "aws_cloudwatch_metric_alarm" "trigger_failed" {
   alarm_name          = "${local.name_prefix}-restore-trigger-failed"
-  alarm_description   = "EventBridge could not start the restore workflow of ${var.source_table_name} for a restore (FailedInvocations, or an event in ${aws_sqs_queue.trigger_dead_letters.name}): the restored table gets no replay and the buffer's retention stays at standby. Start the workflow by hand with the event's target table (README runbook: Restore trigger failed). A dead-lettered Step Functions Execution Status Change event (detail-type) is a release not done: run `pitrctl abort --table ${var.source_table_name}`."
+  alarm_description   = "EventBridge could not start the restore workflow of ${var.source_table_name} for a restore (FailedInvocations, or an event in ${aws_sqs_queue.trigger_dead_letters.name}): the restored table gets no replay and the buffer's retention stays at standby. Start the workflow by hand with the event's target table (docs/runbook.md: restore trigger failed). A dead-lettered Step Functions Execution Status Change event (detail-type) is a release not done: run `pitrctl abort --table ${var.source_table_name}`."
   comparison_operator = "GreaterThanOrEqualToThreshold"
   evaluation_periods  = 1
   threshold           = 1

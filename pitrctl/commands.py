@@ -498,7 +498,7 @@ def cutover(
     failures = ((output.get("settings") or {}).get("cutover") or {}).get("error")
     if failures:
         ui.text(
-            f"settings not copied at cut-over: {failures}; copy them by hand (README runbook).",
+            f"settings not copied at cut-over: {failures}; copy them by hand (docs/runbook.md).",
             style="yellow",
         )
     ui.text("To manage the restored table with Terraform, add:\n" + result["import_block"])

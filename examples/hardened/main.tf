@@ -128,6 +128,17 @@ locals {
         Resource  = "*"
         Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
       },
+      {
+        # EventBridge keeps the restore events it could not deliver in the trigger dead-letter queue,
+        # which this key encrypts: SQS lets an AWS service send to a queue encrypted with a customer
+        # managed key only when the key policy gives that service kms:GenerateDataKey* and kms:Decrypt.
+        Sid       = "EventBridgeSendsToEncryptedDeadLetterQueue"
+        Effect    = "Allow"
+        Principal = { Service = "events.amazonaws.com" }
+        Action    = ["kms:GenerateDataKey*", "kms:Decrypt"]
+        Resource  = "*"
+        Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
+      },
     ]
   }
 }
