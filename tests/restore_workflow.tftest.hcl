@@ -12,12 +12,6 @@ mock_provider "aws" {
   }
 }
 
-# The replay mapping's UUID names it in the steps function's policy.
-override_resource {
-  target = aws_lambda_event_source_mapping.replay
-  values = { uuid = "aaaaaaaa-0000-4000-8000-000000000001" }
-}
-
 run "rule_matches_successful_restores_of_this_table_only" {
   command = plan
 
