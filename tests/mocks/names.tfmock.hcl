@@ -1,7 +1,7 @@
 # What AWS names the resources of the root's deployment for table "orders", for every root test that
 # mocks with this directory: the dashboard keys SQS metrics by the queue names it takes from the ARNs,
-# the steps function's policy names the replay mapping by its UUID, the state machine's and the
-# topic's ARNs are those the module builds from their names (for the manifest), and tests/test_iam_per_call.py
+# the steps function's policy names the replay mapping by its UUID, the state machine's and the topic's
+# ARNs are those the module builds from their names (for the manifest), and tests/test_iam_per_call.py
 # (tests/terraform/iam) resolves the resources each AWS call touches from these. The targets are root
 # addresses, so the examples (whose module is a child) keep the mock's generated values.
 
