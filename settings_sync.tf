@@ -16,28 +16,17 @@ locals {
   source_table_arns = [local.source_table_arn, "${local.source_table_arn}/index/*", "${local.source_table_arn}/stream/*"]
   target_table_arns = [local.target_table_arn_pattern, "${local.target_table_arn_pattern}/index/*", "${local.target_table_arn_pattern}/stream/*"]
 
-  # Reads made on both tables (the target's current settings are compared before any change).
-  table_read_actions = [
-    "dynamodb:DescribeTable",
-    "dynamodb:DescribeTimeToLive",
-    "dynamodb:DescribeContinuousBackups",
-    "dynamodb:ListTagsOfResource",
-    "dynamodb:DescribeKinesisStreamingDestination",
-    "dynamodb:DescribeContributorInsights",
-    "dynamodb:GetResourcePolicy",
-  ]
+  # The copied settings (lambda_src/pitr/settings_sync/catalogue.json): the switch names and defaults
+  # (variables.tf validates var.settings against them) and the DynamoDB actions each calls. A new
+  # setting adds its entry there, not here.
+  settings_catalogue = jsondecode(file("${path.module}/lambda_src/pitr/settings_sync/catalogue.json")).settings
+
+  # Reads made on both tables (the target's current settings are compared before any change);
+  # DescribeTable: every setting reads both tables' descriptions through the run's context.
+  table_read_actions = distinct(concat(["dynamodb:DescribeTable"], flatten(local.settings_catalogue[*].dynamodb_reads)))
 
   # Writes made on the target only.
-  table_write_actions = [
-    "dynamodb:UpdateTable",
-    "dynamodb:UpdateTimeToLive",
-    "dynamodb:UpdateContinuousBackups",
-    "dynamodb:TagResource",
-    "dynamodb:UpdateContributorInsights",
-    "dynamodb:PutResourcePolicy",
-    "dynamodb:EnableKinesisStreamingDestination",
-    "dynamodb:UpdateKinesisStreamingDestination",
-  ]
+  table_write_actions = distinct(flatten(local.settings_catalogue[*].dynamodb_writes))
 
   # Denied on the source whatever else grants them: a mistaken target can never be the live table.
   source_denied_actions = concat(local.table_write_actions, [
@@ -52,23 +41,8 @@ locals {
     "dynamodb:BatchWriteItem",
   ])
 
-  settings = {
-    streams              = var.settings.streams
-    triggers             = var.settings.triggers
-    ttl                  = var.settings.ttl
-    pitr                 = var.settings.pitr
-    autoscaling          = var.settings.autoscaling
-    kinesis              = var.settings.kinesis
-    tags                 = var.settings.tags
-    deletion_protection  = var.settings.deletion_protection
-    contributor_insights = var.settings.contributor_insights
-    resource_policy      = var.settings.resource_policy
-    alarms               = var.settings.alarms
-    scheduled_scaling    = var.settings.scheduled_scaling
-    warm_throughput      = var.settings.warm_throughput
-    replicas             = var.settings.replicas
-    iam_policies         = var.settings.iam_policies
-  }
+  # The deployment's switches: the catalogue's defaults, then what var.settings says.
+  settings = merge({ for s in local.settings_catalogue : s.name => s.default }, var.settings)
 
   environment = {
     SOURCE_TABLE_NAME         = var.source_table_name

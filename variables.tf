@@ -183,43 +183,23 @@ variable "lambda_vpc_config" {
 
 variable "settings" {
   description = <<-EOT
-    Which settings a restore drops are copied to the restored table (docs/architecture.md, Settings
-    copy); a restore can override them:
-      streams              - stream
-      triggers             - stream triggers, at cut-over
-      ttl                  - time to live
-      pitr                 - point-in-time recovery
-      autoscaling          - auto scaling
-      kinesis              - Kinesis destinations, at cut-over
-      tags                 - tags
-      deletion_protection  - deletion protection
-      contributor_insights - Contributor Insights
-      resource_policy      - resource policies
-      alarms               - CloudWatch alarms
-      scheduled_scaling    - scheduled scaling
-      warm_throughput      - warm throughput
-      replicas             - replica Regions (reported)
-      iam_policies         - IAM policies naming the source (reported)
+    Which settings a restore drops are copied to the restored table: setting name => copy it, as
+    `{ alarms = false }`. A setting not named keeps its default (all are on); a restore can override
+    them. The names are those of lambda_src/pitr/settings_sync/catalogue.json, listed with what each
+    copies in docs/architecture.md (Settings copy); any other name fails at plan.
   EOT
-  type = object({
-    streams              = optional(bool, true)
-    triggers             = optional(bool, true)
-    ttl                  = optional(bool, true)
-    pitr                 = optional(bool, true)
-    autoscaling          = optional(bool, true)
-    kinesis              = optional(bool, true)
-    tags                 = optional(bool, true)
-    deletion_protection  = optional(bool, true)
-    contributor_insights = optional(bool, true)
-    resource_policy      = optional(bool, true)
-    alarms               = optional(bool, true)
-    scheduled_scaling    = optional(bool, true)
-    warm_throughput      = optional(bool, true)
-    replicas             = optional(bool, true)
-    iam_policies         = optional(bool, true)
-  })
-  default  = {}
-  nullable = false
+  type        = map(bool)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = length(setsubtract(keys(var.settings), local.settings_catalogue[*].name)) == 0
+    error_message = "settings names unknown settings (${join(", ", sort(setsubtract(keys(var.settings), local.settings_catalogue[*].name)))}); the copied settings are: ${join(", ", local.settings_catalogue[*].name)}."
+  }
+  validation {
+    condition     = alltrue([for v in values(var.settings) : v != null])
+    error_message = "settings: each switch is true or false, not null (leave a setting out to keep its default)."
+  }
 }
 
 variable "trigger_filter_kms_key_arns" {

@@ -170,3 +170,41 @@ run "invalid_inputs_rejected" {
 
   expect_failures = [var.source_table_name, var.target_table_name_pattern, var.replay_from, var.tags]
 }
+
+# The settings switches come from lambda_src/pitr/settings_sync/catalogue.json: a name it does not
+# list is refused at plan (an object type would drop it silently), the others keep their default.
+run "settings_unknown_switch_rejected" {
+  command = plan
+
+  variables {
+    settings = { ttl = false, time_to_live = false }
+  }
+
+  expect_failures = [var.settings]
+}
+
+run "settings_null_switch_rejected" {
+  command = plan
+
+  variables {
+    settings = { ttl = null }
+  }
+
+  expect_failures = [var.settings]
+}
+
+run "settings_switch_overrides_the_catalogue_default" {
+  # apply: the manifest holds computed values (event source mapping UUIDs), unknown at plan.
+  command = apply
+
+  variables {
+    settings = { ttl = false }
+  }
+
+  assert {
+    condition = jsondecode(aws_ssm_parameter.manifest.value).settings_sync.settings == merge(
+      { for s in local.settings_catalogue : s.name => s.default }, { ttl = false }
+    )
+    error_message = "the deployment's switches are the catalogue's defaults with var.settings applied"
+  }
+}

@@ -328,13 +328,8 @@ def test_every_design_citation_names_a_section() -> None:
     assert not orphans, f"citations of docs/design.md sections that do not exist: {orphans}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="code owned by other helpers still cites 'DESIGN x.y'; the lead rewrites the citations to "
-    "docs/design.md#<section> at merge, and that change removes this mark",
-)
 def test_no_code_cites_the_design_by_number() -> None:
-    """Numbered citations ("DESIGN 3.4") name a document outside the repository."""
+    """Numbered citations (DESIGN and a section number) name a document outside the repository."""
     numbered = [
         f"{path.relative_to(REPO)}:{number}"
         for path in _sources()

@@ -8,7 +8,10 @@ moto enforces no IAM, so a call without a grant shows only in production. This t
    imports, transitively (AST: ``<client>.<operation>`` attribute uses whose receiver names a service,
    ``client("svc").<operation>``, ``get_paginator("<operation>")``);
 3. maps each call to the IAM actions it needs and the resource it touches: ``CALLS`` below, the ONE
-   table to extend (a new call is one line); the action defaults to ``<prefix>:<Operation>``;
+   table to extend (a new call is one line); the action defaults to ``<prefix>:<Operation>``. The
+   copied settings' DynamoDB calls come from ``lambda_src/pitr/settings_sync/catalogue.json``, which
+   Terraform builds the role from too; ``test_each_setting_lists_its_dynamodb_calls`` holds each
+   setting's entry to the calls its code makes;
 4. checks every action name against policy_sentry's bundled IAM database (no network), and that the
    role allows it on that resource (and denies it nowhere), with a message naming the call, the
    missing grant and the Terraform file building the role.
@@ -35,6 +38,8 @@ import pytest
 from botocore import xform_name
 from conftest import REPO, require_terraform
 from policy_sentry.querying.actions import get_action_data, get_actions_for_service
+
+from pitr.settings_sync import catalogue
 
 pytestmark = pytest.mark.terraform
 
@@ -90,7 +95,6 @@ class Grant:
 
 
 SOURCE_AND_TARGET = ("source_table", "target_table")
-BOTH_TABLES_AND_INDEXES = ("source_table", "source_index", "target_table", "target_index")
 
 # (boto3 service, operation) -> Grant (or Grants, when actions touch different resources). The ONE
 # place that says what each call needs. Functions are named by their handler module
@@ -148,27 +152,12 @@ CALLS: dict[tuple[str, str], Grant | tuple[Grant, ...]] = {
     ("stepfunctions", "describe_execution"): Grant({"restore_steps": ("workflow_execution",)}),
     ("sns", "publish"): Grant(("topic",)),
     ("events", "put_events"): Grant(("default_bus",)),
-    # settings_sync: reads on both tables, writes on the target only
-    ("dynamodb", "describe_time_to_live"): Grant(SOURCE_AND_TARGET),
-    ("dynamodb", "update_time_to_live"): Grant(("target_table",)),
-    ("dynamodb", "describe_continuous_backups"): Grant(SOURCE_AND_TARGET),
-    ("dynamodb", "update_continuous_backups"): Grant(("target_table",)),
-    ("dynamodb", "update_table"): Grant(("target_table",)),
-    ("dynamodb", "list_tags_of_resource"): Grant(SOURCE_AND_TARGET),
-    ("dynamodb", "tag_resource"): Grant(("target_table",)),
-    ("dynamodb", "describe_contributor_insights"): Grant(BOTH_TABLES_AND_INDEXES),
-    ("dynamodb", "update_contributor_insights"): Grant(("target_table", "target_index")),
-    ("dynamodb", "get_resource_policy"): Grant(
-        ("source_table", "source_stream", "target_table", "target_stream")
-    ),
-    ("dynamodb", "put_resource_policy"): Grant(("target_table", "target_stream")),
-    ("dynamodb", "describe_kinesis_streaming_destination"): Grant(SOURCE_AND_TARGET),
+    # settings_sync's DynamoDB calls come from the catalogue (settings_calls() below); these need more.
     # DynamoDB checks the caller's access to the Kinesis stream it streams to.
     ("dynamodb", "enable_kinesis_streaming_destination"): (
-        Grant(("target_table",)),
-        Grant(("kinesis_stream",), ("kinesis:PutRecords", "kinesis:DescribeStream")),
+        Grant({"settings_sync": ("target_table",)}),
+        Grant({"settings_sync": ("kinesis_stream",)}, ("kinesis:PutRecords", "kinesis:DescribeStream")),
     ),
-    ("dynamodb", "update_kinesis_streaming_destination"): Grant(("target_table",)),
     ("application-autoscaling", "describe_scalable_targets"): Grant(("*",)),
     ("application-autoscaling", "describe_scaling_policies"): Grant(("*",)),
     ("application-autoscaling", "register_scalable_target"): Grant(("*",)),
@@ -196,6 +185,36 @@ CALLS: dict[tuple[str, str], Grant | tuple[Grant, ...]] = {
     # settings_sync: the customer managed policies naming the source (ListPolicies takes no resource)
     ("iam", "list_policies"): Grant(("*",)),
 }
+
+# settings_sync's DynamoDB calls, from lambda_src/pitr/settings_sync/catalogue.json: a setting's reads
+# on both tables (with their indexes and streams), its writes on the target's only. A new setting
+# needs no line here; a call CALLS names already (shared, or needing more) keeps CALLS's line.
+SETTINGS_READS = (
+    "source_table",
+    "source_index",
+    "source_stream",
+    "target_table",
+    "target_index",
+    "target_stream",
+)
+SETTINGS_WRITES = ("target_table", "target_index", "target_stream")
+
+
+def settings_calls() -> dict[tuple[str, str], Grant]:
+    calls: dict[tuple[str, str], Grant] = {}
+    for setting in catalogue.SETTINGS:
+        for actions, kinds in (
+            (setting.dynamodb_reads, SETTINGS_READS),
+            (setting.dynamodb_writes, SETTINGS_WRITES),
+        ):
+            for action in actions:
+                calls[("dynamodb", xform_name(action.removeprefix("dynamodb:")))] = Grant(
+                    {"settings_sync": kinds}
+                )
+    return calls
+
+
+CALLS = {**settings_calls(), **CALLS}
 
 # What Lambda's event source mappings do with the function's role (no boto3 call in the code).
 EVENT_SOURCES: dict[str, list[Grant]] = {
@@ -577,10 +596,16 @@ def problems_for(deployment: Deployment, handler_module: str, policy: dict[str, 
         if not grants:
             action = default_action(call)
             where_granted = granted_resources(policy, action) or "nothing"
+            table = (
+                "its setting's entry in lambda_src/pitr/settings_sync/catalogue.json lacks it: add it "
+                "to its dynamodb_reads or dynamodb_writes"
+                if handler_module == "settings_sync" and call.service == "dynamodb"
+                else "CALLS in tests/test_iam_per_call.py has no line for this call: add one with the "
+                "resource it touches"
+            )
             problems.append(
                 f"{call.where}: {function.function_name} calls {call.service}.{call.operation}, which needs "
-                f"{action}; CALLS in tests/test_iam_per_call.py has no line for this call: add one with the "
-                f"resource it touches (the role grants it on {where_granted}; "
+                f"{action}; {table} (the role grants it on {where_granted}; "
                 f"the role is built in {function.terraform_file})"
             )
             continue
@@ -661,3 +686,61 @@ def test_a_missing_grant_is_reported_with_call_action_and_file(deployment: Deplo
         for p in problems_for(deployment, "restore_steps", denied)
     )
     assert unknown_action("sqs:SendMessageBatch") and not unknown_action("sqs:SendMessage")
+
+
+################################################################################
+# The copied settings: the catalogue says which DynamoDB calls each makes
+################################################################################
+
+# Modules of settings_sync every setting uses (the run's context, the report), not a setting's own.
+_SETTINGS_SHARED = {
+    "pitr.settings_sync",
+    *(f"pitr.settings_sync.{m}" for m in ("context", "report", "runner", "catalogue")),
+}
+_READ_VERBS = ("Describe", "List", "Get")
+
+
+def setting_modules(name: str) -> list[str]:
+    """A setting's own module and the settings_sync modules it imports (helpers such as iam_documents)."""
+    seen: set[str] = set()
+    todo = [f"pitr.settings_sync.{name}"]
+    while todo:
+        module = todo.pop()
+        if module in seen or module in _SETTINGS_SHARED or not module.startswith("pitr.settings_sync."):
+            continue
+        seen.add(module)
+        todo.extend(_imports(module))
+    return sorted(seen)
+
+
+@pytest.mark.parametrize("setting", catalogue.SETTINGS, ids=lambda s: s.name)
+def test_each_setting_lists_its_dynamodb_calls(setting: catalogue.Setting) -> None:
+    """The role Terraform builds from the catalogue grants exactly what the settings' code calls."""
+    made = {
+        default_action(call)
+        for module in setting_modules(setting.name)
+        for call in calls_in(module)[0]
+        if call.service in ("dynamodb", "dynamodbstreams")
+    }
+    listed = set(setting.dynamodb_reads) | set(setting.dynamodb_writes)
+    where = f"lambda_src/pitr/settings_sync/catalogue.json, setting {setting.name!r}"
+    assert made <= listed, f"{where}: add {sorted(made - listed)} (its code calls them)"
+    assert listed <= made, f"{where}: remove {sorted(listed - made)} (its code no longer calls them)"
+    wrong_reads = [a for a in setting.dynamodb_reads if not a.split(":")[1].startswith(_READ_VERBS)]
+    wrong_writes = [a for a in setting.dynamodb_writes if a.split(":")[1].startswith(_READ_VERBS)]
+    assert not wrong_reads, f"{where}: {wrong_reads} change a table: list them under dynamodb_writes"
+    assert not wrong_writes, f"{where}: {wrong_writes} only read: list them under dynamodb_reads"
+
+
+def test_the_scan_sees_a_setting_module_and_its_helpers() -> None:
+    """(can fail) iam_policies reaches the triggers' role checks; ttl calls its own two actions."""
+    assert "pitr.settings_sync.triggers" in setting_modules("iam_policies")
+    assert {default_action(c) for c in calls_in("pitr.settings_sync.ttl")[0]} == {
+        "dynamodb:DescribeTimeToLive",
+        "dynamodb:UpdateTimeToLive",
+    }
+
+
+def test_rendered_switches_are_the_catalogues(deployment: Deployment) -> None:
+    """Terraform's switches (SETTINGS_SWITCHES, the manifest) are the catalogue's, with its defaults."""
+    assert deployment.manifest["settings_sync"]["settings"] == catalogue.DEFAULTS

@@ -15,8 +15,9 @@ from pitrctl.sim.worlds import PATTERN, SOURCE, World, build
 def env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_TABLE_NAME", SOURCE)
     monkeypatch.setenv("TARGET_TABLE_NAME_PATTERN", PATTERN)
-    monkeypatch.delenv("SETTINGS_SWITCHES", raising=False)
-    monkeypatch.delenv("SETTINGS_OPTIONS", raising=False)
+    # As Terraform renders them with the default switches and options.
+    monkeypatch.setenv("SETTINGS_SWITCHES", "{}")
+    monkeypatch.setenv("SETTINGS_OPTIONS", "{}")
 
 
 @pytest.fixture

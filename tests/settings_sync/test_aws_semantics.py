@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from pitr.environment import ConfigurationError
 from pitr.settings_sync import NAMES, InputError, handler
 from pitrctl.sim.worlds import (
     FILTER_KEY,
@@ -282,7 +283,7 @@ def test_bad_options_are_refused(
     world: World, monkeypatch: pytest.MonkeyPatch, options: str, message: str
 ) -> None:
     monkeypatch.setenv("SETTINGS_OPTIONS", options)
-    with pytest.raises(InputError, match=f"SETTINGS_OPTIONS.*{message}|{message}"):
+    with pytest.raises(ConfigurationError, match=f"SETTINGS_OPTIONS is invalid .*{message}"):
         handler(world.event("restore"))
 
 

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pitr.environment import ConfigurationError
 from pitr.patterns import PatternError
-from pitr.settings_sync import InputError, parse
+from pitr.settings_sync import parse
 from pitr.settings_sync.alarms import MAX_NAME, put_arguments, target_name, watches_table
 from pitr.settings_sync.report import FAILED, MAX_LISTED, Result, summarize
 from pitr.settings_sync.resource_policy import rewrite_arns
@@ -208,7 +209,12 @@ def test_result_refuses_an_unknown_outcome() -> None:
 
 # ---- input -------------------------------------------------------------------------------------
 
-ENV = {"SOURCE_TABLE_NAME": "orders", "TARGET_TABLE_NAME_PATTERN": "orders-restored-*"}
+ENV = {
+    "SOURCE_TABLE_NAME": "orders",
+    "TARGET_TABLE_NAME_PATTERN": "orders-restored-*",
+    "SETTINGS_SWITCHES": "{}",
+    "SETTINGS_OPTIONS": "{}",
+}
 
 
 def test_parse_merges_switches() -> None:
@@ -229,7 +235,7 @@ def test_parse_refuses_a_pattern_that_matches_the_source() -> None:
 
 
 def test_parse_refuses_unknown_switches_in_the_environment() -> None:
-    with pytest.raises(InputError, match="SETTINGS_SWITCHES names unknown"):
+    with pytest.raises(ConfigurationError, match=r"SETTINGS_SWITCHES is invalid .*names unknown"):
         parse(
             {"target_table": "orders-restored-1", "phase": "restore"},
             {**ENV, "SETTINGS_SWITCHES": '{"x": true}'},

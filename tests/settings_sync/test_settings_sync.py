@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from pitr.environment import ConfigurationError
 from pitr.patterns import PatternError
-from pitr.settings_sync import NAMES, InputError, handler, runner
+from pitr.settings_sync import NAMES, InputError, catalogue, handler, runner
 from pitrctl.sim.worlds import (
     NEIGHBOUR,
     SOURCE,
@@ -22,7 +23,7 @@ from pitrctl.sim.worlds import (
 )
 
 # Reported to the operator rather than copied (replicas are added only when switched on).
-REPORTED = ("iam_policies", "replicas")
+REPORTED = tuple(s.name for s in catalogue.SETTINGS if s.handling == "reported")
 COPIED = [n for n in NAMES if n not in REPORTED]
 RESTORE_SETTINGS = [m.NAME for m in runner.SETTINGS if m.PHASE == "restore" and m.NAME in COPIED]
 CUTOVER_SETTINGS = [m.NAME for m in runner.selected("cutover")]
@@ -210,13 +211,18 @@ def test_target_outside_the_pattern_is_refused_before_any_change(world: World, t
 
 
 def test_missing_configuration_is_refused(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = len(world.fake.calls)
     monkeypatch.delenv("TARGET_TABLE_NAME_PATTERN")
-    with pytest.raises(InputError, match="TARGET_TABLE_NAME_PATTERN"):
+    with pytest.raises(ConfigurationError, match="environment variable TARGET_TABLE_NAME_PATTERN is not set"):
         handler(world.event("restore"))
     monkeypatch.setenv("TARGET_TABLE_NAME_PATTERN", "orders-restored-*")
-    monkeypatch.setenv("SETTINGS_SWITCHES", "{not json")
-    with pytest.raises(InputError, match="SETTINGS_SWITCHES"):
+    monkeypatch.delenv("SETTINGS_SWITCHES")
+    with pytest.raises(ConfigurationError, match="environment variable SETTINGS_SWITCHES is not set"):
         handler(world.event("restore"))
+    monkeypatch.setenv("SETTINGS_SWITCHES", "{not json")
+    with pytest.raises(ConfigurationError, match="environment variable SETTINGS_SWITCHES is invalid"):
+        handler(world.event("restore"))
+    assert len(world.fake.calls) == calls  # refused before any AWS call
 
 
 def test_every_result_reaches_the_logs(world: World, logged: list[dict[str, Any]]) -> None:

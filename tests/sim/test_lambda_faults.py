@@ -94,7 +94,8 @@ def settings_world(aws: None, monkeypatch: pytest.MonkeyPatch) -> Any:
 
     monkeypatch.setenv("SOURCE_TABLE_NAME", worlds.SOURCE)
     monkeypatch.setenv("TARGET_TABLE_NAME_PATTERN", worlds.PATTERN)
-    monkeypatch.delenv("SETTINGS_SWITCHES", raising=False)
+    monkeypatch.setenv("SETTINGS_SWITCHES", "{}")
+    monkeypatch.setenv("SETTINGS_OPTIONS", "{}")
     lambda_layer.attach(clients.client("lambda"), encrypt_filters=lambda: True)
     return worlds.build()
 

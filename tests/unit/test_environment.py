@@ -109,8 +109,9 @@ def _values(handler: str) -> dict[str, str]:
     return values
 
 
-# Each function's typed configuration (settings_sync reads its environment with its input).
+# Each function's typed configuration.
 CONFIGS: dict[str, Any] = {
+    "pitr.settings_sync.handler": settings_sync.SettingsSyncConfig,
     "pitr.cdc_subscriber.handler": SubscriberConfig,
     "pitr.replay_writer.handler": ReplayWriterConfig,
     "pitr.restore_waiter.handler": WaiterConfig,
@@ -210,6 +211,7 @@ def test_the_handlers_fail_at_the_first_call_before_any_aws_call(monkeypatch: py
         ("RESTORE_RECORD_PARAMETER", lambda: replay_writer.handler({"Records": []})),
         ("SOURCE_TABLE_NAME", lambda: restore_waiter.handler({"action": "wait_active"}, None)),
         ("SOURCE_TABLE_NAME", lambda: restore_steps.handler({"action": "claim"}, None)),
+        ("SOURCE_TABLE_NAME", lambda: settings_sync.handler({"target_table": "t", "phase": "restore"})),
     ]
     for name, call in calls:
         with pytest.raises(environment.ConfigurationError, match=f"environment variable {name} is not set"):

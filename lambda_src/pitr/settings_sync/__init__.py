@@ -1,6 +1,6 @@
 """settings_sync: copies the settings a point-in-time restore drops from the source to the target.
 
-Handler ``pitr.settings_sync.handler``. Input (DESIGN 3.9)::
+Handler ``pitr.settings_sync.handler``. Input::
 
     {"source_table": "orders", "target_table": "orders-restored-1", "phase": "restore" | "cutover",
      "settings": {"alarms": false, ...}, "exclude_mapping_uuids": ["..."],
@@ -10,12 +10,34 @@ Handler ``pitr.settings_sync.handler``. Input (DESIGN 3.9)::
 to it, bounded by the deployment's ``warm_throughput_max_write_units_per_second``, when that is above the
 source's.
 
-Environment: ``SOURCE_TABLE_NAME``, ``TARGET_TABLE_NAME_PATTERN``, ``SETTINGS_SWITCHES`` (a JSON
-object of the deployment's default switches; the input's ``settings`` override them per call),
-``SETTINGS_OPTIONS`` (a JSON object: ``warm_throughput_max_write_units_per_second``, default 0 =
-never above the source's, and ``add_replicas_after_cutover``, default false).
+Environment (``SettingsSyncConfig``, all set by Terraform): ``SOURCE_TABLE_NAME``,
+``TARGET_TABLE_NAME_PATTERN``, ``SETTINGS_SWITCHES`` (a JSON object of the deployment's switches over
+the catalogue's defaults; the input's ``settings`` override them per call), ``SETTINGS_OPTIONS`` (a
+JSON object: ``warm_throughput_max_write_units_per_second``, default 0 = never above the source's,
+and ``add_replicas_after_cutover``, default false). A missing or invalid one fails the call before
+any AWS call, naming it.
 The output is a small summary (counts, failures, actions for the operator); every item's result is
-logged. The handler raises only on bad input, before any change.
+logged. The handler raises only on bad input or configuration, before any change.
+
+Adding a copied setting (four files; ``make package docs`` then regenerates the Lambda package and
+the docs table):
+
+1. ``lambda_src/pitr/settings_sync/<name>.py``: ``NAME``, ``PHASE``, ``sync(ctx)`` yielding one
+   ``Result`` per item (``preview(ctx)`` too for a cut-over setting), its docstring quoting the AWS
+   documentation it relies on. ``ttl.py`` is the model.
+2. ``runner.py``: import it and give it its place in ``SETTINGS`` (the order settings run in).
+3. ``catalogue.json``: its entry at the same place (fields in the file's ``about``): the switch's
+   default, what the restore drops, the one-line description the docs table shows, and the DynamoDB
+   actions its code calls. Terraform takes the switch, its validation and the role's DynamoDB grants
+   from there, and tests/test_iam_per_call.py the calls to check.
+4. ``pitrctl/sim/worlds.py``: give the simulated source the setting (``build``) and read it back
+   (``settings_of``); the shared tests in tests/settings_sync (full copy, second run unchanged, each
+   switch off) and ``pitrctl rehearse`` then cover it. Edge cases beyond those (a conflicting
+   target, an AWS limit) are worth a test in ``tests/settings_sync/test_aws_semantics.py``.
+
+A call to another service than DynamoDB also needs its grant, with a comment, in ``settings_sync.tf``
+and a line in ``CALLS`` (tests/test_iam_per_call.py); an API moto lacks, a fake in
+``pitrctl/sim/dynamodb_extras.py``. tests/settings_sync/test_catalogue.py says what is missing.
 """
 
 from __future__ import annotations
@@ -31,8 +53,9 @@ from botocore.exceptions import ClientError
 from pitr import environment
 from pitr.patterns import check_target
 
+from .catalogue import DEFAULTS, NAMES
 from .context import SyncContext, error_code
-from .runner import NAMES, PHASES, sync
+from .runner import PHASES, sync
 
 # Left for logging the summary and returning it after the deadline the settings run against.
 TIME_MARGIN_SECONDS = 15.0
@@ -64,7 +87,7 @@ def _count(value: Any, where: str) -> int:
 
 
 class InputError(ValueError):
-    """The event or the function's configuration cannot be used; nothing was changed."""
+    """The event cannot be used; nothing was changed."""
 
 
 @dataclass(frozen=True)
@@ -111,18 +134,54 @@ def _options(text: str) -> dict[str, Any]:
     return options
 
 
-def parse(event: Any, env: Mapping[str, str]) -> Request:
-    """Validate the event against the function's configuration; raise InputError saying what to fix."""
-    source = env.get("SOURCE_TABLE_NAME", "")
-    pattern = env.get("TARGET_TABLE_NAME_PATTERN", "")
-    if not source or not pattern:
-        raise InputError(
-            "SOURCE_TABLE_NAME and TARGET_TABLE_NAME_PATTERN must be set (deploy with modules/settings_sync)"
+@dataclass(frozen=True)
+class SettingsSyncConfig(environment.Configuration):
+    """settings_sync's environment: a field per variable of its contract (:mod:`pitr.environment`).
+
+    ``from_env`` requires every variable (Terraform sets them all); the two JSON ones are checked as
+    the configuration is built, so a bad one fails the first call, before any AWS call, naming it.
+    """
+
+    handler = "pitr.settings_sync.handler"
+
+    source_table_name: str
+    target_table_name_pattern: str
+    # The deployment's switches (setting name => copy it, names from catalogue.json), JSON.
+    settings_switches: str
+    # Terraform's sync_options (the warm throughput ceiling, the replica switch), JSON.
+    settings_options: str
+
+    def __post_init__(self) -> None:
+        self.switches()
+        self.options()
+
+    def _invalid(self, name: str, exc: Exception) -> environment.ConfigurationError:
+        return environment.ConfigurationError(
+            f"{self.handler}: environment variable {name} is invalid ({exc}); Terraform sets it for this "
+            "function: redeploy the module (or correct the function's configuration if it was edited by hand)"
         )
-    try:
-        defaults = _switches(json.loads(env.get("SETTINGS_SWITCHES", "{}")), "SETTINGS_SWITCHES")
-    except json.JSONDecodeError as exc:
-        raise InputError(f"SETTINGS_SWITCHES is not JSON: {exc}") from exc
+
+    def switches(self) -> dict[str, bool]:
+        """The deployment's switches over the catalogue's defaults."""
+        try:
+            given = _switches(json.loads(self.settings_switches), "SETTINGS_SWITCHES")
+        except (json.JSONDecodeError, InputError) as exc:
+            raise self._invalid("SETTINGS_SWITCHES", exc) from exc
+        return {**DEFAULTS, **given}
+
+    def options(self) -> dict[str, Any]:
+        try:
+            return _options(self.settings_options)
+        except InputError as exc:
+            raise self._invalid("SETTINGS_OPTIONS", exc) from exc
+
+
+def parse(event: Any, env: Mapping[str, str] | None = None) -> Request:
+    """Validate the event against the function's configuration (``SettingsSyncConfig``, from ``env``,
+    the process environment by default): InputError says what to fix in the event,
+    ``environment.ConfigurationError`` which variable of the deployment is wrong."""
+    config = SettingsSyncConfig.from_env(env)
+    source, pattern = config.source_table_name, config.target_table_name_pattern
     if not isinstance(event, Mapping):
         raise InputError(
             "the input must be an object {source_table, target_table, phase, settings, exclude_mapping_uuids}"
@@ -141,11 +200,11 @@ def parse(event: Any, env: Mapping[str, str]) -> Request:
     if phase not in PHASES:
         raise InputError(f"phase must be one of {', '.join(PHASES)}, not {phase!r}")
     overrides = _switches(event.get("settings") or {}, "settings")
-    switches = {**dict.fromkeys(NAMES, True), **defaults, **overrides}
+    switches = {**config.switches(), **overrides}
     exclude = event.get("exclude_mapping_uuids") or []
     if not isinstance(exclude, list) or not all(isinstance(u, str) for u in exclude):
         raise InputError("exclude_mapping_uuids must be a list of mapping UUIDs (strings)")
-    options = _options(env.get("SETTINGS_OPTIONS", "{}"))
+    options = config.options()
     return Request(
         source,
         target,
@@ -180,7 +239,7 @@ def context_of(request: Request, deadline: float) -> SyncContext:
 
 
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
-    request = parse(event, environment.of("pitr.settings_sync.handler"))
+    request = parse(event)
     return run_checked(context_of(request, _deadline(context)), request.switches)
 
 

@@ -35,6 +35,9 @@ from . import pitr as point_in_time_recovery  # the name pitr is the package's o
 from .context import OutOfTimeError, SyncContext
 from .report import FAILED, SKIPPED, Result, describe_error, summarize
 
+# The registry: every copied setting, in the order they run. catalogue.json lists the same settings in
+# the same order (its switches, defaults, docs line and DynamoDB actions; tests/settings_sync/
+# test_catalogue.py checks the two agree).
 SETTINGS: tuple[ModuleType, ...] = (
     warm_throughput,  # first: replay is already writing to the target
     streams,
