@@ -1,22 +1,9 @@
 # The pipeline dashboard (dashboard.tf): one widget per stage, each metric pointing at this
-# deployment's own functions, queues, table and workflow.
+# deployment's own functions, queues, table and workflow. SQS metrics are keyed by queue name, which
+# the dashboard takes from the queue ARNs (tests/mocks/names.tfmock.hcl gives realistic ones).
 
 mock_provider "aws" {
   source = "./tests/mocks"
-}
-
-# SQS metrics are keyed by queue name, which the dashboard takes from the queue ARNs.
-override_resource {
-  target = aws_sqs_queue.buffer
-  values = { arn = "arn:aws:sqs:eu-west-1:123456789012:pitr-orders-buffer.fifo" }
-}
-override_resource {
-  target = aws_sqs_queue.buffer_dlq
-  values = { arn = "arn:aws:sqs:eu-west-1:123456789012:pitr-orders-buffer-dlq.fifo" }
-}
-override_resource {
-  target = aws_sqs_queue.stream_failures
-  values = { arn = "arn:aws:sqs:eu-west-1:123456789012:pitr-orders-stream-failures" }
 }
 
 run "dashboard_shows_every_stage" {

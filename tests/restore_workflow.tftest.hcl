@@ -1,21 +1,9 @@
 # restore_workflow.tf: the rule's pattern, IAM scoping, notification wiring and the workflow settings.
 
+# What AWS names the state machine and the created topic (the module builds the same ARNs from their
+# names, for the manifest) is in tests/mocks/names.tfmock.hcl.
 mock_provider "aws" {
   source = "./tests/mocks"
-  # What AWS names the state machine and the created topic (the module builds the same ARNs from
-  # their names, for the manifest).
-  mock_resource "aws_sfn_state_machine" {
-    defaults = { arn = "arn:aws:states:eu-west-1:123456789012:stateMachine:pitr-orders-restore" }
-  }
-  mock_resource "aws_sns_topic" {
-    defaults = { arn = "arn:aws:sns:eu-west-1:123456789012:pitr-orders-notifications" }
-  }
-}
-
-# The replay mapping's UUID names it in the steps function's policy.
-override_resource {
-  target = aws_lambda_event_source_mapping.replay
-  values = { uuid = "aaaaaaaa-0000-4000-8000-000000000001" }
 }
 
 run "rule_matches_successful_restores_of_this_table_only" {

@@ -1,7 +1,8 @@
 # Root module input contract: the source table preconditions, the target pattern guard, naming.
 # The AWS provider is mocked. This file looks the table up by name (source_table = null), as for an
-# existing table; override_data gives what DynamoDB describes. (The bad streams' messages, for a
-# looked-up table and a table resource alike, are checked in tests/terraform/messages.)
+# existing table; the lookup describes the mock's table "orders" (tests/mocks/aws.tfmock.hcl). (The bad
+# streams' messages, for a looked-up table and a table resource alike, are checked in
+# tests/terraform/messages.)
 
 mock_provider "aws" {
   source = "./tests/mocks"
@@ -9,17 +10,6 @@ mock_provider "aws" {
 
 variables {
   source_table = null
-}
-
-override_data {
-  target = data.aws_dynamodb_table.source
-  values = {
-    arn                    = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders"
-    stream_enabled         = true
-    stream_arn             = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000"
-    stream_view_type       = "NEW_AND_OLD_IMAGES"
-    point_in_time_recovery = [{ enabled = true, recovery_period_in_days = 35 }]
-  }
 }
 
 run "good_table_passes" {

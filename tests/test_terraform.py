@@ -41,6 +41,15 @@ def _run(tf: str, args: list[str], cwd: Path, timeout: int = 600) -> subprocess.
     )
 
 
+def _succeed(
+    tf: str, args: list[str], cwd: Path, failed: str, timeout: int = 600
+) -> subprocess.CompletedProcess[str]:
+    """Run terraform and require success; ``failed`` opens the report, which names the directory."""
+    result = _run(tf, args, cwd, timeout)
+    assert result.returncode == 0, f"{failed} in {_id(cwd)}:\n{result.stdout}{result.stderr}"
+    return result
+
+
 _init_lock = threading.Lock()
 _initialised: set[Path] = set()
 
@@ -49,37 +58,28 @@ def _init(tf: str, cwd: Path) -> None:
     with _init_lock:
         if cwd in _initialised:
             return
-        result = _run(tf, ["init", "-backend=false", "-input=false", "-no-color"], cwd)
-        assert result.returncode == 0, f"terraform init failed in {_id(cwd)}:\n{result.stdout}{result.stderr}"
+        _succeed(tf, ["init", "-backend=false", "-input=false", "-no-color"], cwd, "terraform init failed")
         _initialised.add(cwd)
 
 
 def test_fmt() -> None:
     tf = require_terraform()
-    result = _run(tf, ["fmt", "-check", "-recursive", "-diff", "-no-color"], REPO)
-    assert result.returncode == 0, (
-        f"terraform fmt would change files (run `make fmt`):\n{result.stdout}{result.stderr}"
-    )
+    fmt = ["fmt", "-check", "-recursive", "-diff", "-no-color"]
+    _succeed(tf, fmt, REPO, "terraform fmt would change files (run `make fmt`)")
 
 
 @pytest.mark.parametrize("config_dir", _config_dirs(), ids=_id)
 def test_validate(config_dir: Path) -> None:
     tf = require_terraform()
     _init(tf, config_dir)
-    result = _run(tf, ["validate", "-no-color"], config_dir)
-    assert result.returncode == 0, (
-        f"terraform validate failed in {_id(config_dir)}:\n{result.stdout}{result.stderr}"
-    )
+    _succeed(tf, ["validate", "-no-color"], config_dir, "terraform validate failed")
 
 
 @pytest.mark.parametrize("config_dir", _test_dirs(), ids=_id)
 def test_terraform_test(config_dir: Path) -> None:
     tf = require_terraform()
     _init(tf, config_dir)
-    result = _run(tf, ["test", "-no-color"], config_dir, timeout=1200)
-    assert result.returncode == 0, (
-        f"terraform test failed in {_id(config_dir)}:\n{result.stdout}{result.stderr}"
-    )
+    result = _succeed(tf, ["test", "-no-color"], config_dir, "terraform test failed", timeout=1200)
     # A directory whose runs were all filtered out or skipped would "pass" having checked nothing.
     assert " 0 passed" not in result.stdout, result.stdout
 
@@ -89,11 +89,14 @@ def test_bad_table_messages_reach_the_operator() -> None:
     tf = require_terraform()
     _init(tf, REPO)
     # The runs that use tests/fixtures need their module installed for this test directory.
-    _run(
-        tf,
-        ["init", "-backend=false", "-input=false", "-no-color", "-test-directory=tests/terraform/messages"],
-        REPO,
-    )
+    messages_init = [
+        "init",
+        "-backend=false",
+        "-input=false",
+        "-no-color",
+        "-test-directory=tests/terraform/messages",
+    ]
+    _succeed(tf, messages_init, REPO, "terraform init failed")
     result = _run(tf, ["test", "-no-color", "-test-directory=tests/terraform/messages"], REPO)
     output = " ".join((result.stdout + result.stderr).split())  # undo Terraform's line wrapping
     assert result.returncode != 0, output

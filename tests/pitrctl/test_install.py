@@ -22,6 +22,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from restore_workflow.test_templates import VALUES  # the values the template tests render
 
 from pitrctl import workflow
 
@@ -119,21 +120,14 @@ def test_the_wheel_carries_the_templates_and_the_extra(wheel: Path) -> None:
 
 
 def test_installed_pitrctl_renders_the_workflow_as_the_checkout_does(installed: Path, tmp_path: Path) -> None:
-    values = workflow.values(
-        source_table_name="orders",
-        waiter_function_arn="arn:w",
-        steps_function_arn="arn:s",
-        settings_sync_function_arn="arn:x",
-        stream_mapping_uuid="u",
-    )
     code = (
         "import json, sys, pitrctl, pitrctl.workflow as w; "
         "assert 'site-packages' in pitrctl.__file__, pitrctl.__file__; "
         "sys.stdout.write(w.render(json.loads(sys.argv[1])))"
     )
-    rendered = _run([str(installed / "python"), "-c", code, json.dumps(values)], cwd=tmp_path)
+    rendered = _run([str(installed / "python"), "-c", code, json.dumps(VALUES)], cwd=tmp_path)
     assert rendered.returncode == 0, rendered.stderr
-    assert rendered.stdout == workflow.render(values)
+    assert rendered.stdout == workflow.render(VALUES)
 
 
 def test_missing_extra_is_a_message(installed: Path, tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 # Renders the whole module once (mocked provider, `command = apply`) so tests/test_iam_per_call.py can
 # read every role's policy and every function's handler as Terraform renders them (`terraform test
-# -json -verbose` prints the state). Realistic, distinct names for what the provider computes: the
-# test resolves the resources each AWS call touches from them. Not run by the root's `terraform test`.
+# -json -verbose` prints the state). What the provider computes gets realistic, distinct names from
+# tests/mocks/names.tfmock.hcl: the test resolves the resources each AWS call touches from them. Not
+# run by the root's `terraform test`.
 
 mock_provider "aws" {
   source = "./tests/mocks"
@@ -18,56 +19,6 @@ variables {
     server_side_encryption = [{ enabled = true, kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/7a7a7a7a-1111-4222-8333-444455556666" }]
   }
   kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/0b9c5e4e-1111-4222-8333-444455556666"
-}
-
-override_resource {
-  target = aws_sqs_queue.buffer
-  values = {
-    arn = "arn:aws:sqs:eu-west-1:123456789012:pitr-orders-buffer.fifo"
-    url = "https://sqs.eu-west-1.amazonaws.com/123456789012/pitr-orders-buffer.fifo"
-  }
-}
-
-override_resource {
-  target = aws_sqs_queue.buffer_dlq
-  values = {
-    arn = "arn:aws:sqs:eu-west-1:123456789012:pitr-orders-buffer-dlq.fifo"
-    url = "https://sqs.eu-west-1.amazonaws.com/123456789012/pitr-orders-buffer-dlq.fifo"
-  }
-}
-
-override_resource {
-  target = aws_sqs_queue.stream_failures
-  values = {
-    arn = "arn:aws:sqs:eu-west-1:123456789012:pitr-orders-stream-failures"
-    url = "https://sqs.eu-west-1.amazonaws.com/123456789012/pitr-orders-stream-failures"
-  }
-}
-
-override_resource {
-  target = aws_s3_bucket.spill
-  values = {
-    bucket = "pitr-orders-spill-20260101000000000000000001"
-    arn    = "arn:aws:s3:::pitr-orders-spill-20260101000000000000000001"
-  }
-}
-
-override_resource {
-  target = aws_dynamodb_table.ledger
-  values = {
-    name = "pitr-orders-ledger"
-    arn  = "arn:aws:dynamodb:eu-west-1:123456789012:table/pitr-orders-ledger"
-  }
-}
-
-override_resource {
-  target = aws_lambda_event_source_mapping.stream
-  values = { uuid = "bbbbbbbb-0000-4000-8000-000000000002" }
-}
-
-override_resource {
-  target = aws_lambda_event_source_mapping.replay
-  values = { uuid = "aaaaaaaa-0000-4000-8000-000000000001" }
 }
 
 run "render" {

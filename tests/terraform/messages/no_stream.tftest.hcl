@@ -10,6 +10,7 @@ variables {
   source_table_name = "orders"
 }
 
+# A table as a fresh CreateTable leaves it: no stream, point-in-time recovery off (the warning).
 run "no_stream" {
   command = plan
 
@@ -20,7 +21,7 @@ run "no_stream" {
       stream_enabled         = false
       stream_arn             = ""
       stream_view_type       = ""
-      point_in_time_recovery = [{ enabled = true, recovery_period_in_days = 35 }]
+      point_in_time_recovery = [{ enabled = false, recovery_period_in_days = 0 }]
     }
   }
 }

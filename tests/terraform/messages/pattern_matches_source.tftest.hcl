@@ -10,21 +10,11 @@ variables {
   source_table_name = "orders"
 }
 
+# The looked-up table is the mock's good table "orders" (tests/mocks/aws.tfmock.hcl).
 run "pattern_matches_source" {
   command = plan
 
   variables {
     target_table_name_pattern = "ord*"
-  }
-
-  override_data {
-    target = data.aws_dynamodb_table.source
-    values = {
-      arn                    = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders"
-      stream_enabled         = true
-      stream_arn             = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000"
-      stream_view_type       = "NEW_AND_OLD_IMAGES"
-      point_in_time_recovery = [{ enabled = false, recovery_period_in_days = 0 }]
-    }
   }
 }
