@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pitr.settings_sync import catalogue
 from pitrctl.sim.worlds import settings_of
 
 ################################################################################
@@ -14,8 +15,8 @@ from pitrctl.sim.worlds import settings_of
 # here means the copy was requested with the right parameters and read back from the fake.
 SIMULATED_SETTINGS = ("kinesis", "contributor_insights", "warm_throughput", "replicas")
 # Settings settings_sync reports to the operator rather than copies (by default): a difference there
-# is expected, and the phase restore summary carries the action to take.
-REPORTED_SETTINGS = ("replicas",)
+# is expected, and the phase restore summary carries the action to take. The catalogue says which.
+REPORTED_SETTINGS = tuple(s.name for s in catalogue.SETTINGS if s.handling == "reported")
 
 
 def compare_settings(source: str, target: str) -> dict[str, dict[str, Any]]:

@@ -215,18 +215,6 @@ def _table_stream(ddb: Any) -> str:
     return ddb.describe_table(TableName="t1")["Table"]["LatestStreamArn"]
 
 
-def test_one_mapping_per_function_and_stream(lam: Any, ddb: Any) -> None:
-    stream = _table_stream(ddb)
-    first = lam.create_event_source_mapping(
-        EventSourceArn=stream, FunctionName="f1", StartingPosition="LATEST"
-    )
-    with pytest.raises(ClientError) as conflict:
-        lam.create_event_source_mapping(EventSourceArn=stream, FunctionName="f1", StartingPosition="LATEST")
-    assert _code(conflict) == "ResourceConflictException"
-    assert first["UUID"] in conflict.value.response["Error"]["Message"]
-    lam.create_event_source_mapping(EventSourceArn=stream, FunctionName="f2", StartingPosition="LATEST")
-
-
 def test_encrypted_filters_are_null_in_the_list_and_shown_by_get(lam: Any, ddb: Any) -> None:
     stream = _table_stream(ddb)
     filters = {"Filters": [{"Pattern": json.dumps({"eventName": ["INSERT"]})}]}
