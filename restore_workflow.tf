@@ -248,6 +248,13 @@ locals {
         Resource = [local.source_table_arn, local.target_table_arn_pattern, aws_dynamodb_table.ledger.arn]
       },
       {
+        # Replay start raises the ordering ledger's warm throughput to the target's (pitr.replay_sizing).
+        Sid      = "PrewarmLedger"
+        Effect   = "Allow"
+        Action   = ["dynamodb:UpdateTable"]
+        Resource = [aws_dynamodb_table.ledger.arn]
+      },
+      {
         Sid      = "ReadBacklog"
         Effect   = "Allow"
         Action   = ["sqs:GetQueueAttributes"]

@@ -96,6 +96,19 @@ class Grant:
 
 SOURCE_AND_TARGET = ("source_table", "target_table")
 
+# settings_sync's DynamoDB calls, from lambda_src/pitr/settings_sync/catalogue.json: a setting's reads
+# on both tables (with their indexes and streams), its writes on the target's only. A new setting
+# needs no line here; a call CALLS names already (shared, or needing more) keeps CALLS's line.
+SETTINGS_READS = (
+    "source_table",
+    "source_index",
+    "source_stream",
+    "target_table",
+    "target_index",
+    "target_stream",
+)
+SETTINGS_WRITES = ("target_table", "target_index", "target_stream")
+
 # (boto3 service, operation) -> Grant (or Grants, when actions touch different resources). The ONE
 # place that says what each call needs. Functions are named by their handler module
 # "<module>" (pitr.<module>.handler). "*": only for actions docs/iam-wildcards.json
@@ -148,6 +161,11 @@ CALLS: dict[tuple[str, str], Grant | tuple[Grant, ...]] = {
     ("lambda", "get_event_source_mapping"): Grant(
         {"restore_steps": ("replay_mapping",), "settings_sync": ("account_mapping",)}
     ),
+    # replay start raises the ordering ledger's warm throughput (pitr.replay_sizing.prewarm_ledger);
+    # settings_sync's pre-warm and other settings write the target (its line from the catalogue)
+    ("dynamodb", "update_table"): Grant(
+        {"settings_sync": SETTINGS_WRITES, "restore_steps": ("ledger_table",)}
+    ),
     # the claim and a release for an ended holder ask whether the holder execution still runs
     ("stepfunctions", "describe_execution"): Grant({"restore_steps": ("workflow_execution",)}),
     ("sns", "publish"): Grant(("topic",)),
@@ -185,19 +203,6 @@ CALLS: dict[tuple[str, str], Grant | tuple[Grant, ...]] = {
     # settings_sync: the customer managed policies naming the source (ListPolicies takes no resource)
     ("iam", "list_policies"): Grant(("*",)),
 }
-
-# settings_sync's DynamoDB calls, from lambda_src/pitr/settings_sync/catalogue.json: a setting's reads
-# on both tables (with their indexes and streams), its writes on the target's only. A new setting
-# needs no line here; a call CALLS names already (shared, or needing more) keeps CALLS's line.
-SETTINGS_READS = (
-    "source_table",
-    "source_index",
-    "source_stream",
-    "target_table",
-    "target_index",
-    "target_stream",
-)
-SETTINGS_WRITES = ("target_table", "target_index", "target_stream")
 
 
 def settings_calls() -> dict[tuple[str, str], Grant]:

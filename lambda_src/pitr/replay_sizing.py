@@ -19,6 +19,8 @@ backlog, and returns:
 * ``warm_write_units_per_second``: what the backlog needs (its worst-case write units over
   ``DRAIN_TARGET_SECONDS``, no more than the pollers can feed), passed to ``settings_sync``, which
   pre-warms the target to it bounded by ``warm_throughput_max_write_units_per_second``;
+* ``ledger_warm_write_units_per_second``: what the ledger's warm write throughput is raised to (0:
+  left as it is), so that the ledger does not cap the replay below the target (``ledger_raise``);
 * ``concurrency``: the ``MaximumConcurrency`` that keeps that capacity busy when every invocation
   writes one item, at least 2 and at most the deployment's ``replay_writer.maximum_concurrency``
   (the ceiling). "Maximum concurrency ... Limits the number of concurrent instances that the Amazon
@@ -46,6 +48,24 @@ The invocation time is assumed, not measured (no replay has run yet at replay st
 ``INVOCATION_SECONDS`` is about twice the scale model's call latencies for one batch, so that slower
 calls still fill the table; too many pollers only meet throttling, which the writer retries.
 Sizing never delays replay: when a read fails, replay starts at the ceiling and the step says why.
+
+The ledger's pre-warm. The ledger is the module's own on-demand table, and "A new on-demand table
+starts with a warm throughput of 12,000 read units per second and 4,000 write units per second"
+(DynamoDB developer guide, "Understanding DynamoDB warm throughput"): with 2 units per transactional
+write it holds the guard to 2,000 items a second whatever the target's warm throughput. So the steps
+function raises it, with ``UpdateTable``'s ``WarmThroughput`` ("Represents the warm throughput (in
+read units per second and write units per second) for updating a table", UpdateTable API reference),
+to what the target is pre-warmed to, bounded by the same input as the target's backlog pre-warm,
+``warm_throughput_max_write_units_per_second`` (0: never above what it has). Only ever up: "Once
+increased, warm throughput values can't be decreased" (same guide), so asking for less than the ledger
+has would fail, and a ledger raised by an earlier restore needs nothing the next time. It is paid
+for: warm throughput is free by default, "However, if you proactively increase these default warm
+throughput values to pre-warm the tables, you will be charged for those requests" (same guide,
+translated back from its Japanese edition; the pricing page bills each increase once), hence the
+bound. The raise is asked after replay is switched on and never waited for ("Updating your warm
+throughput value is an asynchronous task. The Status will change from UPDATING to ACTIVE when the
+update is complete", "Increase your existing DynamoDB table's warm throughput"); a failure is
+reported in the step's output and replay goes on at the ledger's pace.
 """
 
 from __future__ import annotations
@@ -105,12 +125,14 @@ class ReplaySizing:
     warm_write_units_per_second: int  # what the backlog needs (settings_sync's input)
     backlog_messages: int
     reason: str = ""  # set when sizing fell back to the ceiling
+    ledger_warm_write_units_per_second: int = 0  # what the ledger is raised to (0: not raised)
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["replay_concurrency"] = out.pop("concurrency")
-        if not self.reason:
-            out.pop("reason")
+        for optional in ("reason", "ledger_warm_write_units_per_second"):
+            if not out[optional]:
+                out.pop(optional)
         return out
 
 
@@ -156,6 +178,15 @@ def concurrency_for(capacity: int, ceiling: int) -> int:
     return max(MIN_CONCURRENCY, min(ceiling, wanted))
 
 
+def ledger_raise(target_capacity: int, ledger: Mapping[str, Any], warm_write_units_max: int) -> int:
+    """The warm write throughput to ask for the ledger (0: no raise): what the target absorbs once
+    pre-warmed, bounded by ``warm_write_units_max`` (0: never raised), and only when above what the
+    ledger has now (a new on-demand table's when its description shows none)."""
+    wanted = min(max(0, target_capacity), warm_write_units_max)
+    current = warm_write_units(ledger) or NEW_TABLE_WRITE_UNITS
+    return wanted if wanted > current else 0
+
+
 def plan(
     target: Mapping[str, Any],
     source: Mapping[str, Any],
@@ -164,13 +195,15 @@ def plan(
     *,
     batch_size: int = FIFO_BATCH_SIZE,
     ledger: Mapping[str, Any] | None = None,
+    raise_ledger: bool = True,
 ) -> ReplaySizing:
     """The replay's concurrency and the pre-warm it asks for, from the tables and the backlog.
 
     The capacity sized for is what the target will have once ``settings_sync`` has pre-warmed it:
     at least its own, the source's warm throughput, and the backlog's need up to the pre-warm
     ceiling (a provisioned target keeps its provisioned capacity); no more than the ledger's, which
-    takes one row per replayed item (nothing pre-warms it: its own history of replays does).
+    takes one row per replayed item, counted after its raise (``ledger_raise``) unless
+    ``raise_ledger`` is False.
     """
     need = backlog_need(messages, cfg.maximum_concurrency, batch_size)
     capacity = write_capacity(target)
@@ -179,13 +212,17 @@ def plan(
     ceiling = int((target.get("OnDemandThroughput") or {}).get("MaxWriteRequestUnits") or 0)
     if ceiling > 0:
         capacity = min(capacity, ceiling)
+    ledger_to = 0
     if ledger is not None:
-        capacity = min(capacity, write_capacity(ledger))
+        ledger_to = ledger_raise(capacity, ledger, cfg.warm_write_units_max) if raise_ledger else 0
+        raised = {**ledger, "WarmThroughput": {"WriteUnitsPerSecond": ledger_to}} if ledger_to else ledger
+        capacity = min(capacity, write_capacity(raised))
     return ReplaySizing(
         concurrency=concurrency_for(capacity, cfg.maximum_concurrency),
         write_capacity=capacity,
         warm_write_units_per_second=need,
         backlog_messages=max(0, messages),
+        ledger_warm_write_units_per_second=ledger_to,
     )
 
 
@@ -222,3 +259,22 @@ def size(
         logs.warning("replay sizing failed", target_table=target_table, error=str(exc))
         return ReplaySizing(cfg.maximum_concurrency, 0, 0, 0, reason=reason)
     return plan(target, source, messages, cfg, batch_size=batch_size, ledger=ledger)
+
+
+def prewarm_ledger(ledger_table: str, write_units: int) -> str:
+    """Ask DynamoDB to raise the ledger's warm write throughput (asynchronous, not waited for).
+
+    Returns what happened, for the step's output: a failure (IAM, a raise already in progress, a
+    value the ledger has passed meanwhile) is reported, never raised: replay is already on.
+    """
+    try:
+        clients.client("dynamodb").update_table(
+            TableName=ledger_table, WarmThroughput={"WriteUnitsPerSecond": write_units}
+        )
+    except (ClientError, BotoCoreError) as exc:
+        logs.warning("ledger pre-warm failed", ledger_table=ledger_table, error=str(exc))
+        return (
+            f"not raised ({type(exc).__name__}: {exc}); replay goes on, at most at the ledger's warm "
+            "throughput (2 write units per replayed item)"
+        )
+    return f"asked for {write_units} write units/s; DynamoDB applies it asynchronously (not waited for)"

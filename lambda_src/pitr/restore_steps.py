@@ -327,9 +327,15 @@ def enable_replay(event: dict[str, Any], cfg: StepsConfig, rt: Runtime) -> dict[
         # checks the mapping again after deleting the record, which covers the other order.
         _set_replay(cfg, False)
         raise
+    out = {"enabled_at": format_time(enabled_at), **sizing.as_dict()}
+    if sizing.ledger_warm_write_units_per_second:
+        # After the enable, so it never delays replay; a failure is reported, not raised.
+        out["ledger_prewarm"] = replay_sizing.prewarm_ledger(
+            cfg.ledger_table, sizing.ledger_warm_write_units_per_second
+        )
     _notify(cfg, notify.TABLE_ACTIVE, _detail(cfg, record, covered_since=plan["covered_since"]))
     # Catching up shares the claim's deadline (max_restore_wait): one bound on the waiting loops.
-    return {"enabled_at": format_time(enabled_at), **sizing.as_dict()}
+    return out
 
 
 def park(event: dict[str, Any], cfg: StepsConfig, rt: Runtime) -> dict[str, Any]:

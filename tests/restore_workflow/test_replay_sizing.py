@@ -13,9 +13,11 @@ import json
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
-from pitr import replay_sizing
-from pitrctl.sim.workflow_world import World
+from pitr import clients, replay_sizing
+from pitrctl.sim.dynamodb_extras import DynamoDBExtrasFake
+from pitrctl.sim.workflow_world import LEDGER, SOURCE, World
 
 pytestmark = pytest.mark.slow
 
@@ -87,5 +89,82 @@ def test_a_failed_sizing_read_never_holds_replay_back(world_factory, monkeypatch
     replay = _step_output(world, arn, "EnableReplay")["replay"]["value"]
     assert replay["replay_concurrency"] == CEILING and "sizing skipped" in replay["reason"]
     assert world.settings.calls[0]["warm_write_units_per_second"] == 0
+    world.answer("abort")
+    assert world.finished(arn)["status"] == "SUCCEEDED"
+
+
+def _warm_world(world_factory: Any, **config: Any) -> tuple[World, DynamoDBExtrasFake]:
+    """A world whose DynamoDB models warm throughput as AWS documents it (the kit's fake: raised
+    asynchronously, never lowered), with the source warmed to 12,000 write units by its history."""
+    world: World = world_factory(replay_maximum_concurrency=CEILING, **config)
+    fake = DynamoDBExtrasFake().install(world.ddb)
+    clients.override("dynamodb", world.ddb)
+    world.ddb.update_table(TableName=SOURCE, WarmThroughput={"WriteUnitsPerSecond": 12_000})
+    return world, fake
+
+
+def _ledger_warm(world: World) -> int:
+    return world.ddb.describe_table(TableName=LEDGER)["Table"]["WarmThroughput"]["WriteUnitsPerSecond"]
+
+
+def test_the_ledger_is_prewarmed_to_the_target_and_replay_sized_for_both(world_factory) -> None:
+    """The target is pre-warmed to the source's 12,000 write units; the ledger, a new on-demand table
+    (4,000), is raised to 12,000 too, within ``warm_throughput_max_write_units_per_second``."""
+    world, fake = _warm_world(world_factory, warm_write_units_max=40_000)
+    assert _ledger_warm(world) == replay_sizing.NEW_TABLE_WRITE_UNITS, "a new on-demand ledger starts cold"
+    world.subscriber.write("a", "1")
+    world.simulate_restore(TARGET, takes_seconds=60)
+    arn = world.start(TARGET, "restore-warm-ledger")
+    _parked(world)
+
+    replay = _step_output(world, arn, "EnableReplay")["replay"]["value"]
+    assert replay["ledger_warm_write_units_per_second"] == 12_000
+    assert replay["ledger_prewarm"].startswith("asked for 12000 write units/s"), replay
+    assert replay["write_capacity"] == 12_000, "sized for the raised ledger, not its 4,000"
+    assert replay["replay_concurrency"] == _concurrency(world) == CEILING, "12,000 units want 600 pollers"
+    assert _ledger_warm(world) == 12_000
+    assert fake.warm[(LEDGER, None)]["Status"] == "ACTIVE", "settled after a describe (asynchronous)"
+    world.answer("abort")
+    assert world.finished(arn)["status"] == "SUCCEEDED"
+
+
+def test_without_a_prewarm_bound_the_ledger_is_left_alone(world_factory) -> None:
+    """``warm_throughput_max_write_units_per_second = 0``: nothing is paid for, replay is sized for the
+    ledger's 4,000 units."""
+    world, fake = _warm_world(world_factory)
+    world.simulate_restore(TARGET, takes_seconds=60)
+    arn = world.start(TARGET, "restore-cold-ledger")
+    _parked(world)
+    replay = _step_output(world, arn, "EnableReplay")["replay"]["value"]
+    assert "ledger_prewarm" not in replay and "ledger_warm_write_units_per_second" not in replay
+    assert replay["write_capacity"] == 4000 and _concurrency(world) == 200
+    assert (LEDGER, None) not in fake.warm or _ledger_warm(world) == 4000
+    world.answer("abort")
+    assert world.finished(arn)["status"] == "SUCCEEDED"
+
+
+def test_a_refused_ledger_prewarm_is_reported_and_never_holds_replay_back(
+    world_factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """UpdateTable on the ledger refused (an IAM mistake, say): replay is on, the step says why."""
+    world, _fake = _warm_world(world_factory, warm_write_units_max=40_000)
+    update_table = world.ddb.update_table
+
+    def refuse_ledger(**kwargs: Any) -> Any:
+        if kwargs["TableName"] == LEDGER:
+            raise ClientError(
+                {"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}}, "UpdateTable"
+            )
+        return update_table(**kwargs)
+
+    monkeypatch.setattr(world.ddb, "update_table", refuse_ledger)
+    world.simulate_restore(TARGET, takes_seconds=60)
+    arn = world.start(TARGET, "restore-refused-ledger")
+    _parked(world)
+    assert world.replay_enabled()
+    replay = _step_output(world, arn, "EnableReplay")["replay"]["value"]
+    assert replay["ledger_prewarm"].startswith("not raised (ClientError"), replay
+    assert "AccessDeniedException" in replay["ledger_prewarm"]
+    assert _ledger_warm(world) == 4000
     world.answer("abort")
     assert world.finished(arn)["status"] == "SUCCEEDED"

@@ -159,3 +159,53 @@ def test_the_ledger_bounds_the_replay_too() -> None:
     warm_ledger = rs.plan(on_demand(12_000), on_demand(12_000), 10, cfg, ledger=on_demand(20_000))
     assert warm_ledger.write_capacity == 12_000
     assert StepsConfig.from_env(_steps_env()).sizing.ledger_table == "pitr-orders-ledger"
+
+
+def test_the_ledger_is_raised_to_the_target_within_the_prewarm_bound() -> None:
+    """The ledger takes 2 units per replayed item like the target: it is raised to what the target
+    absorbs once pre-warmed, no higher than ``warm_throughput_max_write_units_per_second``."""
+    assert rs.ledger_raise(12_000, on_demand(4000), 40_000) == 12_000
+    assert rs.ledger_raise(12_000, on_demand(), 40_000) == 12_000, "no warm throughput shown: a new table's"
+    assert rs.ledger_raise(40_000, on_demand(4000), 15_000) == 15_000, "bounded by the pre-warm ceiling"
+
+
+def test_the_ledger_is_never_raised_beyond_the_bound_nor_lowered() -> None:
+    assert rs.ledger_raise(12_000, on_demand(4000), 0) == 0, "0: never above what it has"
+    assert rs.ledger_raise(12_000, on_demand(20_000), 40_000) == 0, "warm enough: AWS cannot lower it"
+    assert rs.ledger_raise(12_000, on_demand(12_000), 40_000) == 0, "equal: nothing to ask (nor pay)"
+    assert rs.ledger_raise(3000, on_demand(), 40_000) == 0, "a new table's 4,000 already cover the target"
+    assert rs.ledger_raise(1000, on_demand(), 40_000) == 0, "a small provisioned target needs no raise"
+
+
+def test_sizing_counts_the_ledger_after_its_raise() -> None:
+    """The cold ledger no longer caps a pre-warmed target at 4,000 units (2,000 items a second)."""
+    cfg = rs.ReplaySizingConfig(1000, warm_write_units_max=40_000)
+    sizing = rs.plan(on_demand(12_000), on_demand(12_000), 10, cfg, ledger=on_demand(4000))
+    assert sizing.ledger_warm_write_units_per_second == 12_000
+    assert sizing.write_capacity == 12_000 and sizing.concurrency == 600
+    assert sizing.as_dict()["ledger_warm_write_units_per_second"] == 12_000
+    bounded = rs.plan(
+        on_demand(12_000), on_demand(12_000), 10, rs.ReplaySizingConfig(1000, 8000), ledger=on_demand(4000)
+    )
+    assert bounded.ledger_warm_write_units_per_second == 8000 and bounded.write_capacity == 8000
+    unraised = rs.plan(
+        on_demand(12_000), on_demand(12_000), 10, cfg, ledger=on_demand(4000), raise_ledger=False
+    )
+    assert unraised.ledger_warm_write_units_per_second == 0 and unraised.write_capacity == 4000
+    assert "ledger_warm_write_units_per_second" not in unraised.as_dict()
+
+
+@given(
+    target=st.integers(min_value=1, max_value=200_000),
+    ledger=st.integers(min_value=0, max_value=200_000),
+    warm_max=st.integers(min_value=0, max_value=200_000),
+)
+def test_the_ledger_raise_only_ever_goes_up_and_stays_bounded(
+    *, target: int, ledger: int, warm_max: int
+) -> None:
+    to = rs.ledger_raise(target, on_demand(ledger or None), warm_max)
+    if to:
+        assert to > (ledger or rs.NEW_TABLE_WRITE_UNITS), "never asks for less than the ledger has"
+        assert to <= min(target, warm_max)
+    else:
+        assert min(target, warm_max) <= (ledger or rs.NEW_TABLE_WRITE_UNITS)
