@@ -32,7 +32,10 @@ Every AWS parameter is in :data:`PARAMETERS` with its source: an AWS documentati
 with the page). The call latencies (:class:`Latencies`) are assumed: AWS documents no number beyond
 DynamoDB's single-digit milliseconds and no AWS account is reachable from here, so nothing is
 measured on AWS (``--latency-scale`` moves them all). The guard's ledger is a table of its own, on
-demand, idle until replay (so at a new table's 4,000 writes a second). The module's own settings
+demand, idle until replay (so at a new table's 4,000 writes a second) unless the steps function
+raises it at replay start to the target's capacity, bounded by ``--warm-write-units-max`` (the
+module's ``warm_throughput_max_write_units_per_second``, default 0: no raise), which the model applies
+from the start like the target's. The module's own settings
 (``caught_up_lag_seconds``, ``drain_quiet_seconds``, the waiter's window and poll schedule) come from
 ``pitr``. What the model leaves out is listed in ``docs/tuning.md``.
 
@@ -279,6 +282,8 @@ class Setup:
     capacity_mode: str = "on_demand"  # or "provisioned"
     write_capacity: float = _p("ON_DEMAND_NEW_TABLE")  # on demand: warm write units/s; provisioned: WCU
     ledger_capacity: float = _p("ON_DEMAND_NEW_TABLE")  # the guard's ledger table, idle until replay
+    # warm_throughput_max_write_units_per_second: bounds the ledger's raise at replay start (0: none)
+    warm_write_units_max: int = 0
     latencies: Latencies = field(default_factory=Latencies)
     seed: int = 20261130
 
@@ -291,6 +296,8 @@ class Setup:
             raise ValueError("maximum_concurrency is 2 to 1000")
         if self.capacity_mode not in ("on_demand", "provisioned"):
             raise ValueError(f"unknown capacity mode {self.capacity_mode!r}")
+        if self.warm_write_units_max < 0:
+            raise ValueError("warm_write_units_max must be >= 0")
         if min(self.write_capacity, self.ledger_capacity) < self.batch_size * self.target_wcu_per_write:
             raise ValueError("a write capacity under one batch's write units a second never drains")
 
@@ -869,14 +876,25 @@ def table_description(setup: Setup) -> dict[str, Any]:
 
 def module_sizing(setup: Setup, messages: int, ceiling: int) -> replay_sizing.ReplaySizing:
     """The replay concurrency the module's steps function picks at replay start for this backlog
-    (the same code, ``pitr.replay_sizing.plan``); the source is taken as warm as the target."""
+    (the same code, ``pitr.replay_sizing.plan``); the source is taken as warm as the target, whose
+    capacity is the model's (already pre-warmed). The ledger (--ledger-capacity, a row per item) is
+    raised as the steps function raises it (``ledger_raise``, bounded by --warm-write-units-max)."""
     table = table_description(setup)
     cfg = replay_sizing.ReplaySizingConfig(maximum_concurrency=ceiling)
-    # The ledger is as warm as the target (--ledger-capacity): the guard writes a row there per item.
-    ledger = replace(setup, write_capacity=setup.ledger_capacity, capacity_mode="on_demand")
-    return replay_sizing.plan(
-        table, table, messages, cfg, batch_size=setup.batch_size, ledger=table_description(ledger)
+    ledger = table_description(
+        replace(setup, write_capacity=setup.ledger_capacity, capacity_mode="on_demand")
     )
+    raised = replay_sizing.ledger_raise(int(setup.write_capacity), ledger, setup.warm_write_units_max)
+    if raised:
+        ledger = table_description(replace(setup, write_capacity=raised, capacity_mode="on_demand"))
+    sizing = replay_sizing.plan(table, table, messages, cfg, batch_size=setup.batch_size, ledger=ledger)
+    return replace(sizing, ledger_warm_write_units_per_second=raised)
+
+
+def sized_setup(setup: Setup, sizing: replay_sizing.ReplaySizing) -> Setup:
+    """The setup as replay runs it: the sized concurrency, the ledger after its raise."""
+    ledger = max(setup.ledger_capacity, float(sizing.ledger_warm_write_units_per_second))
+    return replace(setup, max_concurrency=sizing.concurrency, ledger_capacity=ledger)
 
 
 def _share(value: float | None) -> float | None:
@@ -985,7 +1003,7 @@ def model(
     for items, access in cases:
         prepared = prepare(Workload(items, access, changes, base.seed))
         sizing = module_sizing(base, prepared.messages, ceiling)
-        sized = replace(base, max_concurrency=sizing.concurrency)
+        sized = sized_setup(base, sizing)
         row = drain_row(prepared, sized, naive)
         drain.append(
             {**row, "sizing": "module", "warm_write_units_per_second": sizing.warm_write_units_per_second}
@@ -1000,7 +1018,7 @@ def model(
         if (items, access) in catch_up_cases:
             catch_up.append(catch_up_row(prepared, sized, live_rate))
     cut = Workload(cutover_items, "cold", changes, base.seed)
-    cut_setup = replace(base, max_concurrency=module_sizing(base, prepare(cut).messages, ceiling).concurrency)
+    cut_setup = sized_setup(base, module_sizing(base, prepare(cut).messages, ceiling))
     cutover = [
         cutover_pause(replace(cut_setup, design=d), cut, r, quiet=drain_quiet_seconds)
         for d in ("ours", "guard")
@@ -1025,6 +1043,7 @@ def model(
             "capacity_mode": base.capacity_mode,
             "write_capacity": base.write_capacity,
             "ledger_capacity": base.ledger_capacity,
+            "warm_write_units_max": base.warm_write_units_max,
             "latencies_s": asdict(base.latencies),
             "seed": base.seed,
         },
@@ -1152,6 +1171,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="the target's warm write units/s (on demand) or provisioned WCU",
     )
     parser.add_argument("--ledger-capacity", type=float, default=d.ledger_capacity)
+    parser.add_argument(
+        "--warm-write-units-max",
+        type=int,
+        default=d.warm_write_units_max,
+        help="the module's warm_throughput_max_write_units_per_second: the ledger is raised to the "
+        "target's capacity up to it at replay start (0: not raised)",
+    )
     parser.add_argument("--live-rate", type=float, default=1000.0, help="live changes/s while catching up")
     parser.add_argument(
         "--drain-quiet-seconds",
@@ -1190,6 +1216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             capacity_mode=args.capacity_mode,
             write_capacity=args.write_capacity,
             ledger_capacity=args.ledger_capacity,
+            warm_write_units_max=args.warm_write_units_max,
             latencies=args.latencies,
             seed=args.seed,
         )

@@ -17,6 +17,7 @@ import itertools
 import json
 import random
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -428,3 +429,18 @@ def test_the_share_after_the_ramp_counts_from_the_last_poller() -> None:
     assert run.capacity_share_after_ramp == pytest.approx(run.capacity_share)
     short = sm.Simulation(sm.Setup(max_concurrency=1000), sm.FifoBuffer.filled(groups[:500], 500, 0.0)).run()
     assert short.capacity_share_after_ramp is None
+
+
+def test_the_model_raises_the_ledger_as_the_steps_function_does() -> None:
+    """A target warmed to 12,000 units: the ledger follows it within the pre-warm bound, else stays at
+    a new table's 4,000 and caps the guard's replay (and its sizing) there."""
+    setup = sm.Setup(design="guard", write_capacity=12_000.0, warm_write_units_max=40_000)
+    sizing = sm.module_sizing(setup, 1_000_000, 1000)
+    assert sizing.ledger_warm_write_units_per_second == 12_000 and sizing.write_capacity == 12_000
+    assert sm.sized_setup(setup, sizing).ledger_capacity == 12_000.0
+    assert sm.sized_setup(setup, sizing).max_concurrency == sizing.concurrency
+    bounded = sm.module_sizing(replace(setup, warm_write_units_max=8000), 1_000_000, 1000)
+    assert sm.sized_setup(setup, bounded).ledger_capacity == 8000.0 == bounded.write_capacity
+    cold = sm.module_sizing(replace(setup, warm_write_units_max=0), 1_000_000, 1000)
+    assert cold.ledger_warm_write_units_per_second == 0 and cold.write_capacity == 4000
+    assert sm.sized_setup(setup, cold).ledger_capacity == 4000.0
