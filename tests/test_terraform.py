@@ -107,7 +107,7 @@ def test_bad_table_messages_reach_the_operator() -> None:
         "Point-in-time recovery is off on orders",
     ):
         assert expected in output, f"missing message {expected!r} in:\n{output}"
-    # Issue 14 item 8: the table created in the same configuration, given as source_table, fails at
+    # The table created in the same configuration, given as source_table, fails at
     # plan (both runs are `command = plan`) with the same messages.
     # Each message now comes from two runs: the looked-up table and the table resource.
     for expected in (
