@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO, require_terraform
 
+from pitr import coverage
+
 pytestmark = pytest.mark.terraform
 
 
@@ -140,3 +142,5 @@ def test_retention_values_have_one_source() -> None:
     (standby,) = re.findall(standby_variable, files["variables.tf"], re.DOTALL)
     again = {name for name, text in files.items() if re.search(rf"\b{standby}\b", text)} - {"variables.tf"}
     assert not again, f"the standby retention {standby} is written again in {sorted(again)}: use the variable"
+    # The restore steps raise the buffer's retention to the same maximum (their own constant).
+    assert int(local) == coverage.RESTORE_RETENTION_SECONDS, "Terraform and pitr.coverage differ"
