@@ -17,7 +17,7 @@ restored table's write capacity. This model simulates those, for a backlog of ch
   under the ceiling ``--maximum-concurrency``; each backlog is also drained at the former fixed 50,
   and with the sized pollers all started at once (no ramp, as provisioned mode would);
 * the writer: ours writes each item of a batch once (its newest change) in one ``BatchWriteItem``
-  (``BATCH_WRITE_ITEMS``); with the ordering guard (issue 11, ``pitr.guard``), one
+  (``BATCH_WRITE_ITEMS``); with the ordering guard (``pitr.guard``), one
   ``TransactWriteItems`` per batch holding each item's write and its ledger row, all or nothing
   (``TRANSACT_ACTIONS``, ``TRANSACT_ATOMIC``, ``TRANSACT_WCU``); the naive design one ``PutItem`` per
   message, one after the other;

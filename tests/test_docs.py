@@ -338,3 +338,14 @@ def test_no_code_cites_the_design_by_number() -> None:
         if re.search(r"\bDESIGN \d", line)
     ]
     assert not numbered, f"cite docs/design.md#<section> instead: {numbered}"
+
+
+def test_no_code_mentions_issue_numbers() -> None:
+    """Issue numbers mean nothing to a reader of the repository; say what the code is for instead."""
+    mentions = [
+        f"{path.relative_to(REPO)}:{number}"
+        for path in _sources()
+        for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
+        if re.search(r"\bissues? ?#?\d+\b", line, re.IGNORECASE) and path != Path(__file__)
+    ]
+    assert not mentions, f"issue numbers in code: {mentions}"

@@ -1,4 +1,4 @@
-"""Every AWS call a Lambda function can make is granted by its role, as Terraform renders it (issue 14).
+"""Every AWS call a Lambda function can make is granted by its role, as Terraform renders it.
 
 moto enforces no IAM, so a call without a grant shows only in production. This test:
 

@@ -1,4 +1,4 @@
-"""The committed Lambda package (issue 14 item 9) is exactly what ``make package`` builds from lambda_src.
+"""The committed Lambda package is exactly what ``make package`` builds from lambda_src.
 
 The module deploys ``lambda_package/pitr.zip`` as committed (``filebase64sha256`` at plan, the same
 file at apply, in any job that has the module source), so a stale package would deploy old code.

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO, require_terraform
 
+from pitr import coverage
+
 pytestmark = pytest.mark.terraform
 
 
@@ -107,7 +109,7 @@ def test_bad_table_messages_reach_the_operator() -> None:
         "Point-in-time recovery is off on orders",
     ):
         assert expected in output, f"missing message {expected!r} in:\n{output}"
-    # Issue 14 item 8: the table created in the same configuration, given as source_table, fails at
+    # The table created in the same configuration, given as source_table, fails at
     # plan (both runs are `command = plan`) with the same messages.
     # Each message now comes from two runs: the looked-up table and the table resource.
     for expected in (
@@ -140,3 +142,5 @@ def test_retention_values_have_one_source() -> None:
     (standby,) = re.findall(standby_variable, files["variables.tf"], re.DOTALL)
     again = {name for name, text in files.items() if re.search(rf"\b{standby}\b", text)} - {"variables.tf"}
     assert not again, f"the standby retention {standby} is written again in {sorted(again)}: use the variable"
+    # The restore steps raise the buffer's retention to the same maximum (their own constant).
+    assert int(local) == coverage.RESTORE_RETENTION_SECONDS, "Terraform and pitr.coverage differ"

@@ -1,4 +1,4 @@
-"""The workflow's service integration ARNs name the deployment's partition (issue 14 item 4).
+"""The workflow's service integration ARNs name the deployment's partition.
 
 ``arn:aws:states:::lambda:invoke`` is wrong in aws-cn and aws-us-gov; the template takes the
 partition, and pitrctl's renderer (``pitrctl/workflow.py``) must stay byte-identical with Terraform's

@@ -22,7 +22,7 @@ from typing import Any
 
 import boto3
 
-from pitr import guard, restore_record
+from pitr import coverage, guard, restore_record
 from pitr.cdc_subscriber import Subscriber
 from pitr.replay_writer import ReplayWriter
 from pitrctl.sim import functions
@@ -87,7 +87,7 @@ class DataPath:
                     "FifoQueue": "true",
                     "DeduplicationScope": "messageGroup",
                     "FifoThroughputLimit": "perMessageGroupId",
-                    "MessageRetentionPeriod": "1209600",
+                    "MessageRetentionPeriod": str(coverage.RESTORE_RETENTION_SECONDS),
                 },
             )["QueueUrl"]
         )
