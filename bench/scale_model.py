@@ -876,10 +876,13 @@ def table_description(setup: Setup) -> dict[str, Any]:
 
 def module_sizing(setup: Setup, messages: int, ceiling: int) -> replay_sizing.ReplaySizing:
     """The replay concurrency the module's steps function picks at replay start for this backlog
-    (the same code, ``pitr.replay_sizing.plan``); the source is taken as warm as the target, whose
-    capacity is the model's (already pre-warmed). The ledger (--ledger-capacity, a row per item) is
-    raised as the steps function raises it (``ledger_raise``, bounded by --warm-write-units-max)."""
+    (the same code, ``pitr.replay_sizing.plan``). The target's capacity is the model's (already
+    pre-warmed, by the pre-warm bound); the source is no warmer than a new table (4,000 units) nor
+    than the target, so the ledger (--ledger-capacity, a row per item) is raised as the steps function
+    raises it (``ledger_raise``, bounded by --warm-write-units-max)."""
     table = table_description(setup)
+    source_units = min(setup.write_capacity, float(replay_sizing.NEW_TABLE_WRITE_UNITS))
+    source = table_description(replace(setup, write_capacity=source_units, capacity_mode="on_demand"))
     cfg = replay_sizing.ReplaySizingConfig(maximum_concurrency=ceiling)
     ledger = table_description(
         replace(setup, write_capacity=setup.ledger_capacity, capacity_mode="on_demand")
@@ -887,7 +890,7 @@ def module_sizing(setup: Setup, messages: int, ceiling: int) -> replay_sizing.Re
     raised = replay_sizing.ledger_raise(int(setup.write_capacity), ledger, setup.warm_write_units_max)
     if raised:
         ledger = table_description(replace(setup, write_capacity=raised, capacity_mode="on_demand"))
-    sizing = replay_sizing.plan(table, table, messages, cfg, batch_size=setup.batch_size, ledger=ledger)
+    sizing = replay_sizing.plan(table, source, messages, cfg, batch_size=setup.batch_size, ledger=ledger)
     return replace(sizing, ledger_warm_write_units_per_second=raised)
 
 

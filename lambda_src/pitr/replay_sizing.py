@@ -55,8 +55,9 @@ starts with a warm throughput of 12,000 read units per second and 4,000 write un
 write it holds the guard to 2,000 items a second whatever the target's warm throughput. So the steps
 function raises it, with ``UpdateTable``'s ``WarmThroughput`` ("Represents the warm throughput (in
 read units per second and write units per second) for updating a table", UpdateTable API reference),
-to what the target is pre-warmed to, bounded by the same input as the target's backlog pre-warm,
-``warm_throughput_max_write_units_per_second`` (0: never above what it has). Only ever up: "Once
+to what the target is pre-warmed to: the source's warm throughput (settings_sync copies it to the
+target whatever the input), and above it the same bound as the target's backlog pre-warm,
+``warm_throughput_max_write_units_per_second`` (0: the source's only). Only ever up: "Once
 increased, warm throughput values can't be decreased" (same guide), so asking for less than the ledger
 has would fail, and a ledger raised by an earlier restore needs nothing the next time. It is paid
 for: warm throughput is free by default, "However, if you proactively increase these default warm
@@ -214,7 +215,10 @@ def plan(
         capacity = min(capacity, ceiling)
     ledger_to = 0
     if ledger is not None:
-        ledger_to = ledger_raise(capacity, ledger, cfg.warm_write_units_max) if raise_ledger else 0
+        # settings_sync warms the target to the source's warm throughput whatever the ceiling: the
+        # ledger, written once per replayed item too, follows it to the same level.
+        bound = max(cfg.warm_write_units_max, warm_write_units(source))
+        ledger_to = ledger_raise(capacity, ledger, bound) if raise_ledger else 0
         raised = {**ledger, "WarmThroughput": {"WriteUnitsPerSecond": ledger_to}} if ledger_to else ledger
         capacity = min(capacity, write_capacity(raised))
     return ReplaySizing(

@@ -128,10 +128,27 @@ def test_the_ledger_is_prewarmed_to_the_target_and_replay_sized_for_both(world_f
     assert world.finished(arn)["status"] == "SUCCEEDED"
 
 
-def test_without_a_prewarm_bound_the_ledger_is_left_alone(world_factory) -> None:
-    """``warm_throughput_max_write_units_per_second = 0``: nothing is paid for, replay is sized for the
-    ledger's 4,000 units."""
-    world, fake = _warm_world(world_factory)
+def test_without_a_prewarm_bound_the_ledger_follows_the_source(world_factory) -> None:
+    """``warm_throughput_max_write_units_per_second = 0`` pre-warms the target to the source's warm
+    throughput only (12,000 here): the ledger follows it to the same level, no higher."""
+    world, _fake = _warm_world(world_factory)
+    world.simulate_restore(TARGET, takes_seconds=60)
+    arn = world.start(TARGET, "restore-source-level-ledger")
+    _parked(world)
+    replay = _step_output(world, arn, "EnableReplay")["replay"]["value"]
+    assert replay["ledger_warm_write_units_per_second"] == 12_000
+    assert replay["write_capacity"] == 12_000
+    assert _ledger_warm(world) == 12_000
+    world.answer("abort")
+    assert world.finished(arn)["status"] == "SUCCEEDED"
+
+
+def test_a_cold_source_and_no_prewarm_bound_leave_the_ledger_alone(world_factory) -> None:
+    """Nothing is paid for when neither the source nor the bound asks for more than a new table's
+    4,000 units: replay is sized for the ledger as it is."""
+    world: World = world_factory(replay_maximum_concurrency=CEILING)
+    fake = DynamoDBExtrasFake().install(world.ddb)
+    clients.override("dynamodb", world.ddb)
     world.simulate_restore(TARGET, takes_seconds=60)
     arn = world.start(TARGET, "restore-cold-ledger")
     _parked(world)

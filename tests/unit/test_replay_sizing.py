@@ -153,7 +153,9 @@ def test_the_ledger_bounds_the_replay_too() -> None:
     """Every replayed item also writes its ledger row (2 units): a pre-warmed target behind a cold
     ledger replays at the ledger's pace, and more pollers would only be throttled there."""
     cfg = rs.ReplaySizingConfig(1000)
-    sizing = rs.plan(on_demand(12_000), on_demand(12_000), 10, cfg, ledger=on_demand(4000))
+    sizing = rs.plan(
+        on_demand(12_000), on_demand(12_000), 10, cfg, ledger=on_demand(4000), raise_ledger=False
+    )
     assert sizing.write_capacity == 4000
     assert sizing.concurrency == 200
     warm_ledger = rs.plan(on_demand(12_000), on_demand(12_000), 10, cfg, ledger=on_demand(20_000))
@@ -185,7 +187,7 @@ def test_sizing_counts_the_ledger_after_its_raise() -> None:
     assert sizing.write_capacity == 12_000 and sizing.concurrency == 600
     assert sizing.as_dict()["ledger_warm_write_units_per_second"] == 12_000
     bounded = rs.plan(
-        on_demand(12_000), on_demand(12_000), 10, rs.ReplaySizingConfig(1000, 8000), ledger=on_demand(4000)
+        on_demand(12_000), on_demand(4000), 10, rs.ReplaySizingConfig(1000, 8000), ledger=on_demand(4000)
     )
     assert bounded.ledger_warm_write_units_per_second == 8000 and bounded.write_capacity == 8000
     unraised = rs.plan(
@@ -193,6 +195,17 @@ def test_sizing_counts_the_ledger_after_its_raise() -> None:
     )
     assert unraised.ledger_warm_write_units_per_second == 0 and unraised.write_capacity == 4000
     assert "ledger_warm_write_units_per_second" not in unraised.as_dict()
+
+
+def test_the_ledger_follows_the_source_warm_throughput_like_the_target() -> None:
+    """settings_sync warms the target to the source's warm throughput even with no pre-warm ceiling
+    (0): the ledger is raised to the same level, or it would cap replay at 2,000 items a second."""
+    cfg = rs.ReplaySizingConfig(1000)  # warm_write_units_max 0
+    sizing = rs.plan(on_demand(4000), on_demand(12_000), 10, cfg, ledger=on_demand(4000))
+    assert sizing.ledger_warm_write_units_per_second == 12_000
+    assert sizing.write_capacity == 12_000
+    cold_source = rs.plan(on_demand(4000), on_demand(4000), 10, cfg, ledger=on_demand(4000))
+    assert cold_source.ledger_warm_write_units_per_second == 0 and cold_source.write_capacity == 4000
 
 
 @given(
