@@ -83,12 +83,7 @@ class DataPath:
             if queue is not None
             else sqs_real.create_queue(
                 QueueName=f"{source}-buffer.fifo",
-                Attributes={
-                    "FifoQueue": "true",
-                    "DeduplicationScope": "messageGroup",
-                    "FifoThroughputLimit": "perMessageGroupId",
-                    "MessageRetentionPeriod": str(coverage.RESTORE_RETENTION_SECONDS),
-                },
+                Attributes=functions.buffer_queue_attributes(coverage.RESTORE_RETENTION_SECONDS),
             )["QueueUrl"]
         )
         s3 = boto3.client("s3")

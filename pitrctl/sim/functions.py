@@ -69,6 +69,19 @@ def replay_writer_of(env: Mapping[str, str], **runtime: Any) -> replay_writer.Re
 
 # The buffer's retention while no restore is in flight (variables.tf's default).
 STANDBY_RETENTION_SECONDS = 14_400
+
+
+def buffer_queue_attributes(retention_seconds: int) -> dict[str, str]:
+    """The FIFO buffer's attributes as cdc_buffer.tf creates it (high throughput: deduplication
+    and throughput per message group), with the given retention."""
+    return {
+        "FifoQueue": "true",
+        "DeduplicationScope": "messageGroup",
+        "FifoThroughputLimit": "perMessageGroupId",
+        "MessageRetentionPeriod": str(retention_seconds),
+    }
+
+
 # The restore workflow's tuning variables at the module's defaults (variables.tf; the rehearsal and
 # the workflow world set some of them).
 RESTORE_WORKFLOW_TUNING: dict[str, Any] = {

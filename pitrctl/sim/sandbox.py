@@ -243,10 +243,7 @@ class Sandbox:
         self.buffer_url = self.sqs.create_queue(
             QueueName=f"{n.prefix}-buffer.fifo",
             Attributes={
-                "FifoQueue": "true",
-                "DeduplicationScope": "messageGroup",
-                "FifoThroughputLimit": "perMessageGroupId",
-                "MessageRetentionPeriod": str(functions.STANDBY_RETENTION_SECONDS),
+                **functions.buffer_queue_attributes(functions.STANDBY_RETENTION_SECONDS),
                 "MaximumMessageSize": "1048576",
                 "VisibilityTimeout": "360",
             },
