@@ -7,12 +7,17 @@ from typing import Any
 
 
 def create_table(
-    dynamodb: Any, name: str, keys: Sequence[tuple[str, str]] = (("pk", "S"),), stream: str | None = None
+    dynamodb: Any,
+    name: str,
+    keys: Sequence[tuple[str, str]] = (("pk", "S"),),
+    stream: str | None = None,
+    **spec: Any,
 ) -> dict[str, Any]:
     """Create ``name`` keyed by ``keys`` ((attribute, type): the partition key, then the sort key if
-    any), its stream on with view ``stream`` (``NEW_AND_OLD_IMAGES``...) when given; returns the
+    any), its stream on with view ``stream`` (``NEW_AND_OLD_IMAGES``...) when given, and any other
+    ``CreateTable`` parameter in ``spec`` (an index and its attribute definitions, say); returns the
     table's description."""
-    spec: dict[str, Any] = {
+    table: dict[str, Any] = {
         "TableName": name,
         "KeySchema": [
             {"AttributeName": attribute, "KeyType": kind}
@@ -22,5 +27,5 @@ def create_table(
         "BillingMode": "PAY_PER_REQUEST",
     }
     if stream is not None:
-        spec["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream}
-    return dynamodb.create_table(**spec)["TableDescription"]
+        table["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream}
+    return dynamodb.create_table(**(table | spec))["TableDescription"]

@@ -14,6 +14,7 @@ import boto3
 
 from pitr.restore_record import RestoreRecord
 from pitrctl.options import RestoreOptions
+from pitrctl.sim import tables
 
 REGION = "eu-west-1"
 MANIFEST = "/dynamodb-pitr/orders/manifest"
@@ -26,17 +27,9 @@ def client(service: str) -> Any:
 
 
 def create_table(name: str = "orders", **spec: Any) -> None:
-    """A pay-per-request table keyed by ``pk`` with a NEW_AND_OLD_IMAGES stream (``spec`` overrides)."""
-    client("dynamodb").create_table(
-        **{
-            "TableName": name,
-            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
-            "BillingMode": "PAY_PER_REQUEST",
-            "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        }
-        | spec
-    )
+    """A pay-per-request table keyed by ``pk`` with a NEW_AND_OLD_IMAGES stream (``spec`` adds to or
+    overrides the ``CreateTable`` parameters)."""
+    tables.create_table(client("dynamodb"), name, stream="NEW_AND_OLD_IMAGES", **spec)
 
 
 def put_manifest(**parts: Any) -> dict[str, Any]:

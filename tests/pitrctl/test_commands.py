@@ -26,6 +26,7 @@ from pitrctl import commands, preflight
 from pitrctl.cli import main
 from pitrctl.errors import PitrctlError
 from pitrctl.options import AbortOptions, CutoverOptions, Deployed, StatusOptions
+from pitrctl.sim import tables
 from pitrctl.ui import Ui
 
 
@@ -177,12 +178,7 @@ def test_execution_already_exists_is_an_error_unless_a_running_execution_serves_
 
 
 def test_a_refused_restore_call_puts_retention_back(deployed: dict[str, str]) -> None:
-    _aws("dynamodb").create_table(
-        TableName="orders-restored-1",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    tables.create_table(_aws("dynamodb"), "orders-restored-1")  # the target name is taken
     with pytest.raises(PitrctlError, match="refused the restore") as info:
         commands.restore(restore_orders(), _aws, Ui(json_mode=True))
     assert "retention is back" in info.value.hint
