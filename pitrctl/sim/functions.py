@@ -88,11 +88,12 @@ RESTORE_WORKFLOW_TUNING: dict[str, Any] = {
     "REPLAY_FROM": "restore_point",
     "BUFFER_STANDBY_RETENTION_SECONDS": STANDBY_RETENTION_SECONDS,
     "MAX_RESTORE_WAIT_SECONDS": 7 * 86_400,
-    "ACTIVE_POLL_CAP_SECONDS": 30,
-    "CAUGHT_UP_LAG_SECONDS": 30,
-    "DRAIN_QUIET_SECONDS": 60,
-    "DRAIN_TIMEOUT_SECONDS": 900,
-    "INVOCATION_BUDGET_SECONDS": 840,
+    # The waiter's tuning defaults are Terraform's (restore_waiter.WaiterConfig).
+    "ACTIVE_POLL_CAP_SECONDS": WaiterConfig.active_poll_cap_seconds,
+    "CAUGHT_UP_LAG_SECONDS": WaiterConfig.caught_up_lag_seconds,
+    "DRAIN_QUIET_SECONDS": WaiterConfig.drain_quiet_seconds,
+    "DRAIN_TIMEOUT_SECONDS": WaiterConfig.drain_timeout_seconds,
+    "INVOCATION_BUDGET_SECONDS": WaiterConfig.invocation_budget_seconds,
     # The steps function's replay sizing (pitr.replay_sizing).
     "REPLAY_MAXIMUM_CONCURRENCY": replay_sizing.DEFAULT_MAXIMUM_CONCURRENCY,
     "WARM_WRITE_UNITS_MAX": 0,

@@ -216,3 +216,29 @@ def test_the_handlers_fail_at_the_first_call_before_any_aws_call(monkeypatch: py
     for name, call in calls:
         with pytest.raises(environment.ConfigurationError, match=f"environment variable {name} is not set"):
             call()
+
+
+def test_the_waiters_tuning_defaults_are_terraforms() -> None:
+    """WaiterConfig's defaults (configurations built in code: tests, the kit, the scale model) are the
+    module's: the inputs' defaults, and the locals that set the drain timeout and the budget."""
+    variables = (REPO / "variables.tf").read_text()
+    workflow = (REPO / "restore_workflow.tf").read_text()
+
+    def default(name: str) -> int:
+        (value,) = re.findall(rf'variable "{name}" \{{.*?default\s*=\s*(\d+)', variables, re.DOTALL)
+        return int(value)
+
+    def local(name: str) -> str:
+        (value,) = re.findall(rf"^\s*{name}\s*=\s*(.+?)\s*$", workflow, re.MULTILINE)
+        return value
+
+    assert WaiterConfig.active_poll_cap_seconds == default("active_poll_cap_seconds")
+    assert WaiterConfig.caught_up_lag_seconds == default("caught_up_lag_seconds")
+    assert WaiterConfig.drain_quiet_seconds == default("drain_quiet_seconds")
+    assert WaiterConfig.drain_timeout_seconds == int(local("drain_timeout_seconds"))
+    timeout = int(local("restore_waiter_timeout_seconds"))
+    margin = re.fullmatch(
+        r"local\.restore_waiter_timeout_seconds - (\d+)", local("restore_waiter_budget_seconds")
+    )
+    assert margin, "the waiter's budget is its timeout minus a margin"
+    assert WaiterConfig.invocation_budget_seconds == timeout - int(margin.group(1))
